@@ -1,0 +1,163 @@
+/**
+ * The one registry of Bulkhead error codes, shared by the worker and the host so that a failure
+ * means the same thing on both sides of the wire.
+ *
+ * Every code is documented in docs/errors.md; a test keeps the two in step.
+ * @module
+ */
+
+/** Stable string codes. Match on these, never on messages. */
+export const ERROR_CODES = {
+  /** A plugin's execute/stream/initialize/configure threw. */
+  ERR_PLUGIN_FAILED: 'ERR_PLUGIN_FAILED',
+  /** The plugin module could not be found. */
+  ERR_PLUGIN_NOT_FOUND: 'ERR_PLUGIN_NOT_FOUND',
+  /** The plugin module threw while being imported. */
+  ERR_PLUGIN_LOAD: 'ERR_PLUGIN_LOAD',
+  /** The module loaded but exports no plugin made by definePlugin, or the definition is malformed. */
+  ERR_PLUGIN_INVALID: 'ERR_PLUGIN_INVALID',
+  /** A config failed the plugin's schema. */
+  ERR_CONFIG_INVALID: 'ERR_CONFIG_INVALID',
+  /** The plugin does not implement what was asked (execute, stream or configure). */
+  ERR_NOT_SUPPORTED: 'ERR_NOT_SUPPORTED',
+  /** The call was cancelled (AbortSignal, stream abandoned, or forced after a grace period). */
+  ERR_CANCELLED: 'ERR_CANCELLED',
+  /** The call exceeded its timeout. */
+  ERR_TIMEOUT: 'ERR_TIMEOUT',
+  /** A value could not be encoded for the wire (function, symbol, cycle, BigInt, Map, Set…). */
+  ERR_SERIALIZE: 'ERR_SERIALIZE',
+  /** An outgoing frame exceeds the maximum frame size; nothing was sent. */
+  ERR_FRAME_TOO_LARGE: 'ERR_FRAME_TOO_LARGE',
+  /** The peer sent bytes that break the protocol; the worker is killed. */
+  ERR_PROTOCOL: 'ERR_PROTOCOL',
+  /** The peer speaks an incompatible major protocol version. */
+  ERR_PROTOCOL_VERSION: 'ERR_PROTOCOL_VERSION',
+  /** The worker did not answer the handshake in time. */
+  ERR_HANDSHAKE_TIMEOUT: 'ERR_HANDSHAKE_TIMEOUT',
+  /** The worker process exited (crashed, was killed, or was stopped) while calls were pending. */
+  ERR_WORKER_EXITED: 'ERR_WORKER_EXITED',
+  /** The worker process could not be spawned. */
+  ERR_SPAWN: 'ERR_SPAWN',
+  /** A method the receiver does not know. */
+  ERR_METHOD_NOT_FOUND: 'ERR_METHOD_NOT_FOUND',
+  /** An argument given to a Bulkhead API is invalid (wrong type, out of range). */
+  ERR_INVALID_ARGUMENT: 'ERR_INVALID_ARGUMENT',
+  /** Anything thrown that was not a BulkheadError, normalised at a boundary. */
+  ERR_INTERNAL: 'ERR_INTERNAL',
+} as const;
+
+export type BulkheadErrorCode = keyof typeof ERROR_CODES;
+
+/** Typed details for the codes that carry them; other codes carry a free-form record. */
+export interface ErrorDataMap {
+  ERR_PLUGIN_FAILED: { name?: string; stack?: string; pluginCode?: string };
+  ERR_PLUGIN_NOT_FOUND: { modulePath: string };
+  ERR_PLUGIN_LOAD: { modulePath?: string; stack?: string };
+  ERR_CONFIG_INVALID: { issues: ConfigIssue[] };
+  ERR_CANCELLED: { forced: boolean; reason?: string };
+  ERR_TIMEOUT: { timeoutMs: number; forced: boolean };
+  ERR_FRAME_TOO_LARGE: { bytes: number; maxFrameBytes: number };
+  ERR_PROTOCOL_VERSION: { host: string; worker: string };
+  ERR_HANDSHAKE_TIMEOUT: { timeoutMs: number };
+  ERR_WORKER_EXITED: {
+    exitCode: number | null;
+    signal: string | null;
+    stderrTail: string[];
+    stopped?: boolean;
+    reason?: string;
+  };
+}
+
+/** One failing field of a config: `path` is the dotted location, `message` the reason. */
+export interface ConfigIssue {
+  path: string;
+  message: string;
+}
+
+export type ErrorData<C extends BulkheadErrorCode> = C extends keyof ErrorDataMap
+  ? ErrorDataMap[C]
+  : Record<string, unknown> | undefined;
+
+/** The form an error takes on the wire (see docs/protocol.md, "Errors"). */
+export interface WireError {
+  code: string;
+  message: string;
+  data?: unknown;
+}
+
+const BRAND = Symbol.for('bulkhead.error');
+
+/**
+ * The base of every error Bulkhead raises. Check `code`, or use {@link isBulkheadError}, which works
+ * even when two copies of the SDK are loaded (unlike `instanceof`).
+ *
+ * @example
+ * try { await proc.execute(input) } catch (e) {
+ *   if (isBulkheadError(e, 'ERR_WORKER_EXITED')) console.log(e.data.exitCode)
+ * }
+ */
+export class BulkheadError<C extends BulkheadErrorCode = BulkheadErrorCode> extends Error {
+  override name = 'BulkheadError';
+  readonly code: C;
+  readonly data: ErrorData<C>;
+
+  constructor(code: C, message: string, data?: ErrorData<C>, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.data = data as ErrorData<C>;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  /** The wire form. Stacks of plugin errors travel inside `data`, never host stacks. */
+  toJSON(): WireError {
+    return this.data === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, data: this.data };
+  }
+}
+
+/** True if `e` is a BulkheadError (from any copy of the SDK), optionally with the given code. */
+export function isBulkheadError<C extends BulkheadErrorCode>(e: unknown, code?: C): e is BulkheadError<C> {
+  if (typeof e !== 'object' || e === null || !(BRAND in e)) return false;
+  return code === undefined || (e as unknown as BulkheadError).code === code;
+}
+
+/**
+ * Normalise anything thrown into a BulkheadError; the original is kept as `cause`.
+ * Every boundary (RPC, job runner, HTTP) calls this one helper.
+ */
+export function toBulkheadError(e: unknown, fallback: BulkheadErrorCode = 'ERR_INTERNAL'): BulkheadError {
+  if (isBulkheadError(e)) return e;
+  if (e instanceof Error) {
+    return new BulkheadError(fallback, e.message, errorDetails(e) as never, { cause: e });
+  }
+  return new BulkheadError(fallback, String(e), undefined, { cause: e });
+}
+
+function errorDetails(e: Error): Record<string, unknown> {
+  const details: Record<string, unknown> = { name: e.name };
+  if (e.stack !== undefined) details.stack = e.stack;
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === 'string') details.pluginCode = code;
+  return details;
+}
+
+/** Rebuild an error received from the wire. Unknown codes are kept as they are. */
+export function errorFromWire(w: WireError): BulkheadError {
+  const code = (w.code in ERROR_CODES ? w.code : 'ERR_INTERNAL') as BulkheadErrorCode;
+  const err = new BulkheadError(code, w.message, w.data as never);
+  const stack = (w.data as { stack?: unknown } | undefined)?.stack;
+  // Show the plugin's own stack (from the worker) rather than the host's frames of the decoder.
+  if (typeof stack === 'string') err.stack = `${code}: ${stack}`;
+  return err;
+}
+
+/** Is this value a WireError-shaped object? */
+export function isWireError(v: unknown): v is WireError {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as WireError).code === 'string' &&
+    typeof (v as WireError).message === 'string'
+  );
+}

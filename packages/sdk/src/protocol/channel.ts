@@ -1,0 +1,113 @@
+/**
+ * A message channel over one byte stream (the worker's fd 3). Both the worker and the host use it.
+ * @module
+ */
+import type { Duplex } from 'node:stream';
+import { type BulkheadError, toBulkheadError } from '../errors.js';
+import { decodeBody, encodeFrame, FrameDecoder } from './frame.js';
+import type { Message } from './messages.js';
+
+export interface ChannelHandlers {
+  onMessage(message: Message): void;
+  /** The peer broke the protocol. The channel is already destroyed when this runs. */
+  onProtocolError(error: BulkheadError): void;
+  /** The stream ended or closed, for whatever reason. Called once. */
+  onClose(): void;
+}
+
+export class Channel {
+  readonly #socket: Duplex;
+  readonly #max: number;
+  readonly #decoder: FrameDecoder;
+  readonly #handlers: ChannelHandlers;
+  #corked = false;
+  #closed = false;
+
+  constructor(socket: Duplex, maxFrameBytes: number, handlers: ChannelHandlers) {
+    this.#socket = socket;
+    this.#max = maxFrameBytes;
+    this.#handlers = handlers;
+    this.#decoder = new FrameDecoder(maxFrameBytes, (body) => {
+      handlers.onMessage(decodeBody(body));
+    });
+    socket.on('data', (chunk: Buffer) => {
+      if (this.#closed) return;
+      try {
+        this.#decoder.push(chunk);
+      } catch (e) {
+        this.#fail(toBulkheadError(e, 'ERR_PROTOCOL'));
+      }
+    });
+    const closed = () => this.#finish();
+    socket.on('end', closed);
+    socket.on('close', closed);
+    // EPIPE/ECONNRESET when the peer dies: the close that follows is what matters.
+    socket.on('error', () => {});
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** True while the socket's buffer is over its high-water mark. */
+  get congested(): boolean {
+    return this.#socket.writableNeedDrain;
+  }
+
+  /**
+   * Encodes and queues one message. Throws ERR_SERIALIZE or ERR_FRAME_TOO_LARGE synchronously,
+   * having written nothing. Messages sent in the same tick leave in one writev.
+   */
+  send(message: Message): void {
+    const parts = encodeFrame(message, this.#max);
+    if (this.#closed) return;
+    const socket = this.#socket;
+    if (!this.#corked) {
+      this.#corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.#corked = false;
+        socket.uncork();
+      });
+    }
+    for (const part of parts) socket.write(part);
+  }
+
+  /** Resolves once the socket's write buffer has drained (or the channel closed). */
+  drained(): Promise<void> {
+    if (!this.#socket.writableNeedDrain || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.#socket.off('drain', done);
+        this.#socket.off('close', done);
+        resolve();
+      };
+      this.#socket.on('drain', done);
+      this.#socket.on('close', done);
+    });
+  }
+
+  /** Ends the stream after pending writes; `done` runs once they are flushed. */
+  close(done?: () => void): void {
+    if (this.#closed) {
+      done?.();
+      return;
+    }
+    this.#closed = true;
+    this.#socket.end(done);
+  }
+
+  #fail(error: BulkheadError): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#socket.destroy();
+    this.#handlers.onProtocolError(error);
+    this.#handlers.onClose();
+  }
+
+  #finish(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#handlers.onClose();
+  }
+}

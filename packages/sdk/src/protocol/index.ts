@@ -1,0 +1,32 @@
+/**
+ * `@bulkhead/sdk/protocol`: the wire format shared by the worker and the host.
+ * Any new export added here becomes public API. Named exports only.
+ * @module
+ */
+export { Channel, type ChannelHandlers } from './channel.js';
+export { decodeBody, encodeFrame, FrameDecoder } from './frame.js';
+export {
+  type CancelParams,
+  type Capabilities,
+  type ChunkParams,
+  type ExecuteParams,
+  type InitializeParams,
+  type InitializeResult,
+  isNotification,
+  isRequest,
+  type LogLevel,
+  type LogParams,
+  type Message,
+  Methods,
+  type NotificationMessage,
+  Notifications,
+  type ProgressParams,
+  type PullParams,
+  type RequestMessage,
+  type ResponseMessage,
+  type StatsResult,
+  type StreamParams,
+  type StreamResult,
+} from './messages.js';
+export { BIN_KEY, preparePayload, revivePayload } from './payload.js';
+export { assertCompatible, DEFAULT_MAX_FRAME_BYTES, majorOf, PROTOCOL_VERSION } from './version.js';

@@ -1,0 +1,160 @@
+/**
+ * Payload encoding: turns a value into something `JSON.stringify` can write without losing data,
+ * moving binary values out into attachments, and puts them back on the other side.
+ *
+ * A binary value becomes `{"$bin": i}` (plus `"type"` when it is not a plain Uint8Array) where `i`
+ * indexes the frame's attachments. Everything JSON cannot carry faithfully is refused with
+ * ERR_SERIALIZE rather than silently dropped: functions, symbols, BigInts, Maps, Sets, cycles, and
+ * objects that use the reserved `$bin` key.
+ * @module
+ */
+import { BulkheadError } from '../errors.js';
+
+export const BIN_KEY = '$bin';
+
+/** Typed-array constructors a `type` hint may name. */
+const VIEW_TYPES = {
+  Int8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+} as const;
+type ViewTypeName = keyof typeof VIEW_TYPES;
+
+export interface BinRef {
+  [BIN_KEY]: number;
+  type?: 'Buffer' | 'ArrayBuffer' | 'DataView' | ViewTypeName;
+}
+
+/** Depth past which we look for cycles; shallower data pays nothing for the check. */
+const CYCLE_CHECK_DEPTH = 64;
+const MAX_DEPTH = 2000;
+
+/**
+ * Returns `value` ready for JSON.stringify, with binaries replaced by references appended to
+ * `bins`. Containers are copied only along the path to a binary; everything else is shared.
+ */
+export function preparePayload(value: unknown, bins: Uint8Array[], where: string): unknown {
+  const stack: unknown[] = [];
+  const keys: (string | number)[] = [];
+
+  const fail = (why: string): never => {
+    const path = keys.length
+      ? `${where}${keys.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('')}`
+      : where;
+    throw new BulkheadError('ERR_SERIALIZE', `cannot serialize ${path}: ${why}`, { path });
+  };
+
+  const visit = (v: unknown): unknown => {
+    switch (typeof v) {
+      case 'string':
+      case 'number':
+      case 'boolean':
+      case 'undefined':
+        return v;
+      case 'function':
+        return fail('functions cannot cross a process boundary');
+      case 'symbol':
+        return fail('symbols cannot cross a process boundary');
+      case 'bigint':
+        return fail('BigInt is not JSON; send it as a string');
+    }
+    if (v === null) return v;
+    const o = v as object;
+    if (ArrayBuffer.isView(o)) return binRef(o, bins);
+    if (o instanceof ArrayBuffer) {
+      bins.push(new Uint8Array(o));
+      return { [BIN_KEY]: bins.length - 1, type: 'ArrayBuffer' };
+    }
+    if (o instanceof Map || o instanceof Set || o instanceof WeakMap || o instanceof WeakSet) {
+      return fail(`${o.constructor.name} is not JSON; convert it to an array or object`);
+    }
+    if (o instanceof Promise) return fail('a Promise cannot be sent; await it first');
+    if (stack.length >= CYCLE_CHECK_DEPTH && stack.includes(o)) return fail('cyclic structure');
+    if (stack.length >= MAX_DEPTH) return fail(`nested deeper than ${MAX_DEPTH} levels`);
+    if (typeof (o as { toJSON?: unknown }).toJSON === 'function') return o; // Date and friends
+
+    stack.push(o);
+    let out: unknown = o;
+    if (Array.isArray(o)) {
+      let copy: unknown[] | undefined;
+      for (let i = 0; i < o.length; i++) {
+        keys.push(i);
+        const item = o[i];
+        const next = visit(item);
+        keys.pop();
+        if (next !== item) {
+          copy ??= o.slice();
+          copy[i] = next;
+        }
+      }
+      if (copy) out = copy;
+    } else {
+      if (Object.hasOwn(o, BIN_KEY)) return fail(`"${BIN_KEY}" is a reserved key`);
+      let copy: Record<string, unknown> | undefined;
+      for (const k in o) {
+        if (!Object.hasOwn(o, k)) continue;
+        keys.push(k);
+        const item = (o as Record<string, unknown>)[k];
+        const next = visit(item);
+        keys.pop();
+        if (next !== item) {
+          copy ??= { ...(o as Record<string, unknown>) };
+          copy[k] = next;
+        }
+      }
+      if (copy) out = copy;
+    }
+    stack.pop();
+    return out;
+  };
+
+  return visit(value);
+}
+
+function binRef(view: ArrayBufferView, bins: Uint8Array[]): BinRef {
+  const bytes = view instanceof Uint8Array ? view : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+  bins.push(bytes);
+  const index = bins.length - 1;
+  if (Buffer.isBuffer(view)) return { [BIN_KEY]: index, type: 'Buffer' };
+  if (view.constructor === Uint8Array) return { [BIN_KEY]: index };
+  if (view instanceof DataView) return { [BIN_KEY]: index, type: 'DataView' };
+  return { [BIN_KEY]: index, type: view.constructor.name as ViewTypeName };
+}
+
+/** Replaces `{"$bin": i}` references in a parsed payload with views of the attachments. */
+export function revivePayload(value: unknown, attachments: Buffer[]): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = revivePayload(value[i], attachments);
+    return value;
+  }
+  const rec = value as Record<string, unknown>;
+  const idx = rec[BIN_KEY];
+  if (typeof idx === 'number') return materialize(rec as unknown as BinRef, attachments);
+  for (const k in rec) rec[k] = revivePayload(rec[k], attachments);
+  return rec;
+}
+
+function materialize(ref: BinRef, attachments: Buffer[]): unknown {
+  const buf = attachments[ref[BIN_KEY]];
+  if (buf === undefined) throw new Error(`attachment ${ref[BIN_KEY]} does not exist`);
+  const type = ref.type;
+  if (type === undefined) return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (type === 'Buffer') return buf;
+  if (type === 'ArrayBuffer') return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
+  if (type === 'DataView') return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const Ctor = VIEW_TYPES[type];
+  if (Ctor === undefined) throw new Error(`unknown binary type ${String(type)}`);
+  const size = Ctor.BYTES_PER_ELEMENT;
+  if (buf.byteLength % size !== 0) throw new Error(`${type} attachment of ${buf.byteLength} bytes`);
+  // Typed arrays need aligned offsets; a view into a socket chunk may not be, so copy then.
+  const aligned = buf.byteOffset % size === 0 ? buf : new Uint8Array(buf); // a copy starts at 0
+  return new Ctor(aligned.buffer as ArrayBuffer, aligned.byteOffset, aligned.byteLength / size);
+}

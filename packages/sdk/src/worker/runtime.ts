@@ -1,0 +1,428 @@
+/**
+ * The worker runtime: answers the host's requests by calling one plugin.
+ * It knows nothing of processes; main.ts wires it to fd 3 and the process.
+ * @module
+ */
+
+import type { AnyPlugin, InitContext, Logger, PluginContext, PluginDefinition } from '../define-plugin.js';
+import { BulkheadError, type ConfigIssue, isBulkheadError, toBulkheadError } from '../errors.js';
+import type { Channel } from '../protocol/channel.js';
+import {
+  type CancelParams,
+  type ExecuteParams,
+  type InitializeParams,
+  type InitializeResult,
+  isRequest,
+  type LogLevel,
+  type Message,
+  Methods,
+  Notifications,
+  type PullParams,
+  type RequestMessage,
+  type StatsResult,
+  type StreamParams,
+} from '../protocol/messages.js';
+import { assertCompatible, PROTOCOL_VERSION } from '../protocol/version.js';
+
+/** Items per `$/chunk` frame at most; more are sent in further frames. */
+const MAX_BATCH = 1024;
+
+// biome-ignore lint/suspicious/noExplicitAny: the runtime calls plugins of any type
+type AnyDefinition = PluginDefinition<any, any, any, any, any>;
+
+interface Call {
+  readonly controller: AbortController;
+  /** Stream calls only: chunks the host still accepts before it sends `$/pull`. */
+  credits: number;
+  wake: (() => void) | null;
+  batch: unknown[];
+  flushScheduled: boolean;
+  progress: { fraction?: number; message?: string } | null;
+}
+
+export interface WorkerRuntimeOptions {
+  /** Called after a `shutdown` request was answered: the process should exit. */
+  onShutdown(): void;
+}
+
+export class WorkerRuntime {
+  readonly #channel: Channel;
+  readonly #plugin: Promise<AnyPlugin>;
+  readonly #options: WorkerRuntimeOptions;
+  readonly #calls = new Map<number, Call>();
+  readonly #started = Date.now();
+  #definition: AnyDefinition | null = null;
+  #config: unknown = {};
+  #shuttingDown = false;
+
+  constructor(channel: Channel, plugin: Promise<AnyPlugin>, options: WorkerRuntimeOptions) {
+    this.#channel = channel;
+    this.#plugin = plugin;
+    this.#options = options;
+    // A failed load is reported in the answer to `initialize`; don't crash on it before that.
+    plugin.catch(() => {});
+  }
+
+  /** Entry point for every message from the host. */
+  handle(message: Message): void {
+    if (isRequest(message)) {
+      void this.#request(message);
+      return;
+    }
+    const params = (message as { params?: unknown }).params as Record<string, unknown> | undefined;
+    switch ((message as { method?: string }).method) {
+      case Notifications.cancel: {
+        const p = params as unknown as CancelParams;
+        this.#calls
+          .get(p.id)
+          ?.controller.abort(new BulkheadError('ERR_CANCELLED', p.reason ?? 'cancelled by host', { forced: false }));
+        return;
+      }
+      case Notifications.pull: {
+        const p = params as unknown as PullParams;
+        const call = this.#calls.get(p.id);
+        if (call) {
+          call.credits += p.n;
+          call.wake?.();
+        }
+        return;
+      }
+      default:
+        return; // unknown notifications are ignored, as the protocol says
+    }
+  }
+
+  async #request(req: RequestMessage): Promise<void> {
+    try {
+      const result = await this.#dispatch(req);
+      this.#respond(req.id, result);
+    } catch (e) {
+      this.#respondError(req.id, e);
+    } finally {
+      this.#calls.delete(req.id);
+    }
+  }
+
+  #dispatch(req: RequestMessage): Promise<unknown> | unknown {
+    const params = (req.params ?? {}) as Record<string, unknown>;
+    switch (req.method) {
+      case Methods.initialize:
+        return this.#initialize(params as unknown as InitializeParams);
+      case Methods.execute:
+        return this.#execute(req.id, params as ExecuteParams);
+      case Methods.stream:
+        return this.#stream(req.id, params as unknown as StreamParams);
+      case Methods.configure:
+        return this.#configure((params as { config?: unknown }).config);
+      case Methods.stats:
+        return this.#stats();
+      case Methods.ping:
+        return {};
+      case Methods.shutdown:
+        return this.#shutdown();
+      default:
+        throw new BulkheadError('ERR_METHOD_NOT_FOUND', `unknown method "${req.method}"`);
+    }
+  }
+
+  async #initialize(params: InitializeParams): Promise<InitializeResult> {
+    assertCompatible(PROTOCOL_VERSION, String(params.protocolVersion));
+    const plugin = await this.#plugin;
+    const def = plugin.definition as AnyDefinition;
+    const config = validateConfig(def, params.config);
+    this.#config = config;
+    if (def.initialize) {
+      try {
+        await def.initialize(config, this.#initContext(config));
+      } catch (e) {
+        throw pluginError(e, 'initialize');
+      }
+    }
+    this.#definition = def;
+    return {
+      protocolVersion: PROTOCOL_VERSION,
+      name: def.name,
+      version: def.version,
+      ...(def.description !== undefined ? { description: def.description } : {}),
+      configSchema: await jsonSchemaOf(def),
+      config,
+      capabilities: {
+        execute: typeof def.execute === 'function',
+        stream: typeof def.stream === 'function',
+        cancel: true,
+        progress: true,
+        configure: typeof def.configure === 'function',
+        binary: true,
+      },
+      pid: process.pid,
+      runtime: `node ${process.version}`,
+    };
+  }
+
+  #ready(): AnyDefinition {
+    if (this.#definition === null) {
+      throw new BulkheadError('ERR_PROTOCOL', 'protocol error: "initialize" must succeed before any call');
+    }
+    if (this.#shuttingDown) throw new BulkheadError('ERR_WORKER_EXITED', 'worker is shutting down');
+    return this.#definition;
+  }
+
+  async #execute(id: number, params: ExecuteParams): Promise<unknown> {
+    const def = this.#ready();
+    if (!def.execute) throw new BulkheadError('ERR_NOT_SUPPORTED', `plugin "${def.name}" has no execute; use stream`);
+    const call = this.#newCall(id, 0);
+    try {
+      const result = await def.execute(params.input, this.#callContext(id, call));
+      throwIfAborted(call.controller.signal);
+      return result;
+    } catch (e) {
+      throw callError(e, call.controller.signal);
+    }
+  }
+
+  async #stream(id: number, params: StreamParams): Promise<unknown> {
+    const def = this.#ready();
+    if (!def.stream) throw new BulkheadError('ERR_NOT_SUPPORTED', `plugin "${def.name}" has no stream; use execute`);
+    const call = this.#newCall(id, Number(params.credit) || 0);
+    const signal = call.controller.signal;
+    let sent = 0;
+    let iterator: AsyncIterator<unknown> | Iterator<unknown> | undefined;
+    try {
+      const iterable = def.stream(params.input, this.#callContext(id, call)) as AsyncIterable<unknown> &
+        Iterable<unknown>;
+      iterator =
+        typeof iterable[Symbol.asyncIterator] === 'function'
+          ? iterable[Symbol.asyncIterator]()
+          : iterable[Symbol.iterator]();
+      for (;;) {
+        throwIfAborted(signal);
+        if (call.credits <= 0) {
+          this.#flush(id, call);
+          await waitForCredit(call, signal);
+          continue;
+        }
+        const step = await iterator.next();
+        if (step.done) break;
+        call.batch.push(step.value);
+        call.credits--;
+        sent++;
+        if (call.batch.length >= MAX_BATCH) this.#flush(id, call);
+        else this.#scheduleFlush(id, call);
+      }
+      this.#flush(id, call);
+      return { chunks: sent };
+    } catch (e) {
+      this.#flush(id, call);
+      if (signal.aborted) void Promise.resolve(iterator?.return?.()).catch(() => {});
+      throw callError(e, signal);
+    }
+  }
+
+  async #configure(raw: unknown): Promise<{ config: unknown }> {
+    const def = this.#ready();
+    if (!def.configure) {
+      throw new BulkheadError('ERR_NOT_SUPPORTED', `plugin "${def.name}" cannot be reconfigured live; restart it`);
+    }
+    const config = validateConfig(def, raw);
+    try {
+      await def.configure(config, this.#initContext(config));
+    } catch (e) {
+      throw pluginError(e, 'configure');
+    }
+    this.#config = config;
+    return { config };
+  }
+
+  #stats(): StatsResult {
+    const cpu = process.cpuUsage();
+    const mem = process.memoryUsage();
+    return {
+      pid: process.pid,
+      rssBytes: mem.rss,
+      heapUsedBytes: mem.heapUsed,
+      cpuUserMicros: cpu.user,
+      cpuSystemMicros: cpu.system,
+      uptimeMs: Date.now() - this.#started,
+      inFlight: this.#calls.size,
+    };
+  }
+
+  async #shutdown(): Promise<object> {
+    this.#shuttingDown = true;
+    for (const call of this.#calls.values()) {
+      call.controller.abort(new BulkheadError('ERR_CANCELLED', 'worker is shutting down', { forced: false }));
+    }
+    try {
+      await this.#definition?.cleanup?.();
+    } catch (e) {
+      this.#log(undefined, 'error', `cleanup failed: ${(e as Error)?.message ?? String(e)}`);
+    }
+    setImmediate(() => this.#options.onShutdown());
+    return {};
+  }
+
+  #newCall(id: number, credits: number): Call {
+    const call: Call = {
+      controller: new AbortController(),
+      credits,
+      wake: null,
+      batch: [],
+      flushScheduled: false,
+      progress: null,
+    };
+    this.#calls.set(id, call);
+    return call;
+  }
+
+  #callContext(id: number, call: Call): PluginContext<unknown> {
+    return {
+      signal: call.controller.signal,
+      config: this.#config,
+      callId: id,
+      log: this.#logger(id),
+      progress: (fraction?: number, message?: string) => {
+        const f =
+          typeof fraction === 'number' && Number.isFinite(fraction) ? Math.min(1, Math.max(0, fraction)) : undefined;
+        // Coalesce: a plugin reporting in a tight loop sends one frame per tick, the latest.
+        const pending = call.progress;
+        call.progress = {
+          ...(f !== undefined ? { fraction: f } : {}),
+          ...(message !== undefined ? { message: String(message) } : {}),
+        };
+        if (pending === null) {
+          process.nextTick(() => {
+            const p = call.progress;
+            call.progress = null;
+            if (p && this.#calls.get(id) === call) this.#notify(Notifications.progress, { id, ...p });
+          });
+        }
+      },
+    };
+  }
+
+  #initContext(config: unknown): InitContext<unknown> {
+    return { config, log: this.#logger(undefined) };
+  }
+
+  #logger(id: number | undefined): Logger {
+    const at = (level: LogLevel) => (message: string, data?: unknown) => this.#log(id, level, message, data);
+    return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  }
+
+  #log(id: number | undefined, level: LogLevel, message: string, data?: unknown): void {
+    const params: Record<string, unknown> = { level, message: String(message) };
+    if (id !== undefined) params.id = id;
+    if (data !== undefined) params.data = data;
+    try {
+      this.#channel.send({ method: Notifications.log, params });
+    } catch {
+      // Data that cannot be serialized is logged as text rather than lost.
+      params.data = String(data);
+      this.#channel.send({ method: Notifications.log, params });
+    }
+  }
+
+  #scheduleFlush(id: number, call: Call): void {
+    if (call.flushScheduled) return;
+    call.flushScheduled = true;
+    process.nextTick(() => {
+      call.flushScheduled = false;
+      this.#flush(id, call);
+    });
+  }
+
+  #flush(id: number, call: Call): void {
+    if (call.batch.length === 0) return;
+    const items = call.batch;
+    call.batch = [];
+    this.#channel.send({ method: Notifications.chunk, params: { id, items } });
+  }
+
+  #notify(method: string, params: unknown): void {
+    this.#channel.send({ method, params });
+  }
+
+  #respond(id: number, result: unknown): void {
+    try {
+      this.#channel.send({ id, result: result ?? null });
+    } catch (e) {
+      this.#respondError(id, e);
+    }
+  }
+
+  #respondError(id: number, e: unknown): void {
+    const err = toBulkheadError(e);
+    try {
+      this.#channel.send({ id, error: err.toJSON() });
+    } catch {
+      // The error's data itself would not serialize: send what surely does.
+      this.#channel.send({ id, error: { code: err.code, message: err.message } });
+    }
+  }
+}
+
+function validateConfig(def: AnyDefinition, raw: unknown): unknown {
+  const schema = def.config as
+    | {
+        safeParse(v: unknown): {
+          success: boolean;
+          data?: unknown;
+          error?: { issues: { path: PropertyKey[]; message: string }[] };
+        };
+      }
+    | undefined;
+  if (schema === undefined) return raw ?? {};
+  const parsed = schema.safeParse(raw ?? {});
+  if (parsed.success) return parsed.data;
+  const issues: ConfigIssue[] = (parsed.error?.issues ?? []).map((i) => ({
+    path: i.path.map(String).join('.'),
+    message: i.message,
+  }));
+  const list = issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ');
+  throw new BulkheadError('ERR_CONFIG_INVALID', `invalid config for plugin "${def.name}": ${list}`, { issues });
+}
+
+async function jsonSchemaOf(def: AnyDefinition): Promise<Record<string, unknown> | null> {
+  const schema = def.config as { toJSONSchema?: (o: object) => Record<string, unknown> } | undefined;
+  if (schema === undefined) return null;
+  const options = { io: 'input', unrepresentable: 'any' };
+  if (typeof schema.toJSONSchema === 'function') return schema.toJSONSchema(options);
+  // Older zod 4 releases have only the free function; load it only for plugins that need it.
+  const { z } = await import('zod');
+  return z.toJSONSchema(schema as never, options as never) as Record<string, unknown>;
+}
+
+function throwIfAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw signal.reason;
+}
+
+function waitForCredit(call: Call, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      call.wake = null;
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    call.wake = done;
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** A failure inside a call: a cancellation if the call was aborted, else the plugin's error. */
+function callError(e: unknown, signal: AbortSignal): BulkheadError {
+  if (signal.aborted) {
+    const reason = signal.reason;
+    return isBulkheadError(reason) ? reason : new BulkheadError('ERR_CANCELLED', 'cancelled', { forced: false });
+  }
+  return pluginError(e, 'call');
+}
+
+function pluginError(e: unknown, stage: string): BulkheadError {
+  // A plugin may throw a BulkheadError on purpose (ERR_CONFIG_INVALID, ERR_NOT_SUPPORTED…): keep it.
+  if (isBulkheadError(e)) return e;
+  const err = toBulkheadError(e, 'ERR_PLUGIN_FAILED');
+  if (stage === 'initialize') {
+    return new BulkheadError('ERR_PLUGIN_FAILED', `initialize failed: ${err.message}`, err.data as never);
+  }
+  return err;
+}

@@ -1,0 +1,34 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** Path of a compiled fixture plugin, e.g. fixture('echo'). */
+export function fixture(name: string): string {
+  return join(here, 'fixtures', 'plugins', `${name}.js`);
+}
+
+/** Path of a non-TypeScript fixture file kept in the source tree (copied nowhere). */
+export function sourceFixture(...parts: string[]): string {
+  return join(here, '..', '..', 'test', 'fixtures', ...parts);
+}
+
+/** True while a process with this pid exists (zombies included). */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Polls `check` until it is true or `timeoutMs` passes; returns the final answer. */
+export async function eventually(check: () => boolean, timeoutMs = 3000, everyMs = 10): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (check()) return true;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  return check();
+}
