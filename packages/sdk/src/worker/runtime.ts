@@ -93,14 +93,21 @@ export class WorkerRuntime {
   }
 
   async #request(req: RequestMessage): Promise<void> {
+    let result: unknown;
+    let failure: { error: unknown } | null = null;
     try {
-      const result = await this.#dispatch(req);
-      this.#respond(req.id, result);
+      result = await this.#dispatch(req);
     } catch (e) {
-      this.#respondError(req.id, e);
-    } finally {
+      failure = { error: e };
+    }
+    // Progress still waiting for its tick goes first: the host must see it before the result.
+    const call = this.#calls.get(req.id);
+    if (call !== undefined) {
+      this.#flushProgress(req.id, call);
       this.#calls.delete(req.id);
     }
+    if (failure === null) this.#respond(req.id, result);
+    else this.#respondError(req.id, failure.error);
   }
 
   #dispatch(req: RequestMessage): Promise<unknown> | unknown {
@@ -289,15 +296,15 @@ export class WorkerRuntime {
           ...(f !== undefined ? { fraction: f } : {}),
           ...(message !== undefined ? { message: String(message) } : {}),
         };
-        if (pending === null) {
-          process.nextTick(() => {
-            const p = call.progress;
-            call.progress = null;
-            if (p && this.#calls.get(id) === call) this.#notify(Notifications.progress, { id, ...p });
-          });
-        }
+        if (pending === null) process.nextTick(() => this.#flushProgress(id, call));
       },
     };
+  }
+
+  #flushProgress(id: number, call: Call): void {
+    const p = call.progress;
+    call.progress = null;
+    if (p !== null && this.#calls.get(id) === call) this.#notify(Notifications.progress, { id, ...p });
   }
 
   #initContext(config: unknown): InitContext<unknown> {
