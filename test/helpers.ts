@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,13 +14,21 @@ export function sourceFixture(...parts: string[]): string {
   return join(here, '..', '..', 'test', 'fixtures', ...parts);
 }
 
-/** True while a process with this pid exists (zombies included). */
+/**
+ * True while a process with this pid runs. A zombie (exited, not yet reaped: orphans wait for
+ * whatever reaps them, and in a container that may be slow or nobody) counts as gone.
+ */
 export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return process.platform !== 'linux';
   }
 }
 

@@ -109,7 +109,9 @@ describe('PluginProcess', () => {
 
   test('an already-aborted signal rejects without sending', async () => {
     await using p = await PluginProcess.start<typeof slow>({ plugin: fixture('slow') });
-    await assert.rejects(p.execute({ steps: 1, stepMs: 1 }, { signal: AbortSignal.abort() }), { code: 'ERR_CANCELLED' });
+    await assert.rejects(p.execute({ steps: 1, stepMs: 1 }, { signal: AbortSignal.abort() }), {
+      code: 'ERR_CANCELLED',
+    });
     assert.equal((await p.stats()).calls, 0);
   });
 

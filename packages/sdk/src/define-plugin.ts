@@ -93,15 +93,15 @@ export type InputOf<P> = P extends Plugin<infer I, any, any, any, any> ? I : unk
 export type OutputOf<P> = P extends Plugin<any, infer O, any, any, any> ? Awaited<O> : unknown;
 export type StreamInputOf<P> = P extends Plugin<any, any, infer SI, any, any> ? SI : unknown;
 export type ChunkOf<P> = P extends Plugin<any, any, any, infer S, any> ? S : unknown;
-export type ConfigOf<P> = P extends Plugin<any, any, any, any, infer Schema>
-  ? ConfigFromSchema<Schema>
-  : Record<string, unknown>;
+export type ConfigOf<P> =
+  P extends Plugin<any, any, any, any, infer Schema> ? ConfigFromSchema<Schema> : Record<string, unknown>;
 /** What the host may pass as config: the schema's input side (fields with defaults are optional). */
-export type ConfigInputOf<P> = P extends Plugin<any, any, any, any, infer Schema>
-  ? Schema extends ZodType
-    ? z.input<Schema>
-    : Record<string, never>
-  : Record<string, unknown>;
+export type ConfigInputOf<P> =
+  P extends Plugin<any, any, any, any, infer Schema>
+    ? Schema extends ZodType
+      ? z.input<Schema>
+      : Record<string, never>
+    : Record<string, unknown>;
 /* biome-ignore-end lint/suspicious/noExplicitAny: `any` in the positions not being inferred */
 
 const NAME = /^[a-z0-9@][a-z0-9._\-/@]*$/;
