@@ -129,11 +129,11 @@ function checkDefinition(d: PluginDefinition<any, any, any, any, any>): string |
     return `"name" must be a lower-case name like "image-resize" (got ${JSON.stringify(d.name)})`;
   }
   if (typeof d.version !== 'string' || d.version === '') return '"version" must be a non-empty string';
-  if (typeof d.execute !== 'function' && typeof d.stream !== 'function') {
-    return 'define "execute", "stream", or both';
-  }
   for (const hook of ['initialize', 'execute', 'stream', 'configure', 'cleanup'] as const) {
     if (d[hook] !== undefined && typeof d[hook] !== 'function') return `"${hook}" must be a function`;
+  }
+  if (typeof d.execute !== 'function' && typeof d.stream !== 'function') {
+    return 'define "execute", "stream", or both';
   }
   const schema = d.config as unknown as { safeParse?: unknown } | undefined;
   if (schema !== undefined && typeof schema?.safeParse !== 'function') {

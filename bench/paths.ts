@@ -1,0 +1,19 @@
+/**
+ * Where the compiled pieces live. Benchmarks run from build/bench; fixture plugins are compiled by
+ * the test project into build/test.
+ * @module
+ */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** Path of a compiled fixture plugin, e.g. fixture('noop'). */
+export function fixture(name: string): string {
+  return join(here, '..', 'test', 'fixtures', 'plugins', `${name}.js`);
+}
+
+/** Path of a compiled floor child script, e.g. floorScript('echo-child'). */
+export function floorScript(name: string): string {
+  return join(here, 'floor', `${name}.js`);
+}

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import * as sdk from '@bulkhead/sdk';
+import * as host from 'bulkhead';
+import { sourceFixture } from './helpers.js';
+
+const { BulkheadError, ERROR_CODES, errorFromWire, isBulkheadError, toBulkheadError } = sdk;
+const docs = readFileSync(join(sourceFixture(), '..', '..', 'docs', 'errors.md'), 'utf8');
+
+test('every error code is documented in docs/errors.md (table and section), and nothing else is', () => {
+  const codes = Object.keys(ERROR_CODES).sort();
+  const sections = [...docs.matchAll(/^## (ERR_[A-Z_]+)$/gm)].map((m) => m[1]).sort();
+  const rows = [...docs.matchAll(/^\| \[(ERR_[A-Z_]+)\]\(#(err_[a-z_]+)\)/gm)];
+  assert.deepEqual(sections, codes);
+  assert.deepEqual(rows.map((m) => m[1]).sort(), codes);
+  for (const m of rows) assert.equal(m[2], m[1]?.toLowerCase());
+  for (const [k, v] of Object.entries(ERROR_CODES)) assert.equal(k, v);
+});
+
+test('isBulkheadError works across copies of the SDK (brand, not instanceof)', () => {
+  const e = new BulkheadError('ERR_TIMEOUT', 't', { timeoutMs: 1, forced: false });
+  const clone = Object.assign(Object.create(Error.prototype), { code: 'ERR_TIMEOUT' });
+  Object.defineProperty(clone, Symbol.for('bulkhead.error'), { value: true });
+  assert.ok(isBulkheadError(e, 'ERR_TIMEOUT'));
+  assert.ok(isBulkheadError(clone, 'ERR_TIMEOUT'));
+  assert.ok(!isBulkheadError(new Error('x')));
+  assert.ok(!isBulkheadError(e, 'ERR_CANCELLED'));
+});
+
+test('toBulkheadError keeps the original as cause; wire errors round trip', () => {
+  const original = new TypeError('bad');
+  const e = toBulkheadError(original);
+  assert.equal(e.code, 'ERR_INTERNAL');
+  assert.equal(e.cause, original);
+  const wire = JSON.parse(JSON.stringify(new BulkheadError('ERR_CONFIG_INVALID', 'no', { issues: [] })));
+  assert.deepEqual(wire, { code: 'ERR_CONFIG_INVALID', message: 'no', data: { issues: [] } });
+  assert.equal(errorFromWire(wire).code, 'ERR_CONFIG_INVALID');
+  assert.equal(errorFromWire({ code: 'ERR_FROM_THE_FUTURE', message: 'm' }).code, 'ERR_INTERNAL');
+});
+
+test('public API surface of both packages (any change here is an API change)', () => {
+  assert.deepEqual(Object.keys(sdk).sort(), [
+    'BulkheadError',
+    'ERROR_CODES',
+    'PROTOCOL_VERSION',
+    'definePlugin',
+    'errorFromWire',
+    'isBulkheadError',
+    'isPlugin',
+    'isWireError',
+    'toBulkheadError',
+  ]);
+  assert.deepEqual(Object.keys(host).sort(), [
+    'BulkheadError',
+    'ERROR_CODES',
+    'PluginProcess',
+    'PluginStream',
+    'isBulkheadError',
+    'toBulkheadError',
+  ]);
+});
+
+test('definePlugin refuses malformed definitions with ERR_PLUGIN_INVALID', () => {
+  const bad: [unknown, RegExp][] = [
+    [{ name: 'Bad Name', version: '1', execute() {} }, /lower-case name/],
+    [{ name: 'ok', version: '', execute() {} }, /version/],
+    [{ name: 'ok', version: '1' }, /execute.*stream/],
+    [{ name: 'ok', version: '1', execute: 3 }, /"execute" must be a function/],
+    [{ name: 'ok', version: '1', execute() {}, config: { type: 'object' } }, /zod schema/],
+  ];
+  for (const [def, pattern] of bad) {
+    assert.throws(
+      () => sdk.definePlugin(def as never),
+      (e) => isBulkheadError(e, 'ERR_PLUGIN_INVALID') && pattern.test(e.message),
+    );
+  }
+});
