@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import * as sdk from '@bulkhead/sdk';
 import * as host from 'bulkhead';
-import { sourceFixture } from './helpers.js';
+import { repoRoot } from './helpers.js';
 
 const { BulkheadError, ERROR_CODES, errorFromWire, isBulkheadError, toBulkheadError } = sdk;
-const docs = readFileSync(join(sourceFixture(), '..', '..', 'docs', 'errors.md'), 'utf8');
+const docs = readFileSync(join(repoRoot, 'docs', 'errors.md'), 'utf8');
 
 test('every error code is documented in docs/errors.md (table and section), and nothing else is', () => {
   const codes = Object.keys(ERROR_CODES).sort();

@@ -9,9 +9,12 @@ export function fixture(name: string): string {
   return join(here, 'fixtures', 'plugins', `${name}.js`);
 }
 
+/** The repository's root (tests run from build/test). */
+export const repoRoot = join(here, '..', '..');
+
 /** Path of a non-TypeScript fixture file kept in the source tree (copied nowhere). */
 export function sourceFixture(...parts: string[]): string {
-  return join(here, '..', '..', 'test', 'fixtures', ...parts);
+  return join(repoRoot, 'test', 'fixtures', ...parts);
 }
 
 /**

@@ -39,13 +39,20 @@ describe('frame codec', () => {
   test('binaries travel as attachments, not inside the JSON, and come back as the same types', () => {
     const bytes = new Uint8Array([1, 2, 3]);
     const floats = new Float64Array([Math.PI, -0.5]);
-    const parts = encodeFrame({ id: 1, method: 'execute', params: { input: { bytes, nested: [{ floats }], buf: Buffer.from('hey') } } }, MAX);
+    const parts = encodeFrame(
+      { id: 1, method: 'execute', params: { input: { bytes, nested: [{ floats }], buf: Buffer.from('hey') } } },
+      MAX,
+    );
     assert.equal(parts.length, 4, 'header + 3 attachments, written from the caller’s memory');
     const header = JSON.parse(parts[0]?.toString('utf8', 8) as string);
     assert.deepEqual(header.bin, [3, 16, 3]);
     assert.deepEqual(header.params.input.bytes, { $bin: 0 });
     assert.deepEqual(header.params.input.nested[0].floats, { $bin: 1, type: 'Float64Array' });
-    const back = roundTrip({ id: 1, method: 'execute', params: { input: { bytes, nested: [{ floats }], buf: Buffer.from('hey') } } }) as {
+    const back = roundTrip({
+      id: 1,
+      method: 'execute',
+      params: { input: { bytes, nested: [{ floats }], buf: Buffer.from('hey') } },
+    }) as {
       params: { input: { bytes: Uint8Array; nested: { floats: Float64Array }[]; buf: Buffer } };
     };
     assert.deepEqual(back.params.input.bytes, bytes);
@@ -72,7 +79,10 @@ describe('frame codec', () => {
       const d = new FrameDecoder(MAX, (b) => out.push(decodeBody(b)));
       for (let i = 0; i < wire.length; i += step) d.push(wire.subarray(i, i + step));
       assert.equal(out.length, 3, `step ${step}`);
-      assert.deepEqual((out[0] as { params: { input: { data: Uint8Array } } }).params.input.data, new Uint8Array(300).fill(9));
+      assert.deepEqual(
+        (out[0] as { params: { input: { data: Uint8Array } } }).params.input.data,
+        new Uint8Array(300).fill(9),
+      );
       assert.deepEqual(out[2], { id: 1, result: 'ok' });
     }
   });
@@ -90,7 +100,10 @@ describe('frame codec', () => {
     const d = new FrameDecoder(1024, () => assert.fail('no frame expected'));
     const len = Buffer.alloc(4);
     len.writeUInt32BE(1025);
-    assert.throws(() => d.push(len), (e) => isBulkheadError(e, 'ERR_PROTOCOL') && /1025/.test(e.message));
+    assert.throws(
+      () => d.push(len),
+      (e) => isBulkheadError(e, 'ERR_PROTOCOL') && /1025/.test(e.message),
+    );
   });
 
   test('an outgoing frame over the maximum is refused, naming sizes', () => {
@@ -118,7 +131,11 @@ describe('frame codec', () => {
       [body('{"id":1,"bin":"x"}'), /"bin" must be an array/],
     ];
     for (const [b, pattern] of bad) {
-      assert.throws(() => decodeBody(b), (e) => isBulkheadError(e, 'ERR_PROTOCOL') && pattern.test(e.message), String(pattern));
+      assert.throws(
+        () => decodeBody(b),
+        (e) => isBulkheadError(e, 'ERR_PROTOCOL') && pattern.test(e.message),
+        String(pattern),
+      );
     }
   });
 });
@@ -154,7 +171,11 @@ describe('Channel', () => {
     const s = new PassThrough();
     const errors: unknown[] = [];
     let closes = 0;
-    new Channel(s, MAX, { onMessage: (m) => assert.fail(JSON.stringify(m)), onProtocolError: (e) => errors.push(e), onClose: () => closes++ });
+    new Channel(s, MAX, {
+      onMessage: (m) => assert.fail(JSON.stringify(m)),
+      onProtocolError: (e) => errors.push(e),
+      onClose: () => closes++,
+    });
     s.write('GET / HTTP/1.1\r\n\r\n');
     await new Promise((r) => setImmediate(r));
     assert.equal(errors.length, 1);

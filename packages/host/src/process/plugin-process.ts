@@ -22,6 +22,7 @@ import {
   type InputOf,
   isWireError,
   type OutputOf,
+  type Plugin,
   type StreamInputOf,
   toBulkheadError,
 } from '@bulkhead/sdk';
@@ -133,7 +134,7 @@ const STDERR_SETTLE_MS = 25;
  * One plugin in one worker process. Never restarts on its own: after a crash or a forced cancel
  * every call fails with ERR_WORKER_EXITED until `restart()` (the manager decides when).
  */
-export class PluginProcess<P extends AnyPlugin = AnyPlugin> extends EventEmitter<PluginProcessEvents> {
+export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<PluginProcessEvents> {
   readonly #options: PluginProcessOptions;
   readonly #logs: Ring<LogEntry>;
   #stderr = new Ring<string>(STDERR_TAIL);
@@ -159,7 +160,7 @@ export class PluginProcess<P extends AnyPlugin = AnyPlugin> extends EventEmitter
   }
 
   /** Spawns the worker and completes the handshake. Rejects with a coded BulkheadError. */
-  static async start<P extends AnyPlugin = AnyPlugin>(options: PluginProcessOptions): Promise<PluginProcess<P>> {
+  static async start<P extends AnyPlugin = Plugin>(options: PluginProcessOptions): Promise<PluginProcess<P>> {
     const proc = new PluginProcess<P>(options);
     await proc.#launch();
     return proc;

@@ -1,0 +1,15 @@
+/**
+ * Every benchmark, in run order. Adding one is one import and one entry here.
+ * Binary runs last: it leaves this process with the biggest heap, which would slow later spawns.
+ * @module
+ */
+import { binary } from './benchmarks/binary.js';
+import { coldStart } from './benchmarks/cold-start.js';
+import { crash } from './benchmarks/crash.js';
+import { pipelined } from './benchmarks/pipelined.js';
+import { rss } from './benchmarks/rss.js';
+import { rtt } from './benchmarks/rtt.js';
+import { stream } from './benchmarks/stream.js';
+import type { Benchmark } from './types.js';
+
+export const benchmarks: readonly Benchmark[] = [rtt, pipelined, stream, coldStart, rss, crash, binary];
