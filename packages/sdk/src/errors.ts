@@ -44,6 +44,18 @@ export const ERROR_CODES = {
   ERR_INVALID_ARGUMENT: 'ERR_INVALID_ARGUMENT',
   /** Anything thrown that was not a BulkheadError, normalised at a boundary. */
   ERR_INTERNAL: 'ERR_INTERNAL',
+  /** A plugin manifest is not JSON, breaks the manifest schema, or points at a missing entry. */
+  ERR_MANIFEST_INVALID: 'ERR_MANIFEST_INVALID',
+  /** No plugin of that name was discovered. */
+  ERR_UNKNOWN_PLUGIN: 'ERR_UNKNOWN_PLUGIN',
+  /** The plugin is disabled; enable it first. */
+  ERR_PLUGIN_DISABLED: 'ERR_PLUGIN_DISABLED',
+  /** The plugin crashed too often and its circuit breaker is open; reset it first. */
+  ERR_PLUGIN_UNAVAILABLE: 'ERR_PLUGIN_UNAVAILABLE',
+  /** Not enough RAM, GPU memory, GPUs or CPUs for the work, even after evicting idle plugins. */
+  ERR_INSUFFICIENT_RESOURCES: 'ERR_INSUFFICIENT_RESOURCES',
+  /** The manager (or queue) was closed; it takes no new work. */
+  ERR_MANAGER_CLOSED: 'ERR_MANAGER_CLOSED',
 } as const;
 
 export type BulkheadErrorCode = keyof typeof ERROR_CODES;
@@ -59,6 +71,11 @@ export interface ErrorDataMap {
   ERR_FRAME_TOO_LARGE: { bytes: number; maxFrameBytes: number };
   ERR_PROTOCOL_VERSION: { host: string; worker: string };
   ERR_HANDSHAKE_TIMEOUT: { timeoutMs: number };
+  ERR_MANIFEST_INVALID: { file: string; field?: string };
+  ERR_UNKNOWN_PLUGIN: { name: string; known?: string[] };
+  ERR_PLUGIN_DISABLED: { name: string };
+  ERR_PLUGIN_UNAVAILABLE: { name: string; crashes: number; lastError?: string; stderrTail?: string[] };
+  ERR_INSUFFICIENT_RESOURCES: { resource: string; needed: number; free: number; unit: string };
   ERR_WORKER_EXITED: {
     exitCode: number | null;
     signal: string | null;
