@@ -1,7 +1,8 @@
 /**
- * `npm run bench [-- --json] [-- --only rtt,binary]`: measures Bulkhead and the floor (the same work
- * done by two bare Node processes over the same channel) side by side, in one run.
- * Human table on stdout; with --json, one JSON object on stdout and the table on stderr.
+ * `npm run bench [-- --only rtt,binary]`: measures Bulkhead and the floor (the same work done by two
+ * bare Node processes over the same channel) side by side, in one run. Human table on stdout; with
+ * --json, one JSON object on stdout and the table on stderr (use `npm run -s bench -- --json`, or
+ * npm's own banners land on stdout too).
  * @module
  */
 import { parseArgs } from 'node:util';

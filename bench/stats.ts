@@ -20,11 +20,6 @@ export function median(samples: readonly number[]): number {
   return percentile(samples, 0.5);
 }
 
-/** Nanoseconds elapsed since `start` (a `process.hrtime.bigint()` reading), as a float. */
-export function elapsedNs(start: bigint): number {
-  return Number(process.hrtime.bigint() - start);
-}
-
 /** Rounds for display and JSON: enough digits to compare runs, no false precision. */
 export function round(value: number): number {
   if (!Number.isFinite(value)) return value;

@@ -141,7 +141,7 @@ describe('frame codec', () => {
 });
 
 describe('Channel', () => {
-  test('messages sent in one tick leave in one write, in order', async () => {
+  test('messages sent in one tick are coalesced into a few writes (one per 32 messages), in order', async () => {
     // A loopback stream that, like a socket, takes corked writes as one writev.
     let writes = 0;
     const a: Duplex = new Duplex({
@@ -163,7 +163,7 @@ describe('Channel', () => {
       got.map((m) => (m as { params: { i: number } }).params.i),
       Array.from({ length: 100 }, (_, i) => i),
     );
-    assert.equal(writes, 1);
+    assert.ok(writes >= 2 && writes <= 4, `${writes} writes for 100 messages`);
     assert.equal(receiver.closed, false);
   });
 

@@ -9,7 +9,7 @@ import { alternate, timeMs } from '../timing.js';
 import type { Benchmark } from '../types.js';
 
 const BYTES = 64 * 1024 * 1024;
-const ROUNDS = 5;
+const ROUNDS = 7;
 /** Both directions count: each call moves 2 × 64 MiB. MB are decimal (10^6 bytes). */
 const MB_PER_CALL = (2 * BYTES) / 1e6;
 

@@ -11,7 +11,7 @@ import { alternate, timeEach } from '../timing.js';
 import type { Benchmark } from '../types.js';
 
 const WARMUP = 2000;
-const ROUNDS = 6;
+const ROUNDS = 8;
 const PER_ROUND = 1000;
 
 /** Bytes of the execute request frame Bulkhead writes for NOOP_INPUT (with a typical 5-digit id). */

@@ -5,11 +5,17 @@
  * @module
  */
 import { Socket } from 'node:net';
-import { FrameReader, lengthHeader } from './framing.js';
+import { FrameReader, frame, lengthHeader } from './framing.js';
+
+/** Below this a message is re-framed into one buffer (one write, as Bulkhead does); above, not copied. */
+const COPY_LIMIT = 64 * 1024;
 
 const socket = new Socket({ fd: 3, readable: true, writable: true });
 const reader = new FrameReader((body) => {
-  // Two writes, no copy of the body; cork so a small message still leaves in one syscall.
+  if (body.length < COPY_LIMIT) {
+    socket.write(frame(body));
+    return;
+  }
   socket.cork();
   socket.write(lengthHeader(body.length));
   socket.write(body);

@@ -4,8 +4,33 @@
  * exits, and its id cannot be reused while it exists, so signalling it after the leader died is safe.
  * @module
  */
-export function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+import { readFileSync } from 'node:fs';
+
+/**
+ * Start time of a process in clock ticks since boot (field 22 of /proc/<pid>/stat), or undefined
+ * when it is gone or this is not Linux. A pid plus its start time names one process for good.
+ */
+export function processStartTicks(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const value = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    return Number.isFinite(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Sends `signal` to the group led by `pid`. With `startTicks`, first checks that `pid` still is the
+ * process we started (not a new one that reused the number); a leader already gone is fine, the
+ * group is what we signal.
+ */
+export function killGroup(pid: number | undefined, signal: NodeJS.Signals, startTicks?: number): void {
   if (pid === undefined || pid <= 0) return;
+  if (startTicks !== undefined) {
+    const now = processStartTicks(pid);
+    if (now !== undefined && now !== startTicks) return;
+  }
   try {
     process.kill(-pid, signal);
   } catch {

@@ -40,7 +40,7 @@ import {
   type ProgressParams,
   type StatsResult,
 } from '@bulkhead/sdk/protocol';
-import { killGroup } from './kill-group.js';
+import { killGroup, processStartTicks } from './kill-group.js';
 import { type LogEntry, type LogLevel, Ring, splitLines } from './log-buffer.js';
 import { PluginStream, type StreamDriver } from './plugin-stream.js';
 import { cpuPercent, type ProcSample, procAvailable, sampleProc } from './proc-stats.js';
@@ -152,6 +152,8 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
   #calls = 0;
   #errors = 0;
   #lastSample: ProcSample | null = null;
+  /** Start time of the worker, so a kill never hits a process that reused its pid. */
+  #startTicks: number | undefined;
 
   private constructor(options: PluginProcessOptions) {
     super();
@@ -280,9 +282,28 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
       await this.#control(Methods.shutdown, {}, grace).catch(() => {});
     }
     if (await this.#exitedWithin(grace)) return;
-    killGroup(child.pid, 'SIGTERM');
+    killGroup(child.pid, 'SIGTERM', this.#startTicks);
     if (await this.#exitedWithin(grace)) return;
-    killGroup(child.pid, 'SIGKILL');
+    killGroup(child.pid, 'SIGKILL', this.#startTicks);
+    await this.#exited;
+  }
+
+  /**
+   * Kills the worker's process group at once (no shutdown, no cleanup): for a worker that stopped
+   * answering. Open calls fail with ERR_WORKER_EXITED carrying `reason`. Resolves once it is gone.
+   */
+  async kill(reason = 'killed by its host'): Promise<void> {
+    if (this.#child === null || this.#exit !== null) return;
+    this.#stopping = true;
+    this.#kill(
+      new BulkheadError('ERR_WORKER_EXITED', `worker was killed: ${reason}`, {
+        exitCode: null,
+        signal: 'SIGKILL',
+        stderrTail: this.#stderr.last(),
+        stopped: true,
+        reason,
+      }),
+    );
     await this.#exited;
   }
 
@@ -327,6 +348,7 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
       });
     }
     this.#child = child;
+    this.#startTicks = child.pid === undefined ? undefined : processStartTicks(child.pid);
     const exited = new Promise<WorkerExit>((resolve) => this.#watchExit(child, resolve));
     this.#exited = exited;
     const maxLine = o.maxLogLineLength ?? 16 * 1024;
@@ -454,7 +476,7 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
   #kill(error: BulkheadError): void {
     this.#fatal ??= error;
     this.#alive = false;
-    killGroup(this.#child?.pid, 'SIGKILL');
+    killGroup(this.#child?.pid, 'SIGKILL', this.#startTicks);
   }
 
   #exitedWithin(ms: number): Promise<boolean> {

@@ -7,6 +7,9 @@ import { type BulkheadError, toBulkheadError } from '../errors.js';
 import { decodeBody, encodeFrame, FrameDecoder } from './frame.js';
 import type { Message } from './messages.js';
 
+/** Messages per writev within one tick. */
+const FLUSH_EVERY = 32;
+
 export interface ChannelHandlers {
   onMessage(message: Message): void;
   /** The peer broke the protocol. The channel is already destroyed when this runs. */
@@ -21,6 +24,7 @@ export class Channel {
   readonly #decoder: FrameDecoder;
   readonly #handlers: ChannelHandlers;
   #corked = false;
+  #sinceFlush = 0;
   #closed = false;
 
   constructor(socket: Duplex, maxFrameBytes: number, handlers: ChannelHandlers) {
@@ -64,11 +68,18 @@ export class Channel {
     const socket = this.#socket;
     if (!this.#corked) {
       this.#corked = true;
+      this.#sinceFlush = 0;
       socket.cork();
       process.nextTick(() => {
         this.#corked = false;
         socket.uncork();
       });
+    } else if (++this.#sinceFlush >= FLUSH_EVERY) {
+      // Flush part of a long batch now, so the peer starts on it while we produce the rest:
+      // otherwise two processes on two cores take turns instead of working at the same time.
+      this.#sinceFlush = 0;
+      socket.uncork();
+      socket.cork();
     }
     for (const part of parts) socket.write(part);
   }

@@ -41,6 +41,9 @@ const MAX_DEPTH = 2000;
  * `bins`. Containers are copied only along the path to a binary; everything else is shared.
  */
 export function preparePayload(value: unknown, bins: Uint8Array[], where: string): unknown {
+  // Most payloads are plain JSON: check that without allocating, and only walk with path tracking
+  // (to replace binaries, or to say exactly what is wrong) when it is not.
+  if (isPlainJson(value, 0)) return value;
   const stack: unknown[] = [];
   const keys: (string | number)[] = [];
 
@@ -116,6 +119,36 @@ export function preparePayload(value: unknown, bins: Uint8Array[], where: string
   };
 
   return visit(value);
+}
+
+/** Depth past which the quick check gives up (and the full walk, which detects cycles, decides). */
+const QUICK_DEPTH = 32;
+
+/** True if JSON.stringify would write `v` faithfully and it holds no binary: no copy needed. */
+function isPlainJson(v: unknown, depth: number): boolean {
+  switch (typeof v) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+    case 'undefined':
+      return true;
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (v === null) return true;
+  if (depth > QUICK_DEPTH) return false;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (!isPlainJson(v[i], depth + 1)) return false;
+    return true;
+  }
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const k in v as Record<string, unknown>) {
+    if (k === BIN_KEY || !isPlainJson((v as Record<string, unknown>)[k], depth + 1)) return false;
+  }
+  return true;
 }
 
 function binRef(view: ArrayBufferView, bins: Uint8Array[]): BinRef {

@@ -30,14 +30,73 @@ const MAX_BATCH = 1024;
 // biome-ignore lint/suspicious/noExplicitAny: the runtime calls plugins of any type
 type AnyDefinition = PluginDefinition<any, any, any, any, any>;
 
-interface Call {
-  readonly controller: AbortController;
+/**
+ * One call in flight. Its AbortController is made only if the plugin reads `ctx.signal`: creating
+ * one costs microseconds, more than the rest of a no-op call.
+ */
+class Call {
+  #controller: AbortController | null = null;
+  /** Set when the host cancelled the call (or the worker is shutting down). */
+  abortReason: BulkheadError | null = null;
   /** Stream calls only: chunks the host still accepts before it sends `$/pull`. */
   credits: number;
-  wake: (() => void) | null;
-  batch: unknown[];
-  flushScheduled: boolean;
-  progress: { fraction?: number; message?: string } | null;
+  /** Wakes a stream waiting for credit (or for its cancellation). */
+  wake: (() => void) | null = null;
+  batch: unknown[] = [];
+  flushScheduled = false;
+  progress: { fraction?: number; message?: string } | null = null;
+
+  constructor(credits: number) {
+    this.credits = credits;
+  }
+
+  get signal(): AbortSignal {
+    if (this.#controller === null) {
+      this.#controller = new AbortController();
+      if (this.abortReason !== null) this.#controller.abort(this.abortReason);
+    }
+    return this.#controller.signal;
+  }
+
+  abort(reason: BulkheadError): void {
+    if (this.abortReason !== null) return;
+    this.abortReason = reason;
+    this.#controller?.abort(reason);
+    this.wake?.();
+  }
+}
+
+type ProgressSink = (id: number, call: Call, fraction?: number, message?: string) => void;
+
+/** `ctx` of a call; methods live on the prototype so a call allocates one small object. */
+class CallContext implements PluginContext<unknown> {
+  readonly callId: number;
+  readonly config: unknown;
+  readonly #call: Call;
+  readonly #sink: ProgressSink;
+  readonly #logger: (id: number | undefined) => Logger;
+  #log: Logger | null = null;
+
+  constructor(id: number, call: Call, config: unknown, sink: ProgressSink, logger: (id: number | undefined) => Logger) {
+    this.callId = id;
+    this.#call = call;
+    this.config = config;
+    this.#sink = sink;
+    this.#logger = logger;
+  }
+
+  get signal(): AbortSignal {
+    return this.#call.signal;
+  }
+
+  get log(): Logger {
+    this.#log ??= this.#logger(this.callId);
+    return this.#log;
+  }
+
+  progress(fraction?: number, message?: string): void {
+    this.#sink(this.callId, this.#call, fraction, message);
+  }
 }
 
 export interface WorkerRuntimeOptions {
@@ -54,6 +113,7 @@ export class WorkerRuntime {
   #definition: AnyDefinition | null = null;
   #config: unknown = {};
   #shuttingDown = false;
+  #initializing = false;
 
   constructor(channel: Channel, plugin: Promise<AnyPlugin>, options: WorkerRuntimeOptions) {
     this.#channel = channel;
@@ -73,9 +133,7 @@ export class WorkerRuntime {
     switch ((message as { method?: string }).method) {
       case Notifications.cancel: {
         const p = params as unknown as CancelParams;
-        this.#calls
-          .get(p.id)
-          ?.controller.abort(new BulkheadError('ERR_CANCELLED', p.reason ?? 'cancelled by host', { forced: false }));
+        this.#calls.get(p.id)?.abort(new BulkheadError('ERR_CANCELLED', p.reason ?? 'cancelled by host', { forced: false }));
         return;
       }
       case Notifications.pull: {
@@ -112,6 +170,9 @@ export class WorkerRuntime {
 
   #dispatch(req: RequestMessage): Promise<unknown> | unknown {
     const params = (req.params ?? {}) as Record<string, unknown>;
+    if (this.#definition === null && req.method !== Methods.initialize && req.method !== Methods.shutdown) {
+      throw new BulkheadError('ERR_PROTOCOL', `protocol error: "${req.method}" before a successful "initialize"`);
+    }
     switch (req.method) {
       case Methods.initialize:
         return this.#initialize(params as unknown as InitializeParams);
@@ -133,7 +194,11 @@ export class WorkerRuntime {
   }
 
   async #initialize(params: InitializeParams): Promise<InitializeResult> {
-    assertCompatible(PROTOCOL_VERSION, String(params.protocolVersion));
+    if (this.#definition !== null || this.#initializing) {
+      throw new BulkheadError('ERR_PROTOCOL', 'protocol error: "initialize" may be sent only once');
+    }
+    this.#initializing = true;
+    assertCompatible(String(params.protocolVersion), PROTOCOL_VERSION);
     const plugin = await this.#plugin;
     const def = plugin.definition as AnyDefinition;
     const config = validateConfig(def, params.config);
@@ -180,10 +245,10 @@ export class WorkerRuntime {
     const call = this.#newCall(id, 0);
     try {
       const result = await def.execute(params.input, this.#callContext(id, call));
-      throwIfAborted(call.controller.signal);
+      throwIfAborted(call);
       return result;
     } catch (e) {
-      throw callError(e, call.controller.signal);
+      throw callError(e, call);
     }
   }
 
@@ -191,7 +256,6 @@ export class WorkerRuntime {
     const def = this.#ready();
     if (!def.stream) throw new BulkheadError('ERR_NOT_SUPPORTED', `plugin "${def.name}" has no stream; use execute`);
     const call = this.#newCall(id, Number(params.credit) || 0);
-    const signal = call.controller.signal;
     let sent = 0;
     let iterator: AsyncIterator<unknown> | Iterator<unknown> | undefined;
     try {
@@ -202,10 +266,10 @@ export class WorkerRuntime {
           ? iterable[Symbol.asyncIterator]()
           : iterable[Symbol.iterator]();
       for (;;) {
-        throwIfAborted(signal);
+        throwIfAborted(call);
         if (call.credits <= 0) {
           this.#flush(id, call);
-          await waitForCredit(call, signal);
+          await waitForCredit(call);
           continue;
         }
         const step = await iterator.next();
@@ -220,8 +284,8 @@ export class WorkerRuntime {
       return { chunks: sent };
     } catch (e) {
       this.#flush(id, call);
-      if (signal.aborted) void Promise.resolve(iterator?.return?.()).catch(() => {});
-      throw callError(e, signal);
+      if (call.abortReason !== null) void Promise.resolve(iterator?.return?.()).catch(() => {});
+      throw callError(e, call);
     }
   }
 
@@ -257,7 +321,7 @@ export class WorkerRuntime {
   async #shutdown(): Promise<object> {
     this.#shuttingDown = true;
     for (const call of this.#calls.values()) {
-      call.controller.abort(new BulkheadError('ERR_CANCELLED', 'worker is shutting down', { forced: false }));
+      call.abort(new BulkheadError('ERR_CANCELLED', 'worker is shutting down', { forced: false }));
     }
     try {
       await this.#definition?.cleanup?.();
@@ -269,37 +333,27 @@ export class WorkerRuntime {
   }
 
   #newCall(id: number, credits: number): Call {
-    const call: Call = {
-      controller: new AbortController(),
-      credits,
-      wake: null,
-      batch: [],
-      flushScheduled: false,
-      progress: null,
-    };
+    const call = new Call(credits);
     this.#calls.set(id, call);
     return call;
   }
 
   #callContext(id: number, call: Call): PluginContext<unknown> {
-    return {
-      signal: call.controller.signal,
-      config: this.#config,
-      callId: id,
-      log: this.#logger(id),
-      progress: (fraction?: number, message?: string) => {
-        const f =
-          typeof fraction === 'number' && Number.isFinite(fraction) ? Math.min(1, Math.max(0, fraction)) : undefined;
-        // Coalesce: a plugin reporting in a tight loop sends one frame per tick, the latest.
-        const pending = call.progress;
-        call.progress = {
-          ...(f !== undefined ? { fraction: f } : {}),
-          ...(message !== undefined ? { message: String(message) } : {}),
-        };
-        if (pending === null) process.nextTick(() => this.#flushProgress(id, call));
-      },
-    };
+    return new CallContext(id, call, this.#config, this.#progressSink, this.#loggerFor);
   }
+
+  /** Coalesces progress: a plugin reporting in a tight loop sends one frame per tick, the latest. */
+  readonly #progressSink: ProgressSink = (id, call, fraction, message) => {
+    const f = typeof fraction === 'number' && Number.isFinite(fraction) ? Math.min(1, Math.max(0, fraction)) : undefined;
+    const pending = call.progress;
+    call.progress = {
+      ...(f !== undefined ? { fraction: f } : {}),
+      ...(message !== undefined ? { message: String(message) } : {}),
+    };
+    if (pending === null) process.nextTick(() => this.#flushProgress(id, call));
+  };
+
+  readonly #loggerFor = (id: number | undefined): Logger => this.#logger(id);
 
   #flushProgress(id: number, call: Call): void {
     const p = call.progress;
@@ -399,29 +453,23 @@ async function jsonSchemaOf(def: AnyDefinition): Promise<Record<string, unknown>
   return z.toJSONSchema(schema as never, options as never) as Record<string, unknown>;
 }
 
-function throwIfAborted(signal: AbortSignal): void {
-  if (signal.aborted) throw signal.reason;
+function throwIfAborted(call: Call): void {
+  if (call.abortReason !== null) throw call.abortReason;
 }
 
-function waitForCredit(call: Call, signal: AbortSignal): Promise<void> {
+/** Resolves when the host grants credit or cancels the stream (both call `wake`). */
+function waitForCredit(call: Call): Promise<void> {
   return new Promise((resolve) => {
-    const done = () => {
+    call.wake = () => {
       call.wake = null;
-      signal.removeEventListener('abort', done);
       resolve();
     };
-    call.wake = done;
-    signal.addEventListener('abort', done, { once: true });
   });
 }
 
 /** A failure inside a call: a cancellation if the call was aborted, else the plugin's error. */
-function callError(e: unknown, signal: AbortSignal): BulkheadError {
-  if (signal.aborted) {
-    const reason = signal.reason;
-    return isBulkheadError(reason) ? reason : new BulkheadError('ERR_CANCELLED', 'cancelled', { forced: false });
-  }
-  return pluginError(e, 'call');
+function callError(e: unknown, call: Call): BulkheadError {
+  return call.abortReason ?? pluginError(e, 'call');
 }
 
 function pluginError(e: unknown, stage: string): BulkheadError {
