@@ -133,7 +133,9 @@ export class WorkerRuntime {
     switch ((message as { method?: string }).method) {
       case Notifications.cancel: {
         const p = params as unknown as CancelParams;
-        this.#calls.get(p.id)?.abort(new BulkheadError('ERR_CANCELLED', p.reason ?? 'cancelled by host', { forced: false }));
+        this.#calls
+          .get(p.id)
+          ?.abort(new BulkheadError('ERR_CANCELLED', p.reason ?? 'cancelled by host', { forced: false }));
         return;
       }
       case Notifications.pull: {
@@ -344,7 +346,8 @@ export class WorkerRuntime {
 
   /** Coalesces progress: a plugin reporting in a tight loop sends one frame per tick, the latest. */
   readonly #progressSink: ProgressSink = (id, call, fraction, message) => {
-    const f = typeof fraction === 'number' && Number.isFinite(fraction) ? Math.min(1, Math.max(0, fraction)) : undefined;
+    const f =
+      typeof fraction === 'number' && Number.isFinite(fraction) ? Math.min(1, Math.max(0, fraction)) : undefined;
     const pending = call.progress;
     call.progress = {
       ...(f !== undefined ? { fraction: f } : {}),
