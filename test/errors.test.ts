@@ -55,9 +55,15 @@ test('public API surface of both packages (any change here is an API change)', (
   assert.deepEqual(Object.keys(host).sort(), [
     'BulkheadError',
     'ERROR_CODES',
+    'LocalSystemMonitor',
+    'PluginManager',
     'PluginProcess',
     'PluginStream',
+    'discover',
     'isBulkheadError',
+    'loadManifest',
+    'parseSnapshot',
+    'searchPaths',
     'toBulkheadError',
   ]);
 });

@@ -61,6 +61,15 @@ describe('frame codec', () => {
     assert.equal(back.params.input.buf.toString(), 'hey');
   });
 
+  test('a binary type the receiver does not know arrives as plain bytes', () => {
+    const header = Buffer.from('{"id":1,"result":{"$bin":0,"type":"Float128Array"},"bin":[2]}');
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(header.length);
+    const msg = decodeBody(Buffer.concat([len, header, Buffer.from([7, 8])])) as { result: Uint8Array };
+    assert.equal(msg.result.constructor, Uint8Array);
+    assert.deepEqual(Array.from(msg.result), [7, 8]);
+  });
+
   test('the input object is not modified by encoding', () => {
     const input = { a: new Uint8Array(2), list: [new Uint8Array(1)] };
     encodeFrame({ id: 1, method: 'execute', params: { input } }, MAX);

@@ -11,6 +11,27 @@ export {
   isBulkheadError,
   toBulkheadError,
 } from '@bulkhead/sdk';
+export type { RestartPolicy } from './manager/crash-policy.js';
+export type { PluginLogOptions } from './manager/plugin-log.js';
+// Managing many plugins
+export { PluginManager } from './manager/plugin-manager.js';
+export type {
+  ConfigApplied,
+  PluginManagerEvents,
+  PluginManagerOptions,
+  PluginState,
+  PluginSummary,
+  PluginTelemetry,
+} from './manager/types.js';
+// Manifests and discovery
+export {
+  type DiscoveredPlugin,
+  type DiscoveryResult,
+  discover,
+  loadManifest,
+  type PluginManifest,
+  searchPaths,
+} from './manifest/index.js';
 export type { LogEntry, LogLevel, LogSource } from './process/log-buffer.js';
 // Running one plugin in its own process
 export {
@@ -23,3 +44,13 @@ export {
   type WorkerExit,
 } from './process/plugin-process.js';
 export { PluginStream } from './process/plugin-stream.js';
+// Resources
+export {
+  type CommandRunner,
+  type GpuInfo,
+  type GpuProcess,
+  LocalSystemMonitor,
+  parseSnapshot,
+  type SystemMonitor,
+  type SystemSnapshot,
+} from './resources/index.js';

@@ -34,10 +34,7 @@ export function killGroup(pid: number | undefined, signal: NodeJS.Signals, start
   try {
     process.kill(-pid, signal);
   } catch {
-    try {
-      process.kill(pid, signal); // not a group leader (custom command without a group)
-    } catch {
-      // already gone
-    }
+    // The group is gone. No fallback to signalling `pid` alone: every worker leads its group, so
+    // a bare pid here may already belong to an unrelated process.
   }
 }

@@ -44,7 +44,7 @@ export class Ring<T> {
 
   /** The newest `n` items (all by default), oldest first. */
   last(n = this.#size): T[] {
-    const count = Math.min(n, this.#size);
+    const count = Math.max(0, Math.min(Math.floor(n) || 0, this.#size));
     const out: T[] = new Array(count);
     const len = this.#items.length;
     for (let i = 0; i < count; i++) {

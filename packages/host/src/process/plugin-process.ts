@@ -127,6 +127,8 @@ interface Pending {
 }
 
 const STDERR_TAIL = 20;
+/** A worker whose channel closed gets this long to exit by itself before it is killed. */
+const CHANNEL_CLOSE_GRACE_MS = 200;
 /** After exit, how long to wait for the rest of stderr before failing pending calls. */
 const STDERR_SETTLE_MS = 25;
 
@@ -154,15 +156,21 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
   #lastSample: ProcSample | null = null;
   /** Start time of the worker, so a kill never hits a process that reused its pid. */
   #startTicks: number | undefined;
+  /** The config the next launch starts with (updated by configure). */
+  #config: unknown;
+  /** Start, stop, kill and restart run one after another, never interleaved. */
+  #lifecycle: Promise<unknown> = Promise.resolve();
 
   private constructor(options: PluginProcessOptions) {
     super();
     this.#options = options;
     this.#logs = new Ring(options.logBufferLines ?? 1000);
+    this.#config = options.config;
   }
 
   /** Spawns the worker and completes the handshake. Rejects with a coded BulkheadError. */
   static async start<P extends AnyPlugin = Plugin>(options: PluginProcessOptions): Promise<PluginProcess<P>> {
+    validateOptions(options);
     const proc = new PluginProcess<P>(options);
     await proc.#launch();
     return proc;
@@ -223,9 +231,13 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
   }
 
   /** Applies a config live through the plugin's `configure` (ERR_NOT_SUPPORTED if it has none). */
-  async configure(config: ConfigInputOf<P>): Promise<ConfigOf<P>> {
-    const result = (await this.#control(Methods.configure, { config })) as { config: ConfigOf<P> };
+  async configure(config: ConfigInputOf<P>, options: { timeout?: number } = {}): Promise<ConfigOf<P>> {
+    const result = (await this.#control(Methods.configure, { config }, options.timeout ?? 30_000)) as {
+      config: ConfigOf<P>;
+    };
     if (this.#info) this.#info = { ...this.#info, config: result.config };
+    // A restart (by us or by the manager) starts from the config in force, not the first one.
+    this.#config = result.config;
     return result.config;
   }
 
@@ -256,7 +268,7 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
         return { ...base, cpuPercent: cpuPercent(prev, sample), rssBytes: sample.rssBytes };
       }
     }
-    const s = (await this.#control(Methods.stats, {})) as StatsResult;
+    const s = (await this.#control(Methods.stats, {}, 5000)) as StatsResult;
     return { ...base, cpuPercent: 0, rssBytes: s.rssBytes };
   }
 
@@ -269,7 +281,11 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
    * Stops the worker: a `shutdown` request (the plugin's cleanup runs), then SIGTERM, then SIGKILL,
    * each after `stopTimeoutMs`. Idempotent; resolves when the process and its group are gone.
    */
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
+    return this.#serialized(() => this.#stop());
+  }
+
+  async #stop(): Promise<void> {
     const child = this.#child;
     if (child === null || this.#exit !== null) return;
     if (this.#stopping) {
@@ -292,7 +308,12 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
    * Kills the worker's process group at once (no shutdown, no cleanup): for a worker that stopped
    * answering. Open calls fail with ERR_WORKER_EXITED carrying `reason`. Resolves once it is gone.
    */
-  async kill(reason = 'killed by its host'): Promise<void> {
+  kill(reason = 'killed by its host'): Promise<void> {
+    // Not queued behind a slow stop: killing is how a stuck stop is cut short.
+    return this.#killNow(reason);
+  }
+
+  async #killNow(reason: string): Promise<void> {
     if (this.#child === null || this.#exit !== null) return;
     this.#stopping = true;
     this.#kill(
@@ -308,9 +329,17 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
   }
 
   /** Stops the worker if it runs, then starts a fresh one with the same options. */
-  async restart(): Promise<void> {
-    await this.stop();
-    await this.#launch();
+  restart(): Promise<void> {
+    return this.#serialized(async () => {
+      await this.#stop();
+      await this.#launch();
+    });
+  }
+
+  #serialized<T>(op: () => Promise<T>): Promise<T> {
+    const next = this.#lifecycle.then(op, op);
+    this.#lifecycle = next.catch(() => {});
+    return next;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -360,14 +389,29 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
     this.#channel = new Channel(child.stdio[3] as unknown as import('node:net').Socket, maxFrame, {
       onMessage: (m) => this.#onMessage(m),
       onProtocolError: (e) => this.#kill(e),
-      onClose: () => {},
+      onClose: () => {
+        // Normally the process exit follows at once; a worker that closed fd 3 and lives on
+        // would leave every call hanging, so it is killed.
+        setTimeout(() => {
+          if (this.#child === child && this.#exit === null) {
+            this.#kill(
+              new BulkheadError('ERR_WORKER_EXITED', 'worker closed its protocol channel', {
+                exitCode: null,
+                signal: null,
+                stderrTail: this.#stderr.last(),
+                reason: 'channel closed',
+              }),
+            );
+          }
+        }, CHANNEL_CLOSE_GRACE_MS).unref();
+      },
     });
 
     const timeoutMs = o.handshakeTimeoutMs ?? 10_000;
     try {
       const info = (await this.#control(
         Methods.initialize,
-        { protocolVersion: PROTOCOL_VERSION, config: o.config },
+        { protocolVersion: PROTOCOL_VERSION, config: this.#config },
         timeoutMs,
       )) as InitializeResult;
       assertCompatible(PROTOCOL_VERSION, String(info?.protocolVersion));
@@ -429,7 +473,7 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
     child.once('exit', (code, signal) => {
       exitArgs = [code, signal];
       // Anything the plugin left running in its group goes with it.
-      killGroup(child.pid, 'SIGKILL');
+      killGroup(child.pid, 'SIGKILL', this.#startTicks);
       // stderr usually ends with the process; a grandchild holding it open must not delay us.
       if (stderrEnded) settle();
       else setTimeout(settle, STDERR_SETTLE_MS).unref();
@@ -467,9 +511,10 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
       stderrTail,
     };
     this.#exit = exit;
-    this.#log('host', stopped ? 'info' : 'error', `worker ${exit.pid} exited with ${how}`);
+    // Settle first: a throwing listener below must not leave stop() waiting forever.
     resolve(exit);
-    this.emit('exit', exit);
+    this.#log('host', stopped ? 'info' : 'error', `worker ${exit.pid} exited with ${how}`);
+    this.#safeEmit('exit', exit);
   }
 
   /** Kills the worker's group at once; pending calls fail with `error`. */
@@ -516,7 +561,7 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
     control = false,
   ): void {
     const channel = this.#channel;
-    if (channel === null || channel.closed || this.#exit !== null || (!control && !this.#alive)) {
+    if (channel === null || channel.closed || this.#exit !== null || (!control && (!this.#alive || this.#stopping))) {
       reject(this.#deadError());
       return;
     }
@@ -525,7 +570,7 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
       reject(new BulkheadError('ERR_INVALID_ARGUMENT', 'The "signal" option must be an AbortSignal'));
       return;
     }
-    if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
+    if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0 && timeout <= MAX_TIMER_MS)) {
       reject(
         new BulkheadError(
           'ERR_INVALID_ARGUMENT',
@@ -666,14 +711,23 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
         const progress: Progress = { callId: pr.id };
         if (typeof pr.fraction === 'number') progress.fraction = pr.fraction;
         if (typeof pr.message === 'string') progress.message = pr.message;
-        this.#pending.get(pr.id)?.onProgress?.(progress);
-        this.emit('progress', progress);
+        const onProgress = this.#pending.get(pr.id)?.onProgress;
+        if (onProgress) guard(() => onProgress(progress));
+        this.#safeEmit('progress', progress);
         return;
       }
       case Notifications.log: {
         const l = params as LogParams;
         const level: LogLevel = ['debug', 'info', 'warn', 'error'].includes(l?.level) ? l.level : 'info';
-        this.#log('plugin', level, String(l?.message), l?.id, l?.data);
+        const max = this.#options.maxLogLineLength ?? 16 * 1024;
+        const text = String(l?.message);
+        this.#log(
+          'plugin',
+          level,
+          text.length > max ? `${text.slice(0, max)} …[truncated]` : text,
+          l?.id,
+          boundedData(l?.data, max),
+        );
         return;
       }
       default:
@@ -686,12 +740,24 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
     if (callId !== undefined) entry.callId = callId;
     if (data !== undefined) entry.data = data;
     this.#logs.push(entry);
-    if (this.listenerCount('log') > 0) this.emit('log', entry);
+    if (this.listenerCount('log') > 0) this.#safeEmit('log', entry);
+  }
+
+  /** Emits to user listeners; one that throws is reported as a warning, not as our failure. */
+  #safeEmit<K extends keyof PluginProcessEvents>(event: K, ...args: PluginProcessEvents[K]): void {
+    guard(() => (this.emit as (e: K, ...a: PluginProcessEvents[K]) => boolean)(event, ...args));
   }
 
   #deadError(): BulkheadError {
     const exit = this.#exit;
-    if (exit === null) return new BulkheadError('ERR_WORKER_EXITED', 'worker is not running');
+    if (exit === null) {
+      return new BulkheadError('ERR_WORKER_EXITED', this.#stopping ? 'worker is stopping' : 'worker is not running', {
+        exitCode: null,
+        signal: null,
+        stderrTail: this.#stderr.last(),
+        ...(this.#stopping ? { stopped: true } : {}),
+      });
+    }
     const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.exitCode}`;
     return new BulkheadError('ERR_WORKER_EXITED', `worker is not running (exited with ${how}); call restart()`, {
       exitCode: exit.exitCode,
@@ -699,6 +765,55 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
       stderrTail: exit.stderrTail,
       ...(exit.expected ? { stopped: true } : {}),
     });
+  }
+}
+
+/** Log data kept only while small: a plugin must not fill the host's memory through ctx.log. */
+function boundedData(data: unknown, max: number): unknown {
+  if (data === undefined) return undefined;
+  if (typeof data === 'object' && data !== null && (ArrayBuffer.isView(data) || data instanceof ArrayBuffer)) {
+    return `[${(data as ArrayBufferView).byteLength} bytes]`;
+  }
+  let text: string;
+  try {
+    text = JSON.stringify(data) ?? 'undefined';
+  } catch {
+    return '[data with binary parts omitted]';
+  }
+  return text.length > max ? `[data of ${text.length} characters omitted]` : data;
+}
+
+/** Runs a user callback; an exception in it is the user's bug, reported as a process warning. */
+function guard(fn: () => unknown): void {
+  try {
+    fn();
+  } catch (e) {
+    process.emitWarning(
+      `a Bulkhead listener threw: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
+      'BulkheadListenerWarning',
+    );
+  }
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function validateOptions(o: PluginProcessOptions): void {
+  const ms = ['handshakeTimeoutMs', 'cancelGraceMs', 'stopTimeoutMs'] as const;
+  for (const k of ms) {
+    const v = o[k];
+    if (v !== undefined && !(Number.isFinite(v) && v >= 0 && v <= MAX_TIMER_MS)) {
+      throw new BulkheadError(
+        'ERR_INVALID_ARGUMENT',
+        `The "${k}" option must be a number of ms from 0 to ${MAX_TIMER_MS} (got ${v})`,
+      );
+    }
+  }
+  const ints = ['streamWindow', 'logBufferLines', 'maxLogLineLength', 'maxFrameBytes'] as const;
+  for (const k of ints) {
+    const v = o[k];
+    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1)) {
+      throw new BulkheadError('ERR_INVALID_ARGUMENT', `The "${k}" option must be a positive integer (got ${v})`);
+    }
   }
 }
 

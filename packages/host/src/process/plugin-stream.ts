@@ -29,7 +29,8 @@ export class PluginStream<T> implements AsyncIterableIterator<T> {
   #consumedSinceGrant = 0;
   #done = false;
   #error: BulkheadError | null = null;
-  #waiter: { resolve(r: IteratorResult<T>): void; reject(e: unknown): void } | null = null;
+  /** Pending next() calls, oldest first (a consumer may call next() again before one settles). */
+  #waiters: { resolve(r: IteratorResult<T>): void; reject(e: unknown): void }[] = [];
   #started = false;
   #startError: unknown = null;
 
@@ -57,15 +58,17 @@ export class PluginStream<T> implements AsyncIterableIterator<T> {
       this.#done = true;
       return Promise.reject(e);
     }
-    if (this.#head < this.#items.length) return Promise.resolve({ value: this.#take(), done: false });
-    if (this.#error !== null) {
+    if (this.#waiters.length === 0 && this.#head < this.#items.length) {
+      return Promise.resolve({ value: this.#take(), done: false });
+    }
+    if (this.#waiters.length === 0 && this.#error !== null) {
       const e = this.#error;
       this.#error = null;
       return Promise.reject(e);
     }
-    if (this.#done) return Promise.resolve({ value: undefined, done: true });
+    if (this.#waiters.length === 0 && this.#done) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve, reject) => {
-      this.#waiter = { resolve, reject };
+      this.#waiters.push({ resolve, reject });
     });
   }
 
@@ -89,8 +92,7 @@ export class PluginStream<T> implements AsyncIterableIterator<T> {
     if (this.#started && this.#id >= 0) {
       this.#driver.cancel(this.#id, new BulkheadError('ERR_CANCELLED', reason, { forced: false }));
     }
-    this.#waiter?.resolve({ value: undefined, done: true });
-    this.#waiter = null;
+    for (const w of this.#waiters.splice(0)) w.resolve({ value: undefined, done: true });
   }
 
   #start(): void {
@@ -126,10 +128,8 @@ export class PluginStream<T> implements AsyncIterableIterator<T> {
     this.#outstanding -= items.length;
     if (this.#done) return true; // cancelled: drop
     for (const item of items) this.#items.push(item);
-    const w = this.#waiter;
-    if (w !== null && this.#head < this.#items.length) {
-      this.#waiter = null;
-      w.resolve({ value: this.#take(), done: false });
+    while (this.#waiters.length > 0 && this.#head < this.#items.length) {
+      this.#waiters.shift()?.resolve({ value: this.#take(), done: false });
     }
     return true;
   }
@@ -139,14 +139,14 @@ export class PluginStream<T> implements AsyncIterableIterator<T> {
     const wasDone = this.#done;
     this.#done = true;
     if (error !== null && !wasDone) this.#error = error;
-    const w = this.#waiter;
-    if (w === null) return;
-    this.#waiter = null;
-    if (this.#error !== null) {
-      const e = this.#error;
-      this.#error = null;
-      w.reject(e);
-    } else w.resolve({ value: undefined, done: true });
+    // Items are all taken by now (waiters exist only when the buffer is empty).
+    for (const w of this.#waiters.splice(0)) {
+      if (this.#error !== null) {
+        const e = this.#error;
+        this.#error = null;
+        w.reject(e);
+      } else w.resolve({ value: undefined, done: true });
+    }
   }
 
   /** Chunks received and not yet read. */

@@ -42,7 +42,7 @@ export function workerCommand(options: WorkerCommandOptions): WorkerCommand {
     if (typeof file !== 'string' || file === '') {
       throw new BulkheadError('ERR_INVALID_ARGUMENT', '"command" must be a non-empty array: [executable, ...args]');
     }
-    return { file, args: [...args, ...(options.args ?? [])], cwd: options.cwd ?? process.cwd() };
+    return { file, args: [...args, ...(options.args ?? [])], cwd: checkedCwd(options.cwd ?? process.cwd()) };
   }
   if (options.plugin === undefined) {
     throw new BulkheadError('ERR_INVALID_ARGUMENT', 'give "plugin" (a module path) or "command"');
@@ -59,6 +59,14 @@ export function workerCommand(options: WorkerCommandOptions): WorkerCommand {
   return {
     file: options.nodePath ?? process.execPath,
     args: [...(options.execArgv ?? []), resolveWorkerEntry(pluginFile), pluginFile, ...(options.args ?? [])],
-    cwd: options.cwd ?? dirname(pluginFile),
+    cwd: checkedCwd(options.cwd ?? dirname(pluginFile)),
   };
+}
+
+/** spawn reports a missing cwd as "spawn node ENOENT", which blames the wrong thing. */
+function checkedCwd(cwd: string): string {
+  if (!existsSync(cwd) || !statSync(cwd).isDirectory()) {
+    throw new BulkheadError('ERR_INVALID_ARGUMENT', `the worker's directory does not exist: ${cwd}`);
+  }
+  return cwd;
 }

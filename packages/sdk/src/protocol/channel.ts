@@ -53,9 +53,9 @@ export class Channel {
     return this.#closed;
   }
 
-  /** True while the socket's buffer is over its high-water mark. */
-  get congested(): boolean {
-    return this.#socket.writableNeedDrain;
+  /** The largest frame body this channel sends or accepts. */
+  get maxFrameBytes(): number {
+    return this.#max;
   }
 
   /**
@@ -63,7 +63,11 @@ export class Channel {
    * having written nothing. Messages sent in the same tick leave in one writev.
    */
   send(message: Message): void {
-    const parts = encodeFrame(message, this.#max);
+    this.sendFrame(encodeFrame(message, this.#max));
+  }
+
+  /** Queues a frame already encoded (by encodeChunkFrame, say). */
+  sendFrame(parts: Buffer[]): void {
     if (this.#closed) return;
     const socket = this.#socket;
     if (!this.#corked) {
@@ -82,20 +86,6 @@ export class Channel {
       socket.cork();
     }
     for (const part of parts) socket.write(part);
-  }
-
-  /** Resolves once the socket's write buffer has drained (or the channel closed). */
-  drained(): Promise<void> {
-    if (!this.#socket.writableNeedDrain || this.#closed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        this.#socket.off('drain', done);
-        this.#socket.off('close', done);
-        resolve();
-      };
-      this.#socket.on('drain', done);
-      this.#socket.on('close', done);
-    });
   }
 
   /** Ends the stream after pending writes; `done` runs once they are flushed. */

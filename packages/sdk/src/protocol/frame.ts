@@ -30,13 +30,29 @@ export function encodeFrame(message: Message, maxFrameBytes: number): Buffer[] {
     const result = preparePayload(m.result, bins, 'result');
     if (result !== m.result) wire = { ...wire, result };
   }
+  if (bins.length > 0) wire = { ...wire, bin: bins.map((b) => b.byteLength) };
+  return frameParts(JSON.stringify(wire), bins, maxFrameBytes);
+}
+
+/**
+ * Encodes a `$/chunk` notification from items already encoded one by one (each a JSON text whose
+ * binary references index `bins`), so a stream serializes each item once, when it is produced.
+ */
+export function encodeChunkFrame(id: number, items: string[], bins: Uint8Array[], maxFrameBytes: number): Buffer[] {
+  const bin = bins.length > 0 ? `,"bin":[${bins.map((b) => b.byteLength).join(',')}]` : '';
+  return frameParts(
+    `{"method":"$/chunk","params":{"id":${id},"items":[${items.join(',')}]}${bin}}`,
+    bins,
+    maxFrameBytes,
+  );
+}
+
+/** Bytes of a frame around its header and attachments: the two length prefixes. */
+export const FRAME_OVERHEAD = 8;
+
+function frameParts(json: string, bins: Uint8Array[], maxFrameBytes: number): Buffer[] {
   let attachmentBytes = 0;
-  if (bins.length > 0) {
-    const lengths = bins.map((b) => b.byteLength);
-    for (const n of lengths) attachmentBytes += n;
-    wire = { ...wire, bin: lengths };
-  }
-  const json = JSON.stringify(wire);
+  for (const b of bins) attachmentBytes += b.byteLength;
   const headerLength = Buffer.byteLength(json);
   const bodyLength = 4 + headerLength + attachmentBytes;
   if (bodyLength > maxFrameBytes) {
@@ -46,10 +62,10 @@ export function encodeFrame(message: Message, maxFrameBytes: number): Buffer[] {
       { bytes: bodyLength, maxFrameBytes },
     );
   }
-  const head = Buffer.allocUnsafe(8 + headerLength);
+  const head = Buffer.allocUnsafe(FRAME_OVERHEAD + headerLength);
   head.writeUInt32BE(bodyLength, 0);
   head.writeUInt32BE(headerLength, 4);
-  head.write(json, 8, 'utf8');
+  head.write(json, FRAME_OVERHEAD, 'utf8');
   if (bins.length === 0) return [head];
   const out: Buffer[] = [head];
   for (const b of bins) out.push(Buffer.from(b.buffer, b.byteOffset, b.byteLength));

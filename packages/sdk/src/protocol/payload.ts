@@ -26,6 +26,7 @@ const VIEW_TYPES = {
   BigUint64Array,
 } as const;
 type ViewTypeName = keyof typeof VIEW_TYPES;
+type ViewConstructor = (typeof VIEW_TYPES)[ViewTypeName];
 
 export interface BinRef {
   [BIN_KEY]: number;
@@ -54,7 +55,7 @@ export function preparePayload(value: unknown, bins: Uint8Array[], where: string
     throw new BulkheadError('ERR_SERIALIZE', `cannot serialize ${path}: ${why}`, { path });
   };
 
-  const visit = (v: unknown): unknown => {
+  const visit = (v: unknown, key: string | number): unknown => {
     switch (typeof v) {
       case 'string':
       case 'number':
@@ -72,7 +73,7 @@ export function preparePayload(value: unknown, bins: Uint8Array[], where: string
     const o = v as object;
     if (ArrayBuffer.isView(o)) return binRef(o, bins);
     if (o instanceof ArrayBuffer) {
-      bins.push(new Uint8Array(o));
+      bins.push(snapshot(new Uint8Array(o)));
       return { [BIN_KEY]: bins.length - 1, type: 'ArrayBuffer' };
     }
     if (o instanceof Map || o instanceof Set || o instanceof WeakMap || o instanceof WeakSet) {
@@ -81,7 +82,16 @@ export function preparePayload(value: unknown, bins: Uint8Array[], where: string
     if (o instanceof Promise) return fail('a Promise cannot be sent; await it first');
     if (stack.length >= CYCLE_CHECK_DEPTH && stack.includes(o)) return fail('cyclic structure');
     if (stack.length >= MAX_DEPTH) return fail(`nested deeper than ${MAX_DEPTH} levels`);
-    if (typeof (o as { toJSON?: unknown }).toJSON === 'function') return o; // Date and friends
+    if (o instanceof Date) return o; // its toJSON gives a string: nothing to check
+    const toJSON = (o as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === 'function') {
+      // What JSON.stringify would write is toJSON's result, so that is what must be checked (it
+      // may hold binaries, or objects that look like references).
+      stack.push(o);
+      const replaced = visit(toJSON.call(o, String(key)), key);
+      stack.pop();
+      return replaced;
+    }
 
     stack.push(o);
     let out: unknown = o;
@@ -90,7 +100,7 @@ export function preparePayload(value: unknown, bins: Uint8Array[], where: string
       for (let i = 0; i < o.length; i++) {
         keys.push(i);
         const item = o[i];
-        const next = visit(item);
+        const next = visit(item, i);
         keys.pop();
         if (next !== item) {
           copy ??= o.slice();
@@ -105,7 +115,7 @@ export function preparePayload(value: unknown, bins: Uint8Array[], where: string
         if (!Object.hasOwn(o, k)) continue;
         keys.push(k);
         const item = (o as Record<string, unknown>)[k];
-        const next = visit(item);
+        const next = visit(item, k);
         keys.pop();
         if (next !== item) {
           copy ??= { ...(o as Record<string, unknown>) };
@@ -118,7 +128,7 @@ export function preparePayload(value: unknown, bins: Uint8Array[], where: string
     return out;
   };
 
-  return visit(value);
+  return visit(value, '');
 }
 
 /** Depth past which the quick check gives up (and the full walk, which detects cycles, decides). */
@@ -151,14 +161,26 @@ function isPlainJson(v: unknown, depth: number): boolean {
   return true;
 }
 
+/**
+ * Attachments up to this size are copied when encoded, so a caller that reuses a scratch buffer
+ * right after the call cannot change what is sent. Larger ones are sent from the caller's memory,
+ * without a copy: they must not be changed until the call settles (see docs/protocol.md).
+ */
+export const SNAPSHOT_MAX_BYTES = 64 * 1024;
+
+function snapshot(bytes: Uint8Array): Uint8Array {
+  return bytes.byteLength <= SNAPSHOT_MAX_BYTES ? bytes.slice() : bytes;
+}
+
 function binRef(view: ArrayBufferView, bins: Uint8Array[]): BinRef {
   const bytes = view instanceof Uint8Array ? view : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
-  bins.push(bytes);
+  bins.push(snapshot(bytes));
   const index = bins.length - 1;
   if (Buffer.isBuffer(view)) return { [BIN_KEY]: index, type: 'Buffer' };
-  if (view.constructor === Uint8Array) return { [BIN_KEY]: index };
-  if (view instanceof DataView) return { [BIN_KEY]: index, type: 'DataView' };
-  return { [BIN_KEY]: index, type: view.constructor.name as ViewTypeName };
+  // The built-in tag, not constructor.name: right for subclasses and for arrays from another realm.
+  const tag = Object.prototype.toString.call(view).slice(8, -1);
+  if (tag === 'Uint8Array') return { [BIN_KEY]: index };
+  return { [BIN_KEY]: index, type: tag as ViewTypeName };
 }
 
 /** Replaces `{"$bin": i}` references in a parsed payload with views of the attachments. */
@@ -183,8 +205,14 @@ function materialize(ref: BinRef, attachments: Buffer[]): unknown {
   if (type === 'Buffer') return buf;
   if (type === 'ArrayBuffer') return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
   if (type === 'DataView') return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const Ctor = VIEW_TYPES[type];
-  if (Ctor === undefined) throw new Error(`unknown binary type ${String(type)}`);
+  const Ctor =
+    (VIEW_TYPES as Record<string, ViewConstructor | undefined>)[type] ??
+    // Newer runtimes only (Node 24 has Float16Array), so looked up rather than listed.
+    ((type as string) === 'Float16Array'
+      ? ((globalThis as Record<string, unknown>).Float16Array as ViewConstructor | undefined)
+      : undefined);
+  // A type this side does not know (Float16Array from a newer peer…) arrives as plain bytes.
+  if (Ctor === undefined) return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   const size = Ctor.BYTES_PER_ELEMENT;
   if (buf.byteLength % size !== 0) throw new Error(`${type} attachment of ${buf.byteLength} bytes`);
   // Typed arrays need aligned offsets; a view into a socket chunk may not be, so copy then.

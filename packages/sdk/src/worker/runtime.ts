@@ -7,6 +7,7 @@
 import type { AnyPlugin, InitContext, Logger, PluginContext, PluginDefinition } from '../define-plugin.js';
 import { BulkheadError, type ConfigIssue, isBulkheadError, toBulkheadError } from '../errors.js';
 import type { Channel } from '../protocol/channel.js';
+import { encodeChunkFrame } from '../protocol/frame.js';
 import {
   type CancelParams,
   type ExecuteParams,
@@ -22,10 +23,28 @@ import {
   type StatsResult,
   type StreamParams,
 } from '../protocol/messages.js';
+import { preparePayload, SNAPSHOT_MAX_BYTES } from '../protocol/payload.js';
 import { assertCompatible, PROTOCOL_VERSION } from '../protocol/version.js';
+
+/** How long shutdown waits for aborted calls to finish before running the plugin's cleanup. */
+const SHUTDOWN_DRAIN_MS = 1000;
+
+/** Longest `ctx.log` message sent; longer ones are cut (the host keeps logs bounded). */
+const MAX_LOG_MESSAGE = 16 * 1024;
+
+function clip(text: string): string {
+  return text.length > MAX_LOG_MESSAGE ? `${text.slice(0, MAX_LOG_MESSAGE)} …[truncated]` : text;
+}
 
 /** Items per `$/chunk` frame at most; more are sent in further frames. */
 const MAX_BATCH = 1024;
+/** Room kept in a `$/chunk` frame for its envelope (method, id, the "bin" list's brackets). */
+const CHUNK_FRAME_OVERHEAD = 256;
+
+/** Adds `by` to every `{"$bin":i}` index in an item's JSON (binary refs are the only such objects). */
+function shiftRefs(json: string, by: number): string {
+  return json.replace(/\{"\$bin":(\d+)/g, (_, i: string) => `{"$bin":${Number(i) + by}`);
+}
 
 // biome-ignore lint/suspicious/noExplicitAny: the runtime calls plugins of any type
 type AnyDefinition = PluginDefinition<any, any, any, any, any>;
@@ -42,7 +61,10 @@ class Call {
   credits: number;
   /** Wakes a stream waiting for credit (or for its cancellation). */
   wake: (() => void) | null = null;
-  batch: unknown[] = [];
+  /** Stream items encoded as JSON, waiting for the next `$/chunk`, and their attachments. */
+  batch: string[] = [];
+  batchBins: Uint8Array[] = [];
+  batchBytes = 0;
   flushScheduled = false;
   progress: { fraction?: number; message?: string } | null = null;
 
@@ -132,17 +154,18 @@ export class WorkerRuntime {
     const params = (message as { params?: unknown }).params as Record<string, unknown> | undefined;
     switch ((message as { method?: string }).method) {
       case Notifications.cancel: {
-        const p = params as unknown as CancelParams;
+        const p = (params ?? {}) as unknown as CancelParams;
         this.#calls
           .get(p.id)
           ?.abort(new BulkheadError('ERR_CANCELLED', p.reason ?? 'cancelled by host', { forced: false }));
         return;
       }
       case Notifications.pull: {
-        const p = params as unknown as PullParams;
-        const call = this.#calls.get(p.id);
-        if (call) {
-          call.credits += p.n;
+        const p = params as unknown as PullParams | undefined;
+        const call = this.#calls.get(Number(p?.id));
+        // A credit that is not a positive integer would let a stream run unbounded: ignore it.
+        if (call && Number.isSafeInteger(p?.n) && (p?.n as number) > 0) {
+          call.credits += p?.n as number;
           call.wake?.();
         }
         return;
@@ -237,7 +260,14 @@ export class WorkerRuntime {
     if (this.#definition === null) {
       throw new BulkheadError('ERR_PROTOCOL', 'protocol error: "initialize" must succeed before any call');
     }
-    if (this.#shuttingDown) throw new BulkheadError('ERR_WORKER_EXITED', 'worker is shutting down');
+    if (this.#shuttingDown) {
+      throw new BulkheadError('ERR_WORKER_EXITED', 'worker is shutting down', {
+        exitCode: null,
+        signal: null,
+        stderrTail: [],
+        stopped: true,
+      });
+    }
     return this.#definition;
   }
 
@@ -275,20 +305,59 @@ export class WorkerRuntime {
           continue;
         }
         const step = await iterator.next();
-        if (step.done) break;
-        call.batch.push(step.value);
+        if (step.done) {
+          iterator = undefined; // finished: nothing to close
+          break;
+        }
+        // Encode now, inside this try: an item that cannot be sent fails this stream alone, and
+        // a generator that refills one buffer cannot change items already yielded.
+        this.#enqueue(id, call, step.value, sent);
         call.credits--;
         sent++;
-        if (call.batch.length >= MAX_BATCH) this.#flush(id, call);
-        else this.#scheduleFlush(id, call);
       }
       this.#flush(id, call);
       return { chunks: sent };
     } catch (e) {
-      this.#flush(id, call);
-      if (call.abortReason !== null) void Promise.resolve(iterator?.return?.()).catch(() => {});
+      try {
+        this.#flush(id, call);
+      } catch {
+        // the stream is failing anyway; the first error is the one to report
+      }
+      // Run the generator's finally blocks before answering (a plugin that never returns is
+      // ended by the host's cancel grace kill).
+      await Promise.resolve(iterator?.return?.()).catch(() => {});
       throw callError(e, call);
     }
+  }
+
+  /** Adds one stream item to the call's next `$/chunk`, flushing first if it would not fit. */
+  #enqueue(id: number, call: Call, item: unknown, index: number): void {
+    const bins: Uint8Array[] = [];
+    const json = JSON.stringify(preparePayload(item, bins, `params.items[${index}]`)) ?? 'null';
+    let bytes = Buffer.byteLength(json) + 1;
+    for (let i = 0; i < bins.length; i++) {
+      const b = bins[i] as Uint8Array;
+      // Small ones were copied by preparePayload; big ones must be too, since they wait for a flush.
+      if (b.byteLength > SNAPSHOT_MAX_BYTES) bins[i] = b.slice();
+      bytes += b.byteLength + 12;
+    }
+    const room = this.#channel.maxFrameBytes - CHUNK_FRAME_OVERHEAD;
+    if (bytes > room) {
+      throw new BulkheadError(
+        'ERR_FRAME_TOO_LARGE',
+        `stream item ${index} of ${bytes} bytes exceeds the maximum frame size`,
+        {
+          bytes,
+          maxFrameBytes: this.#channel.maxFrameBytes,
+        },
+      );
+    }
+    if (call.batchBytes + bytes > room || call.batch.length >= MAX_BATCH) this.#flush(id, call);
+    // References inside `json` index this item's own attachments; shift them to the batch's.
+    call.batch.push(bins.length === 0 || call.batchBins.length === 0 ? json : shiftRefs(json, call.batchBins.length));
+    for (const b of bins) call.batchBins.push(b);
+    call.batchBytes += bytes;
+    this.#scheduleFlush(id, call);
   }
 
   async #configure(raw: unknown): Promise<{ config: unknown }> {
@@ -323,7 +392,18 @@ export class WorkerRuntime {
   async #shutdown(): Promise<object> {
     this.#shuttingDown = true;
     for (const call of this.#calls.values()) {
-      call.abort(new BulkheadError('ERR_CANCELLED', 'worker is shutting down', { forced: false }));
+      call.abort(
+        new BulkheadError('ERR_WORKER_EXITED', 'worker is shutting down', {
+          exitCode: null,
+          signal: null,
+          stderrTail: [],
+          stopped: true,
+        }),
+      );
+    }
+    // Give aborted calls a moment to unwind before cleanup frees what they may still hold.
+    for (let waited = 0; this.#calls.size > 0 && waited < SHUTDOWN_DRAIN_MS; waited += 10) {
+      await new Promise((r) => setTimeout(r, 10));
     }
     try {
       await this.#definition?.cleanup?.();
@@ -373,16 +453,24 @@ export class WorkerRuntime {
     return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
   }
 
+  /** Never throws into plugin code: what cannot be sent is cut or turned into text. */
   #log(id: number | undefined, level: LogLevel, message: string, data?: unknown): void {
-    const params: Record<string, unknown> = { level, message: String(message) };
+    const text = String(message);
+    const params: Record<string, unknown> = {
+      level,
+      message: text.length > MAX_LOG_MESSAGE ? `${text.slice(0, MAX_LOG_MESSAGE)} …[truncated]` : text,
+    };
     if (id !== undefined) params.id = id;
     if (data !== undefined) params.data = data;
     try {
       this.#channel.send({ method: Notifications.log, params });
     } catch {
-      // Data that cannot be serialized is logged as text rather than lost.
-      params.data = String(data);
-      this.#channel.send({ method: Notifications.log, params });
+      params.data = clip(String(data));
+      try {
+        this.#channel.send({ method: Notifications.log, params });
+      } catch {
+        // nothing sensible left to send
+      }
     }
   }
 
@@ -391,15 +479,23 @@ export class WorkerRuntime {
     call.flushScheduled = true;
     process.nextTick(() => {
       call.flushScheduled = false;
-      this.#flush(id, call);
+      try {
+        this.#flush(id, call);
+      } catch (e) {
+        // Items are checked when enqueued, so this is unexpected; end this stream, not the worker.
+        call.abort(toBulkheadError(e));
+      }
     });
   }
 
   #flush(id: number, call: Call): void {
     if (call.batch.length === 0) return;
     const items = call.batch;
+    const bins = call.batchBins;
     call.batch = [];
-    this.#channel.send({ method: Notifications.chunk, params: { id, items } });
+    call.batchBins = [];
+    call.batchBytes = 0;
+    this.#channel.sendFrame(encodeChunkFrame(id, items, bins, this.#channel.maxFrameBytes));
   }
 
   #notify(method: string, params: unknown): void {
@@ -419,8 +515,12 @@ export class WorkerRuntime {
     try {
       this.#channel.send({ id, error: err.toJSON() });
     } catch {
-      // The error's data itself would not serialize: send what surely does.
-      this.#channel.send({ id, error: { code: err.code, message: err.message } });
+      // The error's data would not serialize, or the whole is too big: send what surely fits.
+      try {
+        this.#channel.send({ id, error: { code: err.code, message: clip(err.message) } });
+      } catch {
+        this.#channel.send({ id, error: { code: 'ERR_INTERNAL', message: 'the error could not be sent' } });
+      }
     }
   }
 }

@@ -1,0 +1,63 @@
+/**
+ * When to restart a crashed plugin: exponential backoff between restarts, and a circuit breaker
+ * that stops restarting after `maxCrashes` crashes within `windowMs` (the plugin is then `failed`
+ * until someone resets it). Pure bookkeeping, no timers, so it is easy to test.
+ * @module
+ */
+
+export interface RestartPolicy {
+  /** `on-demand`: restart on the next call; `eager`: restart as soon as the backoff allows. */
+  mode: 'on-demand' | 'eager';
+  /** Crashes within `windowMs` that open the circuit. Default 5. */
+  maxCrashes: number;
+  windowMs: number;
+  /** First backoff delay; doubles per crash in the window, up to `backoffMaxMs`. */
+  backoffInitialMs: number;
+  backoffMaxMs: number;
+}
+
+export const DEFAULT_RESTART_POLICY: RestartPolicy = {
+  mode: 'on-demand',
+  maxCrashes: 5,
+  windowMs: 60_000,
+  backoffInitialMs: 100,
+  backoffMaxMs: 30_000,
+};
+
+export class CrashTracker {
+  readonly #policy: RestartPolicy;
+  #crashes: number[] = [];
+
+  constructor(policy: RestartPolicy) {
+    this.#policy = policy;
+  }
+
+  /** Records a crash at `now`; returns true if the circuit is now open. */
+  record(now: number): boolean {
+    this.#crashes = this.#crashes.filter((t) => now - t < this.#policy.windowMs);
+    this.#crashes.push(now);
+    return this.open;
+  }
+
+  get open(): boolean {
+    return this.#crashes.length >= this.#policy.maxCrashes;
+  }
+
+  /** Crashes inside the current window. */
+  get count(): number {
+    return this.#crashes.length;
+  }
+
+  /** Milliseconds to wait after `now` before the next restart may start. */
+  delay(now: number): number {
+    const last = this.#crashes.at(-1);
+    if (last === undefined) return 0;
+    const recent = this.#crashes.filter((t) => now - t < this.#policy.windowMs).length;
+    const backoff = Math.min(this.#policy.backoffMaxMs, this.#policy.backoffInitialMs * 2 ** Math.max(0, recent - 1));
+    return Math.max(0, last + backoff - now);
+  }
+
+  reset(): void {
+    this.#crashes = [];
+  }
+}
