@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { isBulkheadError, type LogEntry, PluginManager, type PluginManagerEvents } from 'bulkhead';
+import { type CommandRunner, isBulkheadError, type LogEntry, PluginManager, type PluginManagerEvents } from 'bulkhead';
 import { eventually, isRunning } from './helpers.js';
 import { ECHO_SCHEMA, pluginDir, RESTART_CONFIG_SCHEMA, tempHome } from './manager-helpers.js';
 
@@ -377,6 +377,52 @@ describe('PluginManager: telemetry, system monitor and logs', () => {
     const s = await m.system();
     assert.ok(s.cpu.cores >= 1 && s.memory.totalMB > 0);
     assert.ok(Array.isArray(s.gpus));
+  });
+
+  test('the system monitor can be a plugin reporting the same shape', async () => {
+    const dir = pluginDir([{ name: 'gpu-monitor', fixture: 'gpu-monitor' }]);
+    await using m = new PluginManager({
+      pluginPaths: [dir],
+      home: tempHome(),
+      monitor: { plugin: 'gpu-monitor' },
+      ...quiet,
+    });
+    const s = await m.system();
+    assert.equal(s.cpu.cores, 64);
+    assert.deepEqual(
+      s.gpus.map((g) => [g.index, g.memoryFreeMB]),
+      [
+        [0, 40960],
+        [1, 39960],
+      ],
+    );
+  });
+
+  test('a monitor plugin that answers the wrong shape fails loudly, naming the field', async () => {
+    const dir = pluginDir([{ name: 'echo', fixture: 'echo' }]);
+    await using m = new PluginManager({ pluginPaths: [dir], home: tempHome(), monitor: { plugin: 'echo' }, ...quiet });
+    await assert.rejects(m.system(), (e) => isBulkheadError(e, 'ERR_INVALID_ARGUMENT') && /snapshot/i.test(e.message));
+  });
+
+  test('GPU memory of a plugin is attributed from nvidia-smi by the pids of its process group', async () => {
+    const dir = pluginDir([{ name: 'noop', fixture: 'noop' }]);
+    let workerPid = -1;
+    const runCommand: CommandRunner = async (_file, args) => {
+      const apps = args.some((a) => a.startsWith('--query-compute-apps'));
+      // The real capture's format, with the worker's pid in place of the capture's python3 pid.
+      const stdout = apps
+        ? `${workerPid}, python3, 6242 MiB, GPU-2b1f9ae6-0f02-0a4b-2a2c-4d7b2a9c1b3e\n`.replace(' MiB', '')
+        : '0, GPU-2b1f9ae6-0f02-0a4b-2a2c-4d7b2a9c1b3e, NVIDIA H100 80GB HBM3, 81559, 6251, 74829, 0, 33, 121.07\n';
+      return { stdout, stderr: '', exitCode: 0 };
+    };
+    await using m = new PluginManager({ pluginPaths: [dir], home: tempHome(), runCommand, ...quiet });
+    await m.execute('noop', 1);
+    workerPid = m.get('noop')?.pid as number;
+    const t = await m.telemetry('noop');
+    assert.equal(t.gpuMemoryMB, 6242);
+    const s = await m.system();
+    assert.equal(s.gpus[0]?.name, 'NVIDIA H100 80GB HBM3');
+    assert.equal(s.gpus[0]?.memoryFreeMB, 74829);
   });
 
   test('logs: file per plugin, memory tail, follow, and the tail of an earlier run', async () => {

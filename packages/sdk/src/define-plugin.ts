@@ -66,7 +66,7 @@ export interface PluginDefinition<I, O, SI, S, Schema extends ConfigSchema | und
   execute?(input: I, ctx: PluginContext<ConfigFromSchema<Schema>>): O | Promise<O>;
   /** One input, many results: an (async) generator. The host pulls; yield is backpressured. */
   stream?(input: SI, ctx: PluginContext<ConfigFromSchema<Schema>>): AsyncIterable<S> | Iterable<S>;
-  /** Applies a new config without a restart. Without it, a config change restarts the worker. */
+  /** Applies a new config without a restart. Without it, the manager restarts the worker to change config (PluginProcess.configure answers ERR_NOT_SUPPORTED). */
   configure?(config: ConfigFromSchema<Schema>, ctx: InitContext<ConfigFromSchema<Schema>>): void | Promise<void>;
   /** Runs on graceful shutdown. Free GPU memory, close files. */
   cleanup?(): void | Promise<void>;

@@ -86,7 +86,7 @@ export interface WorkerExit {
   pid: number;
   exitCode: number | null;
   signal: string | null;
-  /** True when `stop()` (or a forced cancel) ended it, false for a crash. */
+  /** True when `stop()` or `kill()` ended it; false for a crash, a protocol error, or a kill after an ignored cancel. */
   expected: boolean;
   /** Why it ended, when Bulkhead ended it or it broke the protocol. */
   error?: BulkheadError;
