@@ -11,7 +11,8 @@ const { execCommandRunner, parseGpuCsv, parseGpuProcessCsv, queryGpuProcesses, q
 )) as typeof import('../packages/host/src/resources/index.js');
 type CommandRunner = import('../packages/host/src/resources/index.js').CommandRunner;
 
-const captures = join(repoRoot, '..', 'shared', 'fixtures', 'nvidia-smi');
+// Copied from ../shared/fixtures/nvidia-smi (real H100 captures), so the suite runs wherever the repo is.
+const captures = join(repoRoot, 'test', 'fixtures', 'nvidia-smi');
 const capture = (name: string) => readFileSync(join(captures, name), 'utf8');
 
 // The exact command lines of the captures' README: the fake answers only these.

@@ -18,7 +18,8 @@ type SystemSnapshot = import('../packages/host/src/resources/index.js').SystemSn
 
 const MiB = 1024 * 1024;
 const linuxOnly = { skip: process.platform !== 'linux' ? 'reads /proc' : false };
-const captures = join(repoRoot, '..', 'shared', 'fixtures', 'nvidia-smi');
+// Copied from ../shared/fixtures/nvidia-smi (real H100 captures), so the suite runs wherever the repo is.
+const captures = join(repoRoot, 'test', 'fixtures', 'nvidia-smi');
 
 /** Answers the two nvidia-smi queries with the busy H100 captures, or with `failure`. */
 function busyH100(failure?: { exitCode: number; stdout: string }): CommandRunner & { calls: number } {
