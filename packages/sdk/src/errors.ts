@@ -56,6 +56,16 @@ export const ERROR_CODES = {
   ERR_INSUFFICIENT_RESOURCES: 'ERR_INSUFFICIENT_RESOURCES',
   /** The manager (or queue) was closed; it takes no new work. */
   ERR_MANAGER_CLOSED: 'ERR_MANAGER_CLOSED',
+  /** The job queue was stopped; it takes no new work. */
+  ERR_QUEUE_CLOSED: 'ERR_QUEUE_CLOSED',
+  /** No job with that id. */
+  ERR_JOB_NOT_FOUND: 'ERR_JOB_NOT_FOUND',
+  /** A job's input breaks the plugin's declared input schema. */
+  ERR_INPUT_INVALID: 'ERR_INPUT_INVALID',
+  /** The job was running when its host died, and no attempts were left to retry it. */
+  ERR_JOB_INTERRUPTED: 'ERR_JOB_INTERRUPTED',
+  /** The job store cannot be used: a corrupt or locked database, an unreachable server. */
+  ERR_STORE_UNAVAILABLE: 'ERR_STORE_UNAVAILABLE',
 } as const;
 
 export type BulkheadErrorCode = keyof typeof ERROR_CODES;
@@ -76,6 +86,10 @@ export interface ErrorDataMap {
   ERR_PLUGIN_DISABLED: { name: string };
   ERR_PLUGIN_UNAVAILABLE: { name: string; crashes: number; lastError?: string; stderrTail?: string[] };
   ERR_INSUFFICIENT_RESOURCES: { resource: string; needed: number; free: number; unit: string };
+  ERR_JOB_NOT_FOUND: { id: string };
+  ERR_INPUT_INVALID: { issues: ConfigIssue[] };
+  ERR_JOB_INTERRUPTED: { attempts: number };
+  ERR_STORE_UNAVAILABLE: { file?: string; reason: string };
   ERR_WORKER_EXITED: {
     exitCode: number | null;
     signal: string | null;

@@ -1,0 +1,137 @@
+/**
+ * The JobStore contract: what the job queue needs from durable storage, and nothing more. The
+ * queue's behaviour is written against this interface only, and one conformance suite
+ * (test/job-store-conformance.ts) runs against every store: SQLite (the embedded default) now, a
+ * Redis/BullMQ store later.
+ *
+ * Ordering: pending jobs run by `priority` (higher first), then `rank` (lower first). `rank` is a
+ * float so a job can be moved between two others without renumbering the rest.
+ * @module
+ */
+import type { LogEntry } from '../process/log-buffer.js';
+
+export type JobStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+export const TERMINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
+
+/** One step of a job's life, for `timeline` and UIs. */
+export interface JobEvent {
+  /** Epoch ms. */
+  at: number;
+  type:
+    | 'queued'
+    | 'waiting-for-resources'
+    | 'loading-plugin'
+    | 'started'
+    | 'retrying'
+    | 'interrupted'
+    | 'completed'
+    | 'failed'
+    | 'cancelled'
+    | 'reordered';
+  attempt?: number;
+  detail?: string;
+}
+
+export interface JobError {
+  code: string;
+  message: string;
+  data?: unknown;
+}
+
+export interface JobRecord {
+  id: string;
+  plugin: string;
+  /**
+   * The input as stored: an encoded payload (JSON header plus binary attachments, the wire
+   * protocol's framing), so binary inputs survive a restart byte for byte.
+   */
+  input: Uint8Array;
+  status: JobStatus;
+  priority: number;
+  rank: number;
+  idempotencyKey: string | null;
+  attempts: number;
+  maxAttempts: number;
+  timeoutMs: number | null;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  /** The result, encoded like the input; null until completed. */
+  result: Uint8Array | null;
+  error: JobError | null;
+  progress: { fraction?: number; message?: string } | null;
+  timeline: JobEvent[];
+}
+
+export interface JobFilter {
+  status?: JobStatus | JobStatus[];
+  plugin?: string;
+  /** createdAt at or after (epoch ms). */
+  since?: number;
+  /** createdAt before (epoch ms). */
+  until?: number;
+  /** Case-insensitive substring of the id, plugin, error message or timeline details. */
+  text?: string;
+  /** Page size; default 100. */
+  limit?: number;
+  /** Opaque cursor from the previous page's `next`. */
+  cursor?: string;
+}
+
+export interface JobPage {
+  jobs: JobRecord[];
+  /** Cursor of the next page, or null at the end. Newest first (createdAt desc, id desc). */
+  next: string | null;
+}
+
+export interface NewJob {
+  id: string;
+  plugin: string;
+  input: Uint8Array;
+  priority: number;
+  idempotencyKey: string | null;
+  maxAttempts: number;
+  timeoutMs: number | null;
+  createdAt: number;
+}
+
+export type JobPatch = Partial<
+  Pick<
+    JobRecord,
+    'status' | 'priority' | 'rank' | 'attempts' | 'startedAt' | 'finishedAt' | 'result' | 'error' | 'progress'
+  >
+>;
+
+export interface RetentionPolicy {
+  /** Keep at most this many finished jobs (newest kept). */
+  maxCount?: number;
+  /** Drop finished jobs that finished longer ago than this. */
+  maxAgeMs?: number;
+}
+
+export interface JobStore {
+  /**
+   * Inserts jobs atomically (all or none) and durably: when this resolves, the jobs survive a
+   * crash of this process. A job whose idempotency key already exists is not inserted; the
+   * existing job is returned in its place. Each new job gets a rank after every pending job.
+   */
+  insert(jobs: NewJob[]): Promise<JobRecord[]>;
+  get(id: string): Promise<JobRecord | null>;
+  /** Pending jobs in run order (priority desc, rank asc). */
+  pending(limit?: number): Promise<JobRecord[]>;
+  /** Jobs whose status is running (after a crash: the ones that were interrupted). */
+  running(): Promise<JobRecord[]>;
+  list(filter?: JobFilter): Promise<JobPage>;
+  /**
+   * Applies `patch` if the job's current status is one of `ifStatus` (when given); returns the
+   * updated job, or null if the job is missing or its status did not match. Atomic.
+   */
+  update(id: string, patch: JobPatch, ifStatus?: JobStatus[]): Promise<JobRecord | null>;
+  appendEvent(id: string, event: JobEvent): Promise<void>;
+  appendLog(id: string, entry: LogEntry): Promise<void>;
+  logs(id: string, limit?: number): Promise<LogEntry[]>;
+  /** Deletes finished jobs (and their logs) beyond the policy; returns how many. */
+  prune(policy: RetentionPolicy): Promise<number>;
+  close(): Promise<void>;
+}
