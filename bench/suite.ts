@@ -8,9 +8,10 @@ import { coldStart } from './benchmarks/cold-start.js';
 import { crash } from './benchmarks/crash.js';
 import { manager } from './benchmarks/manager.js';
 import { pipelined } from './benchmarks/pipelined.js';
+import { queue } from './benchmarks/queue.js';
 import { rss } from './benchmarks/rss.js';
 import { rtt } from './benchmarks/rtt.js';
 import { stream } from './benchmarks/stream.js';
 import type { Benchmark } from './types.js';
 
-export const benchmarks: readonly Benchmark[] = [rtt, pipelined, stream, coldStart, rss, crash, manager, binary];
+export const benchmarks: readonly Benchmark[] = [rtt, pipelined, stream, coldStart, rss, crash, manager, queue, binary];

@@ -24,6 +24,7 @@ import {
 import type { LogEntry } from '../process/log-buffer.js';
 import { type CallOptions, PluginProcess } from '../process/plugin-process.js';
 import { LocalSystemMonitor, type SystemMonitor, type SystemSnapshot } from '../resources/index.js';
+import type { ResourceNeeds } from '../resources/resource-ledger.js';
 import { bulkheadHome } from '../util/home.js';
 import { CrashTracker, DEFAULT_RESTART_POLICY, type RestartPolicy } from './crash-policy.js';
 import { type EvictionCandidate, idleVictims, victimsFor } from './eviction.js';
@@ -318,6 +319,11 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     return name === undefined ? rows : (rows[0] as PluginTelemetry);
   }
 
+  /** The monitor this manager measures with (a scheduler shares it). */
+  get monitor(): SystemMonitor {
+    return this.#monitor;
+  }
+
   /** CPU, RAM and GPUs of the machine (or whatever the monitor plugin reports). */
   system(): Promise<SystemSnapshot> {
     return this.#monitor.sample();
@@ -340,6 +346,39 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     const recent = () => (m.log && m.log.tail().length > 0 ? m.log.tail(n) : readLogTail(this.#logFile(name), n));
     if (!options.follow) return recent();
     return followLog(this.#logFor(m), recent(), options.signal);
+  }
+
+  // ─── for schedulers ─────────────────────────────────────────────────────────────────────────
+
+  /** What the plugin's manifest says one call of it needs. */
+  resourcesOf(name: string): ResourceNeeds {
+    return { ...(this.#known(name).plugin.manifest.resources ?? {}) };
+  }
+
+  /** Calls the plugin takes at once (manifest `concurrency`, default 1). */
+  concurrencyOf(name: string): number {
+    return this.#known(name).plugin.manifest.concurrency ?? 1;
+  }
+
+  /** The plugin's declared input schema (manifest `inputSchema`), if any. */
+  inputSchemaOf(name: string): Record<string, unknown> | null {
+    return (this.#known(name).plugin.manifest.inputSchema as Record<string, unknown> | undefined) ?? null;
+  }
+
+  /** Is the plugin's worker up (so a call will not wait for a cold start)? */
+  isLoaded(name: string): boolean {
+    const m = this.#plugins.get(name);
+    return m?.proc?.alive === true;
+  }
+
+  /**
+   * Unloads idle plugins, least recently used first, that hold at least part of what is short
+   * (declared needs or measured RSS). Returns the names unloaded (none if nothing would help).
+   */
+  async evictFor(shortfall: { memoryMB?: number; gpuMemoryMB?: number }): Promise<string[]> {
+    const victims = victimsFor(this.#candidates(), shortfall.memoryMB ?? 0, shortfall.gpuMemoryMB ?? 0) ?? [];
+    await Promise.all(victims.map((v) => this.#stopWorker(this.#plugins.get(v.name) as Managed, 'budget')));
+    return victims.map((v) => v.name);
   }
 
   // ─── eviction ───────────────────────────────────────────────────────────────────────────────
@@ -507,6 +546,13 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
       m.proc = null;
       this.#stopLiveness(m);
       if (exit.expected) return; // stopWorker sets the state
+      if (exit.error?.data && (exit.error.data as { reason?: string }).reason === 'cancel-timeout') {
+        // Killed because a call ignored its cancel: the plugin misbehaved, but it did not crash.
+        // It restarts on next use and does not count against the circuit breaker.
+        this.#note(m, 'warn', 'worker killed: a call ignored its cancel');
+        this.#setState(m, this.#enabled(m) ? 'discovered' : 'disabled');
+        return;
+      }
       const open = m.crashes.record(Date.now());
       m.lastError =
         exit.error?.message ?? `worker exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.exitCode}`}`;

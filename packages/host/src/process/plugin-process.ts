@@ -73,6 +73,10 @@ export interface CallOptions {
   /** Milliseconds before the call is cancelled with ERR_TIMEOUT. */
   timeout?: number;
   onProgress?: (progress: Progress) => void;
+  /** The call's own `ctx.log` entries (stdout/stderr lines cannot be told apart by call). */
+  onLog?: (entry: LogEntry) => void;
+  /** Overrides the process's `cancelGraceMs` for this call. */
+  cancelGraceMs?: number;
 }
 
 export interface Progress {
@@ -119,6 +123,8 @@ interface Pending {
   resolve(value: unknown): void;
   reject(error: BulkheadError): void;
   onProgress: ((p: Progress) => void) | undefined;
+  onLog: ((e: LogEntry) => void) | undefined;
+  cancelGraceMs: number | undefined;
   stream: PluginStream<unknown> | undefined;
   /** Set once a cancel was asked for: the error the call ends with. */
   cancelling: BulkheadError | undefined;
@@ -565,7 +571,7 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
       reject(this.#deadError());
       return;
     }
-    const { signal, timeout, onProgress } = options;
+    const { signal, timeout, onProgress, onLog, cancelGraceMs } = options;
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
       reject(new BulkheadError('ERR_INVALID_ARGUMENT', 'The "signal" option must be an AbortSignal'));
       return;
@@ -593,7 +599,17 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
     }
     onId?.(id);
     if (!control) this.#calls++;
-    const p: Pending = { resolve, reject, onProgress, stream, cancelling: undefined, timers: [], dispose: undefined };
+    const p: Pending = {
+      resolve,
+      reject,
+      onProgress,
+      onLog,
+      cancelGraceMs,
+      stream,
+      cancelling: undefined,
+      timers: [],
+      dispose: undefined,
+    };
     this.#pending.set(id, p);
     if (timeout !== undefined) {
       const t = setTimeout(() => {
@@ -623,7 +639,7 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
     if (p === undefined || p.cancelling !== undefined) return;
     p.cancelling = error;
     this.#notify(Notifications.cancel, { id, reason: error.message });
-    const grace = this.#options.cancelGraceMs ?? 5000;
+    const grace = p.cancelGraceMs ?? this.#options.cancelGraceMs ?? 5000;
     const t = setTimeout(() => {
       if (this.#pending.get(id) !== p) return;
       this.#pending.delete(id);
@@ -740,6 +756,10 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
     if (callId !== undefined) entry.callId = callId;
     if (data !== undefined) entry.data = data;
     this.#logs.push(entry);
+    if (callId !== undefined) {
+      const onLog = this.#pending.get(callId)?.onLog;
+      if (onLog) guard(() => onLog(entry));
+    }
     if (this.listenerCount('log') > 0) this.#safeEmit('log', entry);
   }
 

@@ -110,6 +110,12 @@ export interface RetentionPolicy {
   maxAgeMs?: number;
 }
 
+/** One write of a batch. */
+export type StoreOp =
+  | { op: 'update'; id: string; patch: JobPatch; ifStatus?: JobStatus[] }
+  | { op: 'event'; id: string; event: JobEvent }
+  | { op: 'logs'; id: string; entries: LogEntry[] };
+
 export interface JobStore {
   /**
    * Inserts jobs atomically (all or none) and durably: when this resolves, the jobs survive a
@@ -129,8 +135,15 @@ export interface JobStore {
    */
   update(id: string, patch: JobPatch, ifStatus?: JobStatus[]): Promise<JobRecord | null>;
   appendEvent(id: string, event: JobEvent): Promise<void>;
-  appendLog(id: string, entry: LogEntry): Promise<void>;
+  /** Appends log entries in one write (the queue batches them: a flood must not mean an fsync per line). */
+  appendLogs(id: string, entries: LogEntry[]): Promise<void>;
   logs(id: string, limit?: number): Promise<LogEntry[]>;
+  /**
+   * Applies the ops in order as one atomic, durable write (one fsync for many jobs: the queue
+   * group-commits what happens in the same tick). Returns, per op, whether it applied (an update
+   * whose status did not match, or a missing job, is false; events and logs are true).
+   */
+  batch(ops: StoreOp[]): Promise<boolean[]>;
   /** Deletes finished jobs (and their logs) beyond the policy; returns how many. */
   prune(policy: RetentionPolicy): Promise<number>;
   close(): Promise<void>;

@@ -1,0 +1,851 @@
+/**
+ * JobQueue: durable jobs for plugins, run concurrently where resources allow.
+ *
+ * Submitted jobs are written to the store before `submit` returns. A dispatcher walks the pending
+ * jobs in order (priority, then rank) on every change and starts each one whose plugin has a free
+ * slot (manifest `concurrency`, default 1) and whose resources the scheduler admits; a job that
+ * does not fit waits (policy `queue`), fails (`safety`), or runs anyway (`permissive`), and smaller
+ * jobs behind it may start meanwhile. Writes made in the same tick are group-committed: a job's
+ * "completed" and the next job's "running" share one fsync.
+ *
+ * @example
+ * const queue = await JobQueue.open({ manager });
+ * queue.start();
+ * const id = await queue.submit('transcribe', { file: 'a.wav' }, { priority: 5 });
+ * queue.on('progress', (p) => console.log(p.id, p.fraction));
+ * const job = await queue.wait(id);
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
+import { BulkheadError, ERROR_CODES, isBulkheadError, toBulkheadError } from '@bulkhead/sdk';
+import type { PluginManager } from '../manager/plugin-manager.js';
+import { validateAgainstSchema } from '../manifest/index.js';
+import type { LogEntry } from '../process/log-buffer.js';
+import type { Reservation, ResourceNeeds } from '../resources/resource-ledger.js';
+import { insufficient, Scheduler } from '../resources/scheduler.js';
+import { decodeValue, encodeValue } from './codec.js';
+import type { JobError, JobEvent, JobFilter, JobRecord, JobStatus, JobStore, NewJob, StoreOp } from './job-store.js';
+import { TERMINAL_STATUSES } from './job-store.js';
+import { type PendingEntry, PendingIndex } from './pending-index.js';
+import type { Explanation, Job, JobQueueEvents, JobQueueOptions, QueueSnapshot, SubmitOptions } from './types.js';
+
+interface Running {
+  id: string;
+  plugin: string;
+  attempt: number;
+  controller: AbortController;
+  reservation: Reservation;
+  cancelRequested: boolean;
+}
+
+interface Waiting extends PendingEntry {
+  attempts: number;
+  maxAttempts: number;
+  needs: ResourceNeeds;
+  timeoutMs: number | null;
+  /** The encoded input when small and known (submitted here), saving a read at start. */
+  input: Uint8Array | null;
+}
+
+/** Inputs up to this size are kept in memory with their pending entry. */
+const INPUT_CACHE_BYTES = 16 * 1024;
+
+/** Codes that retrying cannot fix. */
+const NOT_RETRYABLE = new Set([
+  'ERR_CANCELLED',
+  'ERR_SERIALIZE',
+  'ERR_UNKNOWN_PLUGIN',
+  'ERR_PLUGIN_DISABLED',
+  'ERR_INPUT_INVALID',
+  'ERR_INSUFFICIENT_RESOURCES',
+  'ERR_CONFIG_INVALID',
+  'ERR_NOT_SUPPORTED',
+]);
+const LOG_FLUSH_MS = 100;
+const PROGRESS_FLUSH_MS = 250;
+const LOG_BUFFER_LIMIT = 1000;
+
+export class JobQueue extends EventEmitter<JobQueueEvents> {
+  readonly scheduler: Scheduler;
+  readonly #manager: PluginManager;
+  readonly #store: JobStore;
+  readonly #options: JobQueueOptions;
+  readonly #pending = new PendingIndex();
+  readonly #running = new Map<string, Running>();
+  readonly #runningByPlugin = new Map<string, number>();
+  readonly #settled = new Map<string, Set<(job: JobRecord) => void>>();
+  #writes: { op: StoreOp; resolve(applied: boolean): void; reject(e: unknown): void }[] = [];
+  #flushScheduled = false;
+  #logs = new Map<string, LogEntry[]>();
+  #logsDropped = new Map<string, number>();
+  #progress = new Map<string, { fraction?: number; message?: string }>();
+  #timers: NodeJS.Timeout[] = [];
+  #dispatchScheduled = false;
+  #waitTimer: NodeJS.Timeout | null = null;
+  #started = false;
+  #closed = false;
+  #idle: (() => void)[] = [];
+  readonly #onManagerLog: (e: { name: string } & LogEntry) => void;
+
+  private constructor(options: JobQueueOptions, store: JobStore) {
+    super();
+    this.#options = options;
+    this.#manager = options.manager;
+    this.#store = store;
+    const s = options.scheduler ?? {};
+    this.scheduler = new Scheduler(s.monitor ?? options.manager.monitor, {
+      policy: s.policy ?? 'queue',
+      ...(s.queueTimeoutMs !== undefined ? { queueTimeoutMs: s.queueTimeoutMs } : {}),
+      ...(s.refreshMs !== undefined ? { refreshMs: s.refreshMs } : {}),
+    });
+    this.#onManagerLog = (e) => this.#pluginOutput(e);
+  }
+
+  /** Opens the store (SQLite at `<home>/jobs.db` unless one is given). */
+  static async open(options: JobQueueOptions): Promise<JobQueue> {
+    let store = options.store;
+    if (store === undefined) {
+      const { SqliteJobStore } = await import('./sqlite/index.js');
+      store = await SqliteJobStore.open(join(options.manager.home, 'jobs.db'), {
+        durability: options.durability ?? 'fsync',
+      });
+    }
+    return new JobQueue(options, store);
+  }
+
+  // ─── lifecycle ──────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Recovers jobs that were running when the last host died (retried if attempts remain, else
+   * failed as ERR_JOB_INTERRUPTED), loads the pending ones, and starts dispatching.
+   */
+  async start(): Promise<void> {
+    this.#open();
+    if (this.#started) return;
+    this.#started = true;
+    const now = Date.now();
+    const ops: StoreOp[] = [];
+    for (const job of await this.#store.running()) {
+      const detail = `the host stopped while attempt ${job.attempts} ran`;
+      ops.push({ op: 'event', id: job.id, event: { at: now, type: 'interrupted', attempt: job.attempts, detail } });
+      if (job.attempts < job.maxAttempts) {
+        ops.push({ op: 'update', id: job.id, patch: { status: 'pending', progress: null }, ifStatus: ['running'] });
+        ops.push({ op: 'event', id: job.id, event: { at: now, type: 'retrying', attempt: job.attempts + 1 } });
+      } else {
+        const error = new BulkheadError('ERR_JOB_INTERRUPTED', `job interrupted: ${detail}, and it had no attempts left`, {
+          attempts: job.attempts,
+        }).toJSON();
+        ops.push({ op: 'update', id: job.id, patch: { status: 'failed', error, finishedAt: now }, ifStatus: ['running'] });
+        ops.push({ op: 'event', id: job.id, event: { at: now, type: 'failed', detail: error.message } });
+      }
+    }
+    if (ops.length > 0) await this.#store.batch(ops);
+    for (const job of await this.#store.pending()) this.#pending.add(this.#entry(job));
+    await this.scheduler.fresh();
+    this.#manager.on('log', this.#onManagerLog);
+    this.#timers.push(setInterval(() => this.#flushLogs(), LOG_FLUSH_MS));
+    this.#timers.push(setInterval(() => this.#flushProgress(), PROGRESS_FLUSH_MS));
+    this.#timers.push(setInterval(() => void this.prune().catch(() => {}), 60_000));
+    for (const t of this.#timers) t.unref();
+    this.#dispatchSoon();
+  }
+
+  /**
+   * Stops taking jobs. With `drain`, first runs every pending job to its end. Running jobs are
+   * waited for (up to `timeoutMs`, default 30 s); any still running then stay `running` in the
+   * store and are recovered as interrupted by the next start.
+   */
+  async stop(options: { drain?: boolean; timeoutMs?: number } = {}): Promise<void> {
+    if (this.#closed) return;
+    if (options.drain && this.#started) {
+      await new Promise<void>((resolve) => {
+        if (this.#pending.size === 0 && this.#running.size === 0) resolve();
+        else this.#idle.push(resolve);
+      });
+    }
+    this.#closed = true;
+    const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+    while (this.#running.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const t of this.#timers) clearInterval(t);
+    if (this.#waitTimer) clearTimeout(this.#waitTimer);
+    this.#manager.off('log', this.#onManagerLog);
+    this.scheduler.close();
+    this.#flushLogs();
+    this.#flushProgress();
+    await this.#flushWrites();
+    for (const [id, waiters] of this.#settled) {
+      for (const w of waiters) w({ id } as JobRecord);
+    }
+    await this.#store.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
+  // ─── submitting ─────────────────────────────────────────────────────────────────────────────
+
+  /** Validates and durably stores one job; returns its id (the first job's, for a repeated idempotency key). */
+  async submit(plugin: string, input: unknown, options: SubmitOptions = {}): Promise<string> {
+    const [id] = await this.submitMany([{ plugin, input, options }]);
+    return id as string;
+  }
+
+  /** Several jobs in one durable write (all or none). */
+  async submitMany(jobs: { plugin: string; input: unknown; options?: SubmitOptions }[]): Promise<string[]> {
+    this.#open();
+    const now = Date.now();
+    const fresh: NewJob[] = [];
+    const plans: Omit<Waiting, 'rank'>[] = [];
+    for (const { plugin, input, options = {} } of jobs) {
+      const { needs } = await this.#checkSubmit(plugin, input, options);
+      const id = randomUUID();
+      fresh.push({
+        id,
+        plugin,
+        input: encodeValue(input),
+        priority: options.priority ?? 0,
+        idempotencyKey: options.idempotencyKey ?? null,
+        maxAttempts: options.maxAttempts ?? this.#options.maxAttempts ?? 1,
+        timeoutMs: options.timeout ?? null,
+        createdAt: now,
+      });
+      plans.push({ id, plugin, priority: options.priority ?? 0, waitingSince: null, attempts: 0, maxAttempts: 1, needs, timeoutMs: null, input: null });
+    }
+    const stored = await this.#store.insert(fresh);
+    const ids: string[] = [];
+    stored.forEach((record, i) => {
+      ids.push(record.id);
+      // A repeated idempotency key returns the first job: nothing new to queue.
+      if (record.id !== fresh[i]?.id) return;
+      if (record.status === 'pending') this.#pending.add(this.#entry(record, plans[i]?.needs, fresh[i]?.input));
+      this.emit('submitted', { id: record.id, plugin: record.plugin, priority: record.priority });
+    });
+    this.#dispatchSoon();
+    return ids;
+  }
+
+  async #checkSubmit(plugin: string, input: unknown, options: SubmitOptions): Promise<{ needs: ResourceNeeds }> {
+    if (options.timeout !== undefined && !(Number.isFinite(options.timeout) && options.timeout > 0 && options.timeout <= 2 ** 31 - 1)) {
+      throw new BulkheadError('ERR_INVALID_ARGUMENT', `"timeout" must be a positive number of ms (got ${options.timeout})`);
+    }
+    if (options.maxAttempts !== undefined && !(Number.isSafeInteger(options.maxAttempts) && options.maxAttempts >= 1)) {
+      throw new BulkheadError('ERR_INVALID_ARGUMENT', `"maxAttempts" must be an integer ≥ 1 (got ${options.maxAttempts})`);
+    }
+    if (options.priority !== undefined && !Number.isFinite(options.priority)) {
+      throw new BulkheadError('ERR_INVALID_ARGUMENT', `"priority" must be a finite number (got ${options.priority})`);
+    }
+    if (options.idempotencyKey !== undefined && (typeof options.idempotencyKey !== 'string' || options.idempotencyKey === '')) {
+      throw new BulkheadError('ERR_INVALID_ARGUMENT', '"idempotencyKey" must be a non-empty string');
+    }
+    let info = this.#manager.get(plugin);
+    if (info === undefined) {
+      await this.#manager.discover();
+      info = this.#manager.get(plugin);
+    }
+    if (info === undefined) throw new BulkheadError('ERR_UNKNOWN_PLUGIN', `no plugin named "${plugin}"`, { name: plugin });
+    if (!info.enabled) throw new BulkheadError('ERR_PLUGIN_DISABLED', `plugin "${plugin}" is disabled; enable it first`, { name: plugin });
+    const schema = this.#manager.inputSchemaOf(plugin);
+    if (schema) {
+      const issues = validateAgainstSchema(schema, input);
+      if (issues.length > 0) {
+        const list = issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ');
+        throw new BulkheadError('ERR_INPUT_INVALID', `input for plugin "${plugin}" is invalid: ${list}`, { issues });
+      }
+    }
+    const needs = { ...this.#manager.resourcesOf(plugin), ...options.resources };
+    const policy = this.scheduler.policy;
+    if (policy !== 'permissive') {
+      await this.scheduler.fresh();
+      const possible = this.scheduler.ledger.possible(needs);
+      if (!possible.ok) throw insufficient(possible);
+      if (policy === 'safety') {
+        const fit = this.scheduler.ledger.fit(needs);
+        if (!fit.ok) throw insufficient(fit);
+      }
+    }
+    return { needs };
+  }
+
+  // ─── reading ────────────────────────────────────────────────────────────────────────────────
+
+  async get<I = unknown, O = unknown>(id: string): Promise<Job<I, O>> {
+    return this.#view(await this.#record(id)) as Job<I, O>;
+  }
+
+  async list(filter: JobFilter = {}): Promise<{ jobs: Job[]; next: string | null }> {
+    const page = await this.#store.list(filter);
+    return { jobs: page.jobs.map((j) => this.#view(j)), next: page.next };
+  }
+
+  /** The job's result; rejects with the job's error if it failed or was cancelled, ERR_INVALID_ARGUMENT if not finished. */
+  async result<O = unknown>(id: string): Promise<O> {
+    const job = await this.#record(id);
+    return this.#outcome(job) as O;
+  }
+
+  /** Resolves with the job once it has finished (whatever the outcome). */
+  async wait<I = unknown, O = unknown>(id: string, options: { timeout?: number; signal?: AbortSignal } = {}): Promise<Job<I, O>> {
+    let job = await this.#record(id);
+    if (!TERMINAL_STATUSES.includes(job.status)) {
+      job = await new Promise<JobRecord>((resolve, reject) => {
+        const waiters = this.#settled.get(id) ?? new Set();
+        this.#settled.set(id, waiters);
+        const done = (j: JobRecord) => {
+          cleanup();
+          if (this.#closed && j.status === undefined) reject(new BulkheadError('ERR_QUEUE_CLOSED', 'the job queue was stopped'));
+          else resolve(j);
+        };
+        const onAbort = () => {
+          cleanup();
+          reject(new BulkheadError('ERR_CANCELLED', `stopped waiting for job ${id}`, { forced: false }, { cause: options.signal?.reason }));
+        };
+        const timer =
+          options.timeout === undefined
+            ? null
+            : setTimeout(() => {
+                cleanup();
+                reject(new BulkheadError('ERR_TIMEOUT', `job ${id} did not finish within ${options.timeout} ms`, { timeoutMs: options.timeout as number, forced: false }));
+              }, options.timeout);
+        const cleanup = () => {
+          waiters.delete(done);
+          if (waiters.size === 0) this.#settled.delete(id);
+          if (timer) clearTimeout(timer);
+          options.signal?.removeEventListener('abort', onAbort);
+        };
+        if (options.signal?.aborted) return onAbort();
+        options.signal?.addEventListener('abort', onAbort, { once: true });
+        waiters.add(done);
+        // It may have finished between the read above and now.
+        void this.#store.get(id).then((j) => {
+          if (j && TERMINAL_STATUSES.includes(j.status)) done(j);
+        });
+      });
+    }
+    return this.#view(job) as Job<I, O>;
+  }
+
+  /** The job's log lines (its own `ctx.log`, and its plugin's output while it ran alone on it). */
+  async logs(id: string, limit?: number): Promise<LogEntry[]> {
+    await this.#record(id);
+    this.#flushLogs();
+    await this.#flushWrites();
+    return this.#store.logs(id, limit);
+  }
+
+  async timeline(id: string): Promise<JobEvent[]> {
+    return this.#timelineOf(await this.#record(id));
+  }
+
+  /** Why a pending job is not running yet, in words and as data. */
+  async explain(id: string): Promise<Explanation> {
+    const job = await this.#record(id);
+    const timeline = this.#timelineOf(job);
+    const base = { id, status: job.status, ahead: 0, timeline };
+    if (job.status !== 'pending') {
+      const message =
+        job.status === 'running'
+          ? `running (attempt ${job.attempts} of ${job.maxAttempts})`
+          : `${job.status}${job.error ? `: ${job.error.message}` : ''}`;
+      return { ...base, message, reasons: [] };
+    }
+    const entry = this.#pending.get(id) as Waiting | undefined;
+    const ahead = Math.max(0, this.#pending.position(id));
+    const reasons: Explanation['reasons'] = [];
+    const words: string[] = [];
+    if (entry) {
+      const running = this.#runningByPlugin.get(job.plugin) ?? 0;
+      const concurrency = this.#manager.concurrencyOf(job.plugin);
+      if (running >= concurrency) {
+        reasons.push({ kind: 'plugin-busy', plugin: job.plugin, running, concurrency });
+        words.push(`plugin "${job.plugin}" is busy (${running} of ${concurrency} slots in use)`);
+      }
+      const fit = this.scheduler.ledger.fit(entry.needs);
+      if (!fit.ok) {
+        reasons.push({ kind: 'resources', resource: fit.resource, needed: fit.needed, free: fit.free, unit: fit.unit, detail: fit.why });
+        words.push(fit.why);
+      }
+    }
+    if (ahead > 0) {
+      reasons.push({ kind: 'ahead', jobs: ahead });
+      words.push(`${ahead} job${ahead === 1 ? '' : 's'} ahead`);
+    }
+    if (reasons.length === 0) {
+      reasons.push({ kind: 'not-started' });
+      words.push(this.#started ? 'about to start' : 'the queue has not been started');
+    }
+    return { ...base, ahead, message: words.join('; '), reasons };
+  }
+
+  /** Running, pending (in order), recent history and resources, for UIs. */
+  async snapshot(options: { recent?: number; pending?: number } = {}): Promise<QueueSnapshot> {
+    const pendingIds = this.#pending.entries().slice(0, options.pending ?? 100).map((e) => e.id);
+    const [running, pending, recent] = await Promise.all([
+      Promise.all([...this.#running.keys()].map((id) => this.#store.get(id))),
+      Promise.all(pendingIds.map((id) => this.#store.get(id))),
+      this.#store.list({ status: ['completed', 'failed', 'cancelled'], limit: options.recent ?? 20 }),
+    ]);
+    const live = (j: JobRecord | null): j is JobRecord => j !== null;
+    return {
+      time: Date.now(),
+      running: running.filter(live).map((j) => this.#view(j)),
+      pending: pending.filter(live).map((j) => this.#view(j)),
+      recent: recent.jobs.map((j) => this.#view(j)),
+      resources: this.scheduler.ledger.view(),
+      policy: this.scheduler.policy,
+    };
+  }
+
+  // ─── changing ───────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Cancels a job. Pending: removed from the queue. Running: its signal is aborted in the plugin;
+   * a plugin that ignores it has its worker killed after `cancelTimeoutMs`. Resolves with the job
+   * once it is `cancelled` (a job already finished is returned as it is).
+   */
+  async cancel(id: string): Promise<Job> {
+    const job = await this.#record(id);
+    if (TERMINAL_STATUSES.includes(job.status)) return this.#view(job);
+    const running = this.#running.get(id);
+    if (running) {
+      running.cancelRequested = true;
+      running.controller.abort(new BulkheadError('ERR_CANCELLED', 'job cancelled', { forced: false }));
+      return this.wait(id);
+    }
+    this.#pending.remove(id);
+    const now = Date.now();
+    const [applied] = await this.#write([
+      { op: 'update', id, patch: { status: 'cancelled', finishedAt: now }, ifStatus: ['pending'] },
+      { op: 'event', id, event: { at: now, type: 'cancelled', detail: 'cancelled while pending' } },
+    ]);
+    if (!applied) return this.wait(id); // it started meanwhile: now it is a running cancel
+    const done = await this.#record(id);
+    this.#finished(done);
+    this.emit('cancelled', { id, plugin: job.plugin, forced: false });
+    this.#dispatchSoon();
+    return this.#view(done);
+  }
+
+  /**
+   * Moves a pending job: to `position` in the run order (0 = next, among jobs of its priority and
+   * above), or to a new `priority` (behind the jobs already there).
+   */
+  async reorder(id: string, to: { position: number } | { priority: number }): Promise<Job> {
+    const job = await this.#record(id);
+    const entry = this.#pending.get(id);
+    if (job.status !== 'pending' || entry === undefined) {
+      throw new BulkheadError('ERR_INVALID_ARGUMENT', `job ${id} is ${job.status}; only pending jobs can be reordered`);
+    }
+    let priority = entry.priority;
+    let rank: number;
+    if ('priority' in to) {
+      if (!Number.isFinite(to.priority)) throw new BulkheadError('ERR_INVALID_ARGUMENT', '"priority" must be a finite number');
+      priority = to.priority;
+      const same = this.#pending.entries().filter((e) => e.priority === priority && e.id !== id);
+      rank = (same.at(-1)?.rank ?? entry.rank) + 1;
+    } else {
+      if (!Number.isSafeInteger(to.position) || to.position < 0) {
+        throw new BulkheadError('ERR_INVALID_ARGUMENT', '"position" must be an integer ≥ 0');
+      }
+      const others = this.#pending.entries().filter((e) => e.id !== id);
+      const p = Math.min(to.position, others.length);
+      const prev = others[p - 1];
+      const next = others[p];
+      // Take the priority of the job it lands before (or after, at the end), and a rank between.
+      priority = next?.priority ?? prev?.priority ?? priority;
+      const lo = prev && prev.priority === priority ? prev.rank : (next?.rank ?? 0) - 2;
+      const hi = next && next.priority === priority ? next.rank : lo + 2;
+      rank = (lo + hi) / 2;
+    }
+    const now = Date.now();
+    const [applied] = await this.#write([
+      { op: 'update', id, patch: { priority, rank }, ifStatus: ['pending'] },
+      { op: 'event', id, event: { at: now, type: 'reordered', detail: `priority ${priority}` } },
+    ]);
+    if (!applied) throw new BulkheadError('ERR_INVALID_ARGUMENT', `job ${id} started before it could be reordered`);
+    this.#pending.add({ ...entry, priority, rank });
+    this.#dispatchSoon();
+    return this.get(id);
+  }
+
+  /** Drops finished jobs beyond the retention policy now (also runs every minute). */
+  prune(): Promise<number> {
+    const r = this.#options.retention ?? {};
+    return this.#store.prune({ maxCount: r.maxCount ?? 10_000, maxAgeMs: r.maxAgeMs ?? 7 * 24 * 3600_000 });
+  }
+
+  // ─── dispatching ────────────────────────────────────────────────────────────────────────────
+
+  #dispatchSoon(): void {
+    if (this.#dispatchScheduled || !this.#started || this.#closed) return;
+    this.#dispatchScheduled = true;
+    queueMicrotask(() => {
+      this.#dispatchScheduled = false;
+      this.#dispatch();
+    });
+  }
+
+  /** One pass over the pending jobs, in order. Synchronous: reads only memory. */
+  #dispatch(): void {
+    if (this.#closed) return;
+    const now = Date.now();
+    const policy = this.scheduler.policy;
+    const queueTimeoutMs = this.#options.scheduler?.queueTimeoutMs ?? 600_000;
+    let nextDeadline = Number.POSITIVE_INFINITY;
+    const concurrency = new Map<string, number>();
+    for (const e of [...this.#pending.entries()] as Waiting[]) {
+      let limit = concurrency.get(e.plugin);
+      if (limit === undefined) {
+        try {
+          limit = this.#manager.concurrencyOf(e.plugin);
+        } catch {
+          limit = 1; // plugin vanished: the call fails with ERR_UNKNOWN_PLUGIN, and says so
+        }
+        concurrency.set(e.plugin, limit);
+      }
+      if ((this.#runningByPlugin.get(e.plugin) ?? 0) >= limit) continue;
+      const r = this.scheduler.tryAcquire(e.id, e.needs);
+      if ('id' in r) {
+        this.#start(e, r);
+        continue;
+      }
+      if (policy === 'safety') {
+        this.#pending.remove(e.id);
+        void this.#fail(e, insufficient(r), false);
+        continue;
+      }
+      if (e.waitingSince === null) {
+        e.waitingSince = now;
+        void this.#write([{ op: 'event', id: e.id, event: { at: now, type: 'waiting-for-resources', detail: r.why } }]);
+        void this.#makeRoom(r);
+      }
+      const deadline = e.waitingSince + queueTimeoutMs;
+      if (now >= deadline) {
+        this.#pending.remove(e.id);
+        void this.#fail(e, insufficient(r, queueTimeoutMs), false);
+        continue;
+      }
+      nextDeadline = Math.min(nextDeadline, deadline);
+    }
+    this.#scheduleRecheck(nextDeadline);
+    if (this.#pending.size === 0 && this.#running.size === 0) for (const resolve of this.#idle.splice(0)) resolve();
+  }
+
+  /** While jobs wait for resources: look again after a re-measurement, and at the first deadline. */
+  #scheduleRecheck(deadline: number): void {
+    if (this.#waitTimer) clearTimeout(this.#waitTimer);
+    this.#waitTimer = null;
+    if (!Number.isFinite(deadline)) return;
+    const every = this.#options.scheduler?.refreshMs ?? 1000;
+    const delay = Math.max(1, Math.min(every, deadline - Date.now()));
+    this.#waitTimer = setTimeout(() => {
+      this.#waitTimer = null;
+      void this.scheduler.ledger.refresh().then(
+        () => this.#dispatchSoon(),
+        () => this.#dispatchSoon(),
+      );
+    }, delay);
+    this.#waitTimer.unref();
+  }
+
+  async #makeRoom(r: { resource: string; needed: number; free: number }): Promise<void> {
+    const shortfall =
+      r.resource === 'memoryMB' ? { memoryMB: r.needed - r.free } : r.resource === 'gpuMemoryMB' ? { gpuMemoryMB: r.needed - r.free } : null;
+    if (shortfall === null) return;
+    const evicted = await this.#manager.evictFor(shortfall).catch(() => []);
+    if (evicted.length > 0) {
+      await this.scheduler.ledger.refresh().catch(() => {});
+      this.#dispatchSoon();
+    }
+  }
+
+  #start(e: Waiting, reservation: Reservation): void {
+    this.#pending.remove(e.id);
+    const run: Running = {
+      id: e.id,
+      plugin: e.plugin,
+      attempt: e.attempts + 1,
+      controller: new AbortController(),
+      reservation,
+      cancelRequested: false,
+    };
+    this.#running.set(e.id, run);
+    this.#runningByPlugin.set(e.plugin, (this.#runningByPlugin.get(e.plugin) ?? 0) + 1);
+    void this.#run(e, run);
+  }
+
+  async #run(e: Waiting, run: Running): Promise<void> {
+    const { id, plugin } = run;
+    const t0 = performance.now();
+    let outcome: { ok: true; value: unknown } | { ok: false; error: BulkheadError } | null = null;
+    let started = false;
+    try {
+      const now = Date.now();
+      const ops: StoreOp[] = [
+        { op: 'update', id, patch: { status: 'running', startedAt: now, attempts: run.attempt, progress: null }, ifStatus: ['pending'] },
+      ];
+      if (!this.#manager.isLoaded(plugin)) ops.push({ op: 'event', id, event: { at: now, type: 'loading-plugin' } });
+      ops.push({ op: 'event', id, event: { at: now, type: 'started', attempt: run.attempt } });
+      const [applied] = await this.#write(ops);
+      if (!applied) return; // cancelled (or gone) in the meantime
+      let input = e.input;
+      if (input === null) {
+        const job = await this.#store.get(id);
+        if (job === null) return;
+        input = job.input;
+      }
+      started = true;
+      this.emit('started', { id, plugin, attempt: run.attempt });
+      const value = await this.#manager.execute(plugin, decodeValue(input), {
+        signal: run.controller.signal,
+        ...(e.timeoutMs !== null ? { timeout: e.timeoutMs } : {}),
+        cancelGraceMs: this.#options.cancelTimeoutMs ?? 5000,
+        onProgress: (p) => {
+          const progress = { ...(p.fraction !== undefined ? { fraction: p.fraction } : {}), ...(p.message !== undefined ? { message: p.message } : {}) };
+          this.#progress.set(id, progress);
+          this.emit('progress', { id, ...progress });
+        },
+        onLog: (entry) => this.#jobLog(id, entry),
+      });
+      outcome = { ok: true, value };
+    } catch (err) {
+      outcome = { ok: false, error: toBulkheadError(err) };
+    } finally {
+      this.scheduler.release(id);
+      this.#running.delete(id);
+      const n = (this.#runningByPlugin.get(plugin) ?? 1) - 1;
+      if (n <= 0) this.#runningByPlugin.delete(plugin);
+      else this.#runningByPlugin.set(plugin, n);
+    }
+    // Start the next job now: its "running" write joins this job's "completed" write in one commit.
+    this.#dispatchSoon();
+    if (started && outcome !== null) await this.#settle(e, run, outcome, performance.now() - t0);
+  }
+
+  async #settle(
+    e: Waiting,
+    run: Running,
+    outcome: { ok: true; value: unknown } | { ok: false; error: BulkheadError },
+    ms: number,
+  ): Promise<void> {
+    const { id, plugin } = run;
+    const now = Date.now();
+    this.#flushLogs(id);
+    this.#progress.delete(id);
+    if (outcome.ok) {
+      let result: Uint8Array;
+      try {
+        result = encodeValue(outcome.value);
+      } catch (err) {
+        return this.#settle(e, run, { ok: false, error: toBulkheadError(err) }, ms);
+      }
+      await this.#write([
+        { op: 'update', id, patch: { status: 'completed', result, finishedAt: now }, ifStatus: ['running'] },
+        { op: 'event', id, event: { at: now, type: 'completed', attempt: run.attempt } },
+      ]);
+      await this.#finishedById(id);
+      this.emit('completed', { id, plugin, ms });
+      return;
+    }
+    const error = outcome.error;
+    if (run.cancelRequested) {
+      const forced = isBulkheadError(error, 'ERR_CANCELLED') && error.data?.forced === true;
+      await this.#write([
+        { op: 'update', id, patch: { status: 'cancelled', finishedAt: now, error: error.toJSON() }, ifStatus: ['running'] },
+        { op: 'event', id, event: { at: now, type: 'cancelled', attempt: run.attempt, detail: forced ? 'forced: the plugin ignored its signal, its worker was killed' : 'the plugin stopped on its signal' } },
+      ]);
+      await this.#finishedById(id);
+      this.emit('cancelled', { id, plugin, forced });
+      return;
+    }
+    const retry = run.attempt < e.maxAttempts && !NOT_RETRYABLE.has(error.code);
+    await this.#fail({ ...e, attempts: run.attempt }, error, retry, run.attempt);
+  }
+
+  /** Ends a job as failed, or puts it back in the queue for another attempt. */
+  async #fail(e: Waiting, error: BulkheadError, retry: boolean, attempt?: number): Promise<void> {
+    const now = Date.now();
+    const wire: JobError = error.toJSON();
+    if (retry) {
+      await this.#write([
+        { op: 'update', id: e.id, patch: { status: 'pending', error: wire, progress: null }, ifStatus: ['running'] },
+        { op: 'event', id: e.id, event: { at: now, type: 'retrying', attempt: (attempt ?? e.attempts) + 1, detail: wire.message } },
+      ]);
+      this.#pending.add({ ...e, waitingSince: null });
+      this.emit('failed', { id: e.id, plugin: e.plugin, error: wire, willRetry: true });
+      this.#dispatchSoon();
+      return;
+    }
+    await this.#write([
+      { op: 'update', id: e.id, patch: { status: 'failed', error: wire, finishedAt: now }, ifStatus: ['running', 'pending'] },
+      { op: 'event', id: e.id, event: { at: now, type: 'failed', ...(attempt ? { attempt } : {}), detail: wire.message } },
+    ]);
+    await this.#finishedById(e.id);
+    this.emit('failed', { id: e.id, plugin: e.plugin, error: wire, willRetry: false });
+  }
+
+  /** Wakes wait() callers of a finished job (read back only if someone waits). */
+  async #finishedById(id: string): Promise<void> {
+    if (!this.#settled.has(id)) return;
+    this.#finished(await this.#store.get(id));
+  }
+
+  #finished(job: JobRecord | null): void {
+    if (job === null) return;
+    const waiters = this.#settled.get(job.id);
+    if (waiters) for (const w of [...waiters]) w(job);
+  }
+
+  // ─── logs and progress ──────────────────────────────────────────────────────────────────────
+
+  #jobLog(id: string, entry: LogEntry): void {
+    const buf = this.#logs.get(id) ?? [];
+    if (buf.length >= LOG_BUFFER_LIMIT) {
+      this.#logsDropped.set(id, (this.#logsDropped.get(id) ?? 0) + 1);
+    } else {
+      buf.push(entry);
+      this.#logs.set(id, buf);
+    }
+    if (this.listenerCount('log') > 0) this.emit('log', { id, ...entry });
+  }
+
+  /** Output lines of a plugin belong to its job when exactly one of its jobs runs. */
+  #pluginOutput(e: { name: string } & LogEntry): void {
+    if (e.source !== 'stdout' && e.source !== 'stderr') return; // ctx.log entries arrive per call
+    if (this.#runningByPlugin.get(e.name) !== 1) return;
+    for (const run of this.#running.values()) {
+      if (run.plugin === e.name) {
+        const { name: _, ...entry } = e;
+        this.#jobLog(run.id, entry);
+        return;
+      }
+    }
+  }
+
+  #flushLogs(only?: string): void {
+    const ids = only === undefined ? [...this.#logs.keys()] : [only];
+    const ops: StoreOp[] = [];
+    for (const id of ids) {
+      const entries = this.#logs.get(id);
+      if (!entries || entries.length === 0) continue;
+      this.#logs.delete(id);
+      const dropped = this.#logsDropped.get(id);
+      if (dropped) {
+        this.#logsDropped.delete(id);
+        entries.push({ time: Date.now(), source: 'host', level: 'warn', message: `${dropped} log lines dropped (output flood)` });
+      }
+      ops.push({ op: 'logs', id, entries });
+    }
+    if (ops.length > 0) void this.#write(ops).catch(() => {});
+  }
+
+  #flushProgress(): void {
+    if (this.#progress.size === 0) return;
+    const ops: StoreOp[] = [];
+    for (const [id, progress] of this.#progress) ops.push({ op: 'update', id, patch: { progress }, ifStatus: ['running'] });
+    this.#progress.clear();
+    void this.#write(ops).catch(() => {});
+  }
+
+  // ─── storage ────────────────────────────────────────────────────────────────────────────────
+
+  /** Queues writes; everything queued in the same tick is committed together. */
+  #write(ops: StoreOp[]): Promise<boolean[]> {
+    return Promise.all(
+      ops.map(
+        (op) =>
+          new Promise<boolean>((resolve, reject) => {
+            this.#writes.push({ op, resolve, reject });
+            if (!this.#flushScheduled) {
+              this.#flushScheduled = true;
+              setImmediate(() => void this.#flushWrites());
+            }
+          }),
+      ),
+    );
+  }
+
+  async #flushWrites(): Promise<void> {
+    this.#flushScheduled = false;
+    const batch = this.#writes;
+    if (batch.length === 0) return;
+    this.#writes = [];
+    try {
+      const applied = await this.#store.batch(batch.map((w) => w.op));
+      batch.forEach((w, i) => w.resolve(applied[i] ?? false));
+    } catch (e) {
+      for (const w of batch) w.reject(e);
+    }
+  }
+
+  async #record(id: string): Promise<JobRecord> {
+    if (typeof id !== 'string' || id === '') throw new BulkheadError('ERR_INVALID_ARGUMENT', 'a job id is a non-empty string');
+    await this.#flushWrites();
+    const job = await this.#store.get(id);
+    if (job === null) throw new BulkheadError('ERR_JOB_NOT_FOUND', `no job with id ${id}`, { id });
+    return job;
+  }
+
+  #entry(job: JobRecord, needs?: ResourceNeeds, input?: Uint8Array): Waiting {
+    let declared: ResourceNeeds = {};
+    try {
+      declared = this.#manager.resourcesOf(job.plugin);
+    } catch {
+      // plugin no longer discovered: the job will fail with ERR_UNKNOWN_PLUGIN when it runs
+    }
+    return {
+      id: job.id,
+      plugin: job.plugin,
+      priority: job.priority,
+      rank: job.rank,
+      waitingSince: null,
+      attempts: job.attempts,
+      maxAttempts: job.maxAttempts,
+      needs: needs ?? declared,
+      timeoutMs: job.timeoutMs,
+      input: input !== undefined && input.byteLength <= INPUT_CACHE_BYTES ? input : null,
+    };
+  }
+
+  #outcome(job: JobRecord): unknown {
+    if (job.status === 'completed') return job.result === null ? null : decodeValue(job.result);
+    if (job.status === 'failed' || job.status === 'cancelled') {
+      const e = job.error ?? { code: job.status === 'cancelled' ? 'ERR_CANCELLED' : 'ERR_INTERNAL', message: `job ${job.status}` };
+      throw new BulkheadError((e.code in ERROR_CODES ? e.code : 'ERR_INTERNAL') as never, e.message, e.data as never);
+    }
+    throw new BulkheadError('ERR_INVALID_ARGUMENT', `job ${job.id} is ${job.status}; wait for it first`);
+  }
+
+  #timelineOf(job: JobRecord): JobEvent[] {
+    // "queued" is implied by createdAt, so a submit costs one write, not two.
+    return [{ at: job.createdAt, type: 'queued' }, ...job.timeline];
+  }
+
+  #view(job: JobRecord): Job {
+    return {
+      id: job.id,
+      plugin: job.plugin,
+      input: decodeValue(job.input),
+      status: job.status,
+      priority: job.priority,
+      attempts: job.attempts,
+      maxAttempts: job.maxAttempts,
+      timeoutMs: job.timeoutMs,
+      createdAt: job.createdAt,
+      startedAt: job.startedAt,
+      finishedAt: job.finishedAt,
+      result: job.result === null ? null : decodeValue(job.result),
+      error: job.error,
+      progress: this.#progress.get(job.id) ?? job.progress,
+      timeline: this.#timelineOf(job),
+    };
+  }
+
+  #open(): void {
+    if (this.#closed) throw new BulkheadError('ERR_QUEUE_CLOSED', 'the job queue was stopped');
+  }
+}
+
+export type { JobStatus };
