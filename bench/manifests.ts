@@ -14,7 +14,7 @@ export interface PluginTree {
   remove(): void;
 }
 
-export function pluginTree(n: number, fixtureName = 'noop'): PluginTree {
+export function pluginTree(n: number, fixtureName = 'noop', concurrency = 1): PluginTree {
   const root = mkdtempSync(join(tmpdir(), 'bulkhead-bench-'));
   const dir = join(root, 'plugins');
   const names: string[] = [];
@@ -31,6 +31,7 @@ export function pluginTree(n: number, fixtureName = 'noop'): PluginTree {
         category: `cat-${i % 10}`,
         entry: fixture(fixtureName),
         resources: { memoryMB: 64 },
+        concurrency,
       }),
     );
   }

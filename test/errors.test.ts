@@ -55,10 +55,13 @@ test('public API surface of both packages (any change here is an API change)', (
   assert.deepEqual(Object.keys(host).sort(), [
     'BulkheadError',
     'ERROR_CODES',
+    'JobQueue',
     'LocalSystemMonitor',
     'PluginManager',
     'PluginProcess',
     'PluginStream',
+    'ResourceLedger',
+    'Scheduler',
     'discover',
     'isBulkheadError',
     'loadManifest',

@@ -37,7 +37,11 @@ function fakeMachine(memoryMB: number, gpus: number[] = []): SystemMonitor {
 
 async function setup(
   plugins: FakePlugin[],
-  options: Partial<JobQueueOptions> & { monitor?: SystemMonitor; policy?: 'permissive' | 'safety' | 'queue'; queueTimeoutMs?: number } = {},
+  options: Partial<JobQueueOptions> & {
+    monitor?: SystemMonitor;
+    policy?: 'permissive' | 'safety' | 'queue';
+    queueTimeoutMs?: number;
+  } = {},
 ) {
   const home = tempHome();
   const manager = new PluginManager({ pluginPaths: [pluginDir(plugins)], home, liveness: { pingIntervalMs: 0 } });
@@ -72,7 +76,10 @@ function journalFile(): string {
 
 describe('JobQueue', () => {
   test('runs a job end to end: result, progress events, timeline, per-job logs', async () => {
-    await using env = await setup([{ name: 'slow', fixture: 'slow' }, { name: 'journal', fixture: 'journal' }]);
+    await using env = await setup([
+      { name: 'slow', fixture: 'slow' },
+      { name: 'journal', fixture: 'journal' },
+    ]);
     const { queue } = env;
     await queue.start();
     const progress: number[] = [];
@@ -91,7 +98,10 @@ describe('JobQueue', () => {
     const j = await queue.wait(await queue.submit('journal', { tag: 'hello', file }));
     assert.equal(j.result, 'hello');
     const logs = await queue.logs(j.id);
-    assert.ok(logs.some((l) => l.message === 'ran hello'), JSON.stringify(logs));
+    assert.ok(
+      logs.some((l) => l.message === 'ran hello'),
+      JSON.stringify(logs),
+    );
   });
 
   test('priority order, then submission order; reorder by position and by priority', async () => {
@@ -126,11 +136,19 @@ describe('JobQueue', () => {
       await using env = await setup(plugins, { monitor: fakeMachine(memory) });
       const { queue } = env;
       await queue.start();
-      const ids = [await queue.submit('left', { steps: 4, stepMs: 25 }), await queue.submit('right', { steps: 4, stepMs: 25 })];
+      const ids = [
+        await queue.submit('left', { steps: 4, stepMs: 25 }),
+        await queue.submit('right', { steps: 4, stepMs: 25 }),
+      ];
       const jobs = await Promise.all(ids.map((id) => queue.wait(id)));
       const [l, r] = jobs as [Job, Job];
-      const overlap = (l.startedAt as number) < (r.finishedAt as number) && (r.startedAt as number) < (l.finishedAt as number);
-      assert.equal(overlap, expectOverlap, `memory ${memory}: ${JSON.stringify(jobs.map((j) => [j.startedAt, j.finishedAt]))}`);
+      const overlap =
+        (l.startedAt as number) < (r.finishedAt as number) && (r.startedAt as number) < (l.finishedAt as number);
+      assert.equal(
+        overlap,
+        expectOverlap,
+        `memory ${memory}: ${JSON.stringify(jobs.map((j) => [j.startedAt, j.finishedAt]))}`,
+      );
       if (!expectOverlap) assert.ok(r.timeline.some((e) => e.type === 'waiting-for-resources'));
     }
   });
@@ -152,7 +170,9 @@ describe('JobQueue', () => {
       peak = Math.max(peak, view.reservations.length);
       for (const g of view.gpus) assert.ok(g.reservedMB <= g.capacityMB, `GPU ${g.index} oversubscribed`);
     });
-    const ids = await Promise.all(Array.from({ length: 50 }, (_, i) => queue.submit(`gpu${i % 5}`, { steps: 1, stepMs: 10 })));
+    const ids = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => queue.submit(`gpu${i % 5}`, { steps: 1, stepMs: 10 })),
+    );
     await Promise.all(ids.map((id) => queue.wait(id)));
     assert.ok(peak <= 4, `peak ${peak}`);
     assert.ok(peak >= 2, `peak ${peak}: jobs should overlap`);
@@ -280,7 +300,9 @@ describe('JobQueue', () => {
     ]);
     const { queue, manager } = env;
     // The typed plugin declares an input schema in its manifest.
-    const manifestDir = (manager.discovery ?? (await manager.discover())).plugins.find((p) => p.manifest.name === 'typed')?.manifestPath as string;
+    const manifestDir = (manager.discovery ?? (await manager.discover())).plugins.find(
+      (p) => p.manifest.name === 'typed',
+    )?.manifestPath as string;
     const m = JSON.parse(readFileSync(manifestDir, 'utf8'));
     m.inputSchema = { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] };
     writeFileSync(manifestDir, JSON.stringify(m));
@@ -333,7 +355,13 @@ describe('JobQueue', () => {
   });
 
   test('history: filter by plugin, status and text; retention prunes finished jobs', async () => {
-    await using env = await setup([{ name: 'noop', fixture: 'noop' }, { name: 'fail', fixture: 'fail' }], { retention: { maxCount: 3 } });
+    await using env = await setup(
+      [
+        { name: 'noop', fixture: 'noop' },
+        { name: 'fail', fixture: 'fail' },
+      ],
+      { retention: { maxCount: 3 } },
+    );
     const { queue } = env;
     await queue.start();
     const ok = await Promise.all([1, 2, 3, 4].map((n) => queue.submit('noop', n)));
@@ -357,7 +385,9 @@ describe('JobQueue', () => {
     const home = tempHome();
     const journal = journalFile();
     const host = join(repoRoot, 'build', 'test', 'fixtures', 'queue-host.js');
-    const first = spawn(process.execPath, [host, 'submit', dir, home, journal, '200'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const first = spawn(process.execPath, [host, 'submit', dir, home, journal, '200'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let completed = 0;
     let out = '';
     first.stdout.on('data', (d) => {
@@ -368,16 +398,26 @@ describe('JobQueue', () => {
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
     assert.ok(completed < 200, 'the host was killed mid-run');
-    const second = spawn(process.execPath, [host, 'drain', dir, home, journal], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const second = spawn(process.execPath, [host, 'drain', dir, home, journal], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let summary = '';
     second.stdout.on('data', (d) => {
       summary += d;
     });
     const code = await new Promise((r) => second.once('exit', r));
     assert.equal(code, 0);
-    const jobs = JSON.parse(summary.trim().split('\n').at(-1) as string) as { id: string; status: string; attempts: number; tag: string }[];
+    const jobs = JSON.parse(summary.trim().split('\n').at(-1) as string) as {
+      id: string;
+      status: string;
+      attempts: number;
+      tag: string;
+    }[];
     assert.equal(jobs.length, 200, 'none lost');
-    assert.ok(jobs.every((j) => j.status === 'completed'), JSON.stringify(jobs.filter((j) => j.status !== 'completed')));
+    assert.ok(
+      jobs.every((j) => j.status === 'completed'),
+      JSON.stringify(jobs.filter((j) => j.status !== 'completed')),
+    );
     const runs = new Map<string, number>();
     for (const tag of readFileSync(journal, 'utf8').trim().split('\n')) runs.set(tag, (runs.get(tag) ?? 0) + 1);
     assert.equal(runs.size, 200, 'every job ran');

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isBulkheadError, type Reservation, Scheduler, type SystemMonitor, type SystemSnapshot } from 'bulkhead';
 
-function machine(over: Partial<SystemSnapshot> = {}, gpus: [number, number][] = []): SystemMonitor & { snapshot: SystemSnapshot } {
+function machine(
+  over: Partial<SystemSnapshot> = {},
+  gpus: [number, number][] = [],
+): SystemMonitor & { snapshot: SystemSnapshot } {
   const snapshot: SystemSnapshot = {
     time: Date.now(),
     cpu: { model: 'fake', cores: 4, percent: 0, loadavg: [0, 0, 0] },
@@ -59,7 +62,14 @@ describe('Scheduler', () => {
   });
 
   test('best fit across GPUs and multi-GPU jobs', async () => {
-    const s = new Scheduler(machine({}, [[81_000, 81_000], [24_000, 24_000], [40_000, 40_000]]), { policy: 'safety' });
+    const s = new Scheduler(
+      machine({}, [
+        [81_000, 81_000],
+        [24_000, 24_000],
+        [40_000, 40_000],
+      ]),
+      { policy: 'safety' },
+    );
     await s.fresh();
     const small = s.tryAcquire('small', { gpuMemoryMB: 20_000 }) as Reservation;
     assert.deepEqual(small.gpus, [1], 'the smallest GPU that fits');
@@ -85,8 +95,15 @@ describe('Scheduler', () => {
     setTimeout(() => queue.release('a'), 50);
     const r = await waiting;
     assert.equal(r.id, 'b');
-    await assert.rejects(queue.acquire('c', { gpuMemoryMB: 8000 }, { timeoutMs: 60 }), (e) => isBulkheadError(e, 'ERR_INSUFFICIENT_RESOURCES') && /after waiting 60 ms/.test(e.message));
-    await assert.rejects(queue.acquire('d', { gpuMemoryMB: 20_000 }, { timeoutMs: 60_000 }), /largest GPU has 10000 MB/, 'impossible work is refused at once, not after the timeout');
+    await assert.rejects(
+      queue.acquire('c', { gpuMemoryMB: 8000 }, { timeoutMs: 60 }),
+      (e) => isBulkheadError(e, 'ERR_INSUFFICIENT_RESOURCES') && /after waiting 60 ms/.test(e.message),
+    );
+    await assert.rejects(
+      queue.acquire('d', { gpuMemoryMB: 20_000 }, { timeoutMs: 60_000 }),
+      /largest GPU has 10000 MB/,
+      'impossible work is refused at once, not after the timeout',
+    );
     queue.close();
   });
 

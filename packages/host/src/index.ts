@@ -23,26 +23,6 @@ export type {
   PluginSummary,
   PluginTelemetry,
 } from './manager/types.js';
-// Jobs and scheduling
-export { JobQueue } from './queue/job-queue.js';
-export type {
-  JobError,
-  JobEvent,
-  JobFilter,
-  JobPage,
-  JobPatch,
-  JobRecord,
-  JobStatus,
-  JobStore,
-  NewJob,
-  RetentionPolicy,
-  StoreOp,
-} from './queue/job-store.js';
-export type { Explanation, Job, JobQueueEvents, JobQueueOptions, QueueSnapshot, SubmitOptions } from './queue/types.js';
-export { type SchedulerOptions, type SchedulingPolicy, Scheduler } from './resources/scheduler.js';
-export type { FitResult, LedgerView, Reservation, ResourceNeeds } from './resources/resource-ledger.js';
-export { ResourceLedger } from './resources/resource-ledger.js';
-
 // Manifests and discovery
 export {
   type DiscoveredPlugin,
@@ -64,6 +44,22 @@ export {
   type WorkerExit,
 } from './process/plugin-process.js';
 export { PluginStream } from './process/plugin-stream.js';
+// Jobs and scheduling
+export { JobQueue } from './queue/job-queue.js';
+export type {
+  JobError,
+  JobEvent,
+  JobFilter,
+  JobPage,
+  JobPatch,
+  JobRecord,
+  JobStatus,
+  JobStore,
+  NewJob,
+  RetentionPolicy,
+  StoreOp,
+} from './queue/job-store.js';
+export type { Explanation, Job, JobQueueEvents, JobQueueOptions, QueueSnapshot, SubmitOptions } from './queue/types.js';
 // Resources
 export {
   type CommandRunner,
@@ -74,3 +70,6 @@ export {
   type SystemMonitor,
   type SystemSnapshot,
 } from './resources/index.js';
+export type { FitResult, LedgerView, Reservation, ResourceNeeds } from './resources/resource-ledger.js';
+export { ResourceLedger } from './resources/resource-ledger.js';
+export { Scheduler, type SchedulerOptions, type SchedulingPolicy } from './resources/scheduler.js';

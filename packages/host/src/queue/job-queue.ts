@@ -38,6 +38,7 @@ interface Running {
   controller: AbortController;
   reservation: Reservation;
   cancelRequested: boolean;
+  startedAt: number;
 }
 
 interface Waiting extends PendingEntry {
@@ -131,13 +132,25 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       const detail = `the host stopped while attempt ${job.attempts} ran`;
       ops.push({ op: 'event', id: job.id, event: { at: now, type: 'interrupted', attempt: job.attempts, detail } });
       if (job.attempts < job.maxAttempts) {
+        if (job.startedAt !== null) {
+          ops.push({ op: 'event', id: job.id, event: { at: job.startedAt, type: 'started', attempt: job.attempts } });
+        }
         ops.push({ op: 'update', id: job.id, patch: { status: 'pending', progress: null }, ifStatus: ['running'] });
         ops.push({ op: 'event', id: job.id, event: { at: now, type: 'retrying', attempt: job.attempts + 1 } });
       } else {
-        const error = new BulkheadError('ERR_JOB_INTERRUPTED', `job interrupted: ${detail}, and it had no attempts left`, {
-          attempts: job.attempts,
-        }).toJSON();
-        ops.push({ op: 'update', id: job.id, patch: { status: 'failed', error, finishedAt: now }, ifStatus: ['running'] });
+        const error = new BulkheadError(
+          'ERR_JOB_INTERRUPTED',
+          `job interrupted: ${detail}, and it had no attempts left`,
+          {
+            attempts: job.attempts,
+          },
+        ).toJSON();
+        ops.push({
+          op: 'update',
+          id: job.id,
+          patch: { status: 'failed', error, finishedAt: now },
+          ifStatus: ['running'],
+        });
         ops.push({ op: 'event', id: job.id, event: { at: now, type: 'failed', detail: error.message } });
       }
     }
@@ -212,7 +225,17 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
         timeoutMs: options.timeout ?? null,
         createdAt: now,
       });
-      plans.push({ id, plugin, priority: options.priority ?? 0, waitingSince: null, attempts: 0, maxAttempts: 1, needs, timeoutMs: null, input: null });
+      plans.push({
+        id,
+        plugin,
+        priority: options.priority ?? 0,
+        waitingSince: null,
+        attempts: 0,
+        maxAttempts: 1,
+        needs,
+        timeoutMs: null,
+        input: null,
+      });
     }
     const stored = await this.#store.insert(fresh);
     const ids: string[] = [];
@@ -228,16 +251,28 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   }
 
   async #checkSubmit(plugin: string, input: unknown, options: SubmitOptions): Promise<{ needs: ResourceNeeds }> {
-    if (options.timeout !== undefined && !(Number.isFinite(options.timeout) && options.timeout > 0 && options.timeout <= 2 ** 31 - 1)) {
-      throw new BulkheadError('ERR_INVALID_ARGUMENT', `"timeout" must be a positive number of ms (got ${options.timeout})`);
+    if (
+      options.timeout !== undefined &&
+      !(Number.isFinite(options.timeout) && options.timeout > 0 && options.timeout <= 2 ** 31 - 1)
+    ) {
+      throw new BulkheadError(
+        'ERR_INVALID_ARGUMENT',
+        `"timeout" must be a positive number of ms (got ${options.timeout})`,
+      );
     }
     if (options.maxAttempts !== undefined && !(Number.isSafeInteger(options.maxAttempts) && options.maxAttempts >= 1)) {
-      throw new BulkheadError('ERR_INVALID_ARGUMENT', `"maxAttempts" must be an integer ≥ 1 (got ${options.maxAttempts})`);
+      throw new BulkheadError(
+        'ERR_INVALID_ARGUMENT',
+        `"maxAttempts" must be an integer ≥ 1 (got ${options.maxAttempts})`,
+      );
     }
     if (options.priority !== undefined && !Number.isFinite(options.priority)) {
       throw new BulkheadError('ERR_INVALID_ARGUMENT', `"priority" must be a finite number (got ${options.priority})`);
     }
-    if (options.idempotencyKey !== undefined && (typeof options.idempotencyKey !== 'string' || options.idempotencyKey === '')) {
+    if (
+      options.idempotencyKey !== undefined &&
+      (typeof options.idempotencyKey !== 'string' || options.idempotencyKey === '')
+    ) {
       throw new BulkheadError('ERR_INVALID_ARGUMENT', '"idempotencyKey" must be a non-empty string');
     }
     let info = this.#manager.get(plugin);
@@ -245,8 +280,12 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       await this.#manager.discover();
       info = this.#manager.get(plugin);
     }
-    if (info === undefined) throw new BulkheadError('ERR_UNKNOWN_PLUGIN', `no plugin named "${plugin}"`, { name: plugin });
-    if (!info.enabled) throw new BulkheadError('ERR_PLUGIN_DISABLED', `plugin "${plugin}" is disabled; enable it first`, { name: plugin });
+    if (info === undefined)
+      throw new BulkheadError('ERR_UNKNOWN_PLUGIN', `no plugin named "${plugin}"`, { name: plugin });
+    if (!info.enabled)
+      throw new BulkheadError('ERR_PLUGIN_DISABLED', `plugin "${plugin}" is disabled; enable it first`, {
+        name: plugin,
+      });
     const schema = this.#manager.inputSchemaOf(plugin);
     if (schema) {
       const issues = validateAgainstSchema(schema, input);
@@ -287,7 +326,10 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   }
 
   /** Resolves with the job once it has finished (whatever the outcome). */
-  async wait<I = unknown, O = unknown>(id: string, options: { timeout?: number; signal?: AbortSignal } = {}): Promise<Job<I, O>> {
+  async wait<I = unknown, O = unknown>(
+    id: string,
+    options: { timeout?: number; signal?: AbortSignal } = {},
+  ): Promise<Job<I, O>> {
     let job = await this.#record(id);
     if (!TERMINAL_STATUSES.includes(job.status)) {
       job = await new Promise<JobRecord>((resolve, reject) => {
@@ -295,19 +337,32 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
         this.#settled.set(id, waiters);
         const done = (j: JobRecord) => {
           cleanup();
-          if (this.#closed && j.status === undefined) reject(new BulkheadError('ERR_QUEUE_CLOSED', 'the job queue was stopped'));
+          if (this.#closed && j.status === undefined)
+            reject(new BulkheadError('ERR_QUEUE_CLOSED', 'the job queue was stopped'));
           else resolve(j);
         };
         const onAbort = () => {
           cleanup();
-          reject(new BulkheadError('ERR_CANCELLED', `stopped waiting for job ${id}`, { forced: false }, { cause: options.signal?.reason }));
+          reject(
+            new BulkheadError(
+              'ERR_CANCELLED',
+              `stopped waiting for job ${id}`,
+              { forced: false },
+              { cause: options.signal?.reason },
+            ),
+          );
         };
         const timer =
           options.timeout === undefined
             ? null
             : setTimeout(() => {
                 cleanup();
-                reject(new BulkheadError('ERR_TIMEOUT', `job ${id} did not finish within ${options.timeout} ms`, { timeoutMs: options.timeout as number, forced: false }));
+                reject(
+                  new BulkheadError('ERR_TIMEOUT', `job ${id} did not finish within ${options.timeout} ms`, {
+                    timeoutMs: options.timeout as number,
+                    forced: false,
+                  }),
+                );
               }, options.timeout);
         const cleanup = () => {
           waiters.delete(done);
@@ -364,7 +419,14 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       }
       const fit = this.scheduler.ledger.fit(entry.needs);
       if (!fit.ok) {
-        reasons.push({ kind: 'resources', resource: fit.resource, needed: fit.needed, free: fit.free, unit: fit.unit, detail: fit.why });
+        reasons.push({
+          kind: 'resources',
+          resource: fit.resource,
+          needed: fit.needed,
+          free: fit.free,
+          unit: fit.unit,
+          detail: fit.why,
+        });
         words.push(fit.why);
       }
     }
@@ -381,7 +443,10 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
 
   /** Running, pending (in order), recent history and resources, for UIs. */
   async snapshot(options: { recent?: number; pending?: number } = {}): Promise<QueueSnapshot> {
-    const pendingIds = this.#pending.entries().slice(0, options.pending ?? 100).map((e) => e.id);
+    const pendingIds = this.#pending
+      .entries()
+      .slice(0, options.pending ?? 100)
+      .map((e) => e.id);
     const [running, pending, recent] = await Promise.all([
       Promise.all([...this.#running.keys()].map((id) => this.#store.get(id))),
       Promise.all(pendingIds.map((id) => this.#store.get(id))),
@@ -441,7 +506,8 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     let priority = entry.priority;
     let rank: number;
     if ('priority' in to) {
-      if (!Number.isFinite(to.priority)) throw new BulkheadError('ERR_INVALID_ARGUMENT', '"priority" must be a finite number');
+      if (!Number.isFinite(to.priority))
+        throw new BulkheadError('ERR_INVALID_ARGUMENT', '"priority" must be a finite number');
       priority = to.priority;
       const same = this.#pending.entries().filter((e) => e.priority === priority && e.id !== id);
       rank = (same.at(-1)?.rank ?? entry.rank) + 1;
@@ -495,7 +561,14 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     const queueTimeoutMs = this.#options.scheduler?.queueTimeoutMs ?? 600_000;
     let nextDeadline = Number.POSITIVE_INFINITY;
     const concurrency = new Map<string, number>();
-    for (const e of [...this.#pending.entries()] as Waiting[]) {
+    // Plugins with every slot taken: once all plugins that have pending jobs are, stop looking
+    // (thousands of queued jobs for busy plugins must not cost a walk of the whole list per change).
+    const full = new Set<string>();
+    const plugins = this.#pending.plugins;
+    const startable: [Waiting, Reservation][] = [];
+    for (const e of this.#pending.entries() as readonly Waiting[]) {
+      if (full.size >= plugins) break;
+      if (full.has(e.plugin)) continue;
       let limit = concurrency.get(e.plugin);
       if (limit === undefined) {
         try {
@@ -505,14 +578,18 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
         }
         concurrency.set(e.plugin, limit);
       }
-      if ((this.#runningByPlugin.get(e.plugin) ?? 0) >= limit) continue;
+      const busy = (this.#runningByPlugin.get(e.plugin) ?? 0) + startable.filter(([s]) => s.plugin === e.plugin).length;
+      if (busy >= limit) {
+        full.add(e.plugin);
+        continue;
+      }
       const r = this.scheduler.tryAcquire(e.id, e.needs);
       if ('id' in r) {
-        this.#start(e, r);
+        startable.push([e, r]);
         continue;
       }
       if (policy === 'safety') {
-        this.#pending.remove(e.id);
+        startable.push([e, null as never]);
         void this.#fail(e, insufficient(r), false);
         continue;
       }
@@ -523,11 +600,16 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       }
       const deadline = e.waitingSince + queueTimeoutMs;
       if (now >= deadline) {
-        this.#pending.remove(e.id);
+        startable.push([e, null as never]);
         void this.#fail(e, insufficient(r, queueTimeoutMs), false);
         continue;
       }
       nextDeadline = Math.min(nextDeadline, deadline);
+    }
+    // Change the index only after the walk over it.
+    for (const [e, r] of startable) {
+      if (r === null) this.#pending.remove(e.id);
+      else this.#start(e, r);
     }
     this.#scheduleRecheck(nextDeadline);
     if (this.#pending.size === 0 && this.#running.size === 0) for (const resolve of this.#idle.splice(0)) resolve();
@@ -552,7 +634,11 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
 
   async #makeRoom(r: { resource: string; needed: number; free: number }): Promise<void> {
     const shortfall =
-      r.resource === 'memoryMB' ? { memoryMB: r.needed - r.free } : r.resource === 'gpuMemoryMB' ? { gpuMemoryMB: r.needed - r.free } : null;
+      r.resource === 'memoryMB'
+        ? { memoryMB: r.needed - r.free }
+        : r.resource === 'gpuMemoryMB'
+          ? { gpuMemoryMB: r.needed - r.free }
+          : null;
     if (shortfall === null) return;
     const evicted = await this.#manager.evictFor(shortfall).catch(() => []);
     if (evicted.length > 0) {
@@ -570,6 +656,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       controller: new AbortController(),
       reservation,
       cancelRequested: false,
+      startedAt: Date.now(),
     };
     this.#running.set(e.id, run);
     this.#runningByPlugin.set(e.plugin, (this.#runningByPlugin.get(e.plugin) ?? 0) + 1);
@@ -582,12 +669,18 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     let outcome: { ok: true; value: unknown } | { ok: false; error: BulkheadError } | null = null;
     let started = false;
     try {
-      const now = Date.now();
+      const now = run.startedAt;
+      // "started" and "completed" are read from startedAt/finishedAt (see #timelineOf): a job that
+      // runs once costs two row updates, no event rows.
       const ops: StoreOp[] = [
-        { op: 'update', id, patch: { status: 'running', startedAt: now, attempts: run.attempt, progress: null }, ifStatus: ['pending'] },
+        {
+          op: 'update',
+          id,
+          patch: { status: 'running', startedAt: now, attempts: run.attempt, progress: null },
+          ifStatus: ['pending'],
+        },
       ];
       if (!this.#manager.isLoaded(plugin)) ops.push({ op: 'event', id, event: { at: now, type: 'loading-plugin' } });
-      ops.push({ op: 'event', id, event: { at: now, type: 'started', attempt: run.attempt } });
       const [applied] = await this.#write(ops);
       if (!applied) return; // cancelled (or gone) in the meantime
       let input = e.input;
@@ -603,7 +696,10 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
         ...(e.timeoutMs !== null ? { timeout: e.timeoutMs } : {}),
         cancelGraceMs: this.#options.cancelTimeoutMs ?? 5000,
         onProgress: (p) => {
-          const progress = { ...(p.fraction !== undefined ? { fraction: p.fraction } : {}), ...(p.message !== undefined ? { message: p.message } : {}) };
+          const progress = {
+            ...(p.fraction !== undefined ? { fraction: p.fraction } : {}),
+            ...(p.message !== undefined ? { message: p.message } : {}),
+          };
           this.#progress.set(id, progress);
           this.emit('progress', { id, ...progress });
         },
@@ -643,7 +739,6 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       }
       await this.#write([
         { op: 'update', id, patch: { status: 'completed', result, finishedAt: now }, ifStatus: ['running'] },
-        { op: 'event', id, event: { at: now, type: 'completed', attempt: run.attempt } },
       ]);
       await this.#finishedById(id);
       this.emit('completed', { id, plugin, ms });
@@ -653,25 +748,47 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     if (run.cancelRequested) {
       const forced = isBulkheadError(error, 'ERR_CANCELLED') && error.data?.forced === true;
       await this.#write([
-        { op: 'update', id, patch: { status: 'cancelled', finishedAt: now, error: error.toJSON() }, ifStatus: ['running'] },
-        { op: 'event', id, event: { at: now, type: 'cancelled', attempt: run.attempt, detail: forced ? 'forced: the plugin ignored its signal, its worker was killed' : 'the plugin stopped on its signal' } },
+        {
+          op: 'update',
+          id,
+          patch: { status: 'cancelled', finishedAt: now, error: error.toJSON() },
+          ifStatus: ['running'],
+        },
+        {
+          op: 'event',
+          id,
+          event: {
+            at: now,
+            type: 'cancelled',
+            attempt: run.attempt,
+            detail: forced
+              ? 'forced: the plugin ignored its signal, its worker was killed'
+              : 'the plugin stopped on its signal',
+          },
+        },
       ]);
       await this.#finishedById(id);
       this.emit('cancelled', { id, plugin, forced });
       return;
     }
     const retry = run.attempt < e.maxAttempts && !NOT_RETRYABLE.has(error.code);
-    await this.#fail({ ...e, attempts: run.attempt }, error, retry, run.attempt);
+    await this.#fail({ ...e, attempts: run.attempt }, error, retry, run.attempt, run.startedAt);
   }
 
   /** Ends a job as failed, or puts it back in the queue for another attempt. */
-  async #fail(e: Waiting, error: BulkheadError, retry: boolean, attempt?: number): Promise<void> {
+  async #fail(e: Waiting, error: BulkheadError, retry: boolean, attempt?: number, startedAt?: number): Promise<void> {
     const now = Date.now();
     const wire: JobError = error.toJSON();
     if (retry) {
       await this.#write([
+        // The next attempt overwrites startedAt: keep this attempt's start as an event.
+        { op: 'event', id: e.id, event: { at: startedAt ?? now, type: 'started', attempt: attempt ?? e.attempts } },
         { op: 'update', id: e.id, patch: { status: 'pending', error: wire, progress: null }, ifStatus: ['running'] },
-        { op: 'event', id: e.id, event: { at: now, type: 'retrying', attempt: (attempt ?? e.attempts) + 1, detail: wire.message } },
+        {
+          op: 'event',
+          id: e.id,
+          event: { at: now, type: 'retrying', attempt: (attempt ?? e.attempts) + 1, detail: wire.message },
+        },
       ]);
       this.#pending.add({ ...e, waitingSince: null });
       this.emit('failed', { id: e.id, plugin: e.plugin, error: wire, willRetry: true });
@@ -679,8 +796,17 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       return;
     }
     await this.#write([
-      { op: 'update', id: e.id, patch: { status: 'failed', error: wire, finishedAt: now }, ifStatus: ['running', 'pending'] },
-      { op: 'event', id: e.id, event: { at: now, type: 'failed', ...(attempt ? { attempt } : {}), detail: wire.message } },
+      {
+        op: 'update',
+        id: e.id,
+        patch: { status: 'failed', error: wire, finishedAt: now },
+        ifStatus: ['running', 'pending'],
+      },
+      {
+        op: 'event',
+        id: e.id,
+        event: { at: now, type: 'failed', ...(attempt ? { attempt } : {}), detail: wire.message },
+      },
     ]);
     await this.#finishedById(e.id);
     this.emit('failed', { id: e.id, plugin: e.plugin, error: wire, willRetry: false });
@@ -734,7 +860,12 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       const dropped = this.#logsDropped.get(id);
       if (dropped) {
         this.#logsDropped.delete(id);
-        entries.push({ time: Date.now(), source: 'host', level: 'warn', message: `${dropped} log lines dropped (output flood)` });
+        entries.push({
+          time: Date.now(),
+          source: 'host',
+          level: 'warn',
+          message: `${dropped} log lines dropped (output flood)`,
+        });
       }
       ops.push({ op: 'logs', id, entries });
     }
@@ -744,7 +875,8 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   #flushProgress(): void {
     if (this.#progress.size === 0) return;
     const ops: StoreOp[] = [];
-    for (const [id, progress] of this.#progress) ops.push({ op: 'update', id, patch: { progress }, ifStatus: ['running'] });
+    for (const [id, progress] of this.#progress)
+      ops.push({ op: 'update', id, patch: { progress }, ifStatus: ['running'] });
     this.#progress.clear();
     void this.#write(ops).catch(() => {});
   }
@@ -774,14 +906,15 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     this.#writes = [];
     try {
       const applied = await this.#store.batch(batch.map((w) => w.op));
-      batch.forEach((w, i) => w.resolve(applied[i] ?? false));
+      for (const [i, w] of batch.entries()) w.resolve(applied[i] ?? false);
     } catch (e) {
       for (const w of batch) w.reject(e);
     }
   }
 
   async #record(id: string): Promise<JobRecord> {
-    if (typeof id !== 'string' || id === '') throw new BulkheadError('ERR_INVALID_ARGUMENT', 'a job id is a non-empty string');
+    if (typeof id !== 'string' || id === '')
+      throw new BulkheadError('ERR_INVALID_ARGUMENT', 'a job id is a non-empty string');
     await this.#flushWrites();
     const job = await this.#store.get(id);
     if (job === null) throw new BulkheadError('ERR_JOB_NOT_FOUND', `no job with id ${id}`, { id });
@@ -812,15 +945,32 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   #outcome(job: JobRecord): unknown {
     if (job.status === 'completed') return job.result === null ? null : decodeValue(job.result);
     if (job.status === 'failed' || job.status === 'cancelled') {
-      const e = job.error ?? { code: job.status === 'cancelled' ? 'ERR_CANCELLED' : 'ERR_INTERNAL', message: `job ${job.status}` };
+      const e = job.error ?? {
+        code: job.status === 'cancelled' ? 'ERR_CANCELLED' : 'ERR_INTERNAL',
+        message: `job ${job.status}`,
+      };
       throw new BulkheadError((e.code in ERROR_CODES ? e.code : 'ERR_INTERNAL') as never, e.message, e.data as never);
     }
     throw new BulkheadError('ERR_INVALID_ARGUMENT', `job ${job.id} is ${job.status}; wait for it first`);
   }
 
+  /**
+   * The stored events plus those implied by the row, which are not stored to save writes:
+   * queued (createdAt), the current attempt's start (startedAt) and completion (finishedAt).
+   */
   #timelineOf(job: JobRecord): JobEvent[] {
-    // "queued" is implied by createdAt, so a submit costs one write, not two.
-    return [{ at: job.createdAt, type: 'queued' }, ...job.timeline];
+    const events: JobEvent[] = [{ at: job.createdAt, type: 'queued' }, ...job.timeline];
+    if (
+      job.startedAt !== null &&
+      job.status !== 'pending' &&
+      !job.timeline.some((x) => x.type === 'started' && x.attempt === job.attempts)
+    ) {
+      events.push({ at: job.startedAt, type: 'started', attempt: job.attempts });
+    }
+    if (job.status === 'completed' && job.finishedAt !== null)
+      events.push({ at: job.finishedAt, type: 'completed', attempt: job.attempts });
+    // Stable: for equal times, stored events stay before implied ones (loading-plugin, then started).
+    return events.sort((a, b) => a.at - b.at);
   }
 
   #view(job: JobRecord): Job {

@@ -139,9 +139,11 @@ export interface JobStore {
   appendLogs(id: string, entries: LogEntry[]): Promise<void>;
   logs(id: string, limit?: number): Promise<LogEntry[]>;
   /**
-   * Applies the ops in order as one atomic, durable write (one fsync for many jobs: the queue
-   * group-commits what happens in the same tick). Returns, per op, whether it applied (an update
-   * whose status did not match, or a missing job, is false; events and logs are true).
+   * Applies the ops in order as one atomic write, durable at least against a crash of this
+   * process (a store may skip the fsync here: a state change lost to a power cut re-runs a job
+   * within its attempts, which the queue tolerates; `insert` is where a lost write would lose a
+   * job). The queue group-commits what happens in the same tick. Returns, per op, whether it
+   * applied: false for an update whose status did not match, or for any op on a missing job.
    */
   batch(ops: StoreOp[]): Promise<boolean[]>;
   /** Deletes finished jobs (and their logs) beyond the policy; returns how many. */

@@ -21,9 +21,15 @@ function before(a: PendingEntry, b: PendingEntry): boolean {
 export class PendingIndex {
   #items: PendingEntry[] = [];
   readonly #byId = new Map<string, PendingEntry>();
+  readonly #perPlugin = new Map<string, number>();
 
   get size(): number {
     return this.#items.length;
+  }
+
+  /** How many distinct plugins have pending jobs. */
+  get plugins(): number {
+    return this.#perPlugin.size;
   }
 
   has(id: string): boolean {
@@ -41,19 +47,25 @@ export class PendingIndex {
     let hi = this.#items.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (before(this.#items[mid] as PendingEntry, entry) || !before(entry, this.#items[mid] as PendingEntry)) lo = mid + 1;
+      if (before(this.#items[mid] as PendingEntry, entry) || !before(entry, this.#items[mid] as PendingEntry))
+        lo = mid + 1;
       else hi = mid;
     }
     this.#items.splice(lo, 0, entry);
     this.#byId.set(entry.id, entry);
+    this.#perPlugin.set(entry.plugin, (this.#perPlugin.get(entry.plugin) ?? 0) + 1);
   }
 
   remove(id: string): PendingEntry | undefined {
     const e = this.#byId.get(id);
     if (e === undefined) return undefined;
     this.#byId.delete(id);
-    const i = this.#items.indexOf(e);
+    // Jobs leave mostly from the front (they start), so look there first.
+    const i = this.#items[0] === e ? 0 : this.#items.indexOf(e);
     if (i >= 0) this.#items.splice(i, 1);
+    const n = (this.#perPlugin.get(e.plugin) ?? 1) - 1;
+    if (n === 0) this.#perPlugin.delete(e.plugin);
+    else this.#perPlugin.set(e.plugin, n);
     return e;
   }
 

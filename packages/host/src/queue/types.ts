@@ -2,8 +2,9 @@
  * Public shapes of the job queue.
  * @module
  */
-import type { LogEntry } from '../process/log-buffer.js';
+
 import type { PluginManager } from '../manager/plugin-manager.js';
+import type { LogEntry } from '../process/log-buffer.js';
 import type { LedgerView, ResourceNeeds } from '../resources/resource-ledger.js';
 import type { SchedulingPolicy } from '../resources/scheduler.js';
 import type { SystemMonitor } from '../resources/system-monitor.js';

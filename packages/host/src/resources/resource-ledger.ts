@@ -30,7 +30,14 @@ export interface Reservation {
 
 export type FitResult =
   | { ok: true; gpus: number[] }
-  | { ok: false; resource: 'memoryMB' | 'gpuMemoryMB' | 'gpus' | 'cpus'; needed: number; free: number; unit: string; why: string };
+  | {
+      ok: false;
+      resource: 'memoryMB' | 'gpuMemoryMB' | 'gpus' | 'cpus';
+      needed: number;
+      free: number;
+      unit: string;
+      why: string;
+    };
 
 export interface LedgerView {
   time: number;
@@ -79,7 +86,8 @@ export class ResourceLedger {
     const gpusNeeded = needs.gpus ?? (gpuMemoryMB > 0 ? 1 : 0);
     if (memoryMB > 0) {
       const free = this.#freeMemory();
-      if (memoryMB > free) return refuse('memoryMB', memoryMB, free, 'MB', `needs ${memoryMB} MB of RAM, ${free} MB free`);
+      if (memoryMB > free)
+        return refuse('memoryMB', memoryMB, free, 'MB', `needs ${memoryMB} MB of RAM, ${free} MB free`);
     }
     if (cpus > 0) {
       const free = (s?.cpu.cores ?? 0) - this.#reserved((r) => r.needs.cpus ?? 0);
@@ -88,7 +96,13 @@ export class ResourceLedger {
     if (gpusNeeded === 0) return { ok: true, gpus: [] };
     const gpus = this.#gpuFree();
     if (gpus.length < gpusNeeded) {
-      return refuse('gpus', gpusNeeded, gpus.length, 'GPUs', `needs ${gpusNeeded} GPU(s), this machine has ${gpus.length}`);
+      return refuse(
+        'gpus',
+        gpusNeeded,
+        gpus.length,
+        'GPUs',
+        `needs ${gpusNeeded} GPU(s), this machine has ${gpus.length}`,
+      );
     }
     // Best fit: the GPUs with the least free memory that still suffices, so big GPUs stay
     // whole for big jobs.
@@ -133,9 +147,17 @@ export class ResourceLedger {
   possible(needs: ResourceNeeds): FitResult {
     const s = this.#snapshot;
     const memoryMB = needs.memoryMB ?? 0;
-    if (s && memoryMB > s.memory.totalMB) return refuse('memoryMB', memoryMB, s.memory.totalMB, 'MB', `needs ${memoryMB} MB of RAM, the machine has ${s.memory.totalMB} MB`);
+    if (s && memoryMB > s.memory.totalMB)
+      return refuse(
+        'memoryMB',
+        memoryMB,
+        s.memory.totalMB,
+        'MB',
+        `needs ${memoryMB} MB of RAM, the machine has ${s.memory.totalMB} MB`,
+      );
     const cpus = needs.cpus ?? 0;
-    if (s && cpus > s.cpu.cores) return refuse('cpus', cpus, s.cpu.cores, 'CPUs', `needs ${cpus} CPUs, the machine has ${s.cpu.cores}`);
+    if (s && cpus > s.cpu.cores)
+      return refuse('cpus', cpus, s.cpu.cores, 'CPUs', `needs ${cpus} CPUs, the machine has ${s.cpu.cores}`);
     const gpuMemoryMB = needs.gpuMemoryMB ?? 0;
     const gpusNeeded = needs.gpus ?? (gpuMemoryMB > 0 ? 1 : 0);
     if (gpusNeeded === 0) return { ok: true, gpus: [] };

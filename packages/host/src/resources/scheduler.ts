@@ -12,7 +12,7 @@
  * @module
  */
 import { BulkheadError } from '@bulkhead/sdk';
-import { type FitResult, ResourceLedger, type Reservation, type ResourceNeeds } from './resource-ledger.js';
+import { type FitResult, type Reservation, ResourceLedger, type ResourceNeeds } from './resource-ledger.js';
 import type { SystemMonitor } from './system-monitor.js';
 
 export type SchedulingPolicy = 'permissive' | 'safety' | 'queue';
@@ -60,7 +60,11 @@ export class Scheduler {
   }
 
   /** Waits for (or refuses, by policy) the resources; the reservation holds until release(id). */
-  async acquire(id: string, needs: ResourceNeeds, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<Reservation> {
+  async acquire(
+    id: string,
+    needs: ResourceNeeds,
+    options: { signal?: AbortSignal; timeoutMs?: number } = {},
+  ): Promise<Reservation> {
     await this.fresh();
     if (this.policy === 'permissive') return this.ledger.force(id, needs);
     const impossible = this.ledger.possible(needs);
@@ -111,7 +115,10 @@ export class Scheduler {
         this.#timer = null;
         return;
       }
-      void this.ledger.refresh().then(() => this.wake(), () => {});
+      void this.ledger.refresh().then(
+        () => this.wake(),
+        () => {},
+      );
     }, this.#options.refreshMs ?? 1000);
     this.#timer.unref();
     return new Promise((resolve) => {
@@ -129,10 +136,15 @@ export class Scheduler {
 }
 
 /** The refusal as a coded error. */
-export function insufficient(r: Extract<FitResult, { ok: false }>, waitedMs?: number): BulkheadError<'ERR_INSUFFICIENT_RESOURCES'> {
+export function insufficient(
+  r: Extract<FitResult, { ok: false }>,
+  waitedMs?: number,
+): BulkheadError<'ERR_INSUFFICIENT_RESOURCES'> {
   return new BulkheadError(
     'ERR_INSUFFICIENT_RESOURCES',
-    waitedMs === undefined ? `insufficient resources: ${r.why}` : `insufficient resources after waiting ${waitedMs} ms: ${r.why}`,
+    waitedMs === undefined
+      ? `insufficient resources: ${r.why}`
+      : `insufficient resources after waiting ${waitedMs} ms: ${r.why}`,
     { resource: r.resource, needed: r.needed, free: r.free, unit: r.unit },
   );
 }

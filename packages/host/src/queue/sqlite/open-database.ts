@@ -31,7 +31,7 @@ export function openDatabase(file: string, options: OpenOptions): Database.Datab
     throw storeUnavailable(
       file,
       'cannot-open',
-      `cannot create the directory of job database ${file} (${(e as Error).message}); check its permissions`,
+      `cannot create the directory of job database ${file} (${(e as Error).message}); check the path and its permissions`,
       e,
     );
   }
