@@ -239,9 +239,11 @@ describe('PluginManager: crashes and liveness', () => {
     const summary = m.get('crash');
     assert.equal(summary?.state, 'failed');
     assert.match(summary?.lastError ?? '', /code 7/);
+    assert.ok(summary?.stderrTail?.includes('about to crash: out of cheese'));
     await assert.rejects(
       m.execute('crash', { how: 'none' }),
-      (e) => isBulkheadError(e, 'ERR_PLUGIN_UNAVAILABLE') && e.data.crashes === 3,
+      (e) =>
+        isBulkheadError(e, 'ERR_PLUGIN_UNAVAILABLE') && e.data.crashes === 3 && (e.data.stderrTail ?? []).length > 0,
     );
     await m.reset('crash');
     assert.equal(typeof (await m.execute('crash', { how: 'none' })), 'number');

@@ -52,6 +52,8 @@ interface Managed {
   loadedAt: number | null;
   crashes: CrashTracker;
   lastError?: string;
+  /** The last lines of stderr of the worker that crashed last. */
+  lastStderr?: string[];
   log: PluginLog | null;
   calls: number;
   errors: number;
@@ -193,6 +195,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     const m = await this.#managed(name);
     m.crashes.reset();
     delete m.lastError;
+    delete m.lastStderr;
     if (m.state === 'failed' || m.state === 'crashed') this.#setState(m, this.#enabled(m) ? 'discovered' : 'disabled');
   }
 
@@ -473,7 +476,12 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
       throw new BulkheadError(
         'ERR_PLUGIN_UNAVAILABLE',
         `plugin "${name}" crashed ${m.crashes.count} times within ${this.#policy.windowMs} ms and is not restarted until reset: ${m.lastError ?? ''}`,
-        { name, crashes: m.crashes.count, ...(m.lastError ? { lastError: m.lastError } : {}) },
+        {
+          name,
+          crashes: m.crashes.count,
+          ...(m.lastError ? { lastError: m.lastError } : {}),
+          ...(m.lastStderr ? { stderrTail: m.lastStderr } : {}),
+        },
       );
     }
     if (m.proc?.alive && m.state !== 'unresponsive') return m.proc;
@@ -556,6 +564,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
       const open = m.crashes.record(Date.now());
       m.lastError =
         exit.error?.message ?? `worker exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.exitCode}`}`;
+      m.lastStderr = exit.stderrTail;
       this.#setState(m, open ? 'failed' : 'crashed');
       this.emit('crashed', {
         name,
@@ -761,6 +770,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     };
     if (mf.description !== undefined) s.description = mf.description;
     if (m.lastError !== undefined) s.lastError = m.lastError;
+    if (m.lastStderr !== undefined) s.stderrTail = m.lastStderr;
     return s;
   }
 }

@@ -82,6 +82,8 @@ export interface PluginSummary {
   /** Crashes inside the restart policy's window. */
   crashes: number;
   lastError?: string;
+  /** The last stderr lines of the worker that crashed last (cleared by reset). */
+  stderrTail?: string[];
   manifestPath: string;
 }
 
