@@ -13,6 +13,9 @@ import { jobStoreConformance, newJob } from './job-store-conformance.js';
 // The store is not (yet) part of the package's public entry: load the built module beside it.
 const storeUrl = new URL('./queue/sqlite/index.js', import.meta.resolve('bulkhead')).href;
 const { SqliteJobStore } = (await import(storeUrl)) as typeof import('../packages/host/src/queue/sqlite/index.js');
+const { pinHandles } = (await import(
+  new URL('./queue/sqlite/pin-handles.js', import.meta.resolve('bulkhead')).href
+)) as typeof import('../packages/host/src/queue/sqlite/pin-handles.js');
 type SqliteJobStoreOptions = import('../packages/host/src/queue/sqlite/index.js').SqliteJobStoreOptions;
 type SqliteJobStore = import('../packages/host/src/queue/sqlite/index.js').SqliteJobStore;
 
@@ -112,8 +115,11 @@ async function deadPid(): Promise<number> {
   return child.pid!;
 }
 
+/** A second, plain connection; pinned like the store's (better-sqlite3 12 on Node 24, see pin-handles.ts). */
 function raw(file: string): Database.Database {
-  return new Database(file);
+  const db = new Database(file);
+  pinHandles(db);
+  return db;
 }
 
 describe('SqliteJobStore: the file', () => {

@@ -457,7 +457,8 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       time: Date.now(),
       running: running.filter(live).map((j) => this.#view(j)),
       pending: pending.filter(live).map((j) => this.#view(j)),
-      recent: recent.jobs.map((j) => this.#view(j)),
+      // The store pages by creation; history reads best by when jobs finished.
+      recent: recent.jobs.sort((a, b) => (b.finishedAt ?? 0) - (a.finishedAt ?? 0)).map((j) => this.#view(j)),
       resources: this.scheduler.ledger.view(),
       policy: this.scheduler.policy,
     };

@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import { isBulkheadError } from '@bulkhead/sdk';
 import Database from 'better-sqlite3';
 import { claimOwnership } from './owner-lock.js';
+import { pinHandles } from './pin-handles.js';
 import { hasTables, migrate, SCHEMA_VERSION, schemaVersion } from './schema.js';
 import { fromSqliteError, storeUnavailable } from './store-error.js';
 
@@ -38,6 +39,7 @@ export function openDatabase(file: string, options: OpenOptions): Database.Datab
   let db: Database.Database | undefined;
   try {
     db = new Database(file, { timeout: options.busyTimeoutMs });
+    pinHandles(db);
     configure(db, options.durability);
     if (fileSize(file) <= QUICK_CHECK_MAX_BYTES) quickCheck(db, file);
     db.transaction(() => prepareSchema(db!, file)).immediate();

@@ -62,6 +62,8 @@ export class SqliteJobStore implements JobStore {
   #db: Database | null;
   /** Durability `fsync`: submits are fsync'd; batches of state changes are not (see batch). */
   #fsync = true;
+  #syncNormal: Statement | undefined;
+  #syncFull: Statement | undefined;
   readonly #sql: Statements;
   /** Runs a function inside BEGIN IMMEDIATE … COMMIT; made once (better-sqlite3 builds wrappers per call). */
   readonly #transaction: (fn: () => unknown) => unknown;
@@ -177,12 +179,14 @@ export class SqliteJobStore implements JobStore {
     // State changes are committed without their own fsync (WAL keeps them through a crash of this
     // process); the next fsync'd commit (any submit) flushes them too. Losing one to a power cut
     // re-runs a job within its attempts, which the queue allows; a lost submit it would not.
-    const db = this.#db;
-    db?.pragma('synchronous = NORMAL');
+    // Prepared once (db.pragma() would prepare, and pin, two statements per batch).
+    this.#syncNormal ??= this.#db?.prepare('PRAGMA synchronous = NORMAL');
+    this.#syncFull ??= this.#db?.prepare('PRAGMA synchronous = FULL');
+    this.#syncNormal?.run();
     try {
       return this.#write(() => writes.map((w) => this.#apply(w)));
     } finally {
-      db?.pragma('synchronous = FULL');
+      this.#syncFull?.run();
     }
   }
 
