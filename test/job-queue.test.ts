@@ -195,6 +195,26 @@ describe('JobQueue', () => {
     assert.equal((await queue.list()).jobs.length, 0);
   });
 
+  test('safety: a job failed at its turn frees its plugin slot; a smaller job of that plugin runs at once', async () => {
+    await using env = await setup(
+      [
+        { name: 'p', fixture: 'slow', resources: { memoryMB: 10 } },
+        { name: 'q', fixture: 'slow', resources: { memoryMB: 600 } },
+      ],
+      { monitor: fakeMachine(1000), policy: 'safety' },
+    );
+    const { queue } = env;
+    const q1 = await queue.submit('q', { steps: 20, stepMs: 25 });
+    const p1 = await queue.submit('p', { steps: 1, stepMs: 1 }, { resources: { memoryMB: 600 } });
+    const p2 = await queue.submit('p', { steps: 1, stepMs: 1 });
+    await queue.start();
+    assert.equal((await queue.wait(p1)).error?.code, 'ERR_INSUFFICIENT_RESOURCES');
+    const small = await queue.wait(p2, { timeout: 2000 });
+    assert.equal(small.status, 'completed');
+    assert.equal((await queue.get(q1)).status, 'running', 'p2 did not wait for q1');
+    await queue.cancel(q1);
+  });
+
   test('queue policy: a job waits for resources, explains why, then times out with the same error', async () => {
     await using env = await setup(
       [

@@ -189,6 +189,15 @@ describe('PluginManager: config', () => {
     }
   });
 
+  test('concurrent config updates are applied one after the other; none is lost', async () => {
+    const dir = pluginDir([{ name: 'echo', fixture: 'echo', configSchema: ECHO_SCHEMA }]);
+    await using m = new PluginManager({ pluginPaths: [dir], home: tempHome(), ...quiet });
+    await m.load('echo');
+    await Promise.all([m.updateConfig('echo', { prefix: 'A' }), m.updateConfig('echo', { repeat: 3 })]);
+    assert.deepEqual(m.getConfig('echo'), { prefix: 'A', repeat: 3 });
+    assert.deepEqual(await m.execute('echo', {}), { echo: {}, prefix: 'A', repeat: 3 });
+  });
+
   test('a plugin without configure gets its config by a restart once idle', async () => {
     const dir = pluginDir([{ name: 'rc', fixture: 'restart-config', configSchema: RESTART_CONFIG_SCHEMA }]);
     await using m = new PluginManager({ pluginPaths: [dir], home: tempHome(), ...quiet });

@@ -61,6 +61,8 @@ interface Managed {
   cpu: GroupCpu;
   pingTimer: NodeJS.Timeout | null;
   restartTimer: NodeJS.Timeout | null;
+  configChain: Promise<unknown>;
+  wakeBackoff: (() => void) | null;
 }
 
 export class PluginManager extends EventEmitter<PluginManagerEvents> {
@@ -120,8 +122,11 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
         if (existing) existing.plugin = plugin;
         else this.#plugins.set(name, this.#newManaged(plugin));
       }
-      for (const [name, m] of this.#plugins)
-        if (!seen.has(name) && m.proc === null && !m.loading) this.#plugins.delete(name);
+      for (const [name, m] of this.#plugins) {
+        if (seen.has(name) || m.proc !== null || m.loading) continue;
+        if (m.restartTimer) clearTimeout(m.restartTimer);
+        this.#plugins.delete(name);
+      }
       this.#discovery = result;
       return result;
     });
@@ -276,6 +281,19 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
   ): Promise<{ config: Record<string, unknown>; applied: ConfigApplied }> {
     this.#open();
     const m = await this.#managed(name);
+    // One update at a time per plugin: each merges over the one before, none is lost.
+    const run = m.configChain.then(() => this.#updateConfig(m, name, partial));
+    m.configChain = run.catch(() => {});
+    return run;
+  }
+
+  async #updateConfig(
+    m: Managed,
+    name: string,
+    partial: Record<string, unknown>,
+  ): Promise<{ config: Record<string, unknown>; applied: ConfigApplied }> {
+    // A worker starting now was given the old config: apply the new one to it once it is up.
+    if (m.loading) await m.loading.catch(() => {});
     if (typeof partial !== 'object' || partial === null || Array.isArray(partial)) {
       throw new BulkheadError('ERR_INVALID_ARGUMENT', 'updateConfig expects an object of config fields');
     }
@@ -400,6 +418,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#idleTimer) clearInterval(this.#idleTimer);
+    for (const m of this.#plugins.values()) m.wakeBackoff?.();
     await Promise.all([...this.#plugins.values()].map((m) => this.#stopWorker(m, 'closing')));
     await Promise.all([...this.#plugins.values()].map((m) => m.log?.close()));
   }
@@ -457,6 +476,8 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
       cpu: { last: null },
       pingTimer: null,
       restartTimer: null,
+      configChain: Promise.resolve(),
+      wakeBackoff: null,
     };
     if (!this.#enabled(m)) m.state = 'disabled';
     return m;
@@ -499,7 +520,18 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
       m.restartTimer = null;
     }
     const wait = m.crashes.delay(Date.now());
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    if (wait > 0) {
+      // close() cuts the backoff short (and then nothing starts).
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, wait);
+        m.wakeBackoff = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      m.wakeBackoff = null;
+    }
+    this.#open(); // closed during the backoff: start nothing
     if (m.proc) await this.#stopWorker(m, 'reload'); // an unresponsive one being replaced
     await this.#makeRoom(m);
     this.#setState(m, 'loading');
@@ -602,8 +634,11 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     m.proc = null;
     this.#stopLiveness(m);
     await proc.stop();
-    m.loadedAt = null;
-    if (m.state !== 'failed') this.#setState(m, this.#enabled(m) ? 'discovered' : 'disabled');
+    // A call may have started a new worker while this one stopped: then its state stands.
+    if (m.proc === null && !m.loading) {
+      m.loadedAt = null;
+      if (m.state !== 'failed') this.#setState(m, this.#enabled(m) ? 'discovered' : 'disabled');
+    }
     this.#note(m, 'info', `unloaded (${reason})`);
     this.emit('unloaded', { name: m.plugin.manifest.name, reason });
   }
@@ -677,7 +712,12 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     m.proc = null;
     this.#stopLiveness(m);
     await proc.kill(`unresponsive: ${reason}`);
-    m.crashes.record(Date.now());
+    m.lastError = `unresponsive: ${reason}`;
+    if (m.crashes.record(Date.now())) {
+      // Hangs count like crashes: one that keeps hanging ends up failed, not restarted forever.
+      this.#setState(m, 'failed');
+      return;
+    }
     if (this.#closed) return;
     const fresh = await this.#acquire(m).catch(() => null);
     if (fresh) this.emit('restarted', { name, pid: fresh.pid ?? -1, reason: 'unresponsive' });

@@ -87,6 +87,8 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   #waitTimer: NodeJS.Timeout | null = null;
   #started = false;
   #closed = false;
+  /** Jobs between their start and their outcome being written. */
+  #settling = 0;
   #idle: (() => void)[] = [];
   readonly #onManagerLog: (e: { name: string } & LogEntry) => void;
 
@@ -155,7 +157,8 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       }
     }
     if (ops.length > 0) await this.#store.batch(ops);
-    for (const job of await this.#store.pending()) this.#pending.add(this.#entry(job));
+    // Jobs submitted before start() are already here, with what submit knew (resource overrides).
+    for (const job of await this.#store.pending()) if (!this.#pending.has(job.id)) this.#pending.add(this.#entry(job));
     await this.scheduler.fresh();
     this.#manager.on('log', this.#onManagerLog);
     this.#timers.push(setInterval(() => this.#flushLogs(), LOG_FLUSH_MS));
@@ -374,9 +377,11 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
         options.signal?.addEventListener('abort', onAbort, { once: true });
         waiters.add(done);
         // It may have finished between the read above and now.
-        void this.#store.get(id).then((j) => {
-          if (j && TERMINAL_STATUSES.includes(j.status)) done(j);
-        });
+        this.#background(
+          this.#store.get(id).then((j) => {
+            if (j && TERMINAL_STATUSES.includes(j.status)) done(j);
+          }),
+        );
       });
     }
     return this.#view(job) as Job<I, O>;
@@ -527,12 +532,14 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       rank = (lo + hi) / 2;
     }
     const now = Date.now();
+    // Move it in memory now, synchronously: a dispatch during the write then sees the new order,
+    // and a job it starts meanwhile is never put back.
+    this.#pending.add({ ...entry, priority, rank });
     const [applied] = await this.#write([
       { op: 'update', id, patch: { priority, rank }, ifStatus: ['pending'] },
       { op: 'event', id, event: { at: now, type: 'reordered', detail: `priority ${priority}` } },
     ]);
     if (!applied) throw new BulkheadError('ERR_INVALID_ARGUMENT', `job ${id} started before it could be reordered`);
-    this.#pending.add({ ...entry, priority, rank });
     this.#dispatchSoon();
     return this.get(id);
   }
@@ -579,7 +586,9 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
         }
         concurrency.set(e.plugin, limit);
       }
-      const busy = (this.#runningByPlugin.get(e.plugin) ?? 0) + startable.filter(([s]) => s.plugin === e.plugin).length;
+      const busy =
+        (this.#runningByPlugin.get(e.plugin) ?? 0) +
+        startable.filter(([s, r]) => r !== null && s.plugin === e.plugin).length;
       if (busy >= limit) {
         full.add(e.plugin);
         continue;
@@ -591,18 +600,20 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       }
       if (policy === 'safety') {
         startable.push([e, null as never]);
-        void this.#fail(e, insufficient(r), false);
+        this.#background(this.#fail(e, insufficient(r), false));
         continue;
       }
       if (e.waitingSince === null) {
         e.waitingSince = now;
-        void this.#write([{ op: 'event', id: e.id, event: { at: now, type: 'waiting-for-resources', detail: r.why } }]);
-        void this.#makeRoom(r);
+        this.#background(
+          this.#write([{ op: 'event', id: e.id, event: { at: now, type: 'waiting-for-resources', detail: r.why } }]),
+        );
+        this.#background(this.#makeRoom(r));
       }
       const deadline = e.waitingSince + queueTimeoutMs;
       if (now >= deadline) {
         startable.push([e, null as never]);
-        void this.#fail(e, insufficient(r, queueTimeoutMs), false);
+        this.#background(this.#fail(e, insufficient(r, queueTimeoutMs), false));
         continue;
       }
       nextDeadline = Math.min(nextDeadline, deadline);
@@ -613,7 +624,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       else this.#start(e, r);
     }
     this.#scheduleRecheck(nextDeadline);
-    if (this.#pending.size === 0 && this.#running.size === 0) for (const resolve of this.#idle.splice(0)) resolve();
+    this.#checkIdle();
   }
 
   /** While jobs wait for resources: look again after a re-measurement, and at the first deadline. */
@@ -650,6 +661,10 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
 
   #start(e: Waiting, reservation: Reservation): void {
     this.#pending.remove(e.id);
+    if (this.#running.has(e.id)) {
+      this.scheduler.release(e.id);
+      return;
+    }
     const run: Running = {
       id: e.id,
       plugin: e.plugin,
@@ -661,7 +676,30 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     };
     this.#running.set(e.id, run);
     this.#runningByPlugin.set(e.plugin, (this.#runningByPlugin.get(e.plugin) ?? 0) + 1);
-    void this.#run(e, run);
+    this.#settling++;
+    this.#background(
+      this.#run(e, run).finally(() => {
+        this.#settling--;
+        this.#checkIdle();
+      }),
+    );
+  }
+
+  /** `stop({ drain })` resolves once nothing is pending, running, or being written about. */
+  #checkIdle(): void {
+    if (this.#pending.size === 0 && this.#running.size === 0 && this.#settling === 0) {
+      for (const resolve of this.#idle.splice(0)) resolve();
+    }
+  }
+
+  /**
+   * Work started and not awaited: a failure there (a store error, say) is reported as a process
+   * warning instead of crashing the host as an unhandled rejection.
+   */
+  #background(p: Promise<unknown>): void {
+    p.catch((e) => {
+      process.emitWarning(`Bulkhead job queue: ${e instanceof Error ? e.message : String(e)}`, 'BulkheadQueueWarning');
+    });
   }
 
   async #run(e: Waiting, run: Running): Promise<void> {
@@ -682,15 +720,22 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
         },
       ];
       if (!this.#manager.isLoaded(plugin)) ops.push({ op: 'event', id, event: { at: now, type: 'loading-plugin' } });
-      const [applied] = await this.#write(ops);
+      let applied: boolean | undefined;
+      try {
+        [applied] = await this.#write(ops);
+      } catch (err) {
+        // Not marked running (the store failed): it is still pending there, so it is here too.
+        if (!this.#closed) this.#pending.add({ ...e, waitingSince: null });
+        throw err;
+      }
       if (!applied) return; // cancelled (or gone) in the meantime
+      started = true; // from here on, every outcome is settled (recorded), whatever fails
       let input = e.input;
       if (input === null) {
         const job = await this.#store.get(id);
-        if (job === null) return;
+        if (job === null) throw new BulkheadError('ERR_JOB_NOT_FOUND', `job ${id} vanished from the store`, { id });
         input = job.input;
       }
-      started = true;
       this.emit('started', { id, plugin, attempt: run.attempt });
       const value = await this.#manager.execute(plugin, decodeValue(input), {
         signal: run.controller.signal,
@@ -710,11 +755,13 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     } catch (err) {
       outcome = { ok: false, error: toBulkheadError(err) };
     } finally {
-      this.scheduler.release(id);
-      this.#running.delete(id);
-      const n = (this.#runningByPlugin.get(plugin) ?? 1) - 1;
-      if (n <= 0) this.#runningByPlugin.delete(plugin);
-      else this.#runningByPlugin.set(plugin, n);
+      if (this.#running.get(id) === run) {
+        this.scheduler.release(id);
+        this.#running.delete(id);
+        const n = (this.#runningByPlugin.get(plugin) ?? 1) - 1;
+        if (n <= 0) this.#runningByPlugin.delete(plugin);
+        else this.#runningByPlugin.set(plugin, n);
+      }
     }
     // Start the next job now: its "running" write joins this job's "completed" write in one commit.
     this.#dispatchSoon();
@@ -728,6 +775,9 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     ms: number,
   ): Promise<void> {
     const { id, plugin } = run;
+    // Stopped while it ran (stop's timeout passed): the store is closed; the next start finds
+    // the job running and recovers it as interrupted.
+    if (this.#closed) return;
     const now = Date.now();
     this.#flushLogs(id);
     this.#progress.delete(id);
@@ -811,6 +861,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     ]);
     await this.#finishedById(e.id);
     this.emit('failed', { id: e.id, plugin: e.plugin, error: wire, willRetry: false });
+    this.#dispatchSoon();
   }
 
   /** Wakes wait() callers of a finished job (read back only if someone waits). */
