@@ -505,7 +505,9 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
         },
       );
     }
-    if (m.proc?.alive && m.state !== 'unresponsive') return m.proc;
+    // An unresponsive worker is replaced on next use, unless the policy says to leave it alone.
+    const leaveAlone = (this.#options.liveness?.onUnresponsive ?? 'restart') === 'report';
+    if (m.proc?.alive && (m.state !== 'unresponsive' || leaveAlone)) return m.proc;
     if (m.loading) return m.loading;
     m.loading = this.#start(m).finally(() => {
       m.loading = null;

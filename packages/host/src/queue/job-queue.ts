@@ -76,7 +76,8 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   readonly #pending = new PendingIndex();
   readonly #running = new Map<string, Running>();
   readonly #runningByPlugin = new Map<string, number>();
-  readonly #settled = new Map<string, Set<(job: JobRecord) => void>>();
+  /** wait() callers per job: given the finished job, or the error that kept it from being recorded. */
+  readonly #settled = new Map<string, Set<(job: JobRecord | Error) => void>>();
   #writes: { op: StoreOp; resolve(applied: boolean): void; reject(e: unknown): void }[] = [];
   #flushScheduled = false;
   #logs = new Map<string, LogEntry[]>();
@@ -338,9 +339,10 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       job = await new Promise<JobRecord>((resolve, reject) => {
         const waiters = this.#settled.get(id) ?? new Set();
         this.#settled.set(id, waiters);
-        const done = (j: JobRecord) => {
+        const done = (j: JobRecord | Error) => {
           cleanup();
-          if (this.#closed && j.status === undefined)
+          if (j instanceof Error) reject(j);
+          else if (this.#closed && j.status === undefined)
             reject(new BulkheadError('ERR_QUEUE_CLOSED', 'the job queue was stopped'));
           else resolve(j);
         };
@@ -489,9 +491,17 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     const now = Date.now();
     const [applied] = await this.#write([
       { op: 'update', id, patch: { status: 'cancelled', finishedAt: now }, ifStatus: ['pending'] },
-      { op: 'event', id, event: { at: now, type: 'cancelled', detail: 'cancelled while pending' } },
     ]);
-    if (!applied) return this.wait(id); // it started meanwhile: now it is a running cancel
+    if (!applied) {
+      // It started meanwhile: now it is a running cancel.
+      const started = this.#running.get(id);
+      if (started) {
+        started.cancelRequested = true;
+        started.controller.abort(new BulkheadError('ERR_CANCELLED', 'job cancelled', { forced: false }));
+      }
+      return this.wait(id);
+    }
+    await this.#write([{ op: 'event', id, event: { at: now, type: 'cancelled', detail: 'cancelled while pending' } }]);
     const done = await this.#record(id);
     this.#finished(done);
     this.emit('cancelled', { id, plugin: job.plugin, forced: false });
@@ -535,11 +545,9 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     // Move it in memory now, synchronously: a dispatch during the write then sees the new order,
     // and a job it starts meanwhile is never put back.
     this.#pending.add({ ...entry, priority, rank });
-    const [applied] = await this.#write([
-      { op: 'update', id, patch: { priority, rank }, ifStatus: ['pending'] },
-      { op: 'event', id, event: { at: now, type: 'reordered', detail: `priority ${priority}` } },
-    ]);
+    const [applied] = await this.#write([{ op: 'update', id, patch: { priority, rank }, ifStatus: ['pending'] }]);
     if (!applied) throw new BulkheadError('ERR_INVALID_ARGUMENT', `job ${id} started before it could be reordered`);
+    await this.#write([{ op: 'event', id, event: { at: now, type: 'reordered', detail: `priority ${priority}` } }]);
     this.#dispatchSoon();
     return this.get(id);
   }
@@ -765,7 +773,16 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     }
     // Start the next job now: its "running" write joins this job's "completed" write in one commit.
     this.#dispatchSoon();
-    if (started && outcome !== null) await this.#settle(e, run, outcome, performance.now() - t0);
+    if (!started || outcome === null) return;
+    try {
+      await this.#settle(e, run, outcome, performance.now() - t0);
+    } catch (err) {
+      // The outcome could not be recorded (the store failed): the job stays "running" in the store
+      // and is recovered as interrupted by the next start; whoever waits learns why now.
+      const error = toBulkheadError(err, 'ERR_STORE_UNAVAILABLE');
+      for (const w of [...(this.#settled.get(id) ?? [])]) w(error);
+      throw err;
+    }
   }
 
   async #settle(
