@@ -1,10 +1,14 @@
 /**
  * `npm start`: each example plugin runs in its own process; this host calls them with execute,
- * stream, progress and cancel, and survives one of them crashing.
+ * stream, progress and cancel, and survives one of them crashing; then the same plugins behind the
+ * plugin manager and a durable job queue (SQLite) in a temporary Bulkhead home.
  */
+
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isBulkheadError, PluginProcess, type Progress } from 'bulkhead';
+import { isBulkheadError, JobQueue, PluginManager, PluginProcess, type Progress } from 'bulkhead';
 import type hello from './plugins/hello.js';
 import type invertImage from './plugins/invert-image.js';
 import type render from './plugins/render.js';
@@ -106,4 +110,36 @@ for (const p of all) {
 say(`\n  transcribe's own log: ${transcribeP.logs().find((l) => l.source === 'plugin')?.message}`);
 
 await Promise.all(all.map((p) => p.stop()));
+
+say('\n7. many plugins and durable jobs: the manager and the job queue (SQLite, in a temp home)');
+const home = mkdtempSync(join(tmpdir(), 'bulkhead-demo-'));
+const pluginsDir = join(home, 'plugins');
+for (const [name, resources] of [
+  ['hello', { memoryMB: 64 }],
+  ['render', { memoryMB: 256 }],
+] as const) {
+  mkdirSync(join(pluginsDir, name), { recursive: true });
+  const manifest = { manifestVersion: 1, name, version: '1.0.0', entry: at(name), resources };
+  writeFileSync(join(pluginsDir, name, 'bulkhead-plugin.json'), JSON.stringify(manifest));
+}
+const manager = new PluginManager({ home, liveness: { pingIntervalMs: 0 } });
+const found = await manager.discover();
+say(`  discovered ${found.plugins.map((p) => p.manifest.name).join(', ')} under ${pluginsDir}`);
+const queue = await JobQueue.open({ manager });
+const low = await queue.submit('render', { frames: 5 }, { priority: 0 });
+const high = await queue.submit('render', { frames: 5 }, { priority: 9 });
+const doomed = await queue.submit('render', { frames: 50 });
+const greeting = await queue.submit('hello', { name: 'Linus' });
+say(`  submitted 4 jobs (stored before submit returned); before start: ${(await queue.explain(low)).message}`);
+await queue.cancel(doomed);
+await queue.start();
+const [lowJob, highJob, helloJob] = await Promise.all([queue.wait(low), queue.wait(high), queue.wait(greeting)]);
+say(
+  `  priority 9 ran before priority 0: ${(highJob.startedAt ?? 0) <= (lowJob.startedAt ?? 0)}; hello → ${helloJob.result}`,
+);
+say(`  timeline of the low job: ${lowJob.timeline.map((e) => e.type).join(' → ')}`);
+say(`  the cancelled one: ${(await queue.get(doomed)).status}`);
+await queue.stop();
+await manager.close();
+rmSync(home, { recursive: true, force: true });
 say('\nall workers stopped. Next: README.md → "Write a plugin".');

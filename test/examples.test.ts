@@ -20,5 +20,12 @@ test('the demo (npm start) runs every step and exits on its own', async () => {
   assert.match(stdout, /first pixels 255,254,253,252/);
   assert.match(stdout, /cancelled cleanly \(forced: false\)/);
   assert.match(stdout, /render died \(exit code 139\)/);
+  assert.match(stdout, /discovered hello, render/);
+  assert.match(
+    stdout,
+    /priority 9 ran before priority 0: true; hello → Bonjour|priority 9 ran before priority 0: true; hello → Hello, Linus/,
+  );
+  assert.match(stdout, /timeline of the low job: queued → (loading-plugin → )?started → completed/);
+  assert.match(stdout, /the cancelled one: cancelled/);
   assert.match(stdout, /all workers stopped/);
 });

@@ -82,6 +82,17 @@ describe('PluginManager: lifecycle', () => {
     assert.equal(m.get('echo')?.state, 'ready');
   });
 
+  test('the home option is searched too: <home>/plugins', async () => {
+    const home = tempHome();
+    pluginDir([{ name: 'echo', fixture: 'echo' }], join(home, 'plugins'));
+    await using m = new PluginManager({ home, env: {}, ...quiet });
+    assert.ok(m.searchPaths.includes(join(home, 'plugins')));
+    assert.deepEqual(
+      (await m.discover()).plugins.map((p) => p.manifest.name),
+      ['echo'],
+    );
+  });
+
   test('unknown plugin, and close(): coded errors', async () => {
     const dir = pluginDir([{ name: 'echo', fixture: 'echo' }]);
     const m = new PluginManager({ pluginPaths: [dir], home: tempHome(), ...quiet });

@@ -103,7 +103,8 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
 
   /** The search paths, in precedence order. */
   get searchPaths(): string[] {
-    return searchPaths(this.#options.pluginPaths, this.#env);
+    // `<home>/plugins` is the home this manager uses (the option), not only the environment's.
+    return searchPaths(this.#options.pluginPaths, { ...this.#env, BULKHEAD_HOME: this.home });
   }
 
   /**
