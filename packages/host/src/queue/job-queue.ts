@@ -26,6 +26,8 @@ import type { LogEntry } from '../process/log-buffer.js';
 import type { Reservation, ResourceNeeds } from '../resources/resource-ledger.js';
 import { insufficient, Scheduler } from '../resources/scheduler.js';
 import { decodeValue, encodeValue } from './codec.js';
+import { GroupCommit } from './group-commit.js';
+import { JobLogBuffer } from './job-log-buffer.js';
 import type { JobError, JobEvent, JobFilter, JobRecord, JobStatus, JobStore, NewJob, StoreOp } from './job-store.js';
 import { TERMINAL_STATUSES } from './job-store.js';
 import { type PendingEntry, PendingIndex } from './pending-index.js';
@@ -78,10 +80,8 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   readonly #runningByPlugin = new Map<string, number>();
   /** wait() callers per job: given the finished job, or the error that kept it from being recorded. */
   readonly #settled = new Map<string, Set<(job: JobRecord | Error) => void>>();
-  #writes: { op: StoreOp; resolve(applied: boolean): void; reject(e: unknown): void }[] = [];
-  #flushScheduled = false;
-  #logs = new Map<string, LogEntry[]>();
-  #logsDropped = new Map<string, number>();
+  readonly #commits: GroupCommit;
+  readonly #logs = new JobLogBuffer(LOG_BUFFER_LIMIT);
   #progress = new Map<string, { fraction?: number; message?: string }>();
   #timers: NodeJS.Timeout[] = [];
   #dispatchScheduled = false;
@@ -98,6 +98,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     this.#options = options;
     this.#manager = options.manager;
     this.#store = store;
+    this.#commits = new GroupCommit(store);
     const s = options.scheduler ?? {};
     this.scheduler = new Scheduler(s.monitor ?? options.manager.monitor, {
       policy: s.policy ?? 'queue',
@@ -896,13 +897,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   // ─── logs and progress ──────────────────────────────────────────────────────────────────────
 
   #jobLog(id: string, entry: LogEntry): void {
-    const buf = this.#logs.get(id) ?? [];
-    if (buf.length >= LOG_BUFFER_LIMIT) {
-      this.#logsDropped.set(id, (this.#logsDropped.get(id) ?? 0) + 1);
-    } else {
-      buf.push(entry);
-      this.#logs.set(id, buf);
-    }
+    this.#logs.add(id, entry);
     if (this.listenerCount('log') > 0) this.emit('log', { id, ...entry });
   }
 
@@ -920,24 +915,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   }
 
   #flushLogs(only?: string): void {
-    const ids = only === undefined ? [...this.#logs.keys()] : [only];
-    const ops: StoreOp[] = [];
-    for (const id of ids) {
-      const entries = this.#logs.get(id);
-      if (!entries || entries.length === 0) continue;
-      this.#logs.delete(id);
-      const dropped = this.#logsDropped.get(id);
-      if (dropped) {
-        this.#logsDropped.delete(id);
-        entries.push({
-          time: Date.now(),
-          source: 'host',
-          level: 'warn',
-          message: `${dropped} log lines dropped (output flood)`,
-        });
-      }
-      ops.push({ op: 'logs', id, entries });
-    }
+    const ops = this.#logs.take(only);
     if (ops.length > 0) void this.#write(ops).catch(() => {});
   }
 
@@ -954,31 +932,11 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
 
   /** Queues writes; everything queued in the same tick is committed together. */
   #write(ops: StoreOp[]): Promise<boolean[]> {
-    return Promise.all(
-      ops.map(
-        (op) =>
-          new Promise<boolean>((resolve, reject) => {
-            this.#writes.push({ op, resolve, reject });
-            if (!this.#flushScheduled) {
-              this.#flushScheduled = true;
-              setImmediate(() => void this.#flushWrites());
-            }
-          }),
-      ),
-    );
+    return this.#commits.write(ops);
   }
 
-  async #flushWrites(): Promise<void> {
-    this.#flushScheduled = false;
-    const batch = this.#writes;
-    if (batch.length === 0) return;
-    this.#writes = [];
-    try {
-      const applied = await this.#store.batch(batch.map((w) => w.op));
-      for (const [i, w] of batch.entries()) w.resolve(applied[i] ?? false);
-    } catch (e) {
-      for (const w of batch) w.reject(e);
-    }
+  #flushWrites(): Promise<void> {
+    return this.#commits.flush();
   }
 
   async #record(id: string): Promise<JobRecord> {
