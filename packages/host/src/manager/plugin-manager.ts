@@ -17,6 +17,7 @@ import {
   applyDefaults,
   type DiscoveredPlugin,
   type DiscoveryResult,
+  describeIssues,
   discover,
   searchPaths,
   validateAgainstSchema,
@@ -304,7 +305,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     if (schema) {
       const issues = validateAgainstSchema(schema, next);
       if (issues.length > 0) {
-        const list = issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ');
+        const list = describeIssues(issues);
         throw new BulkheadError('ERR_CONFIG_INVALID', `invalid config for plugin "${name}": ${list}`, { issues });
       }
     }

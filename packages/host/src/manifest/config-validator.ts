@@ -36,6 +36,11 @@ function compiled(cache: WeakMap<object, ValidateFunction>, schema: object, useD
  * validateAgainstSchema(schema, { port: -1, host: 3 })
  * // [{ path: 'port', message: 'must be >= 1' }, { path: 'host', message: 'must be string' }]
  */
+/** Every issue in one line, for an error message: `a.b: must be integer; (root): …`. */
+export function describeIssues(issues: readonly ConfigIssue[]): string {
+  return issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ');
+}
+
 export function validateAgainstSchema(schema: object, value: unknown): ConfigIssue[] {
   const validate = compiled(checkers, schema, false);
   return validate(value) ? [] : issuesOf(validate.errors ?? []);

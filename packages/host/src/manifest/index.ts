@@ -7,7 +7,7 @@
 // Ordering plugin versions (used to pick between two manifests of one name)
 export { compareVersions } from './compare-versions.js';
 // Checking config against a plugin's JSON Schema, and filling in its defaults
-export { applyDefaults, validateAgainstSchema } from './config-validator.js';
+export { applyDefaults, describeIssues, validateAgainstSchema } from './config-validator.js';
 // Finding plugins: where to look, and what is there
 export {
   type DiscoveryError,

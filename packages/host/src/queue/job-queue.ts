@@ -21,7 +21,7 @@ import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { BulkheadError, ERROR_CODES, isBulkheadError, toBulkheadError } from '@bulkhead/sdk';
 import type { PluginManager } from '../manager/plugin-manager.js';
-import { validateAgainstSchema } from '../manifest/index.js';
+import { describeIssues, validateAgainstSchema } from '../manifest/index.js';
 import type { LogEntry } from '../process/log-buffer.js';
 import type { Reservation, ResourceNeeds } from '../resources/resource-ledger.js';
 import { insufficient, Scheduler } from '../resources/scheduler.js';
@@ -295,7 +295,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     if (schema) {
       const issues = validateAgainstSchema(schema, input);
       if (issues.length > 0) {
-        const list = issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ');
+        const list = describeIssues(issues);
         throw new BulkheadError('ERR_INPUT_INVALID', `input for plugin "${plugin}" is invalid: ${list}`, { issues });
       }
     }
@@ -583,6 +583,8 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     const full = new Set<string>();
     const plugins = this.#pending.plugins;
     const startable: [Waiting, Reservation][] = [];
+    /** Jobs this pass is about to start, per plugin: they take slots too. */
+    const starting = new Map<string, number>();
     for (const e of this.#pending.entries() as readonly Waiting[]) {
       if (full.size >= plugins) break;
       if (full.has(e.plugin)) continue;
@@ -595,9 +597,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
         }
         concurrency.set(e.plugin, limit);
       }
-      const busy =
-        (this.#runningByPlugin.get(e.plugin) ?? 0) +
-        startable.filter(([s, r]) => r !== null && s.plugin === e.plugin).length;
+      const busy = (this.#runningByPlugin.get(e.plugin) ?? 0) + (starting.get(e.plugin) ?? 0);
       if (busy >= limit) {
         full.add(e.plugin);
         continue;
@@ -605,6 +605,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       const r = this.scheduler.tryAcquire(e.id, e.needs);
       if ('id' in r) {
         startable.push([e, r]);
+        starting.set(e.plugin, (starting.get(e.plugin) ?? 0) + 1);
         continue;
       }
       if (policy === 'safety') {
