@@ -54,19 +54,27 @@ test('public API surface of both packages (any change here is an API change)', (
   ]);
   assert.deepEqual(Object.keys(host).sort(), [
     'BulkheadError',
+    'ControlServer',
     'ERROR_CODES',
     'JobQueue',
+    'LocalQueueClient',
     'LocalSystemMonitor',
     'PluginManager',
     'PluginProcess',
     'PluginStream',
+    'RemoteQueueClient',
     'ResourceLedger',
     'Scheduler',
+    'connectControl',
     'discover',
+    'installPlugins',
     'isBulkheadError',
     'loadManifest',
+    'parsePluginsFile',
     'parseSnapshot',
+    'readPluginsFile',
     'searchPaths',
+    'serveControl',
     'toBulkheadError',
   ]);
 });

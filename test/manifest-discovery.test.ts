@@ -109,6 +109,7 @@ describe('loadManifest', () => {
       entry: true,
       env: true,
       node: true,
+      envVars: true,
       configSchema: true,
       config: true,
       resources: true,

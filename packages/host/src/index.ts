@@ -10,7 +10,34 @@ export {
   ERROR_CODES,
   isBulkheadError,
   toBulkheadError,
-} from '@bulkhead/sdk';
+} from '@bulkhead/sdk/errors';
+// Reaching the process that runs a home's queue (docs/control.md)
+export {
+  type ConnectControlOptions,
+  ControlServer,
+  type ControlServerOptions,
+  connectControl,
+  type JobWatchEvent,
+  LocalQueueClient,
+  type QueueClient,
+  RemoteQueueClient,
+  serveControl,
+} from './control/index.js';
+// Installing plugins into environments of their own (docs/cli.md)
+export {
+  type InstallEvent,
+  type InstallOptions,
+  type InstallOutcome,
+  type InstallReport,
+  installPlugins,
+} from './install/installer.js';
+export {
+  type PluginsFile,
+  type PluginsFileEntry,
+  type PluginsFileIssue,
+  parsePluginsFile,
+  readPluginsFile,
+} from './install/plugins-file.js';
 export type { RestartPolicy } from './manager/crash-policy.js';
 export type { PluginLogOptions } from './manager/plugin-log.js';
 // Managing many plugins

@@ -66,6 +66,10 @@ export const ERROR_CODES = {
   ERR_JOB_INTERRUPTED: 'ERR_JOB_INTERRUPTED',
   /** The job store cannot be used: a corrupt or locked database, an unreachable server. */
   ERR_STORE_UNAVAILABLE: 'ERR_STORE_UNAVAILABLE',
+  /** Installing a plugin into its environment failed (npm, the pinned Node, or its first start). */
+  ERR_INSTALL_FAILED: 'ERR_INSTALL_FAILED',
+  /** The Bulkhead process that owned the job database (reached through its control socket) went away. */
+  ERR_HOST_GONE: 'ERR_HOST_GONE',
 } as const;
 
 export type BulkheadErrorCode = keyof typeof ERROR_CODES;
@@ -90,6 +94,7 @@ export interface ErrorDataMap {
   ERR_INPUT_INVALID: { issues: ConfigIssue[] };
   ERR_JOB_INTERRUPTED: { attempts: number };
   ERR_STORE_UNAVAILABLE: { file?: string; reason: string };
+  ERR_HOST_GONE: { socketPath: string; reason?: string };
   ERR_WORKER_EXITED: {
     exitCode: number | null;
     signal: string | null;

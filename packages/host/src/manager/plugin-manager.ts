@@ -12,7 +12,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { BulkheadError, isBulkheadError } from '@bulkhead/sdk';
+import { BulkheadError, isBulkheadError } from '@bulkhead/sdk/errors';
 import {
   applyDefaults,
   type DiscoveredPlugin,
@@ -545,6 +545,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     try {
       proc = await PluginProcess.start({
         ...this.#options.worker,
+        ...(plugin.manifest.envVars ? { env: { ...this.#options.worker?.env, ...plugin.manifest.envVars } } : {}),
         plugin: plugin.entryPath,
         cwd: plugin.envDir,
         ...(plugin.nodePath ? { nodePath: plugin.nodePath } : {}),

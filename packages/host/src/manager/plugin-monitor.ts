@@ -4,7 +4,7 @@
  * GpuProcess[]. Answers are checked, so a broken monitor plugin fails loudly, not with NaNs.
  * @module
  */
-import { BulkheadError } from '@bulkhead/sdk';
+import { BulkheadError } from '@bulkhead/sdk/errors';
 import { type GpuProcess, parseSnapshot, type SystemMonitor, type SystemSnapshot } from '../resources/index.js';
 
 interface Executor {

@@ -4,7 +4,7 @@
  * rather than learning of it from a worker it has already restarted.
  * @module
  */
-import { BulkheadError, type ConfigIssue } from '@bulkhead/sdk';
+import { BulkheadError, type ConfigIssue } from '@bulkhead/sdk/errors';
 import { compileUserSchema, type ErrorObject, type ValidateFunction } from './ajv.js';
 import { didYouMean } from './did-you-mean.js';
 

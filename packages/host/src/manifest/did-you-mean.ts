@@ -3,14 +3,28 @@
  * @module
  */
 
-// Names from other manifest formats (package.json, other plugin systems) that a typo distance
-// would never link to ours.
-const ALIASES: Record<string, string> = { main: 'entry', module: 'entry', cwd: 'env', dir: 'env' };
+// Names from other formats (package.json, other plugin systems, other tools' plugin lists) that a
+// typo distance would never link to ours. Each lists its meanings, likeliest first, and the first
+// that is a candidate wins: so `dir` is `source` in plugins.yaml and `env` in a manifest (no `source`).
+const ALIASES: Record<string, readonly string[]> = {
+  main: ['entry'],
+  module: ['entry'],
+  cwd: ['env'],
+  dir: ['source', 'env'],
+  directory: ['source'],
+  path: ['source'],
+  package: ['source'],
+  pkg: ['source'],
+  from: ['source'],
+  src: ['source'],
+  spec: ['source'],
+  url: ['source'],
+};
 
 /**
  * The candidate closest to `word`: the same but for case, one that starts the other
- * (`entrypoint` → `entry`), an alias (`main` → `entry`), or one within a small edit distance
- * (a third of the word's length, rounded up, at most 3).
+ * (`entrypoint` → `entry`), an alias (`main` → `entry`, `path` → `source`), or one within a small
+ * edit distance (a third of the word's length, rounded up, at most 3).
  *
  * @example
  * didYouMean('entrypoint', ['name', 'entry']) // 'entry'
@@ -18,8 +32,8 @@ const ALIASES: Record<string, string> = { main: 'entry', module: 'entry', cwd: '
  */
 export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
   const lower = word.toLowerCase();
-  const alias = ALIASES[lower];
-  if (alias !== undefined && candidates.includes(alias)) return alias;
+  const alias = ALIASES[lower]?.find((a) => candidates.includes(a));
+  if (alias !== undefined) return alias;
   let best: string | undefined;
   let bestScore = Number.POSITIVE_INFINITY;
   for (const candidate of candidates) {

@@ -8,7 +8,7 @@ import { type Dirent, readFile as readFileCallback } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { delimiter, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { isBulkheadError } from '@bulkhead/sdk';
+import { isBulkheadError } from '@bulkhead/sdk/errors';
 import { bulkheadHome } from '../util/home.js';
 import { compareVersions } from './compare-versions.js';
 import { type DiscoveredPlugin, MANIFEST_FILE, parseManifest } from './manifest.js';

@@ -6,7 +6,7 @@
 import { readFile as readFileCallback, type Stats, stat as statCallback } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { BulkheadError } from '@bulkhead/sdk';
+import { BulkheadError } from '@bulkhead/sdk/errors';
 import { jsonSyntaxError } from './json-syntax-error.js';
 import { type ManifestProblem, manifestProblems } from './manifest-validator.js';
 
@@ -37,6 +37,7 @@ export interface ManifestCapabilities {
   cancel?: boolean;
   progress?: boolean;
   configure?: boolean;
+  binary?: boolean;
 }
 
 /**
@@ -62,6 +63,8 @@ export interface PluginManifest {
   env?: string;
   /** The Node binary to run it with. Default: the host's. */
   node?: string;
+  /** Variables set in the worker's environment, over the host's. */
+  envVars?: Record<string, string>;
   configSchema?: Record<string, unknown>;
   /** Default config values. */
   config?: Record<string, unknown>;

@@ -12,20 +12,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
-import {
-  type AnyPlugin,
-  BulkheadError,
-  type ChunkOf,
-  type ConfigInputOf,
-  type ConfigOf,
-  errorFromWire,
-  type InputOf,
-  isWireError,
-  type OutputOf,
-  type Plugin,
-  type StreamInputOf,
-  toBulkheadError,
+import type {
+  AnyPlugin,
+  ChunkOf,
+  ConfigInputOf,
+  ConfigOf,
+  InputOf,
+  OutputOf,
+  Plugin,
+  StreamInputOf,
 } from '@bulkhead/sdk';
+import { BulkheadError, errorFromWire, isWireError, toBulkheadError } from '@bulkhead/sdk/errors';
 import {
   assertCompatible,
   Channel,

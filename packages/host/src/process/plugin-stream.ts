@@ -3,7 +3,7 @@
  * credit-based flow control so a slow consumer holds the worker back instead of growing our memory.
  * @module
  */
-import { BulkheadError } from '@bulkhead/sdk';
+import { BulkheadError } from '@bulkhead/sdk/errors';
 
 export interface StreamDriver {
   /** Sends the `stream` request; returns the call id. Throws ERR_SERIALIZE etc. synchronously. */

@@ -19,7 +19,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { BulkheadError, ERROR_CODES, isBulkheadError, toBulkheadError } from '@bulkhead/sdk';
+import { BulkheadError, ERROR_CODES, isBulkheadError, toBulkheadError } from '@bulkhead/sdk/errors';
 import type { PluginManager } from '../manager/plugin-manager.js';
 import { describeIssues, validateAgainstSchema } from '../manifest/index.js';
 import type { LogEntry } from '../process/log-buffer.js';

@@ -4,7 +4,7 @@
  * @module
  */
 import { execFile } from 'node:child_process';
-import { BulkheadError } from '@bulkhead/sdk';
+import { BulkheadError } from '@bulkhead/sdk/errors';
 
 /** What a command printed and how it exited. */
 export interface CommandResult {

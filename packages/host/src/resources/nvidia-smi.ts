@@ -7,7 +7,7 @@
  * not a number) is skipped, so one GPU in a bad state does not hide the others.
  * @module
  */
-import { BulkheadError } from '@bulkhead/sdk';
+import { BulkheadError } from '@bulkhead/sdk/errors';
 import { type CommandRunner, DEFAULT_COMMAND_TIMEOUT_MS } from './command-runner.js';
 
 /** One GPU as `nvidia-smi --query-gpu` reports it. Memory in MiB, as nvidia-smi counts it. */

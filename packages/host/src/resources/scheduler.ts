@@ -11,7 +11,7 @@
  * try { await run() } finally { scheduler.release(r.id) }
  * @module
  */
-import { BulkheadError } from '@bulkhead/sdk';
+import { BulkheadError } from '@bulkhead/sdk/errors';
 import { type FitResult, type Reservation, ResourceLedger, type ResourceNeeds } from './resource-ledger.js';
 import type { SystemMonitor } from './system-monitor.js';
 

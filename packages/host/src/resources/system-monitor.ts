@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { availableParallelism, cpus, freemem, loadavg, totalmem } from 'node:os';
-import { BulkheadError } from '@bulkhead/sdk';
+import { BulkheadError } from '@bulkhead/sdk/errors';
 import { type CommandRunner, execCommandRunner } from './command-runner.js';
 import { type GpuInfo, type GpuProcess, queryGpuProcesses, queryGpus } from './nvidia-smi.js';
 

@@ -4,7 +4,7 @@
  * stored; error, progress and log data are JSON text.
  * @module
  */
-import { BulkheadError } from '@bulkhead/sdk';
+import { BulkheadError } from '@bulkhead/sdk/errors';
 import type { LogEntry } from '../../process/log-buffer.js';
 import type { JobError, JobEvent, JobRecord, JobStatus } from '../job-store.js';
 

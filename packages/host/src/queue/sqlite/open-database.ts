@@ -6,7 +6,7 @@
  */
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { isBulkheadError } from '@bulkhead/sdk';
+import { isBulkheadError } from '@bulkhead/sdk/errors';
 import Database from 'better-sqlite3';
 import { claimOwnership } from './owner-lock.js';
 import { pinHandles } from './pin-handles.js';

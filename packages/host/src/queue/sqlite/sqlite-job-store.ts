@@ -10,7 +10,7 @@
  * @module
  */
 import { resolve } from 'node:path';
-import { BulkheadError, isBulkheadError } from '@bulkhead/sdk';
+import { BulkheadError, isBulkheadError } from '@bulkhead/sdk/errors';
 import type { Database, Statement } from 'better-sqlite3';
 import type { LogEntry } from '../../process/log-buffer.js';
 import type {

@@ -6,7 +6,7 @@
  * `not-a-job-database`, `io`, `disk-full`, `read-only`, `cannot-open`); the message says what to do.
  * @module
  */
-import { BulkheadError, toBulkheadError } from '@bulkhead/sdk';
+import { BulkheadError, toBulkheadError } from '@bulkhead/sdk/errors';
 
 /** ERR_STORE_UNAVAILABLE for `file`. */
 export function storeUnavailable(file: string, reason: string, message: string, cause?: unknown) {

@@ -1,0 +1,133 @@
+/**
+ * `bulkhead install [file]`: each plugin of a plugins.yaml into its own environment.
+ * @module
+ */
+import { existsSync } from 'node:fs';
+import { isBulkheadError } from '@bulkhead/sdk/errors';
+import { type InstallEvent, type InstallReport, installPlugins } from '../../install/installer.js';
+import { readPluginsFile } from '../../install/plugins-file.js';
+import { CliError } from '../cli-error.js';
+import { EXIT } from '../exit-codes.js';
+import type { CommandContext } from '../main.js';
+import { formatMs } from '../output.js';
+
+const STEP_TEXT = { npm: 'npm install', probe: 'starting it once', write: 'writing its manifest' } as const;
+const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+export async function install(
+  ctx: CommandContext,
+  fileArg: string,
+  options: { force?: boolean | string[] },
+): Promise<number> {
+  let file = fileArg;
+  let force = options.force;
+  // `install --force plugins.yaml` means the file, not a plugin called "plugins.yaml".
+  if (Array.isArray(force)) {
+    const asFile = force.find((f) => /\.ya?ml$/.test(f) && existsSync(f));
+    if (asFile !== undefined) {
+      file = asFile;
+      force = force.length === 1 ? true : force.filter((f) => f !== asFile);
+    }
+  }
+  const { out } = ctx;
+  if (!existsSync(file)) {
+    throw new CliError(
+      `${file}: no such file`,
+      EXIT.USAGE,
+      'give the path of a plugins.yaml: `bulkhead install path/to/plugins.yaml`',
+    );
+  }
+  const plugins = await readPluginsFile(file).catch((e) => {
+    // A file that is not valid YAML or breaks the schema is bad input, like a bad argument.
+    if (isBulkheadError(e, 'ERR_CONFIG_INVALID')) {
+      throw new CliError(
+        `${file} is not a valid plugins file:\n${e.message}`,
+        EXIT.USAGE,
+        'see docs/cli.md, "plugins.yaml"',
+        e.code,
+      );
+    }
+    throw e;
+  });
+  out.note(`Installing ${plugins.plugins.length} plugin(s) from ${file} into ${ctx.home}`);
+  const progress = new InstallProgress(ctx);
+  const report = await installPlugins(plugins, {
+    home: ctx.home,
+    env: ctx.env,
+    ...(force !== undefined ? { force } : {}),
+    onEvent: (e) => progress.on(e),
+  });
+  progress.stop();
+  const failed = report.plugins.filter((p) => p.status === 'failed');
+  if (out.json) out.document(toJson(report));
+  else {
+    const installed = report.plugins.filter((p) => p.status === 'installed').length;
+    const unchanged = report.plugins.filter((p) => p.status === 'unchanged').length;
+    out.line(`${installed} installed, ${unchanged} unchanged, ${failed.length} failed`);
+  }
+  return failed.length > 0 ? EXIT.FAILURE : EXIT.OK;
+}
+
+function toJson(report: InstallReport) {
+  return {
+    file: report.file,
+    plugins: report.plugins.map((p) =>
+      p.status === 'failed'
+        ? {
+            source: p.source,
+            status: p.status,
+            ms: p.ms,
+            error: { code: p.error.code, message: p.error.message, data: p.error.data },
+          }
+        : p,
+    ),
+  };
+}
+
+/** A task list on a terminal (one line per plugin, a spinner on the active ones); plain lines elsewhere. */
+class InstallProgress {
+  readonly #ctx: CommandContext;
+  readonly #active = new Map<number, { source: string; step: string }>();
+  #frame = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(ctx: CommandContext) {
+    this.#ctx = ctx;
+    if (ctx.out.tty && !ctx.out.json) this.#timer = setInterval(() => this.#draw(), 100).unref();
+  }
+
+  on(e: InstallEvent): void {
+    const { out } = this.#ctx;
+    if (e.type === 'start') this.#active.set(e.index, { source: e.source, step: 'checking' });
+    else if (e.type === 'step') this.#active.set(e.index, { source: e.source, step: STEP_TEXT[e.step] });
+    else {
+      this.#active.delete(e.index);
+      const o = e.outcome;
+      if (o.status === 'failed') {
+        const [first, ...rest] = o.error.message.split('\n');
+        out.note(`${out.style('red', '✗')} ${e.source}: ${first}`);
+        for (const line of rest) out.note(`    ${line}`);
+      } else {
+        const what = o.status === 'unchanged' ? out.style('dim', 'unchanged') : `installed in ${formatMs(o.ms)}`;
+        out.note(`${out.style('green', '✓')} ${o.name} ${o.version} ${what}`);
+      }
+    }
+    this.#draw();
+  }
+
+  #draw(): void {
+    const { out } = this.#ctx;
+    if (!out.tty || this.#active.size === 0) {
+      out.clearStatus();
+      return;
+    }
+    this.#frame = (this.#frame + 1) % SPINNER.length;
+    const parts = [...this.#active.values()].map((a) => `${a.source}: ${a.step}…`);
+    out.status(`${SPINNER[this.#frame]} ${parts.join('  ·  ')}`);
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#ctx.out.clearStatus();
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * `bulkhead jobs [list|show|cancel|wait]`.
+ * @module
+ */
+import type { JobStatus } from '../../queue/job-store.js';
+import type { Job } from '../../queue/types.js';
+import { usage } from '../cli-error.js';
+import { EXIT } from '../exit-codes.js';
+import type { CommandContext } from '../main.js';
+import { formatMs, table } from '../output.js';
+import { interrupted, openSession } from '../session.js';
+import { report } from './run.js';
+
+const STATUSES: readonly JobStatus[] = ['pending', 'running', 'completed', 'failed', 'cancelled'];
+const WATCH_MS = 500;
+
+export async function list(
+  ctx: CommandContext,
+  options: { status?: string; plugin?: string; limit: number; watch?: boolean },
+): Promise<number> {
+  const status = options.status?.split(',').map((s) => s.trim()) as JobStatus[] | undefined;
+  for (const s of status ?? []) {
+    if (!STATUSES.includes(s)) throw usage(`"${s}" is not a job status`, `use one of ${STATUSES.join(', ')}`);
+  }
+  await using session = await openSession(ctx, { host: false });
+  const filter = {
+    ...(status ? { status } : {}),
+    ...(options.plugin ? { plugin: options.plugin } : {}),
+    limit: options.limit,
+  };
+  const { jobs } = await session.client.list(filter);
+  if (!options.watch) {
+    if (ctx.out.json) ctx.out.document({ jobs: jobs.map(brief) });
+    else if (jobs.length === 0) ctx.out.line('No jobs.');
+    else ctx.out.line(table([['ID', 'PLUGIN', 'STATUS', 'PROGRESS', 'CREATED', 'TOOK'], ...jobs.map(row)]));
+    return EXIT.OK;
+  }
+  // --watch: every job once, then each job again whenever its status or progress changes.
+  const seen = new Map<string, string>();
+  const emit = (job: Job) => {
+    const key = `${job.status}|${job.progress?.fraction ?? ''}|${job.progress?.message ?? ''}`;
+    if (seen.get(job.id) === key) return;
+    seen.set(job.id, key);
+    if (ctx.out.json) ctx.out.record(brief(job));
+    else ctx.out.line(row(job).join('  '));
+  };
+  for (const job of [...jobs].reverse()) emit(job);
+  const stop = interrupted();
+  while (!stop.signal.aborted) {
+    await new Promise((r) => setTimeout(r, WATCH_MS));
+    if (stop.signal.aborted) break;
+    for (const job of [...(await session.client.list(filter)).jobs].reverse()) emit(job);
+  }
+  return EXIT.INTERRUPTED;
+}
+
+export async function show(ctx: CommandContext, id: string): Promise<number> {
+  await using session = await openSession(ctx, { host: false });
+  const job = await session.client.get(id);
+  if (ctx.out.json) {
+    ctx.out.document(job);
+    return EXIT.OK;
+  }
+  const { out } = ctx;
+  out.line(`${out.style('bold', job.id)}  ${job.plugin}  ${job.status}`);
+  out.line(
+    `  priority ${job.priority}, attempt ${job.attempts} of ${job.maxAttempts}${job.timeoutMs ? `, timeout ${formatMs(job.timeoutMs)}` : ''}`,
+  );
+  out.line(`  input    ${JSON.stringify(job.input)}`);
+  if (job.progress) out.line(`  progress ${progressText(job)}`);
+  if (job.status === 'completed') out.line(`  result   ${JSON.stringify(job.result)}`);
+  if (job.error) out.line(`  error    ${job.error.code}: ${job.error.message}`);
+  out.line('  timeline');
+  for (const e of job.timeline) {
+    out.line(
+      `    ${new Date(e.at).toISOString()}  ${e.type}${e.attempt ? ` (attempt ${e.attempt})` : ''}${e.detail ? `: ${e.detail}` : ''}`,
+    );
+  }
+  return EXIT.OK;
+}
+
+export async function cancel(ctx: CommandContext, id: string): Promise<number> {
+  await using session = await openSession(ctx, { host: false });
+  const job = await session.client.cancel(id);
+  if (ctx.out.json) ctx.out.document(brief(job));
+  else ctx.out.line(`${job.id}: ${job.status}`);
+  return EXIT.OK;
+}
+
+export async function wait(ctx: CommandContext, id: string): Promise<number> {
+  // Waiting runs the job if no host is running to do it.
+  await using session = await openSession(ctx, { host: true });
+  const stop = interrupted();
+  try {
+    const job = await session.client.watch(id, () => {}, stop.signal);
+    return report(ctx, job);
+  } catch (e) {
+    if (stop.signal.aborted) return EXIT.INTERRUPTED;
+    throw e;
+  } finally {
+    stop.dispose();
+  }
+}
+
+function brief(job: Job) {
+  const { input: _input, result: _result, timeline: _timeline, ...rest } = job;
+  return rest;
+}
+
+function row(job: Job): string[] {
+  const took = job.startedAt ? formatMs((job.finishedAt ?? Date.now()) - job.startedAt) : '-';
+  return [
+    job.id,
+    job.plugin,
+    job.status,
+    progressText(job),
+    new Date(job.createdAt).toISOString().slice(0, 19).replace('T', ' '),
+    took,
+  ];
+}
+
+function progressText(job: Job): string {
+  const p = job.progress;
+  if (!p) return '-';
+  return `${p.fraction !== undefined ? `${Math.round(p.fraction * 100)}%` : ''} ${p.message ?? ''}`.trim() || '-';
+}

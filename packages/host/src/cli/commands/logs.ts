@@ -1,0 +1,135 @@
+/**
+ * `bulkhead logs NAME [-f]` reads a plugin's JSON-lines log file (the host writes it, whichever
+ * process that is), so following works without talking to the host; `logs --job ID [-f]` reads a
+ * job's log from the queue and follows it through the job's events.
+ * @module
+ */
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LogEntry } from '../../process/log-buffer.js';
+import { usage } from '../cli-error.js';
+import { EXIT } from '../exit-codes.js';
+import type { CommandContext } from '../main.js';
+import type { Output } from '../output.js';
+import { interrupted, openSession } from '../session.js';
+import { findPlugin } from './plugins.js';
+
+/** How often a followed log file is checked for growth. */
+const POLL_MS = 150;
+
+export async function logs(
+  ctx: CommandContext,
+  name: string | undefined,
+  options: { job?: string; follow?: boolean; tail: number },
+): Promise<number> {
+  if (options.job !== undefined) return jobLogs(ctx, options.job, options);
+  if (name === undefined) throw usage('give a plugin name or --job ID', 'e.g. bulkhead logs hello -f');
+  {
+    const { openPlugins } = await import('../session.js');
+    await using access = await openPlugins(ctx);
+    await findPlugin(await access.plugins(), name);
+  }
+  const file = join(ctx.home, 'logs', `${name.replaceAll('/', '__')}.log`);
+  const tailer = new FileTailer(file);
+  const first = tailer.read();
+  for (const entry of first.slice(-options.tail)) print(ctx.out, entry);
+  if (!options.follow) {
+    if (first.length === 0 && !ctx.out.json) ctx.out.note(`(no log entries yet for ${name})`);
+    return EXIT.OK;
+  }
+  const stop = interrupted();
+  while (!stop.signal.aborted) {
+    await new Promise((r) => setTimeout(r, POLL_MS));
+    for (const entry of tailer.read()) print(ctx.out, entry);
+  }
+  return EXIT.INTERRUPTED;
+}
+
+async function jobLogs(ctx: CommandContext, id: string, options: { follow?: boolean; tail: number }): Promise<number> {
+  await using session = await openSession(ctx, { host: options.follow === true });
+  const { client } = session;
+  for (const entry of (await client.jobLogs(id)).slice(-options.tail)) print(ctx.out, entry);
+  if (!options.follow) return EXIT.OK;
+  const stop = interrupted();
+  try {
+    await client.watch(id, (e) => e.type === 'log' && print(ctx.out, e.entry), stop.signal);
+  } catch (e) {
+    if (stop.signal.aborted) return EXIT.INTERRUPTED;
+    throw e;
+  }
+  return EXIT.OK;
+}
+
+export function print(out: Output, entry: LogEntry): void {
+  if (out.json) out.record(entry);
+  else out.line(formatEntry(out, entry));
+}
+
+/** `12:00:01.234 info  plugin message`, for people. */
+export function formatEntry(out: Output, entry: LogEntry): string {
+  const time = new Date(entry.time).toISOString().slice(11, 23);
+  const level = entry.level.padEnd(5);
+  const styled =
+    entry.level === 'error'
+      ? out.style('red', level)
+      : entry.level === 'warn'
+        ? out.style('yellow', level)
+        : out.style('dim', level);
+  return `${out.style('dim', time)} ${styled} ${out.style('dim', entry.source.padEnd(6))} ${entry.message}`;
+}
+
+/**
+ * Reads the JSON lines appended to a file since the last read. A file that got smaller or was
+ * replaced (rotated) is read again from its start.
+ */
+export class FileTailer {
+  readonly #file: string;
+  #offset = 0;
+  #ino = -1;
+  #partial = '';
+
+  constructor(file: string) {
+    this.#file = file;
+  }
+
+  read(): LogEntry[] {
+    let stat: ReturnType<typeof statSync>;
+    try {
+      stat = statSync(this.#file);
+    } catch {
+      return [];
+    }
+    if (stat.ino !== this.#ino || stat.size < this.#offset) {
+      this.#ino = stat.ino;
+      this.#offset = 0;
+      this.#partial = '';
+    }
+    if (stat.size === this.#offset) return [];
+    const fd = openSync(this.#file, 'r');
+    try {
+      const buf = Buffer.alloc(stat.size - this.#offset);
+      const n = readSync(fd, buf, 0, buf.length, this.#offset);
+      this.#offset += n;
+      const text = this.#partial + buf.toString('utf8', 0, n);
+      const lines = text.split('\n');
+      this.#partial = lines.pop() ?? '';
+      const entries: LogEntry[] = [];
+      for (const line of lines) {
+        if (line.trim() === '') continue;
+        try {
+          entries.push(JSON.parse(line) as LogEntry);
+        } catch {
+          entries.push({
+            time: Date.now(),
+            source: 'host',
+            level: 'warn',
+            message: `unreadable log line: ${line.slice(0, 200)}`,
+          });
+        }
+      }
+      return entries;
+    } finally {
+      closeSync(fd);
+    }
+  }
+}

@@ -1,0 +1,236 @@
+/**
+ * `bulkhead`: install plugins into their environments, run them, and watch their jobs.
+ * Each command's module is imported only when that command runs, so `bulkhead run` does not pay
+ * for the installer, nor `bulkhead list` for the job queue.
+ * @module
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { CliError, toCliError } from './cli-error.js';
+import { EXIT } from './exit-codes.js';
+import { Output } from './output.js';
+
+export interface GlobalOptions {
+  json?: boolean;
+  verbose?: boolean;
+  home?: string;
+}
+
+/** What every command gets: output, the home, and the global flags. */
+export interface CommandContext {
+  out: Output;
+  home: string;
+  globals: GlobalOptions;
+  env: NodeJS.ProcessEnv;
+}
+
+type Action = (ctx: CommandContext, ...args: never[]) => Promise<number | undefined>;
+
+export function buildProgram(
+  run: (load: () => Promise<Action>, args: unknown[], cmd: Command) => Promise<void>,
+): Command {
+  const program = new Command('bulkhead')
+    .description('Run plugins in isolated worker processes, scheduled by the resources they need.')
+    .option('--json', 'print one JSON document (or one object per line for streams)')
+    .option('--verbose', 'print stack traces and more detail')
+    .option('--home <dir>', 'the Bulkhead home (default: $BULKHEAD_HOME or ~/.bulkhead)')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok, 1 failure, 2 bad usage, 3 job failed, 4 job cancelled, 5 not found, 130 Ctrl-C.\nDocs: docs/cli.md',
+    );
+  const act =
+    (load: () => Promise<Action>) =>
+    async (...args: unknown[]) => {
+      const cmd = args.at(-1) as Command;
+      await run(load, args.slice(0, -1), cmd);
+    };
+  const example = (cmd: Command, text: string) => cmd.addHelpText('after', `\nExample:\n  ${text}`);
+
+  example(
+    program
+      .command('install')
+      .description('install every plugin of a plugins.yaml into its own environment')
+      .argument('[file]', 'the plugins file', 'plugins.yaml')
+      .option('-f, --force [name...]', 'reinstall these plugins (or all) even if unchanged')
+      .action(act(async () => (await import('./commands/install.js')).install as Action)),
+    'bulkhead install examples/plugins.yaml',
+  );
+  example(
+    program
+      .command('uninstall')
+      .description('remove an installed plugin and its environment')
+      .argument('<name>')
+      .action(act(async () => (await import('./commands/plugins.js')).uninstall as Action)),
+    'bulkhead uninstall hello',
+  );
+  example(
+    program
+      .command('list')
+      .alias('ls')
+      .description('list installed plugins')
+      .action(act(async () => (await import('./commands/plugins.js')).list as Action)),
+    'bulkhead list --json',
+  );
+  example(
+    program
+      .command('info')
+      .description("show a plugin's manifest, config schema, config and stats")
+      .argument('<name>')
+      .action(act(async () => (await import('./commands/plugins.js')).info as Action)),
+    'bulkhead info hello',
+  );
+  const config = program.command('config').description("read or change a plugin's config");
+  example(
+    config
+      .command('get')
+      .description("print a plugin's config, or one key of it")
+      .argument('<name>')
+      .argument('[key]', 'a dotted key, e.g. model.size')
+      .action(act(async () => (await import('./commands/plugins.js')).configGet as Action)),
+    'bulkhead config get hello greeting',
+  );
+  example(
+    config
+      .command('set')
+      .description("change a plugin's config (checked against its schema first)")
+      .argument('<name>')
+      .argument('<assignments...>', 'key=value pairs; values are JSON when they parse, else strings')
+      .action(act(async () => (await import('./commands/plugins.js')).configSet as Action)),
+    'bulkhead config set countdown stepMs=50',
+  );
+  for (const [verb, description] of [
+    ['enable', 'let a plugin run again'],
+    ['disable', 'stop a plugin and refuse work for it'],
+  ] as const) {
+    example(
+      program
+        .command(verb)
+        .description(description)
+        .argument('<name>')
+        .action(act(async () => (await import('./commands/plugins.js'))[verb] as Action)),
+      `bulkhead ${verb} hello`,
+    );
+  }
+  example(
+    program
+      .command('run')
+      .description('run a plugin as a job and print its result')
+      .argument('<name>')
+      .option('-i, --input <json>', 'the input: JSON, @file to read it from a file, or - for stdin', '{}')
+      .option('--stream', 'call its stream and print each chunk as it comes (not a queued job)')
+      .addOption(new Option('-p, --priority <n>', 'higher runs first').argParser(intArg).default(0))
+      .addOption(new Option('--timeout <ms>', 'fail the job after this long').argParser(intArg))
+      .option('--detach', 'submit the job and print its id without waiting')
+      .action(act(async () => (await import('./commands/run.js')).run as Action)),
+    'bulkhead run countdown --input \'{"from": 5}\'',
+  );
+  const jobs = program.command('jobs').description('list, inspect, wait for and cancel jobs');
+  const jobsList = jobs
+    .command('list', { isDefault: true })
+    .description('list recent jobs, newest first')
+    .option('-s, --status <status>', 'only pending, running, completed, failed or cancelled')
+    .option('--plugin <name>', 'only jobs of this plugin')
+    .addOption(new Option('-n, --limit <n>', 'at most this many').argParser(intArg).default(20))
+    .option('-w, --watch', 'keep printing jobs as they change')
+    .action(act(async () => (await import('./commands/jobs.js')).list as Action));
+  example(jobsList, 'bulkhead jobs list --status failed');
+  example(
+    jobs
+      .command('show')
+      .description("a job's state, result or error, timeline and why it waits")
+      .argument('<id>')
+      .action(act(async () => (await import('./commands/jobs.js')).show as Action)),
+    'bulkhead jobs show 01J…',
+  );
+  example(
+    jobs
+      .command('cancel')
+      .description('cancel a pending or running job')
+      .argument('<id>')
+      .action(act(async () => (await import('./commands/jobs.js')).cancel as Action)),
+    'bulkhead jobs cancel 01J…',
+  );
+  example(
+    jobs
+      .command('wait')
+      .description('wait for a job to end; the exit code says how it ended')
+      .argument('<id>')
+      .action(act(async () => (await import('./commands/jobs.js')).wait as Action)),
+    'bulkhead jobs wait 01J…',
+  );
+  example(
+    program
+      .command('logs')
+      .description("print a plugin's log, or a job's")
+      .argument('[name]', 'the plugin')
+      .option('--job <id>', "a job's log instead of a plugin's")
+      .option('-f, --follow', 'keep printing new entries')
+      .addOption(new Option('-n, --tail <n>', 'the last n entries').argParser(intArg).default(50))
+      .action(act(async () => (await import('./commands/logs.js')).logs as Action)),
+    'bulkhead logs countdown -f',
+  );
+  example(
+    program
+      .command('doctor')
+      .description('check Node, npm, the home, SQLite, GPUs and Redis, and say what to fix')
+      .action(act(async () => (await import('./commands/doctor.js')).doctor as Action)),
+    'bulkhead doctor',
+  );
+  return program;
+}
+
+function intArg(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n))
+    throw new CommanderError(EXIT.USAGE, 'bulkhead.invalidInt', `"${value}" is not a whole number`);
+  return n;
+}
+
+export async function main(argv: string[] = process.argv): Promise<number> {
+  let exitCode: number = EXIT.OK;
+  let out = new Output({ json: argv.includes('--json'), verbose: argv.includes('--verbose') });
+  const program = buildProgram(async (load, args, cmd) => {
+    const globals = cmd.optsWithGlobals() as GlobalOptions;
+    out = new Output({ json: globals.json ?? false, verbose: globals.verbose ?? false });
+    const { bulkheadHome } = await import('../util/home.js');
+    const { resolve } = await import('node:path');
+    const home = globals.home ? resolve(globals.home) : bulkheadHome();
+    const action = await load();
+    const ctx: CommandContext = { out, home, globals, env: process.env };
+    exitCode = (await action(ctx, ...(args as never[]))) ?? EXIT.OK;
+  });
+  program.exitOverride();
+  program.configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: (s, write) => write(s) });
+  for (const sub of program.commands) {
+    sub.exitOverride();
+    for (const leaf of sub.commands) leaf.exitOverride();
+  }
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help')
+        return EXIT.OK;
+      // Commander has printed its message; a missing subcommand shows help, which is not an error.
+      if (e.code === 'commander.executeSubCommandAsync') return EXIT.OK;
+      return EXIT.USAGE;
+    }
+    const err = toCliError(e);
+    if (out.json)
+      process.stderr.write(
+        `${JSON.stringify({ error: { code: err.code ?? 'ERR_CLI', message: err.message, hint: err.hint } })}\n`,
+      );
+    else out.error(err.message, err.hint);
+    if (out.verbose && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+    return err.exitCode;
+  }
+}
+
+/** Runs the command line of this process and exits with its code. */
+export async function runCli(): Promise<void> {
+  const code = await main();
+  process.exitCode = code;
+  // A handle still open (a socket being closed) must not hold the CLI open once its work is done.
+  process.exit(code);
+}

@@ -1,0 +1,44 @@
+/**
+ * One face over the job queue and the plugin manager, whether they live in this process (`local`)
+ * or in another Bulkhead process on this machine that holds the home's job database (`remote`,
+ * reached through the control socket). The CLI is written against this only.
+ * @module
+ */
+import type { ConfigApplied, PluginSummary, PluginTelemetry } from '../manager/types.js';
+import type { LogEntry } from '../process/log-buffer.js';
+import type { JobFilter } from '../queue/job-store.js';
+import type { Job, SubmitOptions } from '../queue/types.js';
+
+/** What happens to one job while it is watched. */
+export type JobWatchEvent =
+  | { type: 'started'; attempt: number }
+  | { type: 'progress'; fraction?: number; message?: string }
+  | { type: 'log'; entry: LogEntry };
+
+export interface QueueClient {
+  /** `local`: this process runs the queue; `remote`: another process does. */
+  readonly mode: 'local' | 'remote';
+  submit(plugin: string, input: unknown, options?: SubmitOptions): Promise<string>;
+  get(id: string): Promise<Job>;
+  list(filter?: JobFilter): Promise<{ jobs: Job[]; next: string | null }>;
+  cancel(id: string): Promise<Job>;
+  jobLogs(id: string, limit?: number): Promise<LogEntry[]>;
+  /**
+   * Calls `onEvent` for each event of job `id` until the job ends, then resolves to its final
+   * state. Resolves at once for a job that has already ended. Rejects with ERR_CANCELLED if
+   * `signal` aborts (the job itself is not cancelled: call `cancel`), with ERR_QUEUE_CLOSED if this
+   * client is closed, and (remote) with ERR_HOST_GONE if the host goes away. Only events from the
+   * moment of the call are seen: read the job first for its progress so far. A callback that
+   * throws ends the watch with what it threw.
+   */
+  watch(id: string, onEvent: (e: JobWatchEvent) => void, signal?: AbortSignal): Promise<Job>;
+  plugins(): Promise<PluginSummary[]>;
+  updateConfig(name: string, patch: Record<string, unknown>): Promise<{ applied: ConfigApplied }>;
+  setEnabled(name: string, enabled: boolean): Promise<void>;
+  telemetry(name: string): Promise<PluginTelemetry>;
+  /**
+   * Ends this client; its open calls and watches reject with ERR_QUEUE_CLOSED. A remote client
+   * only disconnects (the host and its jobs go on). Idempotent.
+   */
+  close(): Promise<void>;
+}

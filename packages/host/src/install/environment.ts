@@ -1,0 +1,192 @@
+/**
+ * Installs one plugin into an environment of its own: a directory under `<home>/plugins` with its
+ * own node_modules (so two plugins may need conflicting versions of one library), the host's SDK,
+ * and, when asked, its own Node from the npm `node` package. The plugin is then started once, there,
+ * and its manifest is written from what its handshake reports.
+ *
+ * Everything happens in a staging directory (`<home>/plugins/.staging`, which discovery skips) and
+ * is renamed into place only once the manifest is written: a failed install leaves the previous
+ * install, if any, exactly as it was, and never a half-written manifest.
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { BulkheadError, isBulkheadError } from '@bulkhead/sdk/errors';
+import { loadManifest, MANIFEST_FILE, manifestSchemaPath, type PluginManifest } from '../manifest/index.js';
+import { PluginProcess } from '../process/plugin-process.js';
+import { npmInstall } from './npm.js';
+import { installedPackageName, packageEntry, readPackageJson } from './package-entry.js';
+import type { PluginsFileEntry } from './plugins-file.js';
+import type { PluginSource } from './source.js';
+
+/** Written beside the manifest: what was installed, from where, and the fingerprint to skip on. */
+export interface InstallRecord {
+  source: string;
+  spec: string;
+  kind: PluginSource['kind'];
+  packageName: string;
+  fingerprint: string;
+  /** The Node the plugin reported at install (`process.version`). */
+  runtime: string;
+  installedAt: string;
+}
+
+export const INSTALL_RECORD = 'install.json';
+export const NODE_BIN = 'node_modules/node/bin/node';
+
+export type InstallStep = 'npm' | 'probe' | 'write';
+
+export interface InstallOneOptions {
+  pluginsDir: string;
+  entry: PluginsFileEntry;
+  source: PluginSource;
+  fingerprint: string;
+  env?: NodeJS.ProcessEnv;
+  onStep?: (step: InstallStep) => void;
+  /** How long the plugin's first start may take. Default 60 s (a model may load in initialize). */
+  startTimeoutMs?: number;
+}
+
+/** The host's own SDK, installed into every environment so the worker speaks the host's protocol. */
+export function hostSdk(): { dir: string; version: string } {
+  const pkg = createRequire(import.meta.url).resolve('@bulkhead/sdk/package.json');
+  const dir = realpathSync(dirname(pkg));
+  const { version } = createRequire(import.meta.url)('@bulkhead/sdk/package.json') as { version: string };
+  return { dir, version };
+}
+
+/** The directory name of a plugin: scoped names (`@org/x`) flattened. */
+export function pluginDirName(name: string): string {
+  return name.replaceAll('/', '__');
+}
+
+export async function installOne(options: InstallOneOptions): Promise<{ manifest: PluginManifest; dir: string }> {
+  const { pluginsDir, entry, source } = options;
+  const staging = join(pluginsDir, '.staging', `${Date.now()}-${randomBytes(4).toString('hex')}`);
+  await mkdir(staging, { recursive: true });
+  try {
+    await writeFile(
+      join(staging, 'package.json'),
+      `${JSON.stringify({ name: 'bulkhead-plugin-env', private: true, description: `environment of ${source.written}` }, null, 2)}\n`,
+    );
+    options.onStep?.('npm');
+    const specs = [source.spec, hostSdk().dir];
+    if (entry.node !== undefined) specs.push(`node@${entry.node}`);
+    await npmInstall(staging, specs, { ...(options.env ? { env: options.env } : {}) });
+
+    options.onStep?.('probe');
+    const packageName = await installedPackageName(staging, source.packageName);
+    const packageDir = join(staging, 'node_modules', packageName);
+    const entryRel = join('node_modules', packageName, packageEntry(await readPackageJson(packageDir)));
+    const info = await probe(staging, entryRel, entry, options.startTimeoutMs ?? 60_000);
+    if (entry.name !== undefined && info.name !== entry.name) {
+      throw new BulkheadError(
+        'ERR_INSTALL_FAILED',
+        `plugins.yaml names it "${entry.name}" but the plugin calls itself "${info.name}"`,
+      );
+    }
+
+    options.onStep?.('write');
+    const manifest: PluginManifest = {
+      $schema: manifestSchemaPath,
+      manifestVersion: 1,
+      name: info.name,
+      version: info.version,
+      ...(info.description !== undefined ? { description: info.description } : {}),
+      package: source.written,
+      category: entry.category ?? 'general',
+      entry: entryRel,
+      ...(entry.node !== undefined ? { node: NODE_BIN } : {}),
+      ...(entry.env !== undefined ? { envVars: entry.env } : {}),
+      ...(info.configSchema ? { configSchema: info.configSchema } : {}),
+      ...(entry.config !== undefined ? { config: entry.config } : {}),
+      ...(entry.resources !== undefined ? { resources: entry.resources } : {}),
+      capabilities: info.capabilities,
+      concurrency: entry.concurrency ?? 1,
+    };
+    const record: InstallRecord = {
+      source: source.written,
+      spec: source.spec,
+      kind: source.kind,
+      packageName,
+      fingerprint: options.fingerprint,
+      runtime: info.runtime,
+      installedAt: new Date().toISOString(),
+    };
+    await writeFile(join(staging, INSTALL_RECORD), `${JSON.stringify(record, null, 2)}\n`);
+    await writeFile(join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+    // What discovery will read must pass discovery's own checks before it is put in place.
+    await loadManifest(join(staging, MANIFEST_FILE));
+
+    const dir = join(pluginsDir, pluginDirName(info.name));
+    await swapIn(staging, dir);
+    return { manifest, dir };
+  } catch (e) {
+    await rm(staging, { recursive: true, force: true });
+    if (isBulkheadError(e, 'ERR_INSTALL_FAILED')) throw e;
+    const message = e instanceof Error ? e.message : String(e);
+    throw new BulkheadError('ERR_INSTALL_FAILED', message, undefined, { cause: e });
+  }
+}
+
+/** Starts the plugin once in its environment and returns what its handshake says. */
+async function probe(envDir: string, entryRel: string, entry: PluginsFileEntry, timeoutMs: number) {
+  let proc: PluginProcess;
+  try {
+    proc = await PluginProcess.start({
+      plugin: join(envDir, entryRel),
+      cwd: envDir,
+      ...(entry.node !== undefined ? { nodePath: join(envDir, NODE_BIN) } : {}),
+      ...(entry.env !== undefined ? { env: entry.env } : {}),
+      ...(entry.config !== undefined ? { config: entry.config } : {}),
+      handshakeTimeoutMs: timeoutMs,
+    });
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    throw new BulkheadError(
+      'ERR_INSTALL_FAILED',
+      `the plugin did not start in its environment: ${message}`,
+      undefined,
+      {
+        cause: e,
+      },
+    );
+  }
+  const info = { ...proc.info, runtime: proc.info.runtime };
+  await proc.stop();
+  return info;
+}
+
+/**
+ * Puts the new environment where the old one was. The old one is moved aside first and removed
+ * after, so at every moment the final path holds a complete install or nothing.
+ */
+async function swapIn(staging: string, dir: string): Promise<void> {
+  const aside = `${staging}-old`;
+  let moved = false;
+  try {
+    await rename(dir, aside);
+    moved = true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  try {
+    await rename(staging, dir);
+  } catch (e) {
+    if (moved) await rename(aside, dir);
+    throw e;
+  }
+  if (moved) await rm(aside, { recursive: true, force: true });
+}
+
+/** The install record of an installed plugin directory, or null if it has none. */
+export async function readInstallRecord(dir: string): Promise<InstallRecord | null> {
+  try {
+    return JSON.parse(await readFile(join(dir, INSTALL_RECORD), 'utf8')) as InstallRecord;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * `bulkhead install`: every plugin of a plugins.yaml into its own environment. Plugins are
+ * independent: one that fails is reported with its error and the rest are installed anyway. An
+ * unchanged plugin (same fingerprint as its install record) is skipped, so running install again is
+ * cheap; `force` names plugins (or sources) to redo regardless.
+ * @module
+ */
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type BulkheadError, toBulkheadError } from '@bulkhead/sdk/errors';
+import { loadManifest } from '../manifest/index.js';
+import { bulkheadHome } from '../util/home.js';
+import { hostSdk, type InstallRecord, type InstallStep, installOne, readInstallRecord } from './environment.js';
+import { fingerprint } from './fingerprint.js';
+import type { PluginsFile, PluginsFileEntry } from './plugins-file.js';
+import { resolveSource } from './source.js';
+
+export interface InstallOptions {
+  home?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Plugin names or sources to reinstall even if unchanged; `true` for all. */
+  force?: boolean | string[];
+  /** Plugins installed at once. Default 2 (npm is mostly waiting on disk and network). */
+  parallel?: number;
+  onEvent?: (event: InstallEvent) => void;
+}
+
+export type InstallEvent =
+  | { type: 'start'; source: string; index: number }
+  | { type: 'step'; source: string; index: number; step: InstallStep }
+  | { type: 'done'; source: string; index: number; outcome: InstallOutcome };
+
+export type InstallOutcome =
+  | { status: 'installed' | 'unchanged'; name: string; version: string; dir: string; ms: number }
+  | { status: 'failed'; error: BulkheadError; ms: number };
+
+export interface InstallReport {
+  file: string;
+  plugins: ({ source: string; index: number } & InstallOutcome)[];
+}
+
+export async function installPlugins(file: PluginsFile, options: InstallOptions = {}): Promise<InstallReport> {
+  const env = options.env ?? process.env;
+  const pluginsDir = join(options.home ?? bulkheadHome(env), 'plugins');
+  const installed = await installedRecords(pluginsDir);
+  const sdk = hostSdk();
+  const results: InstallReport['plugins'] = [];
+  const queue = [...file.plugins];
+  const worker = async () => {
+    for (let entry = queue.shift(); entry !== undefined; entry = queue.shift()) {
+      const outcome = await installEntry(entry);
+      results.push({ source: entry.source, index: entry.index, ...outcome });
+      options.onEvent?.({ type: 'done', source: entry.source, index: entry.index, outcome });
+    }
+  };
+  const installEntry = async (entry: PluginsFileEntry): Promise<InstallOutcome> => {
+    const t0 = performance.now();
+    const ms = () => Math.round(performance.now() - t0);
+    options.onEvent?.({ type: 'start', source: entry.source, index: entry.index });
+    try {
+      const source = resolveSource(entry.source, file.dir);
+      const { line: _line, index: _index, ...fields } = entry;
+      const print = await fingerprint(source, fields, sdk.version);
+      const previous = installed.find((p) => p.record.spec === source.spec);
+      const forced =
+        options.force === true ||
+        (Array.isArray(options.force) &&
+          options.force.some((f) => f === entry.source || f === entry.name || f === previous?.name));
+      if (previous && previous.record.fingerprint === print && !forced) {
+        return { status: 'unchanged', name: previous.name, version: previous.version, dir: previous.dir, ms: ms() };
+      }
+      const { manifest, dir } = await installOne({
+        pluginsDir,
+        entry,
+        source,
+        fingerprint: print,
+        env,
+        onStep: (step) => options.onEvent?.({ type: 'step', source: entry.source, index: entry.index, step }),
+      });
+      // The same source installed before under another name: that install is replaced by this one.
+      if (previous && previous.dir !== dir) await rm(previous.dir, { recursive: true, force: true });
+      return { status: 'installed', name: manifest.name, version: manifest.version, dir, ms: ms() };
+    } catch (e) {
+      return { status: 'failed', error: toBulkheadError(e), ms: ms() };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.parallel ?? 2, file.plugins.length)) }, worker));
+  await rm(join(pluginsDir, '.staging'), { recursive: true, force: true }).catch(() => {});
+  results.sort((a, b) => a.index - b.index);
+  return { file: file.file, plugins: results };
+}
+
+interface Installed {
+  name: string;
+  version: string;
+  dir: string;
+  record: InstallRecord;
+}
+
+/** Plugins installed by `bulkhead install` (those with an install record and a valid manifest). */
+export async function installedRecords(pluginsDir: string): Promise<Installed[]> {
+  let names: string[];
+  try {
+    names = (await readdir(pluginsDir, { withFileTypes: true }))
+      .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
+      .map((d) => d.name);
+  } catch {
+    return [];
+  }
+  const found = await Promise.all(
+    names.map(async (n): Promise<Installed | null> => {
+      const dir = join(pluginsDir, n);
+      const record = await readInstallRecord(dir);
+      if (record === null) return null;
+      try {
+        const { manifest } = await loadManifest(join(dir, 'bulkhead-plugin.json'));
+        return { name: manifest.name, version: manifest.version, dir, record };
+      } catch {
+        return null;
+      }
+    }),
+  );
+  return found.filter((f): f is Installed => f !== null);
+}

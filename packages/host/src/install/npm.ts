@@ -1,0 +1,50 @@
+/**
+ * Runs `npm install` into one plugin's environment. Output is kept in the environment's
+ * install.log; a failure carries npm's own error lines, which say what went wrong far better than
+ * anything we could add.
+ * @module
+ */
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { BulkheadError } from '@bulkhead/sdk/errors';
+
+export interface NpmOptions {
+  /** The npm executable. Default `BULKHEAD_NPM`, else `npm` on PATH. */
+  npm?: string;
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+}
+
+/** Lines of npm's output quoted in an error. */
+const ERROR_LINES = 12;
+
+export async function npmInstall(dir: string, specs: string[], options: NpmOptions = {}): Promise<void> {
+  const env = options.env ?? process.env;
+  const npm = options.npm ?? env.BULKHEAD_NPM ?? 'npm';
+  // --install-links copies a local directory (as a packed package) instead of linking it, so the
+  // environment owns its files and the plugin's dependencies land in this node_modules, not the source's.
+  const args = ['install', '--no-audit', '--no-fund', '--install-links', '--omit=dev', ...specs];
+  const log = createWriteStream(join(dir, 'install.log'));
+  const tail: string[] = [];
+  const keep = (chunk: Buffer) => {
+    log.write(chunk);
+    for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') tail.push(line);
+    if (tail.length > 200) tail.splice(0, tail.length - 200);
+  };
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn(npm, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal });
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.on('error', (e) => reject(e));
+    child.on('close', (c) => resolve(c));
+  }).finally(() => log.end());
+  if (code !== 0) {
+    const errors = tail.filter((l) => /^npm (error|ERR!)/.test(l));
+    const shown = (errors.length > 0 ? errors : tail).slice(-ERROR_LINES);
+    throw new BulkheadError('ERR_INSTALL_FAILED', `npm install failed (exit ${code}):\n${shown.join('\n')}`, {
+      log: join(dir, 'install.log'),
+      exitCode: code,
+    });
+  }
+}

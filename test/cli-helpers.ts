@@ -1,0 +1,100 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { cpSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from './helpers.js';
+
+export const BIN = join(repoRoot, 'packages', 'host', 'bin', 'bulkhead.js');
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The environment of a CLI run: a home of its own, and npm answering from its cache first. */
+export function cliEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, BULKHEAD_HOME: home, npm_config_prefer_offline: 'true', ...extra };
+  // An outer BULKHEAD_PLUGIN_PATH would add plugins that are not this home's.
+  delete env.BULKHEAD_PLUGIN_PATH;
+  return env;
+}
+
+/** Runs `bulkhead ...args` to its end. */
+export function cli(
+  home: string,
+  args: string[],
+  options: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<CliResult> {
+  const child = start(home, args, options);
+  if (options.input !== undefined) child.stdin?.end(options.input);
+  else child.stdin?.end();
+  return finished(child, options.timeoutMs ?? 120_000);
+}
+
+/** Starts `bulkhead ...args` and leaves it running; output accumulates on the returned object. */
+export function start(
+  home: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): ChildProcess & { out: { stdout: string; stderr: string } } {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: options.cwd ?? repoRoot,
+    env: cliEnv(home, options.env),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  }) as ChildProcess & { out: { stdout: string; stderr: string } };
+  child.out = { stdout: '', stderr: '' };
+  child.stdout?.on('data', (d: Buffer) => {
+    child.out.stdout += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    child.out.stderr += d.toString();
+  });
+  return child;
+}
+
+export function finished(
+  child: ChildProcess & { out: { stdout: string; stderr: string } },
+  timeoutMs = 120_000,
+): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(
+        new Error(
+          `bulkhead ${child.spawnargs.slice(2).join(' ')} did not exit in ${timeoutMs} ms:\n${child.out.stderr}`,
+        ),
+      );
+    }, timeoutMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout: child.out.stdout, stderr: child.out.stderr });
+    });
+  });
+}
+
+/** A copy of one of examples/packages, to change without touching the repository. */
+export function copyExample(name: string, into = mkdtempSync(join(tmpdir(), 'bulkhead-src-'))): string {
+  const dir = join(into, name);
+  cpSync(join(repoRoot, 'examples', 'packages', name), dir, { recursive: true });
+  return dir;
+}
+
+export function tempHome(): string {
+  return mkdtempSync(join(tmpdir(), 'bulkhead-cli-home-'));
+}
+
+/** Waits until `check(child output)` holds. */
+export async function until(
+  child: { out: { stdout: string; stderr: string } },
+  check: (out: { stdout: string; stderr: string }) => boolean,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check(child.out)) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out; stderr so far:\n${child.out.stderr}\nstdout:\n${child.out.stdout}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

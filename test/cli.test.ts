@@ -1,0 +1,365 @@
+/**
+ * The `bulkhead` command, as a user runs it: real npm installs of examples/plugins.yaml into a
+ * temp home (done once, shared by the tests below), real workers, a real job database.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { cli, copyExample, finished, start, tempHome, until } from './cli-helpers.js';
+import { repoRoot } from './helpers.js';
+
+const EXAMPLES = join(repoRoot, 'examples', 'plugins.yaml');
+const home = tempHome();
+
+interface JobJson {
+  id: string;
+  status: string;
+  result: unknown;
+  error: { code: string } | null;
+}
+
+before(async () => {
+  const r = await cli(home, ['install', EXAMPLES, '--json'], { timeoutMs: 300_000 });
+  assert.equal(r.code, 0, r.stderr);
+});
+
+describe('install', () => {
+  test('installs every example plugin into an environment of its own, manifest written from the plugin', async () => {
+    const list = await cli(home, ['list', '--json']);
+    assert.equal(list.code, 0, list.stderr);
+    const { plugins } = JSON.parse(list.stdout) as { plugins: { name: string; manifestPath: string }[] };
+    assert.deepEqual(plugins.map((p) => p.name).sort(), [
+      'countdown',
+      'hello',
+      'node-pinned',
+      'semver-legacy',
+      'semver-modern',
+    ]);
+    for (const p of plugins) {
+      assert.equal(p.manifestPath, join(home, 'plugins', p.name, 'bulkhead-plugin.json'));
+      assert.ok(existsSync(join(home, 'plugins', p.name, 'node_modules', '@bulkhead', 'sdk', 'package.json')));
+    }
+    const manifest = JSON.parse(readFileSync(join(home, 'plugins', 'countdown', 'bulkhead-plugin.json'), 'utf8'));
+    assert.equal(manifest.version, '1.0.0');
+    assert.deepEqual(manifest.config, { stepMs: 200 });
+    assert.deepEqual(manifest.resources, { memoryMB: 64 });
+    assert.equal(manifest.configSchema.properties.stepMs.type, 'integer');
+    assert.equal(manifest.capabilities.execute, true);
+  });
+
+  test('a second install skips unchanged plugins', async () => {
+    const r = await cli(home, ['install', EXAMPLES, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as { plugins: { status: string }[] };
+    assert.deepEqual(
+      report.plugins.map((p) => p.status),
+      ['unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged'],
+    );
+  });
+
+  test('two plugins depending on different majors of one library each see their own', async () => {
+    const input = JSON.stringify({ versions: ['1.10.0', '1.2.0', 'nope'] });
+    const legacy = await cli(home, ['run', 'semver-legacy', '--input', input, '--json']);
+    const modern = await cli(home, ['run', 'semver-modern', '--input', input, '--json']);
+    assert.equal(legacy.code, 0, legacy.stderr);
+    assert.equal(modern.code, 0, modern.stderr);
+    const a = (JSON.parse(legacy.stdout) as JobJson).result as { semver: string; sorted: string[] };
+    const b = (JSON.parse(modern.stdout) as JobJson).result as { semver: string; sorted: string[] };
+    assert.match(a.semver, /^6\./);
+    assert.match(b.semver, /^7\./);
+    assert.deepEqual(a.sorted, ['1.2.0', '1.10.0']);
+  });
+
+  test('a plugin pinned to another Node major runs on it', async () => {
+    const r = await cli(home, ['run', 'node-pinned', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const { node } = (JSON.parse(r.stdout) as JobJson).result as { node: string };
+    assert.match(node, /^v22\./);
+    assert.notEqual(node.split('.')[0], process.version.split('.')[0]);
+    const list = JSON.parse((await cli(home, ['list', '--json'])).stdout) as {
+      plugins: { name: string; node: string }[];
+    };
+    assert.match(list.plugins.find((p) => p.name === 'node-pinned')?.node ?? '', /v22\./);
+  });
+
+  test('the env of plugins.yaml reaches the worker', async () => {
+    const r = await cli(home, ['run', 'countdown', '--input', '{"from":1}', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual((JSON.parse(r.stdout) as JobJson).result, { counted: 1, mode: 'example' });
+  });
+});
+
+describe('install failures', () => {
+  test('malformed YAML: line and column, exit 2, nothing installed', async () => {
+    const dir = tempHome();
+    const file = join(dir, 'plugins.yaml');
+    writeFileSync(file, 'version: 1\nplugins:\n  - source: ./a\n   node: 22\n');
+    const h = tempHome();
+    const r = await cli(h, ['install', file]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /plugins\.yaml:\d+:\d+: /);
+    assert.equal(existsSync(join(h, 'plugins')), false);
+  });
+
+  test('schema errors: every one, with a did-you-mean, exit 2', async () => {
+    const dir = tempHome();
+    const file = join(dir, 'plugins.yaml');
+    writeFileSync(file, 'version: 1\nplugins:\n  - source: ./a\n    node: twenty\n  - sorce: ./b\n');
+    const r = await cli(tempHome(), ['install', file]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /plugins\.yaml:4:11: plugins\[0\]\.node must be a major version like 22/);
+    assert.match(r.stderr, /plugins\.yaml:5:\d+: plugins\[1\].*"sorce".*did you mean "source"/);
+  });
+
+  test("a plugin that fails to install is reported with npm's error; the others install", async () => {
+    const src = tempHome();
+    const broken = join(src, 'broken');
+    mkdirSync(broken);
+    writeFileSync(
+      join(broken, 'package.json'),
+      JSON.stringify({
+        name: 'broken-plugin',
+        version: '1.0.0',
+        dependencies: { 'no-such-dep': 'file:../does-not-exist' },
+      }),
+    );
+    const hello = copyExample('hello', src);
+    const file = join(src, 'plugins.yaml');
+    writeFileSync(file, `version: 1\nplugins:\n  - source: ${broken}\n  - source: ${hello}\n`);
+    const h = tempHome();
+    const r = await cli(h, ['install', file, '--json']);
+    assert.equal(r.code, 1);
+    const report = JSON.parse(r.stdout) as { plugins: { status: string; error?: { code: string; message: string } }[] };
+    assert.equal(report.plugins[0]?.status, 'failed');
+    assert.equal(report.plugins[0]?.error?.code, 'ERR_INSTALL_FAILED');
+    assert.match(report.plugins[0]?.error?.message ?? '', /npm (error|ERR!)/);
+    assert.equal(report.plugins[1]?.status, 'installed');
+    const list = JSON.parse((await cli(h, ['list', '--json'])).stdout) as { plugins: { name: string }[] };
+    assert.deepEqual(
+      list.plugins.map((p) => p.name),
+      ['hello'],
+    );
+  });
+
+  test('a reinstall that fails leaves the previous install working', async () => {
+    const src = tempHome();
+    const hello = copyExample('hello', src);
+    const file = join(src, 'plugins.yaml');
+    writeFileSync(file, `version: 1\nplugins:\n  - source: ./hello\n`);
+    const h = tempHome();
+    assert.equal((await cli(h, ['install', file])).code, 0);
+    // The source changes and no longer starts: the fingerprint differs, so install tries again.
+    writeFileSync(join(hello, 'index.js'), 'throw new Error("broken on purpose");\n');
+    const r = await cli(h, ['install', file]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /did not start.*broken on purpose/s);
+    const run = await cli(h, ['run', 'hello', '--input', '{"name":"Ada"}', '--json']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(((JSON.parse(run.stdout) as JobJson).result as { message: string }).message, 'Hello, Ada!');
+    assert.equal(existsSync(join(h, 'plugins', '.staging')), false);
+  });
+
+  test('--force reinstalls an unchanged plugin', async () => {
+    const r = await cli(home, ['install', EXAMPLES, '--force', 'hello', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as { plugins: { name: string; status: string }[] };
+    assert.deepEqual(
+      report.plugins.map((p) => `${p.name}:${p.status}`),
+      [
+        'hello:installed',
+        'semver-legacy:unchanged',
+        'semver-modern:unchanged',
+        'node-pinned:unchanged',
+        'countdown:unchanged',
+      ],
+    );
+  });
+
+  test('a missing plugins file is bad usage', async () => {
+    const r = await cli(tempHome(), ['install', '/nonexistent/plugins.yaml']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /no such file/);
+  });
+});
+
+describe('run', () => {
+  test('prints the result on stdout and plain progress lines on stderr (not a TTY)', async () => {
+    const r = await cli(home, ['run', 'countdown', '--input', '{"from":8}']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { counted: 8, mode: 'example' });
+    assert.match(r.stderr, /countdown: \d+% \d+ left/);
+    assert.match(r.stderr, /counting down from 8/); // the job's own log line
+    assert.ok(!r.stderr.includes('\u001b[')); // no escape codes off a terminal
+  });
+
+  test('Ctrl-C cancels the job cleanly and exits 130', async () => {
+    const child = start(home, ['run', 'countdown', '--input', '{"from":100}']);
+    await until(child, (o) => /countdown: \d+%/.test(o.stderr));
+    child.kill('SIGINT');
+    const r = await finished(child, 30_000);
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stderr, /cancelling/);
+    const jobs = JSON.parse(
+      (await cli(home, ['jobs', 'list', '--plugin', 'countdown', '-n', '1', '--json'])).stdout,
+    ) as {
+      jobs: JobJson[];
+    };
+    assert.equal(jobs.jobs[0]?.status, 'cancelled');
+  });
+
+  test('bad input and unknown plugins have their own exit codes', async () => {
+    const bad = await cli(home, ['run', 'hello', '--input', '{nope']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /not JSON/);
+    const unknown = await cli(home, ['run', 'helo']);
+    assert.equal(unknown.code, 5);
+    assert.match(unknown.stderr, /helo/);
+  });
+
+  test('input from a file and from stdin', async () => {
+    const dir = tempHome();
+    writeFileSync(join(dir, 'in.json'), '{"name":"File"}');
+    const fromFile = await cli(home, ['run', 'hello', '--input', `@${join(dir, 'in.json')}`]);
+    assert.match(fromFile.stdout, /Hi, File!/);
+    const fromStdin = await cli(home, ['run', 'hello', '--input', '-'], { input: '{"name":"Stdin"}' });
+    assert.match(fromStdin.stdout, /Hi, Stdin!/);
+  });
+
+  test('a second command while one runs the queue goes through it, and can cancel its job', async () => {
+    const host = start(home, ['run', 'countdown', '--input', '{"from":100}']);
+    await until(host, (o) => /countdown: \d+%/.test(o.stderr));
+    // This run finds the host's socket: it submits there and watches through it.
+    const other = await cli(home, ['run', 'hello', '--input', '{"name":"Remote"}', '--json']);
+    assert.equal(other.code, 0, other.stderr);
+    assert.match(JSON.stringify((JSON.parse(other.stdout) as JobJson).result), /Hi, Remote!/);
+    const running = JSON.parse((await cli(home, ['jobs', 'list', '--status', 'running', '--json'])).stdout) as {
+      jobs: JobJson[];
+    };
+    assert.equal(running.jobs.length, 1);
+    const id = running.jobs[0]?.id as string;
+    const cancel = await cli(home, ['jobs', 'cancel', id, '--json']);
+    assert.equal(cancel.code, 0, cancel.stderr);
+    const r = await finished(host, 30_000);
+    assert.equal(r.code, 4, r.stderr); // cancelled by someone else
+    const show = JSON.parse((await cli(home, ['jobs', 'show', id, '--json'])).stdout) as JobJson;
+    assert.equal(show.status, 'cancelled');
+  });
+});
+
+describe('logs, jobs, config', () => {
+  test('logs -f follows a plugin log as a job writes to it', async () => {
+    const follower = start(home, ['logs', 'countdown', '-f', '-n', '0', '--json']);
+    await new Promise((r) => setTimeout(r, 300));
+    const run = await cli(home, ['run', 'countdown', '--input', '{"from":2}']);
+    assert.equal(run.code, 0, run.stderr);
+    await until(follower, (o) => o.stdout.includes('counting down from 2'));
+    follower.kill('SIGINT');
+    const r = await finished(follower, 10_000);
+    assert.equal(r.code, 130);
+    for (const line of r.stdout.trim().split('\n')) JSON.parse(line); // one JSON object per line
+  });
+
+  test("logs --job prints a job's own log", async () => {
+    const run = await cli(home, ['run', 'countdown', '--input', '{"from":1}', '--json']);
+    const { id } = JSON.parse(run.stdout) as JobJson;
+    const r = await cli(home, ['logs', '--job', id]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /counting down from 1/);
+  });
+
+  test('jobs show and jobs wait report a finished job; a missing one is not found', async () => {
+    const run = await cli(home, ['run', 'hello', '--json']);
+    const { id } = JSON.parse(run.stdout) as JobJson;
+    const show = await cli(home, ['jobs', 'show', id]);
+    assert.equal(show.code, 0);
+    assert.match(show.stdout, /completed/);
+    const wait = await cli(home, ['jobs', 'wait', id, '--json']);
+    assert.equal(wait.code, 0);
+    assert.equal((JSON.parse(wait.stdout) as JobJson).status, 'completed');
+    const missing = await cli(home, ['jobs', 'show', 'nope']);
+    assert.equal(missing.code, 5);
+  });
+
+  test('run --detach queues a job that jobs wait then runs', async () => {
+    const detached = await cli(home, ['run', 'hello', '--input', '{"name":"Later"}', '--detach', '--json']);
+    assert.equal(detached.code, 0, detached.stderr);
+    const { id } = JSON.parse(detached.stdout) as { id: string };
+    const wait = await cli(home, ['jobs', 'wait', id, '--json']);
+    assert.equal(wait.code, 0, wait.stderr);
+    assert.match(JSON.stringify((JSON.parse(wait.stdout) as JobJson).result), /Hi, Later!/);
+  });
+
+  test('config set is checked against the schema, and nothing changes when it fails', async () => {
+    const bad = await cli(home, ['config', 'set', 'countdown', 'stepMs=-5']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /stepMs/);
+    assert.equal((await cli(home, ['config', 'get', 'countdown', 'stepMs'])).stdout.trim(), '200');
+    const good = await cli(home, ['config', 'set', 'countdown', 'stepMs=20', '--json']);
+    assert.equal(good.code, 0, good.stderr);
+    assert.equal(JSON.parse(good.stdout).config.stepMs, 20);
+    const get = await cli(home, ['config', 'get', 'countdown', '--json']);
+    assert.deepEqual(JSON.parse(get.stdout), { stepMs: 20 });
+    await cli(home, ['config', 'set', 'countdown', 'stepMs=200']);
+  });
+
+  test('disable refuses work, enable allows it again', async () => {
+    assert.equal((await cli(home, ['disable', 'hello'])).code, 0);
+    const refused = await cli(home, ['run', 'hello']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /disabled/);
+    assert.match(refused.stderr, /bulkhead enable hello/);
+    assert.equal((await cli(home, ['enable', 'hello'])).code, 0);
+    assert.equal((await cli(home, ['run', 'hello'])).code, 0);
+  });
+
+  test('info shows the manifest and schema; --json parses', async () => {
+    const r = await cli(home, ['info', 'countdown']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /stepMs: integer \(default 100\)/);
+    const j = JSON.parse((await cli(home, ['info', 'countdown', '--json'])).stdout);
+    assert.equal(j.manifest.name, 'countdown');
+    assert.equal(j.install.source, './packages/countdown');
+  });
+});
+
+describe('usage', () => {
+  test('every command has --help with an example', async () => {
+    for (const args of [['install'], ['run'], ['jobs', 'list'], ['logs'], ['doctor'], ['config', 'set']]) {
+      const r = await cli(home, [...args, '--help']);
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stdout, /Example:\n {2}bulkhead /, args.join(' '));
+    }
+  });
+
+  test('an unknown command or option is exit 2 with a hint, and no stack trace', async () => {
+    const r = await cli(home, ['frobnicate']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /unknown command/);
+    const o = await cli(home, ['list', '--frob']);
+    assert.equal(o.code, 2);
+    assert.doesNotMatch(o.stderr, /at .*\.js:\d+/);
+  });
+
+  test('doctor --json parses and checks the home', async () => {
+    const r = await cli(home, ['doctor', '--json']);
+    const { checks } = JSON.parse(r.stdout) as { checks: { id: string; status: string }[] };
+    assert.equal(checks.find((c) => c.id === 'home')?.status, 'ok');
+    assert.equal(checks.find((c) => c.id === 'sqlite')?.status, 'ok');
+    assert.equal(r.code, checks.some((c) => c.status === 'fail') ? 1 : 0);
+  });
+
+  test('uninstall removes the environment', async () => {
+    const h = tempHome();
+    const src = tempHome();
+    copyExample('hello', src);
+    writeFileSync(join(src, 'plugins.yaml'), 'version: 1\nplugins:\n  - source: ./hello\n');
+    assert.equal((await cli(h, ['install', join(src, 'plugins.yaml')])).code, 0);
+    const r = await cli(h, ['uninstall', 'hello']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(existsSync(join(h, 'plugins', 'hello')), false);
+    assert.equal((await cli(h, ['uninstall', 'hello'])).code, 5);
+  });
+});
+
+after(() => {});
