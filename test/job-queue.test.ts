@@ -90,6 +90,8 @@ describe('JobQueue', () => {
     assert.equal(job.result, 'done');
     assert.equal(await queue.result(id), 'done');
     assert.deepEqual(progress, [1 / 3, 2 / 3, 1]);
+    // The last report is stored with the outcome, read back from the store.
+    assert.equal((await queue.get(id)).progress?.fraction, 1);
     assert.deepEqual(
       job.timeline.map((e) => e.type),
       ['queued', 'loading-plugin', 'started', 'completed'],

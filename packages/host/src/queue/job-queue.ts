@@ -799,6 +799,10 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     if (this.#closed) return;
     const now = Date.now();
     this.#flushLogs(id);
+    // The last progress report, not yet written, goes in with the outcome: a finished job shows
+    // where it got to (100 % for most), not the report before last.
+    const last = this.#progress.get(id);
+    const progress = last ? { progress: last } : {};
     this.#progress.delete(id);
     if (outcome.ok) {
       let result: Uint8Array;
@@ -808,7 +812,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
         return this.#settle(e, run, { ok: false, error: toBulkheadError(err) }, ms);
       }
       await this.#write([
-        { op: 'update', id, patch: { status: 'completed', result, finishedAt: now }, ifStatus: ['running'] },
+        { op: 'update', id, patch: { status: 'completed', result, finishedAt: now, ...progress }, ifStatus: ['running'] },
       ]);
       await this.#finishedById(id);
       this.emit('completed', { id, plugin, ms });
@@ -821,7 +825,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
         {
           op: 'update',
           id,
-          patch: { status: 'cancelled', finishedAt: now, error: error.toJSON() },
+          patch: { status: 'cancelled', finishedAt: now, error: error.toJSON(), ...progress },
           ifStatus: ['running'],
         },
         {
