@@ -217,6 +217,30 @@ describe('run', () => {
     assert.match(unknown.stderr, /helo/);
   });
 
+  test('--stream prints each chunk as it comes, one JSON object per line with --json', async () => {
+    const r = await cli(home, ['run', 'countdown', '--stream', '--input', '{"from":3}', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+      [{ left: 3 }, { left: 2 }, { left: 1 }],
+    );
+  });
+
+  test('jobs --watch prints jobs as they change, one JSON object per line', async () => {
+    const watcher = start(home, ['jobs', '--watch', '--plugin', 'hello', '--json']);
+    await new Promise((r) => setTimeout(r, 500));
+    const run = await cli(home, ['run', 'hello', '--input', '{"name":"Watched"}', '--json']);
+    const { id } = JSON.parse(run.stdout) as JobJson;
+    await until(watcher, (o) => o.stdout.split('\n').some((l) => l.includes(id) && l.includes('"completed"')));
+    watcher.kill('SIGINT');
+    const r = await finished(watcher, 10_000);
+    assert.equal(r.code, 130);
+    for (const line of r.stdout.trim().split('\n')) JSON.parse(line);
+  });
+
   test('input from a file and from stdin', async () => {
     const dir = tempHome();
     writeFileSync(join(dir, 'in.json'), '{"name":"File"}');

@@ -20,4 +20,12 @@ export default definePlugin({
     // COUNTDOWN_MODE comes from plugins.yaml's `env`.
     return { counted: from, mode: process.env.COUNTDOWN_MODE ?? null };
   },
+  // The same count as a stream: one chunk per step (`bulkhead run countdown --stream`).
+  async *stream(input, ctx) {
+    const from = Number.isInteger(input?.from) ? input.from : 10;
+    for (let i = from; i > 0; i--) {
+      yield { left: i };
+      await sleep(ctx.config.stepMs, undefined, { signal: ctx.signal });
+    }
+  },
 });

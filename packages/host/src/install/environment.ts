@@ -29,8 +29,10 @@ export interface InstallRecord {
   kind: PluginSource['kind'];
   packageName: string;
   fingerprint: string;
-  /** The Node the plugin reported at install (`process.version`). */
+  /** The Node the plugin reported at install (`node v22.1.0`). */
   runtime: string;
+  /** The Node major it is pinned to, or null when it runs on the host's Node. */
+  pinnedNode: number | null;
   installedAt: string;
 }
 
@@ -114,6 +116,7 @@ export async function installOne(options: InstallOneOptions): Promise<{ manifest
       packageName,
       fingerprint: options.fingerprint,
       runtime: info.runtime,
+      pinnedNode: entry.node ?? null,
       installedAt: new Date().toISOString(),
     };
     await writeFile(join(staging, INSTALL_RECORD), `${JSON.stringify(record, null, 2)}\n`);

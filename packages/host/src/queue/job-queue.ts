@@ -812,7 +812,12 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
         return this.#settle(e, run, { ok: false, error: toBulkheadError(err) }, ms);
       }
       await this.#write([
-        { op: 'update', id, patch: { status: 'completed', result, finishedAt: now, ...progress }, ifStatus: ['running'] },
+        {
+          op: 'update',
+          id,
+          patch: { status: 'completed', result, finishedAt: now, ...progress },
+          ifStatus: ['running'],
+        },
       ]);
       await this.#finishedById(id);
       this.emit('completed', { id, plugin, ms });

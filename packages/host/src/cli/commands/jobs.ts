@@ -22,7 +22,9 @@ export async function list(
   for (const s of status ?? []) {
     if (!STATUSES.includes(s)) throw usage(`"${s}" is not a job status`, `use one of ${STATUSES.join(', ')}`);
   }
-  await using session = await openSession(ctx, { host: false });
+  // A watch lasts: while it holds the job database, it must also serve the socket, or every
+  // other command would find the database taken and nobody to talk to.
+  await using session = await openSession(ctx, { host: options.watch === true });
   const filter = {
     ...(status ? { status } : {}),
     ...(options.plugin ? { plugin: options.plugin } : {}),

@@ -24,7 +24,7 @@ export async function list(ctx: CommandContext): Promise<number> {
       host: access.remote ? 'running' : 'none',
       plugins: rows.map(({ install, ...p }) => ({
         ...p,
-        node: install?.runtime ?? null,
+        node: install?.pinnedNode ? install.runtime : 'host',
         source: install?.source ?? null,
       })),
     });
@@ -43,7 +43,7 @@ export async function list(ctx: CommandContext): Promise<number> {
         p.version,
         p.state,
         envColumn(ctx, p),
-        p.install?.runtime.replace(/^node /, '') ?? 'host',
+        nodeColumn(p.install),
         resourcesText(p.resources),
       ]),
     ]),
@@ -211,6 +211,12 @@ async function installRecord(p: PluginSummary): Promise<InstallRecord | null> {
   } catch {
     return null;
   }
+}
+
+/** A pinned Node shows its version; one on the host's Node says so. */
+function nodeColumn(install: InstallRecord | null): string {
+  if (!install?.pinnedNode) return 'host';
+  return install.runtime.replace(/^node /, '');
 }
 
 function envColumn(ctx: CommandContext, p: PluginSummary): string {
