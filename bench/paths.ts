@@ -17,3 +17,8 @@ export function fixture(name: string): string {
 export function floorScript(name: string): string {
   return join(here, 'floor', `${name}.js`);
 }
+
+/** Path of a file in the repository (two levels above build/bench), e.g. repoPath('examples'). */
+export function repoPath(...parts: string[]): string {
+  return join(here, '..', '..', ...parts);
+}

@@ -4,6 +4,7 @@
  * @module
  */
 import { binary } from './benchmarks/binary.js';
+import { cli } from './benchmarks/cli.js';
 import { coldStart } from './benchmarks/cold-start.js';
 import { crash } from './benchmarks/crash.js';
 import { manager } from './benchmarks/manager.js';
@@ -14,4 +15,15 @@ import { rtt } from './benchmarks/rtt.js';
 import { stream } from './benchmarks/stream.js';
 import type { Benchmark } from './types.js';
 
-export const benchmarks: readonly Benchmark[] = [rtt, pipelined, stream, coldStart, rss, crash, manager, queue, binary];
+export const benchmarks: readonly Benchmark[] = [
+  rtt,
+  pipelined,
+  stream,
+  coldStart,
+  rss,
+  crash,
+  manager,
+  queue,
+  cli,
+  binary,
+];

@@ -388,6 +388,25 @@ describe('runDoctor: job database and its owner', () => {
     assert.deepEqual(row, [{ pid: deadPid, started_at: since }]);
   });
 
+  test('a reused pid does not pass for the owner: doctor calls the row stale, and the store takes it over', async (t) => {
+    if (!existsSync(`/proc/${process.ppid}/stat`)) return t.skip('needs /proc to read process start times');
+    const home = await homeWithJobs();
+    const file = join(home, 'jobs.db');
+    // A live process (our parent), but not the one that wrote the row: its start time differs.
+    withRawDb(file, (db) =>
+      db
+        .prepare(
+          "INSERT INTO owner (id, pid, hostname, started_at, boot_id, proc_start) VALUES (1, ?, ?, 0, NULL, '1')",
+        )
+        .run(process.ppid, hostname()),
+    );
+    const c = check(await doctor(home), 'control');
+    assert.equal(c.status, 'warn');
+    assert.match(c.detail, new RegExp(`^stale owner row: pid ${process.ppid} `));
+    const store = await SqliteJobStore.open(file);
+    await store.close();
+  });
+
   test('an owner on another machine is reported, not judged', async () => {
     const home = await homeWithJobs();
     withRawDb(join(home, 'jobs.db'), (db) =>

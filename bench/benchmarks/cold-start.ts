@@ -3,18 +3,12 @@
  * @module
  */
 import { coldStart as bulkheadStart } from '../bulkhead.js';
-import { floorStart } from '../floor/start.js';
+import { floorStartMs } from '../floor/start.js';
 import { median } from '../stats.js';
 import { alternate } from '../timing.js';
 import type { Benchmark } from '../types.js';
 
 const ROUNDS = 20;
-
-async function floor(): Promise<number> {
-  const { ms, peer } = await floorStart();
-  await peer.close();
-  return ms;
-}
 
 export const coldStart: Benchmark = {
   name: 'cold-start',
@@ -32,8 +26,8 @@ export const coldStart: Benchmark = {
   async run() {
     // One of each first: the first spawn pays for reading node and the scripts from disk.
     await bulkheadStart();
-    await floor();
-    const [b, f] = await alternate(ROUNDS, bulkheadStart, floor);
+    await floorStartMs();
+    const [b, f] = await alternate(ROUNDS, bulkheadStart, floorStartMs);
     return { cold_start_ms: median(b), floor_node_start_ms: median(f) };
   },
 };

@@ -18,3 +18,10 @@ export async function floorStart(): Promise<FloorStart> {
   await peer.next();
   return { ms: performance.now() - t0, peer };
 }
+
+/** Spawn to first message of a bare Node, in ms, with the child closed again: the cold-start floor. */
+export async function floorStartMs(): Promise<number> {
+  const { ms, peer } = await floorStart();
+  await peer.close();
+  return ms;
+}

@@ -6,6 +6,7 @@
  * @module
  */
 import { styleText } from 'node:util';
+import type { LogEntry } from '../process/log-buffer.js';
 
 type Style = Parameters<typeof styleText>[0];
 
@@ -119,4 +120,17 @@ export function table(rows: string[][]): string {
 
 export function formatMs(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** `12:00:01.234 info  plugin message`, for people. */
+export function formatEntry(out: Output, entry: LogEntry): string {
+  const time = new Date(entry.time).toISOString().slice(11, 23);
+  const level = entry.level.padEnd(5);
+  const styled =
+    entry.level === 'error'
+      ? out.style('red', level)
+      : entry.level === 'warn'
+        ? out.style('yellow', level)
+        : out.style('dim', level);
+  return `${out.style('dim', time)} ${styled} ${out.style('dim', entry.source.padEnd(6))} ${entry.message}`;
 }

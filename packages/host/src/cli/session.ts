@@ -22,14 +22,24 @@ export interface Session extends AsyncDisposable {
 /** How long to keep trying to reach a host that holds the database but is not listening yet. */
 const CLAIM_RETRY_MS = 5000;
 
-export async function openSession(ctx: CommandContext, options: { host: boolean }): Promise<Session> {
+export interface SessionOptions {
+  /** Become the host (run the queue and serve the socket) when no host is running. */
+  host: boolean;
+  /**
+   * The plugin this command's job will run: when this process becomes the host, its worker starts
+   * at once, while the queue opens (see {@link warmUp}).
+   */
+  warm?: string;
+}
+
+export async function openSession(ctx: CommandContext, options: SessionOptions): Promise<Session> {
   const { connectControl } = await import('../control/remote-client.js');
   const deadline = Date.now() + CLAIM_RETRY_MS;
   for (;;) {
     const remote = await connectControl(ctx.home);
     if (remote) return { client: remote, [Symbol.asyncDispose]: () => remote.close() };
     try {
-      return await openLocal(ctx, options.host);
+      return await openLocal(ctx, options);
     } catch (e) {
       // Another process claimed the database between our look and our claim: it is starting
       // its socket now. Anything else is a real failure.
@@ -40,13 +50,14 @@ export async function openSession(ctx: CommandContext, options: { host: boolean 
   }
 }
 
-async function openLocal(ctx: CommandContext, host: boolean): Promise<Session> {
-  const [{ PluginManager }, { JobQueue }, { LocalQueueClient }] = await Promise.all([
-    import('../manager/plugin-manager.js'),
+async function openLocal(ctx: CommandContext, { host, warm }: SessionOptions): Promise<Session> {
+  const { PluginManager } = await import('../manager/plugin-manager.js');
+  const manager = new PluginManager({ home: ctx.home, env: ctx.env });
+  if (host && warm !== undefined) warmUp(manager, warm);
+  const [{ JobQueue }, { LocalQueueClient }] = await Promise.all([
     import('../queue/job-queue.js'),
     import('../control/local-client.js'),
   ]);
-  const manager = new PluginManager({ home: ctx.home, env: ctx.env });
   let queue: Awaited<ReturnType<typeof JobQueue.open>>;
   try {
     queue = await JobQueue.open({ manager });
@@ -79,6 +90,28 @@ async function openLocal(ctx: CommandContext, host: boolean): Promise<Session> {
       await client.close();
     },
   };
+}
+
+/**
+ * Starts the worker of the plugin a job is about to be submitted for, without waiting. A worker's
+ * cold start is the longest step of `bulkhead run` (a Node runtime, the SDK, the plugin and its
+ * dependencies), and without this it would begin only once the queue is open and the job
+ * submitted and dispatched; now the two overlap, on two cores. The job's call finds the worker
+ * starting (or up) and shares that start.
+ *
+ * Only for a plugin whose manifest declares no resources: for one that does, the scheduler decides
+ * when its job may run, and loading it before that would take what the scheduler guards. Nothing
+ * is reported from here: a plugin that is unknown, disabled or fails to start is the job's error,
+ * reported as without a warm-up.
+ */
+function warmUp(manager: PluginManager, name: string): void {
+  const start = async () => {
+    await manager.discover();
+    const plugin = manager.get(name);
+    if (plugin === undefined || !plugin.enabled || Object.keys(plugin.resources).length > 0) return;
+    await manager.load(name);
+  };
+  start().catch(() => {});
 }
 
 /** The plugin side only: through a running host, or a manager of our own that starts nothing. */

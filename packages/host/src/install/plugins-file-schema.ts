@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from '../manifest/ajv.js';
+import { type ErrorObject, newAjv2020, type ValidateFunction } from '../manifest/ajv.js';
 import { didYouMean } from '../manifest/did-you-mean.js';
 import type { Problem, Segment } from './plugins-file-yaml.js';
 
@@ -25,7 +25,7 @@ let validator: ValidateFunction | undefined;
 function pluginsFileValidator(): ValidateFunction {
   // verbose gives each error the offending value and its schema, for the words below. As for the
   // manifest schema, a test checks this fixed schema against the meta-schema rather than every start.
-  validator ??= new Ajv2020({ allErrors: true, strict: true, verbose: true, validateSchema: false }).compile(
+  validator ??= newAjv2020({ allErrors: true, strict: true, verbose: true, validateSchema: false }).compile(
     JSON.parse(readFileSync(pluginsFileSchemaPath, 'utf8')) as object,
   );
   return validator;

@@ -1,17 +1,32 @@
 /**
- * Ajv, loaded for ESM, and the shared instances that compile plugins' own JSON Schemas (their
+ * Ajv, loaded on first use, and the shared instances that compile plugins' own JSON Schemas (their
  * config schemas), made on first use. Internal to `manifest/`: config-validator.ts is the public face.
  * @module
  */
+import { createRequire } from 'node:module';
 import type { ErrorObject, Options, ValidateFunction } from 'ajv';
-import ajv07Module from 'ajv';
-import ajv2020Module from 'ajv/dist/2020.js';
+import type ajv07Module from 'ajv';
+import type ajv2020Module from 'ajv/dist/2020.js';
 
-// Ajv is CommonJS. Under NodeNext a default import is its `module.exports`, which is the class
-// and also carries `.default` (the class again): `.default` is right for both the types and runtime.
-export const Ajv2020 = ajv2020Module.default;
-const Ajv07 = ajv07Module.default;
-type Ajv = InstanceType<typeof Ajv2020> | InstanceType<typeof Ajv07>;
+// Ajv is about 90 modules, some 50 ms to load: it is required on first use, not when this module is
+// imported, so a process that only reads manifests (checked by the precompiled validator in
+// validate-manifest.generated.ts) never loads it. It is CommonJS, so require() is synchronous and
+// the compile functions below stay synchronous too. Its `module.exports` is the class and also
+// carries `.default` (the class again): `.default` is right for both the types and runtime.
+const require = createRequire(import.meta.url);
+type Ajv2020 = InstanceType<typeof ajv2020Module.default>;
+type Ajv = Ajv2020 | InstanceType<typeof ajv07Module.default>;
+
+/** A new draft 2020-12 Ajv, loading Ajv on the first call. */
+export function newAjv2020(options: Options): Ajv2020 {
+  const { default: Ajv2020 } = require('ajv/dist/2020.js') as typeof ajv2020Module;
+  return new Ajv2020(options);
+}
+
+function newAjv07(options: Options): Ajv {
+  const { default: Ajv07 } = require('ajv') as typeof ajv07Module;
+  return new Ajv07(options);
+}
 
 export type { ErrorObject, ValidateFunction };
 
@@ -29,7 +44,7 @@ function instance(flavour: Flavour, useDefaults: boolean): Ajv {
   let ajv = instances.get(key);
   if (ajv === undefined) {
     const options = { ...userOptions, useDefaults };
-    ajv = flavour === 'draft2020' ? new Ajv2020(options) : new Ajv07(options);
+    ajv = flavour === 'draft2020' ? newAjv2020(options) : newAjv07(options);
     instances.set(key, ajv);
   }
   return ajv;

@@ -3,10 +3,10 @@
  * what is wrong in words a plugin author can act on, one problem per failing field.
  * @module
  */
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from './ajv.js';
+import type { ErrorObject, ValidateFunction } from './ajv.js';
 import { didYouMean } from './did-you-mean.js';
+import { validate } from './validate-manifest.generated.js';
 
 /** The manifest format version this Bulkhead reads. */
 export const MANIFEST_VERSION = 1;
@@ -23,22 +23,10 @@ export interface ManifestProblem {
   message: string;
 }
 
-let validator: ValidateFunction | undefined;
-
-// Compiled on first use, once per process: compiling costs milliseconds, validating microseconds,
-// and discovery validates every manifest on the machine.
-function manifestValidator(): ValidateFunction {
-  if (validator === undefined) {
-    const schema = JSON.parse(readFileSync(manifestSchemaPath, 'utf8')) as object;
-    // useDefaults fills `category` and `concurrency`; verbose gives each error the offending value
-    // and the schema around it, for the messages below. validateSchema is off because checking our
-    // own fixed schema against the draft 2020-12 meta-schema would compile that first, which costs
-    // more than discovering a thousand plugins; a test checks the schema instead.
-    const ajv = new Ajv2020({ allErrors: true, strict: true, useDefaults: true, verbose: true, validateSchema: false });
-    validator = ajv.compile(schema);
-  }
-  return validator;
-}
+// Compiled ahead of time from the schema above (generate-manifest-validator.ts, options there):
+// discovery runs in every CLI process, and loading Ajv and compiling the schema cost more than
+// discovering a thousand plugins.
+const manifestValidator = validate as unknown as ValidateFunction;
 
 /**
  * Everything wrong with a parsed manifest, in the order the schema checks it; empty if it is valid.
@@ -62,8 +50,7 @@ export function manifestProblems(data: unknown): ManifestProblem[] {
       },
     ];
   }
-  const validate = manifestValidator();
-  const problems = validate(data) ? [] : (validate.errors ?? []).map(describe);
+  const problems = manifestValidator(data) ? [] : (manifestValidator.errors ?? []).map(describe);
   // `"entrypoint"` makes `/entry` missing too; "unknown field "entrypoint" (did you mean "entry"?)"
   // already says both, so the second message would only send the reader to the wrong field.
   const suggested = new Set(problems.map((p) => p.suggests).filter((s) => s !== undefined));

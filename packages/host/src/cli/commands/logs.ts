@@ -10,7 +10,7 @@ import type { LogEntry } from '../../process/log-buffer.js';
 import { usage } from '../cli-error.js';
 import { EXIT } from '../exit-codes.js';
 import type { CommandContext } from '../main.js';
-import type { Output } from '../output.js';
+import { formatEntry, type Output } from '../output.js';
 import { interrupted, openSession } from '../session.js';
 import { findPlugin } from './plugins.js';
 
@@ -63,19 +63,6 @@ async function jobLogs(ctx: CommandContext, id: string, options: { follow?: bool
 export function print(out: Output, entry: LogEntry): void {
   if (out.json) out.record(entry);
   else out.line(formatEntry(out, entry));
-}
-
-/** `12:00:01.234 info  plugin message`, for people. */
-export function formatEntry(out: Output, entry: LogEntry): string {
-  const time = new Date(entry.time).toISOString().slice(11, 23);
-  const level = entry.level.padEnd(5);
-  const styled =
-    entry.level === 'error'
-      ? out.style('red', level)
-      : entry.level === 'warn'
-        ? out.style('yellow', level)
-        : out.style('dim', level);
-  return `${out.style('dim', time)} ${styled} ${out.style('dim', entry.source.padEnd(6))} ${entry.message}`;
 }
 
 /**

@@ -10,9 +10,8 @@ import type { Job } from '../../queue/types.js';
 import { CliError, usage } from '../cli-error.js';
 import { EXIT } from '../exit-codes.js';
 import type { CommandContext } from '../main.js';
-import { bar, formatMs, type Output } from '../output.js';
+import { bar, formatEntry, formatMs, type Output } from '../output.js';
 import { interrupted, openSession } from '../session.js';
-import { formatEntry } from './logs.js';
 
 export interface RunOptions {
   input: string;
@@ -25,7 +24,7 @@ export interface RunOptions {
 export async function run(ctx: CommandContext, name: string, options: RunOptions): Promise<number> {
   const input = await readInput(options.input);
   if (options.stream) return runStream(ctx, name, input);
-  await using session = await openSession(ctx, { host: !options.detach });
+  await using session = await openSession(ctx, { host: !options.detach, ...(options.detach ? {} : { warm: name }) });
   const { client } = session;
   const id = await client.submit(name, input, {
     priority: options.priority,

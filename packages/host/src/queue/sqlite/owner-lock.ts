@@ -15,7 +15,8 @@ import { hostname } from 'node:os';
 import type { Database } from 'better-sqlite3';
 import { storeUnavailable } from './store-error.js';
 
-interface OwnerRow {
+/** The `owner` table's one row (id 1): who holds the job database. */
+export interface OwnerRow {
   pid: number;
   hostname: string;
   started_at: number;
@@ -29,10 +30,8 @@ interface OwnerRow {
  * once cannot both see the file as free.
  */
 export function claimOwnership(db: Database, file: string): void {
-  const current = db.prepare('SELECT pid, hostname, started_at, boot_id, proc_start FROM owner WHERE id = 1').get() as
-    | OwnerRow
-    | undefined;
-  if (current !== undefined && isLiveOwner(current)) {
+  const current = readOwner(db);
+  if (current !== undefined && blocksClaim(current)) {
     const since = new Date(current.started_at).toISOString();
     throw storeUnavailable(
       file,
@@ -53,11 +52,27 @@ export function releaseOwnership(db: Database): void {
   db.prepare('DELETE FROM owner WHERE id = 1 AND pid = ? AND hostname = ?').run(process.pid, hostname());
 }
 
-function isLiveOwner(owner: OwnerRow): boolean {
+/** The owner row, if a host holds the file or held it and died without closing. Only reads. */
+export function readOwner(db: Database): OwnerRow | undefined {
+  return db.prepare('SELECT pid, hostname, started_at, boot_id, proc_start FROM owner WHERE id = 1').get() as
+    | OwnerRow
+    | undefined;
+}
+
+function blocksClaim(owner: OwnerRow): boolean {
   // Our own pid: a previous store of this process (SqliteJobStore refuses a second open of one
   // file) or, in a container, pid 1 again after a restart. Another machine's process cannot be
   // checked; a new hostname over the same file is almost always a recreated container.
   if (owner.pid === process.pid || owner.hostname !== hostname()) return false;
+  return isOwnerRunning(owner);
+}
+
+/**
+ * Whether the process an owner row names still runs: alive, not a zombie, and, where Linux recorded
+ * them, the same boot and process start time, so that a reused pid does not pass for the owner.
+ * Meaningful only for a row written on this machine (`owner.hostname === hostname()`).
+ */
+export function isOwnerRunning(owner: OwnerRow): boolean {
   if (!isAlive(owner.pid)) return false;
   const now = processIdentity(owner.pid);
   if (owner.boot_id !== null && now.bootId !== null && owner.boot_id !== now.bootId) return false;

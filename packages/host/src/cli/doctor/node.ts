@@ -1,0 +1,40 @@
+/**
+ * The `node` and `npm` checks: the Node.js Bulkhead runs on, and the npm that `bulkhead install` runs.
+ * @module
+ */
+import { type DoctorCheck, type DoctorContext, errorCode, fail, firstLine, type Outcome, ok, warn } from './check.js';
+
+/** Release lines that Bulkhead still runs on but that no longer get security fixes. */
+const END_OF_LIFE: Partial<Record<number, string>> = { 20: '2026-04-30', 21: '2024-06-01', 23: '2025-06-01' };
+
+/**
+ * The `node` check for one Node version (`process.versions.node`, or `v24.1.0` as `node --version` prints it).
+ *
+ * @example
+ * checkNodeVersion('20.19.0').status // 'warn': Node 20 is past end of life
+ */
+export function checkNodeVersion(version: string): DoctorCheck {
+  const check = (o: Outcome): DoctorCheck => ({ id: 'node', title: 'Node.js', ...o });
+  const upgrade = 'install Node 24 LTS (https://nodejs.org) and run Bulkhead with it';
+  const m = /^v?(\d+)\.(\d+)\.\d+/.exec(version.trim());
+  if (m === null) return check(warn(`unrecognised Node version "${version}"`, upgrade));
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  const v = `Node ${m[0].replace(/^v/, '')}`;
+  if (major < 20 || (major === 20 && minor < 12)) {
+    return check(fail(`${v} is older than 20.12, the oldest Bulkhead runs on`, upgrade));
+  }
+  const endOfLife = END_OF_LIFE[major];
+  if (endOfLife !== undefined) return check(warn(`${v}: Node ${major} reached end of life on ${endOfLife}`, upgrade));
+  return check(ok(v));
+}
+
+export async function checkNpm(ctx: DoctorContext): Promise<Outcome> {
+  const fix = 'install npm (it ships with Node.js) and put it on PATH: bulkhead install runs it';
+  try {
+    const { stdout, stderr, exitCode } = await ctx.run('npm', ['--version'], { timeoutMs: ctx.timeoutMs });
+    if (exitCode === 0) return ok(`npm ${stdout.trim()}`);
+    return fail(`npm --version exited with code ${exitCode}: ${firstLine(stderr || stdout)}`, fix);
+  } catch (e) {
+    return fail(errorCode(e) === 'ENOENT' ? 'npm was not found on PATH' : `npm --version: ${firstLine(e)}`, fix);
+  }
+}
