@@ -454,3 +454,46 @@ describe('JobQueue', () => {
     assert.ok(doubled <= 1, `${doubled} jobs ran twice; only the one interrupted may`);
   });
 });
+
+describe('JobQueue stop', () => {
+  test('stop lets a running job finish and writes its outcome before the store closes', async () => {
+    const plugins = pluginDir([{ name: 'slow', fixture: 'slow' }]);
+    const home = tempHome();
+    const open = async () => {
+      const manager = new PluginManager({ pluginPaths: [plugins], home, liveness: { pingIntervalMs: 0 } });
+      return { manager, queue: await JobQueue.open({ manager, durability: 'process' }) };
+    };
+    const first = await open();
+    await first.queue.start();
+    const id = await first.queue.submit('slow', { steps: 3, stepMs: 100 });
+    const later = await first.queue.submit('slow', { steps: 1, stepMs: 1 });
+    await eventually(() => first.manager.get('slow')?.state === 'busy');
+    await first.queue.stop();
+    await first.manager.close();
+    const second = await open();
+    assert.equal((await second.queue.get(id)).status, 'completed');
+    assert.equal((await second.queue.get(later)).status, 'pending', 'nothing new starts once stopping');
+    await second.queue.stop();
+    await second.manager.close();
+  });
+
+  test('a job left running by a dead host can be cancelled by a queue that was never started', async () => {
+    const plugins = pluginDir([{ name: 'slow', fixture: 'slow' }]);
+    const home = tempHome();
+    const manager = new PluginManager({ pluginPaths: [plugins], home, liveness: { pingIntervalMs: 0 } });
+    const first = await JobQueue.open({ manager, durability: 'process' });
+    await first.start();
+    const id = await first.submit('slow', { steps: 100, stepMs: 100 });
+    await eventually(() => manager.get('slow')?.state === 'busy');
+    await first.stop({ timeoutMs: 0 }); // gives up on it: it stays `running` in the store
+    await manager.close();
+    const other = new PluginManager({ pluginPaths: [plugins], home, liveness: { pingIntervalMs: 0 } });
+    const second = await JobQueue.open({ manager: other, durability: 'process' });
+    assert.equal((await second.get(id)).status, 'running');
+    const job = await second.cancel(id);
+    assert.equal(job.status, 'cancelled');
+    assert.match(job.timeline.at(-1)?.detail ?? '', /host went away/);
+    await second.stop();
+    await other.close();
+  });
+});

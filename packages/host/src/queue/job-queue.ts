@@ -88,6 +88,8 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   #waitTimer: NodeJS.Timeout | null = null;
   #started = false;
   #closed = false;
+  /** stop() was called: nothing new starts, but running jobs still write their outcomes. */
+  #stopping = false;
   /** Jobs between their start and their outcome being written. */
   #settling = 0;
   #idle: (() => void)[] = [];
@@ -176,16 +178,20 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
    * store and are recovered as interrupted by the next start.
    */
   async stop(options: { drain?: boolean; timeoutMs?: number } = {}): Promise<void> {
-    if (this.#closed) return;
+    if (this.#closed || this.#stopping) return;
     if (options.drain && this.#started) {
       await new Promise<void>((resolve) => {
         if (this.#pending.size === 0 && this.#running.size === 0) resolve();
         else this.#idle.push(resolve);
       });
     }
-    this.#closed = true;
+    // Running jobs get until the deadline to end, and their outcomes are written: the store
+    // closes only after. Nothing new starts meanwhile.
+    this.#stopping = true;
     const deadline = Date.now() + (options.timeoutMs ?? 30_000);
     while (this.#running.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await this.#flushWrites();
+    this.#closed = true;
     for (const t of this.#timers) clearInterval(t);
     if (this.#waitTimer) clearTimeout(this.#waitTimer);
     this.#manager.off('log', this.#onManagerLog);
@@ -490,8 +496,12 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     }
     this.#pending.remove(id);
     const now = Date.now();
+    // `running` in the store while this queue holds the store but was never started: its host
+    // died and nothing has recovered it. Nothing runs it, so it is cancelled on the spot. (Once
+    // started, recovery has dealt with those; a running job missing here is settling.)
+    const orphan = job.status === 'running' && !this.#started;
     const [applied] = await this.#write([
-      { op: 'update', id, patch: { status: 'cancelled', finishedAt: now }, ifStatus: ['pending'] },
+      { op: 'update', id, patch: { status: 'cancelled', finishedAt: now }, ifStatus: [orphan ? 'running' : 'pending'] },
     ]);
     if (!applied) {
       // It started meanwhile: now it is a running cancel.
@@ -502,7 +512,8 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       }
       return this.wait(id);
     }
-    await this.#write([{ op: 'event', id, event: { at: now, type: 'cancelled', detail: 'cancelled while pending' } }]);
+    const detail = orphan ? 'cancelled after its host went away' : 'cancelled while pending';
+    await this.#write([{ op: 'event', id, event: { at: now, type: 'cancelled', detail } }]);
     const done = await this.#record(id);
     this.#finished(done);
     this.emit('cancelled', { id, plugin: job.plugin, forced: false });
@@ -562,7 +573,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   // ─── dispatching ────────────────────────────────────────────────────────────────────────────
 
   #dispatchSoon(): void {
-    if (this.#dispatchScheduled || !this.#started || this.#closed) return;
+    if (this.#dispatchScheduled || !this.#started || this.#closed || this.#stopping) return;
     this.#dispatchScheduled = true;
     queueMicrotask(() => {
       this.#dispatchScheduled = false;
@@ -572,7 +583,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
 
   /** One pass over the pending jobs, in order. Synchronous: reads only memory. */
   #dispatch(): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#stopping) return;
     const now = Date.now();
     const policy = this.scheduler.policy;
     const queueTimeoutMs = this.#options.scheduler?.queueTimeoutMs ?? 600_000;
