@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { type CommandRunner, isBulkheadError, type LogEntry, PluginManager, type PluginManagerEvents } from 'bulkhead';
-import { eventually, isRunning } from './helpers.js';
+import { eventually, isRunning, repoRoot } from './helpers.js';
 import { ECHO_SCHEMA, pluginDir, RESTART_CONFIG_SCHEMA, tempHome } from './manager-helpers.js';
 
 const quiet = { liveness: { pingIntervalMs: 0 } };
@@ -501,5 +502,39 @@ describe('PluginManager: telemetry, system monitor and logs', () => {
     assert.ok(logs.includes('flood.log.1'), logs.join(','));
     assert.ok(logs.length <= 4, `kept ${logs.join(',')}`);
     for (const f of logs) assert.ok(statSync(join(home, 'logs', f)).size < 2 * 1024 * 1024);
+  });
+});
+
+describe('PluginManager: several processes, one home', () => {
+  test('five processes disabling five plugins at once: every change is kept', async () => {
+    const names = ['a', 'b', 'c', 'd', 'e'];
+    const dir = pluginDir(names.map((name) => ({ name, fixture: 'echo' })));
+    const home = tempHome();
+    const script = `
+      import { PluginManager } from 'bulkhead';
+      const [home, dir, name] = process.argv.slice(1);
+      const m = new PluginManager({ home, pluginPaths: [dir] });
+      await m.disable(name);
+      await m.close();`;
+    await Promise.all(
+      names.map(
+        (name) =>
+          new Promise<void>((resolve, reject) =>
+            execFile(
+              process.execPath,
+              ['--input-type=module', '-e', script, home, dir, name],
+              { cwd: repoRoot },
+              (e) => (e ? reject(e) : resolve()),
+            ),
+          ),
+      ),
+    );
+    const manager = new PluginManager({ home, pluginPaths: [dir] });
+    await manager.discover();
+    assert.deepEqual(
+      manager.list().map((p) => `${p.name}:${p.enabled}`),
+      names.map((n) => `${n}:false`),
+    );
+    await manager.close();
   });
 });
