@@ -3,7 +3,7 @@
  * temp home (done once, shared by the tests below), real workers, a real job database.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { cli, copyExample, finished, start, tempHome, until } from './cli-helpers.js';
@@ -130,10 +130,14 @@ describe('install failures', () => {
     const h = tempHome();
     const r = await cli(h, ['install', file, '--json']);
     assert.equal(r.code, 1);
-    const report = JSON.parse(r.stdout) as { plugins: { status: string; error?: { code: string; message: string } }[] };
+    const report = JSON.parse(r.stdout) as {
+      plugins: { status: string; error?: { code: string; message: string; data: { log: string } } }[];
+    };
     assert.equal(report.plugins[0]?.status, 'failed');
     assert.equal(report.plugins[0]?.error?.code, 'ERR_INSTALL_FAILED');
     assert.match(report.plugins[0]?.error?.message ?? '', /npm (error|ERR!)/);
+    // npm's whole output outlives the staging directory.
+    assert.match(readFileSync(report.plugins[0]?.error?.data.log ?? '', 'utf8'), /does-not-exist/);
     assert.equal(report.plugins[1]?.status, 'installed');
     const list = JSON.parse((await cli(h, ['list', '--json'])).stdout) as { plugins: { name: string }[] };
     assert.deepEqual(
@@ -174,6 +178,55 @@ describe('install failures', () => {
         'countdown:unchanged',
       ],
     );
+  });
+
+  test('a local source that is not there is reported at its line; its npm log is kept when npm fails', async () => {
+    const src = tempHome();
+    const file = join(src, 'plugins.yaml');
+    writeFileSync(file, 'version: 1\nplugins:\n  - source: ./hello\n  - source: ./nodir\n');
+    copyExample('hello', src);
+    const r = await cli(tempHome(), ['install', file, '--json']);
+    assert.equal(r.code, 1);
+    const report = JSON.parse(r.stdout) as { plugins: { status: string; error?: { message: string } }[] };
+    assert.equal(report.plugins[0]?.status, 'installed');
+    assert.match(
+      report.plugins[1]?.error?.message ?? '',
+      /plugins\.yaml:4: plugins\[1\]\.source: no such directory: .*nodir/,
+    );
+  });
+
+  test('two installs into one home at once: the second waits for the first, both succeed', async () => {
+    const src = tempHome();
+    copyExample('hello', src);
+    copyExample('countdown', src);
+    writeFileSync(join(src, 'a.yaml'), 'version: 1\nplugins:\n  - source: ./hello\n');
+    writeFileSync(join(src, 'b.yaml'), 'version: 1\nplugins:\n  - source: ./countdown\n');
+    const h = tempHome();
+    const [a, b] = await Promise.all([
+      cli(h, ['install', join(src, 'a.yaml')]),
+      cli(h, ['install', join(src, 'b.yaml')]),
+    ]);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(b.code, 0, b.stderr);
+    assert.match(a.stderr + b.stderr, /waiting for another bulkhead install/);
+    const list = JSON.parse((await cli(h, ['list', '--json'])).stdout) as { plugins: { name: string }[] };
+    assert.deepEqual(list.plugins.map((p) => p.name).sort(), ['countdown', 'hello']);
+  });
+
+  test('Ctrl-C during an install stops npm and leaves nothing half-installed', async () => {
+    const src = tempHome();
+    copyExample('node-pinned', src);
+    writeFileSync(join(src, 'plugins.yaml'), 'version: 1\nplugins:\n  - source: ./node-pinned\n    node: 22\n');
+    const h = tempHome();
+    const child = start(h, ['install', join(src, 'plugins.yaml')]);
+    await until(child, () => existsSync(join(h, 'plugins', '.staging')));
+    await new Promise((r) => setTimeout(r, 300));
+    child.kill('SIGINT');
+    const r = await finished(child, 30_000);
+    assert.equal(r.code, 130, r.stderr);
+    assert.equal(existsSync(join(h, 'plugins', 'node-pinned')), false);
+    assert.deepEqual(readdirSync(join(h, 'plugins', '.staging')), []);
+    assert.equal(existsSync(join(h, 'plugins', '.install.lock')), false);
   });
 
   test('a missing plugins file is bad usage', async () => {

@@ -11,9 +11,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { realpathSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { BulkheadError, isBulkheadError } from '@bulkhead/sdk/errors';
 import { loadManifest, MANIFEST_FILE, manifestSchemaPath, type PluginManifest } from '../manifest/index.js';
 import { PluginProcess } from '../process/plugin-process.js';
@@ -47,6 +47,9 @@ export interface InstallOneOptions {
   source: PluginSource;
   fingerprint: string;
   env?: NodeJS.ProcessEnv;
+  /** Where npm's output of a failed install is kept (its staging directory is removed). */
+  logDir?: string;
+  signal?: AbortSignal;
   onStep?: (step: InstallStep) => void;
   /** How long the plugin's first start may take. Default 60 s (a model may load in initialize). */
   startTimeoutMs?: number;
@@ -77,7 +80,14 @@ export async function installOne(options: InstallOneOptions): Promise<{ manifest
     options.onStep?.('npm');
     const specs = [source.spec, hostSdk().dir];
     if (entry.node !== undefined) specs.push(`node@${entry.node}`);
-    await npmInstall(staging, specs, { ...(options.env ? { env: options.env } : {}) });
+    try {
+      await npmInstall(staging, specs, {
+        ...(options.env ? { env: options.env } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+    } catch (e) {
+      throw await keepLog(e, staging, source, options.logDir);
+    }
 
     options.onStep?.('probe');
     const packageName = await installedPackageName(staging, source.packageName);
@@ -133,6 +143,23 @@ export async function installOne(options: InstallOneOptions): Promise<{ manifest
     const message = e instanceof Error ? e.message : String(e);
     throw new BulkheadError('ERR_INSTALL_FAILED', message, undefined, { cause: e });
   }
+}
+
+/** npm's whole output outlives the staging directory: copied to `<logDir>/install-<source>.log`. */
+async function keepLog(e: unknown, staging: string, source: PluginSource, logDir?: string): Promise<unknown> {
+  if (logDir === undefined || !isBulkheadError(e, 'ERR_INSTALL_FAILED')) return e;
+  const name = basename(source.written).replace(/[^A-Za-z0-9._@-]+/g, '_') || 'plugin';
+  const kept = join(logDir, `install-${name}.log`);
+  try {
+    await mkdir(logDir, { recursive: true });
+    await copyFile(join(staging, 'install.log'), kept);
+  } catch {
+    return e;
+  }
+  return new BulkheadError('ERR_INSTALL_FAILED', `${e.message}\n(npm's whole output: ${kept})`, {
+    ...(e.data as Record<string, unknown>),
+    log: kept,
+  });
 }
 
 /** Starts the plugin once in its environment and returns what its handshake says. */

@@ -5,15 +5,16 @@
  * cheap; `force` names plugins (or sources) to redo regardless.
  * @module
  */
-import { readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { type BulkheadError, toBulkheadError } from '@bulkhead/sdk/errors';
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { BulkheadError, toBulkheadError } from '@bulkhead/sdk/errors';
 import { loadManifest } from '../manifest/index.js';
 import { bulkheadHome } from '../util/home.js';
 import { hostSdk, type InstallRecord, type InstallStep, installOne, readInstallRecord } from './environment.js';
 import { fingerprint } from './fingerprint.js';
+import { lockInstalls } from './install-lock.js';
 import type { PluginsFile, PluginsFileEntry } from './plugins-file.js';
-import { resolveSource } from './source.js';
+import { type PluginSource, resolveSource } from './source.js';
 
 export interface InstallOptions {
   home?: string;
@@ -22,6 +23,10 @@ export interface InstallOptions {
   force?: boolean | string[];
   /** Plugins installed at once. Default 2 (npm is mostly waiting on disk and network). */
   parallel?: number;
+  /** Stops the installs in progress (npm is killed, nothing of theirs is kept) and starts no more. */
+  signal?: AbortSignal;
+  /** Another install holds this home: called once with its pid, then this one waits for it. */
+  onWait?: (pid: number) => void;
   onEvent?: (event: InstallEvent) => void;
 }
 
@@ -41,13 +46,34 @@ export interface InstallReport {
 
 export async function installPlugins(file: PluginsFile, options: InstallOptions = {}): Promise<InstallReport> {
   const env = options.env ?? process.env;
-  const pluginsDir = join(options.home ?? bulkheadHome(env), 'plugins');
+  const home = options.home ?? bulkheadHome(env);
+  const pluginsDir = join(home, 'plugins');
+  const release = await lockInstalls(pluginsDir, {
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onWait ? { onWait: options.onWait } : {}),
+  });
+  try {
+    // Holding the lock, anything in staging is left over from an install that died.
+    await rm(join(pluginsDir, '.staging'), { recursive: true, force: true });
+    return await installLocked(file, options, env, home, pluginsDir);
+  } finally {
+    await release();
+  }
+}
+
+async function installLocked(
+  file: PluginsFile,
+  options: InstallOptions,
+  env: NodeJS.ProcessEnv,
+  home: string,
+  pluginsDir: string,
+): Promise<InstallReport> {
   const installed = await installedRecords(pluginsDir);
   const sdk = hostSdk();
   const results: InstallReport['plugins'] = [];
   const queue = [...file.plugins];
   const worker = async () => {
-    for (let entry = queue.shift(); entry !== undefined; entry = queue.shift()) {
+    for (let entry = queue.shift(); entry !== undefined && !options.signal?.aborted; entry = queue.shift()) {
       const outcome = await installEntry(entry);
       results.push({ source: entry.source, index: entry.index, ...outcome });
       options.onEvent?.({ type: 'done', source: entry.source, index: entry.index, outcome });
@@ -59,6 +85,7 @@ export async function installPlugins(file: PluginsFile, options: InstallOptions 
     options.onEvent?.({ type: 'start', source: entry.source, index: entry.index });
     try {
       const source = resolveSource(entry.source, file.dir);
+      await checkLocalSource(source, file, entry);
       const { line: _line, index: _index, ...fields } = entry;
       const print = await fingerprint(source, fields, sdk.version);
       const previous = installed.find((p) => p.record.spec === source.spec);
@@ -75,6 +102,8 @@ export async function installPlugins(file: PluginsFile, options: InstallOptions 
         source,
         fingerprint: print,
         env,
+        logDir: join(home, 'logs'),
+        ...(options.signal ? { signal: options.signal } : {}),
         onStep: (step) => options.onEvent?.({ type: 'step', source: entry.source, index: entry.index, step }),
       });
       // The same source installed before under another name: that install is replaced by this one.
@@ -85,9 +114,30 @@ export async function installPlugins(file: PluginsFile, options: InstallOptions 
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.parallel ?? 2, file.plugins.length)) }, worker));
-  await rm(join(pluginsDir, '.staging'), { recursive: true, force: true }).catch(() => {});
   results.sort((a, b) => a.index - b.index);
   return { file: file.file, plugins: results };
+}
+
+/**
+ * A local source that is not there is a mistake in the file, reported where it is written, not
+ * as whatever npm would make of it.
+ */
+async function checkLocalSource(source: PluginSource, file: PluginsFile, entry: PluginsFileEntry): Promise<void> {
+  if (source.kind !== 'directory' && source.kind !== 'tarball') return;
+  const st = await stat(source.spec).catch(() => null);
+  const want = source.kind === 'directory' ? 'directory' : 'file';
+  const ok = st !== null && (source.kind === 'directory' ? st.isDirectory() : st.isFile());
+  if (!ok) {
+    throw new BulkheadError(
+      'ERR_INSTALL_FAILED',
+      `${relativeName(file.file)}:${entry.line}: plugins[${entry.index}].source: no such ${want}: ${source.spec}`,
+    );
+  }
+}
+
+function relativeName(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel.startsWith('..') ? path : rel;
 }
 
 interface Installed {

@@ -33,12 +33,25 @@ export async function npmInstall(dir: string, specs: string[], options: NpmOptio
     if (tail.length > 200) tail.splice(0, tail.length - 200);
   };
   const code = await new Promise<number | null>((resolve, reject) => {
-    const child = spawn(npm, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal });
+    // Its own process group, so a cancel stops npm and every script it started.
+    const child = spawn(npm, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const abort = () => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    };
+    options.signal?.addEventListener('abort', abort, { once: true });
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
     child.on('error', (e) => reject(e));
-    child.on('close', (c) => resolve(c));
+    child.on('close', (c) => {
+      options.signal?.removeEventListener('abort', abort);
+      resolve(c);
+    });
   }).finally(() => log.end());
+  if (options.signal?.aborted) throw new BulkheadError('ERR_CANCELLED', 'install cancelled', { forced: false });
   if (code !== 0) {
     const errors = tail.filter((l) => /^npm (error|ERR!)/.test(l));
     const shown = (errors.length > 0 ? errors : tail).slice(-ERROR_LINES);

@@ -10,6 +10,7 @@ import { CliError } from '../cli-error.js';
 import { EXIT } from '../exit-codes.js';
 import type { CommandContext } from '../main.js';
 import { formatMs } from '../output.js';
+import { interrupted } from '../session.js';
 
 const STEP_TEXT = { npm: 'npm install', probe: 'starting it once', write: 'writing its manifest' } as const;
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
@@ -49,15 +50,31 @@ export async function install(
     }
     throw e;
   });
-  out.note(`Installing ${plugins.plugins.length} plugin(s) from ${file} into ${ctx.home}`);
+  if (out.tty) out.note(`Installing ${plugins.plugins.length} plugin(s) from ${file} into ${ctx.home}`);
   const progress = new InstallProgress(ctx);
-  const report = await installPlugins(plugins, {
-    home: ctx.home,
-    env: ctx.env,
-    ...(force !== undefined ? { force } : {}),
-    onEvent: (e) => progress.on(e),
-  });
-  progress.stop();
+  const stop = interrupted(() => out.note('stopping the installs… (Ctrl-C again to quit now)'));
+  let report: InstallReport;
+  try {
+    report = await installPlugins(plugins, {
+      home: ctx.home,
+      env: ctx.env,
+      ...(force !== undefined ? { force } : {}),
+      signal: stop.signal,
+      onWait: (pid) => out.note(`waiting for another bulkhead install (pid ${pid}) to finish…`),
+      onEvent: (e) => progress.on(e),
+    });
+  } finally {
+    progress.stop();
+    stop.dispose();
+  }
+  if (stop.signal.aborted) {
+    out.note('install interrupted: plugins installed so far are kept, the one in progress is not');
+    return EXIT.INTERRUPTED;
+  }
+  if (Array.isArray(force)) {
+    const known = new Set(report.plugins.flatMap((p) => [p.source, ...(p.status === 'failed' ? [] : [p.name])]));
+    for (const f of force) if (!known.has(f)) out.warn(`--force ${f}: no plugin of ${file} has that name or source`);
+  }
   const failed = report.plugins.filter((p) => p.status === 'failed');
   if (out.json) out.document(toJson(report));
   else {
