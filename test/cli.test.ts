@@ -3,7 +3,7 @@
  * temp home (done once, shared by the tests below), real workers, a real job database.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { cli, copyExample, finished, start, tempHome, until } from './cli-helpers.js';
@@ -225,7 +225,7 @@ describe('install failures', () => {
     const r = await finished(child, 30_000);
     assert.equal(r.code, 130, r.stderr);
     assert.equal(existsSync(join(h, 'plugins', 'node-pinned')), false);
-    assert.deepEqual(readdirSync(join(h, 'plugins', '.staging')), []);
+    assert.equal(existsSync(join(h, 'plugins', '.staging')), false);
     assert.equal(existsSync(join(h, 'plugins', '.install.lock')), false);
   });
 
@@ -380,6 +380,32 @@ describe('logs, jobs, config', () => {
     await cli(home, ['config', 'set', 'countdown', 'stepMs=200']);
   });
 
+  test('config set refuses a key the schema does not have, with the key meant', async () => {
+    const r = await cli(home, ['config', 'set', 'countdown', 'stepms=10']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /no config key "stepms" \(did you mean "stepMs"\?\)/);
+    assert.deepEqual(JSON.parse((await cli(home, ['config', 'get', 'countdown', '--json'])).stdout), { stepMs: 200 });
+  });
+
+  test('a big result reaches a pipe whole', async () => {
+    const dir = tempHome();
+    writeFileSync(join(dir, 'big.json'), JSON.stringify({ name: 'x'.repeat(2_000_000) }));
+    const r = await cli(home, ['run', 'hello', '--input', `@${join(dir, 'big.json')}`, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const job = JSON.parse(r.stdout) as JobJson;
+    assert.equal((job.result as { message: string }).message.length, 'Hi, !'.length + 2_000_000);
+  });
+
+  test('jobs cancel of a finished job says so and fails; logs -n 0 prints nothing', async () => {
+    const { id } = JSON.parse((await cli(home, ['run', 'hello', '--json'])).stdout) as JobJson;
+    const r = await cli(home, ['jobs', 'cancel', id]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /already ended completed/);
+    const logs = await cli(home, ['logs', 'countdown', '-n', '0']);
+    assert.equal(logs.code, 0);
+    assert.equal(logs.stdout, '');
+  });
+
   test('disable refuses work, enable allows it again', async () => {
     assert.equal((await cli(home, ['disable', 'hello'])).code, 0);
     const refused = await cli(home, ['run', 'hello']);
@@ -407,6 +433,15 @@ describe('usage', () => {
       assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stdout, /Example:\n {2}bulkhead /, args.join(' '));
     }
+  });
+
+  test('no command is bad usage; --version prints the version; usage errors are JSON with --json', async () => {
+    assert.equal((await cli(home, [])).code, 2);
+    assert.equal((await cli(home, ['jobs', 'cancel'])).code, 2);
+    assert.match((await cli(home, ['--version'])).stdout, /^\d+\.\d+\.\d+/);
+    const r = await cli(home, ['jobs', 'list', '-n', 'abc', '--json']);
+    assert.equal(r.code, 2);
+    assert.equal(JSON.parse(r.stderr.trim()).error.code, 'ERR_USAGE');
   });
 
   test('an unknown command or option is exit 2 with a hint, and no stack trace', async () => {

@@ -4,7 +4,8 @@
  * for the installer, nor `bulkhead list` for the job queue.
  * @module
  */
-import { Command, CommanderError, Option } from 'commander';
+import { createRequire } from 'node:module';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CliError, toCliError } from './cli-error.js';
 import { EXIT } from './exit-codes.js';
 import { Output } from './output.js';
@@ -33,6 +34,7 @@ export function buildProgram(
     .option('--json', 'print one JSON document (or one object per line for streams)')
     .option('--verbose', 'print stack traces and more detail')
     .option('--home <dir>', 'the Bulkhead home (default: $BULKHEAD_HOME or ~/.bulkhead)')
+    .version(hostVersion(), '-V, --version', 'print the version of Bulkhead')
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
@@ -119,7 +121,7 @@ export function buildProgram(
       .option('-i, --input <json>', 'the input: JSON, @file to read it from a file, or - for stdin', '{}')
       .option('--stream', 'call its stream and print each chunk as it comes (not a queued job)')
       .addOption(new Option('-p, --priority <n>', 'higher runs first').argParser(intArg).default(0))
-      .addOption(new Option('--timeout <ms>', 'fail the job after this long').argParser(intArg))
+      .addOption(new Option('--timeout <ms>', 'fail the job after this long').argParser(countArg))
       .option('--detach', 'submit the job and print its id without waiting')
       .action(act(async () => (await import('./commands/run.js')).run as Action)),
     'bulkhead run countdown --input \'{"from": 5}\'',
@@ -130,7 +132,7 @@ export function buildProgram(
     .description('list recent jobs, newest first')
     .option('-s, --status <status>', 'only pending, running, completed, failed or cancelled')
     .option('--plugin <name>', 'only jobs of this plugin')
-    .addOption(new Option('-n, --limit <n>', 'at most this many').argParser(intArg).default(20))
+    .addOption(new Option('-n, --limit <n>', 'at most this many').argParser(countArg).default(20))
     .option('-w, --watch', 'keep printing jobs as they change')
     .action(act(async () => (await import('./commands/jobs.js')).list as Action));
   example(jobsList, 'bulkhead jobs list --status failed');
@@ -165,7 +167,7 @@ export function buildProgram(
       .argument('[name]', 'the plugin')
       .option('--job <id>', "a job's log instead of a plugin's")
       .option('-f, --follow', 'keep printing new entries')
-      .addOption(new Option('-n, --tail <n>', 'the last n entries').argParser(intArg).default(50))
+      .addOption(new Option('-n, --tail <n>', 'the last n entries').argParser(countArg).default(50))
       .action(act(async () => (await import('./commands/logs.js')).logs as Action)),
     'bulkhead logs countdown -f',
   );
@@ -179,10 +181,19 @@ export function buildProgram(
   return program;
 }
 
+function hostVersion(): string {
+  return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+}
+
 function intArg(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n))
-    throw new CommanderError(EXIT.USAGE, 'bulkhead.invalidInt', `"${value}" is not a whole number`);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`"${value}" is not a whole number`);
+  return n;
+}
+
+function countArg(value: string): number {
+  const n = intArg(value);
+  if (n < 0) throw new InvalidArgumentError(`"${value}" is negative`);
   return n;
 }
 
@@ -199,21 +210,31 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     const ctx: CommandContext = { out, home, globals, env: process.env };
     exitCode = (await action(ctx, ...(args as never[]))) ?? EXIT.OK;
   });
-  program.exitOverride();
-  program.configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: (s, write) => write(s) });
-  for (const sub of program.commands) {
-    sub.exitOverride();
-    for (const leaf of sub.commands) leaf.exitOverride();
-  }
+  const json = argv.includes('--json');
+  const output = {
+    // --json: the usage error as the one JSON line an error always is in that mode.
+    writeErr: (s: string) => {
+      if (!json) process.stderr.write(s);
+    },
+    outputError: (s: string) => {
+      const message = s.replace(/^error: /, '').trim();
+      process.stderr.write(json ? `${JSON.stringify({ error: { code: 'ERR_USAGE', message } })}\n` : s);
+    },
+  };
+  // Subcommands copied their settings when they were made, so each is configured here.
+  const configure = (cmd: Command): void => {
+    cmd.exitOverride();
+    cmd.configureOutput(output);
+    for (const sub of cmd.commands) configure(sub);
+  };
+  configure(program);
   try {
     await program.parseAsync(argv);
     return exitCode;
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help')
-        return EXIT.OK;
-      // Commander has printed its message; a missing subcommand shows help, which is not an error.
-      if (e.code === 'commander.executeSubCommandAsync') return EXIT.OK;
+      // Asked for help or the version: fine. Help shown because no command was given: bad usage.
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return EXIT.OK;
       return EXIT.USAGE;
     }
     const err = toCliError(e);
@@ -231,6 +252,15 @@ export async function main(argv: string[] = process.argv): Promise<number> {
 export async function runCli(): Promise<void> {
   const code = await main();
   process.exitCode = code;
+  // Everything written must reach a pipe before exit (a big --json document is written in pieces).
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
   // A handle still open (a socket being closed) must not hold the CLI open once its work is done.
   process.exit(code);
+}
+
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.writableLength === 0) resolve();
+    else stream.write('', () => resolve());
+  });
 }

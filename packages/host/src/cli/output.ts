@@ -5,7 +5,7 @@
  * stderr only errors.
  * @module
  */
-import { styleText } from 'node:util';
+import { stripVTControlCharacters, styleText } from 'node:util';
 import type { LogEntry } from '../process/log-buffer.js';
 
 type Style = Parameters<typeof styleText>[0];
@@ -81,7 +81,9 @@ export class Output {
   status(text: string): void {
     if (!this.tty || this.json) return;
     const width = this.#err.columns ?? 80;
-    this.#err.write(`\r\x1b[2K${text.length > width - 1 ? `${text.slice(0, width - 2)}…` : text}`);
+    // Measured without colour codes; a line too long loses its colour rather than be cut mid-code.
+    const plain = stripVTControlCharacters(text);
+    this.#err.write(`\r\x1b[2K${plain.length > width - 1 ? `${plain.slice(0, width - 2)}…` : text}`);
     this.#status = true;
   }
 

@@ -123,6 +123,7 @@ export class Connection {
       list: (p) => c.list(optObj(p, 'filter')),
       cancel: (p) => c.cancel(str(p, 'id')),
       jobLogs: (p) => c.jobLogs(str(p, 'id'), optCount(p, 'limit')),
+      explain: (p) => c.explain(str(p, 'id')),
       watch: (p, requestId) => this.#watch(str(p, 'id'), requestId),
       unwatch: async (p) => {
         const watch = p.watch;

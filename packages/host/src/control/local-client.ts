@@ -15,7 +15,7 @@ import type { ConfigApplied, PluginSummary, PluginTelemetry } from '../manager/t
 import type { LogEntry } from '../process/log-buffer.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import type { JobFilter } from '../queue/job-store.js';
-import type { Job, JobQueueEvents, SubmitOptions } from '../queue/types.js';
+import type { Explanation, Job, JobQueueEvents, SubmitOptions } from '../queue/types.js';
 import type { JobWatchEvent, QueueClient } from './types.js';
 
 export interface LocalQueueClientOptions {
@@ -71,6 +71,11 @@ export class LocalQueueClient implements QueueClient {
     return this.queue.logs(id, limit);
   }
 
+  async explain(id: string): Promise<Explanation> {
+    this.#open();
+    return this.queue.explain(id);
+  }
+
   async watch(id: string, onEvent: (e: JobWatchEvent) => void, signal?: AbortSignal): Promise<Job> {
     this.#open();
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
@@ -114,25 +119,27 @@ export class LocalQueueClient implements QueueClient {
     }
   }
 
+  /** Scans the plugin paths again each time: plugins installed or removed since show up. */
   async plugins(): Promise<PluginSummary[]> {
-    await this.#discovered();
+    this.#open();
+    await this.manager.discover();
     return this.manager.list();
   }
 
   async updateConfig(name: string, patch: Record<string, unknown>): Promise<{ applied: ConfigApplied }> {
-    await this.#discovered();
+    await this.#discovered(name);
     const { applied } = await this.manager.updateConfig(name, patch);
     return { applied };
   }
 
   async setEnabled(name: string, enabled: boolean): Promise<void> {
-    await this.#discovered();
+    await this.#discovered(name);
     if (typeof enabled !== 'boolean') throw new BulkheadError('ERR_INVALID_ARGUMENT', '"enabled" must be a boolean');
     await (enabled ? this.manager.enable(name) : this.manager.disable(name));
   }
 
   async telemetry(name: string): Promise<PluginTelemetry> {
-    await this.#discovered();
+    await this.#discovered(name);
     return this.manager.telemetry(name);
   }
 
@@ -151,9 +158,12 @@ export class LocalQueueClient implements QueueClient {
     await this.close();
   }
 
-  async #discovered(): Promise<void> {
+  /** The plugin is known: discovered at the first call, and again for a name not seen (just installed). */
+  async #discovered(name?: string): Promise<void> {
     this.#open();
-    if (this.manager.discovery === null) await this.manager.discover();
+    if (this.manager.discovery === null || (name !== undefined && this.manager.get(name) === undefined)) {
+      await this.manager.discover();
+    }
   }
 
   #open(): void {

@@ -15,7 +15,7 @@ import { BulkheadError, errorFromWire, isBulkheadError } from '@bulkhead/sdk/err
 import type { ConfigApplied, PluginSummary, PluginTelemetry } from '../manager/types.js';
 import type { LogEntry } from '../process/log-buffer.js';
 import type { JobFilter } from '../queue/job-store.js';
-import type { Job, SubmitOptions } from '../queue/types.js';
+import type { Explanation, Job, SubmitOptions } from '../queue/types.js';
 import { controlSocketDir, controlSocketPath } from './socket-path.js';
 import type { JobWatchEvent, QueueClient } from './types.js';
 import {
@@ -125,6 +125,10 @@ export class RemoteQueueClient extends EventEmitter<RemoteQueueClientEvents> imp
 
   jobLogs(id: string, limit?: number): Promise<LogEntry[]> {
     return this.#call('jobLogs', { id, limit }) as Promise<LogEntry[]>;
+  }
+
+  explain(id: string): Promise<Explanation> {
+    return this.#call('explain', { id }) as Promise<Explanation>;
   }
 
   async watch(id: string, onEvent: (e: JobWatchEvent) => void, signal?: AbortSignal): Promise<Job> {

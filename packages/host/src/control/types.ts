@@ -7,7 +7,7 @@
 import type { ConfigApplied, PluginSummary, PluginTelemetry } from '../manager/types.js';
 import type { LogEntry } from '../process/log-buffer.js';
 import type { JobFilter } from '../queue/job-store.js';
-import type { Job, SubmitOptions } from '../queue/types.js';
+import type { Explanation, Job, SubmitOptions } from '../queue/types.js';
 
 /** What happens to one job while it is watched. */
 export type JobWatchEvent =
@@ -23,6 +23,8 @@ export interface QueueClient {
   list(filter?: JobFilter): Promise<{ jobs: Job[]; next: string | null }>;
   cancel(id: string): Promise<Job>;
   jobLogs(id: string, limit?: number): Promise<LogEntry[]>;
+  /** Why a pending job waits (resources, its plugin busy, jobs ahead), or what a running one does. */
+  explain(id: string): Promise<Explanation>;
   /**
    * Calls `onEvent` for each event of job `id` until the job ends, then resolves to its final
    * state. Resolves at once for a job that has already ended. Rejects with ERR_CANCELLED if

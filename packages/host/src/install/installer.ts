@@ -57,6 +57,7 @@ export async function installPlugins(file: PluginsFile, options: InstallOptions 
     await rm(join(pluginsDir, '.staging'), { recursive: true, force: true });
     return await installLocked(file, options, env, home, pluginsDir);
   } finally {
+    await rm(join(pluginsDir, '.staging'), { recursive: true, force: true }).catch(() => {});
     await release();
   }
 }

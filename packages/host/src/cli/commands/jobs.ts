@@ -3,12 +3,12 @@
  * @module
  */
 import type { JobStatus } from '../../queue/job-store.js';
-import type { Job } from '../../queue/types.js';
+import type { Explanation, Job } from '../../queue/types.js';
 import { usage } from '../cli-error.js';
 import { EXIT } from '../exit-codes.js';
 import type { CommandContext } from '../main.js';
 import { formatMs, table } from '../output.js';
-import { interrupted, openSession } from '../session.js';
+import { interrupted, openSession, type Session } from '../session.js';
 import { report } from './run.js';
 
 const STATUSES: readonly JobStatus[] = ['pending', 'running', 'completed', 'failed', 'cancelled'];
@@ -59,8 +59,9 @@ export async function list(
 export async function show(ctx: CommandContext, id: string): Promise<number> {
   await using session = await openSession(ctx, { host: false });
   const job = await session.client.get(id);
+  const waiting = job.status === 'pending' || job.status === 'running' ? await whyWaiting(session, id) : null;
   if (ctx.out.json) {
-    ctx.out.document(job);
+    ctx.out.document({ ...job, ...(waiting ? { explanation: waiting } : {}) });
     return EXIT.OK;
   }
   const { out } = ctx;
@@ -70,6 +71,7 @@ export async function show(ctx: CommandContext, id: string): Promise<number> {
   );
   out.line(`  input    ${JSON.stringify(job.input)}`);
   if (job.progress) out.line(`  progress ${progressText(job)}`);
+  if (waiting) out.line(`  now      ${waiting.message}`);
   if (job.status === 'completed') out.line(`  result   ${JSON.stringify(job.result)}`);
   if (job.error) out.line(`  error    ${job.error.code}: ${job.error.message}`);
   out.line('  timeline');
@@ -83,6 +85,12 @@ export async function show(ctx: CommandContext, id: string): Promise<number> {
 
 export async function cancel(ctx: CommandContext, id: string): Promise<number> {
   await using session = await openSession(ctx, { host: false });
+  const before = await session.client.get(id);
+  if (before.status !== 'pending' && before.status !== 'running') {
+    if (ctx.out.json) ctx.out.document(brief(before));
+    else ctx.out.error(`job ${id} already ended ${before.status}; nothing to cancel`);
+    return EXIT.FAILURE;
+  }
   const job = await session.client.cancel(id);
   if (ctx.out.json) ctx.out.document(brief(job));
   else ctx.out.line(`${job.id}: ${job.status}`);
@@ -102,6 +110,21 @@ export async function wait(ctx: CommandContext, id: string): Promise<number> {
   } finally {
     stop.dispose();
   }
+}
+
+/** What a job waits for; with no host running, nothing runs it until one starts. */
+async function whyWaiting(session: Session, id: string): Promise<Explanation> {
+  const e = await session.client.explain(id);
+  if (session.client.mode === 'local' && e.status === 'pending') {
+    return {
+      ...e,
+      message: 'no Bulkhead host is running: it runs when one starts (`bulkhead jobs wait ID` starts one)',
+    };
+  }
+  if (session.client.mode === 'local' && e.status === 'running') {
+    return { ...e, message: 'its host went away; the next host to start recovers it' };
+  }
+  return e;
 }
 
 function brief(job: Job) {

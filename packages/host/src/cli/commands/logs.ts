@@ -32,7 +32,7 @@ export async function logs(
   const file = join(ctx.home, 'logs', `${name.replaceAll('/', '__')}.log`);
   const tailer = new FileTailer(file);
   const first = tailer.read();
-  for (const entry of first.slice(-options.tail)) print(ctx.out, entry);
+  for (const entry of first.slice(tailStart(options.tail))) print(ctx.out, entry);
   if (!options.follow) {
     if (first.length === 0 && !ctx.out.json) ctx.out.note(`(no log entries yet for ${name})`);
     return EXIT.OK;
@@ -48,7 +48,7 @@ export async function logs(
 async function jobLogs(ctx: CommandContext, id: string, options: { follow?: boolean; tail: number }): Promise<number> {
   await using session = await openSession(ctx, { host: options.follow === true });
   const { client } = session;
-  for (const entry of (await client.jobLogs(id)).slice(-options.tail)) print(ctx.out, entry);
+  for (const entry of (await client.jobLogs(id)).slice(tailStart(options.tail))) print(ctx.out, entry);
   if (!options.follow) return EXIT.OK;
   const stop = interrupted();
   try {
@@ -58,6 +58,11 @@ async function jobLogs(ctx: CommandContext, id: string, options: { follow?: bool
     throw e;
   }
   return EXIT.OK;
+}
+
+/** Where the last `n` entries start: `-n 0` prints none (slice(-0) would print all). */
+function tailStart(n: number): number {
+  return n === 0 ? Number.MAX_SAFE_INTEGER : -n;
 }
 
 export function print(out: Output, entry: LogEntry): void {

@@ -115,6 +115,7 @@ export async function configSet(ctx: CommandContext, name: string, assignments: 
     const eq = a.indexOf('=');
     if (eq <= 0) throw usage(`"${a}" is not key=value`, `e.g. bulkhead config set ${name} greeting=Hi`);
     const key = a.slice(0, eq);
+    await checkKnownKey(p, key);
     setPath(patch, key, parseValue(a.slice(eq + 1)), p.config);
   }
   try {
@@ -202,6 +203,26 @@ export async function findPlugin(plugins: PluginSummary[], name: string): Promis
     EXIT.NOT_FOUND,
     'see what is installed with `bulkhead list`',
     'ERR_UNKNOWN_PLUGIN',
+  );
+}
+
+/**
+ * A key the plugin's schema does not list would be dropped by the plugin (zod strips unknown keys)
+ * or refused by it: either way a typo, refused here with the key meant.
+ */
+async function checkKnownKey(p: PluginSummary, key: string): Promise<void> {
+  const manifest = JSON.parse(await readFile(p.manifestPath, 'utf8')) as { configSchema?: Record<string, unknown> };
+  const schema = manifest.configSchema;
+  const properties = schema?.properties as Record<string, unknown> | undefined;
+  const top = key.split('.')[0] as string;
+  if (!properties || top in properties || (schema?.additionalProperties ?? false) !== false) return;
+  const { didYouMean } = await import('../../manifest/did-you-mean.js');
+  const guess = didYouMean(top, Object.keys(properties));
+  throw new CliError(
+    `${p.name} has no config key "${top}"${guess ? ` (did you mean "${guess}"?)` : ''}; nothing changed`,
+    EXIT.FAILURE,
+    `its keys: ${Object.keys(properties).join(', ')} (\`bulkhead info ${p.name}\`)`,
+    'ERR_CONFIG_INVALID',
   );
 }
 
