@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './helpers.js';
@@ -33,6 +33,15 @@ export function cli(
   return finished(child, options.timeoutMs ?? 120_000);
 }
 
+const started = new Set<ChildProcess>();
+const homes: string[] = [];
+
+/** Kills every CLI process a test started and left running (a test that failed midway), removes temp homes. */
+export function cleanUp(): void {
+  for (const child of started) child.kill('SIGKILL');
+  for (const dir of homes.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
 /** Starts `bulkhead ...args` and leaves it running; output accumulates on the returned object. */
 export function start(
   home: string,
@@ -44,6 +53,8 @@ export function start(
     env: cliEnv(home, options.env),
     stdio: ['pipe', 'pipe', 'pipe'],
   }) as ChildProcess & { out: { stdout: string; stderr: string } };
+  started.add(child);
+  child.on('close', () => started.delete(child));
   child.out = { stdout: '', stderr: '' };
   child.stdout?.on('data', (d: Buffer) => {
     child.out.stdout += d.toString();
@@ -82,7 +93,9 @@ export function copyExample(name: string, into = mkdtempSync(join(tmpdir(), 'bul
 }
 
 export function tempHome(): string {
-  return mkdtempSync(join(tmpdir(), 'bulkhead-cli-home-'));
+  const dir = mkdtempSync(join(tmpdir(), 'bulkhead-cli-home-'));
+  homes.push(dir);
+  return dir;
 }
 
 /** Waits until `check(child output)` holds. */

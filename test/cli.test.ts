@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { cli, copyExample, finished, start, tempHome, until } from './cli-helpers.js';
+import { cleanUp, cli, copyExample, finished, start, tempHome, until } from './cli-helpers.js';
 import { repoRoot } from './helpers.js';
 
 const EXAMPLES = join(repoRoot, 'examples', 'plugins.yaml');
@@ -372,12 +372,15 @@ describe('logs, jobs, config', () => {
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /stepMs/);
     assert.equal((await cli(home, ['config', 'get', 'countdown', 'stepMs'])).stdout.trim(), '200');
-    const good = await cli(home, ['config', 'set', 'countdown', 'stepMs=20', '--json']);
-    assert.equal(good.code, 0, good.stderr);
-    assert.equal(JSON.parse(good.stdout).config.stepMs, 20);
-    const get = await cli(home, ['config', 'get', 'countdown', '--json']);
-    assert.deepEqual(JSON.parse(get.stdout), { stepMs: 20 });
-    await cli(home, ['config', 'set', 'countdown', 'stepMs=200']);
+    try {
+      const good = await cli(home, ['config', 'set', 'countdown', 'stepMs=20', '--json']);
+      assert.equal(good.code, 0, good.stderr);
+      assert.equal(JSON.parse(good.stdout).config.stepMs, 20);
+      const get = await cli(home, ['config', 'get', 'countdown', '--json']);
+      assert.deepEqual(JSON.parse(get.stdout), { stepMs: 20 });
+    } finally {
+      await cli(home, ['config', 'set', 'countdown', 'stepMs=200']); // the later tests' config
+    }
   });
 
   test('config set refuses a key the schema does not have, with the key meant', async () => {
@@ -408,11 +411,14 @@ describe('logs, jobs, config', () => {
 
   test('disable refuses work, enable allows it again', async () => {
     assert.equal((await cli(home, ['disable', 'hello'])).code, 0);
-    const refused = await cli(home, ['run', 'hello']);
-    assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /disabled/);
-    assert.match(refused.stderr, /bulkhead enable hello/);
-    assert.equal((await cli(home, ['enable', 'hello'])).code, 0);
+    try {
+      const refused = await cli(home, ['run', 'hello']);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /disabled/);
+      assert.match(refused.stderr, /bulkhead enable hello/);
+    } finally {
+      assert.equal((await cli(home, ['enable', 'hello'])).code, 0);
+    }
     assert.equal((await cli(home, ['run', 'hello'])).code, 0);
   });
 
@@ -459,6 +465,12 @@ describe('usage', () => {
     assert.equal(checks.find((c) => c.id === 'home')?.status, 'ok');
     assert.equal(checks.find((c) => c.id === 'sqlite')?.status, 'ok');
     assert.equal(r.code, checks.some((c) => c.status === 'fail') ? 1 : 0);
+    // A home that is a file is a failed check, and a failed check is exit 1.
+    const file = join(tempHome(), 'not-a-dir');
+    writeFileSync(file, '');
+    const bad = await cli(file, ['doctor']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stdout, /✗ Bulkhead home +\S+ is not a directory/);
   });
 
   test('uninstall removes the environment', async () => {
@@ -474,4 +486,4 @@ describe('usage', () => {
   });
 });
 
-after(() => {});
+after(cleanUp);

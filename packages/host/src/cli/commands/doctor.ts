@@ -16,8 +16,9 @@ export async function doctor(ctx: CommandContext): Promise<number> {
       fail: out.style('red', '✗'),
       skip: out.style('dim', '-'),
     };
+    const width = Math.max(...checks.map((c) => c.title.length));
     for (const c of checks) {
-      out.line(`${mark[c.status]} ${c.title.padEnd(10)} ${c.detail}`);
+      out.line(`${mark[c.status]} ${c.title.padEnd(width)}  ${c.detail}`);
       if (c.fix && c.status !== 'ok') out.line(`  ${out.style('dim', `→ ${c.fix}`)}`);
     }
     const failed = checks.filter((c) => c.status === 'fail').length;
