@@ -324,6 +324,35 @@ describe('run', () => {
   });
 });
 
+describe('one host, many commands', () => {
+  test('a host that ends its own job first lets a detached job it runs finish', async () => {
+    const host = start(home, ['run', 'countdown', '--input', '{"from":2}']);
+    await until(host, (o) => /countdown: \d+%/.test(o.stderr));
+    const detached = await cli(home, ['run', 'countdown', '--input', '{"from":6}', '--detach', '--json']);
+    const { id } = JSON.parse(detached.stdout) as { id: string };
+    const r = await finished(host, 30_000);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /waiting for 1 running job/);
+    assert.equal((JSON.parse((await cli(home, ['jobs', 'show', id, '--json'])).stdout) as JobJson).status, 'completed');
+  });
+
+  test('when the host is killed, an attached run takes over and its job still completes', async () => {
+    const host = start(home, ['run', 'countdown', '--input', '{"from":100}']);
+    await until(host, (o) => /countdown: \d+%/.test(o.stderr));
+    // Queued behind the host's job (countdown runs one at a time), watched through the host.
+    const queued = start(home, ['run', 'countdown', '--input', '{"from":1}']);
+    const pending = async () =>
+      (JSON.parse((await cli(home, ['jobs', 'list', '--status', 'pending', '--json'])).stdout) as { jobs: JobJson[] })
+        .jobs;
+    for (let i = 0; i < 100 && (await pending()).length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    host.kill('SIGKILL');
+    const r = await finished(queued, 60_000);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /went away; taking over/);
+    assert.deepEqual(JSON.parse(r.stdout), { counted: 1, mode: 'example' });
+  });
+});
+
 describe('logs, jobs, config', () => {
   test('logs -f follows a plugin log as a job writes to it', async () => {
     const follower = start(home, ['logs', 'countdown', '-f', '-n', '0', '--json']);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { isBulkheadError, type LogEntry, PluginProcess, type Progress } from 'bulkhead';
+import { BulkheadError, isBulkheadError, type LogEntry, PluginProcess, type Progress } from 'bulkhead';
 import type binary from './fixtures/plugins/binary.js';
 import type echo from './fixtures/plugins/echo.js';
 import type fail from './fixtures/plugins/fail.js';
@@ -206,6 +206,30 @@ describe('PluginProcess', () => {
     await assert.rejects(
       PluginProcess.start({ plugin: fixture('echo'), config: { repeat: 'many' } }),
       (e) => isBulkheadError(e, 'ERR_CONFIG_INVALID') && e.data.issues[0]?.path === 'repeat',
+    );
+  });
+
+  test('a config given as a function is worked out once, after the spawn; if it throws, start() fails with that', async () => {
+    let calls = 0;
+    await using p = await PluginProcess.start<typeof echo>({
+      plugin: fixture('echo'),
+      config: () => {
+        calls++;
+        return { prefix: 'f' };
+      },
+    });
+    assert.equal((await p.execute({})).prefix, 'f');
+    await p.restart();
+    assert.equal((await p.execute({})).prefix, 'f', 'a restart starts from the value, not a new call');
+    assert.equal(calls, 1);
+    await assert.rejects(
+      PluginProcess.start({
+        plugin: fixture('echo'),
+        config: () => {
+          throw new BulkheadError('ERR_INVALID_ARGUMENT', 'no config for you');
+        },
+      }),
+      (e) => isBulkheadError(e, 'ERR_INVALID_ARGUMENT') && e.message === 'no config for you',
     );
   });
 

@@ -1,5 +1,11 @@
 #!/usr/bin/env node
 // The `bulkhead` command. A committed file (not dist/), so npm can link it before the first build.
-import { runCli } from '../dist/cli/main.js';
+import module from 'node:module';
 
+// Node ≥ 22.1 keeps V8's compiled code of every module in a cache on disk ($NODE_COMPILE_CACHE, else
+// <tmpdir>/node-compile-cache), so later runs skip most of their compiling. Turned on before the CLI
+// is imported (a static import would load it all first). Node 20 has no such cache: a no-op there.
+module.enableCompileCache?.();
+
+const { runCli } = await import('../dist/cli/main.js');
 await runCli();

@@ -6,11 +6,15 @@
  * the socket so other commands can reach their jobs, and stay until no other command is attached.
  * @module
  */
+import { lstatSync } from 'node:fs';
 import { isBulkheadError } from '@bulkhead/sdk/errors';
+import type { RemoteQueueClient } from '../control/remote-client.js';
 import type { ControlServer } from '../control/server.js';
 import type { QueueClient } from '../control/types.js';
 import type { PluginManager } from '../manager/plugin-manager.js';
 import type { PluginSummary } from '../manager/types.js';
+import type { Job } from '../queue/types.js';
+import type { ResourceNeeds } from '../resources/resource-ledger.js';
 import type { CommandContext } from './main.js';
 
 export interface Session extends AsyncDisposable {
@@ -33,13 +37,14 @@ export interface SessionOptions {
 }
 
 export async function openSession(ctx: CommandContext, options: SessionOptions): Promise<Session> {
-  const { connectControl } = await import('../control/remote-client.js');
   const deadline = Date.now() + CLAIM_RETRY_MS;
-  for (;;) {
-    const remote = await connectControl(ctx.home);
+  for (let attempt = 0; ; attempt++) {
+    const remote = await connectHost(ctx.home);
     if (remote) return { client: remote, [Symbol.asyncDispose]: () => remote.close() };
     try {
-      return await openLocal(ctx, options);
+      // The worker is warmed up on the first try only: a retry means another process holds the
+      // database, and each try would start (and stop) a worker for nothing.
+      return await openLocal(ctx, attempt === 0 ? options : { host: options.host });
     } catch (e) {
       // Another process claimed the database between our look and our claim: it is starting
       // its socket now. Anything else is a real failure.
@@ -53,7 +58,7 @@ export async function openSession(ctx: CommandContext, options: SessionOptions):
 async function openLocal(ctx: CommandContext, { host, warm }: SessionOptions): Promise<Session> {
   const { PluginManager } = await import('../manager/plugin-manager.js');
   const manager = new PluginManager({ home: ctx.home, env: ctx.env });
-  if (host && warm !== undefined) warmUp(manager, warm);
+  if (host && warm !== undefined) await warmUp(manager, warm);
   const [{ JobQueue }, { LocalQueueClient }] = await Promise.all([
     import('../queue/job-queue.js'),
     import('../control/local-client.js'),
@@ -81,37 +86,77 @@ async function openLocal(ctx: CommandContext, { host, warm }: SessionOptions): P
     client,
     manager,
     async [Symbol.asyncDispose]() {
-      // Other commands attached to this host (watching their jobs) keep it alive until they go.
-      if (server && server.connections > 0) {
-        ctx.out.note(`waiting for ${server.connections} other bulkhead command(s) using this host…`);
-        await new Promise<void>((resolve) => server?.once('idle', resolve));
+      // Other commands attached to this host (watching their jobs) keep it alive until they go,
+      // and jobs still running here are let finish. A signal cuts both short: the attached
+      // commands take over the queue themselves, and the running jobs are recovered by the next host.
+      const stop = interrupted(() => ctx.out.note('stopping the host now (Ctrl-C again to quit at once)'));
+      try {
+        if (server && server.connections > 0) {
+          ctx.out.note(`waiting for ${server.connections} other bulkhead command(s) using this host… (Ctrl-C to stop)`);
+          await untilAborted(new Promise<void>((resolve) => server?.once('idle', resolve)), stop.signal);
+        }
+        await server?.close();
+        const running = host ? (await queue.snapshot({ recent: 1, pending: 1 })).running.length : 0;
+        if (running > 0 && !stop.signal.aborted) {
+          ctx.out.note(`waiting for ${running} running job(s) to finish… (Ctrl-C to leave them to the next host)`);
+          await untilAborted(queue.stop({ timeoutMs: 24 * 3600_000 }), stop.signal);
+        }
+        if (stop.signal.aborted) await queue.stop({ timeoutMs: 0 });
+        await client.close();
+      } finally {
+        stop.dispose();
       }
-      await server?.close();
-      await client.close();
     },
   };
 }
 
 /**
- * Starts the worker of the plugin a job is about to be submitted for, without waiting. A worker's
- * cold start is the longest step of `bulkhead run` (a Node runtime, the SDK, the plugin and its
- * dependencies), and without this it would begin only once the queue is open and the job
- * submitted and dispatched; now the two overlap, on two cores. The job's call finds the worker
- * starting (or up) and shares that start.
+ * Starts the worker of the plugin a job is about to be submitted for, and resolves once it is
+ * spawned, without waiting for it to be up. A worker's cold start is the longest step of
+ * `bulkhead run` (a Node runtime, the SDK, the plugin and its dependencies); without this it would
+ * begin only once the queue is open and the job submitted and dispatched. Now the two overlap, on
+ * two cores, and the job's call finds the worker starting (or up) and shares that start. The caller
+ * loads the queue's modules after this resolves, so their loading does not delay the spawn.
  *
  * Only for a plugin whose manifest declares no resources: for one that does, the scheduler decides
- * when its job may run, and loading it before that would take what the scheduler guards. Nothing
+ * when its job may run, and loading it before then would take what the scheduler guards. Nothing
  * is reported from here: a plugin that is unknown, disabled or fails to start is the job's error,
- * reported as without a warm-up.
+ * reported as it would be without a warm-up.
  */
-function warmUp(manager: PluginManager, name: string): void {
-  const start = async () => {
+async function warmUp(manager: PluginManager, name: string): Promise<void> {
+  try {
     await manager.discover();
-    const plugin = manager.get(name);
-    if (plugin === undefined || !plugin.enabled || Object.keys(plugin.resources).length > 0) return;
-    await manager.load(name);
-  };
-  start().catch(() => {});
+  } catch {
+    return;
+  }
+  let needs: ResourceNeeds;
+  try {
+    // Not get(): a summary holds the config, and working that out may load Ajv before the spawn.
+    needs = manager.resourcesOf(name);
+  } catch {
+    return;
+  }
+  if (Object.keys(needs).length > 0) return;
+  // Spawns within this tick's microtasks (discovery is done), before module loading resumes. A
+  // disabled plugin is refused here as its job will be.
+  manager.load(name).catch(() => {});
+}
+
+/**
+ * The running host's client, or null when there is none. The client's modules are loaded only
+ * when the socket file exists: with no host running (the common case for `run`), they are not
+ * needed, and loading them would delay the worker's start.
+ */
+async function connectHost(home: string): Promise<RemoteQueueClient | null> {
+  const { controlSocketPath } = await import('../control/socket-path.js');
+  try {
+    lstatSync(controlSocketPath(home));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    // Anything else (a socket that is not ours, say) is for the client to report.
+  }
+  const { connectControl } = await import('../control/remote-client.js');
+  return connectControl(home);
 }
 
 /** The plugin side only: through a running host, or a manager of our own that starts nothing. */
@@ -124,8 +169,7 @@ export interface PluginAccess extends AsyncDisposable {
 }
 
 export async function openPlugins(ctx: CommandContext): Promise<PluginAccess> {
-  const { connectControl } = await import('../control/remote-client.js');
-  const remote = await connectControl(ctx.home);
+  const remote = await connectHost(ctx.home);
   if (remote) {
     return {
       remote: true,
@@ -150,17 +194,66 @@ export async function openPlugins(ctx: CommandContext): Promise<PluginAccess> {
   };
 }
 
+/** Resolves when `p` does or when `signal` aborts, whichever is first. */
+function untilAborted(p: Promise<unknown>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    signal.addEventListener('abort', () => resolve(), { once: true });
+    p.then(
+      () => resolve(),
+      () => resolve(),
+    );
+  });
+}
+
+/** Signals that end a command: Ctrl-C, `kill`, and the terminal closing. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
+
 /**
- * Ctrl-C handling for one command: the first SIGINT aborts `signal` (and calls `onFirst`), so the
- * command can end its work cleanly; a second one exits at once with 130.
+ * Signal handling for one command: the first SIGINT, SIGTERM or SIGHUP aborts `signal` (and calls
+ * `onFirst`), so the command can end its work cleanly (cancel its job, stop its host); a second
+ * one exits at once (130 for SIGINT).
  */
 export function interrupted(onFirst?: () => void): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
-  const handler = () => {
-    if (controller.signal.aborted) process.exit(130);
-    controller.abort();
-    onFirst?.();
+  const handlers = STOP_SIGNALS.map((sig) => {
+    const handler = () => {
+      if (controller.signal.aborted) process.exit(SIGNAL_EXIT[sig]);
+      controller.abort();
+      onFirst?.();
+    };
+    process.on(sig, handler);
+    return [sig, handler] as const;
+  });
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      for (const [sig, handler] of handlers) process.off(sig, handler);
+    },
   };
-  process.on('SIGINT', handler);
-  return { signal: controller.signal, dispose: () => process.off('SIGINT', handler) };
+}
+
+/**
+ * Watches job `id` to its end through `holder.session`, and if that session's host goes away
+ * mid-watch (`ERR_HOST_GONE`), opens a new one (attaching to whoever took over, or becoming the
+ * host, which recovers the job) and watches on: the job is in the database, so nothing is lost.
+ */
+export async function watchJob(
+  ctx: CommandContext,
+  holder: { session: Session },
+  id: string,
+  onEvent: Parameters<QueueClient['watch']>[1],
+  signal?: AbortSignal,
+): Promise<Job> {
+  for (;;) {
+    try {
+      return await holder.session.client.watch(id, onEvent, signal);
+    } catch (e) {
+      if (!isBulkheadError(e, 'ERR_HOST_GONE') || signal?.aborted) throw e;
+      ctx.out.note('the Bulkhead host running this job went away; taking over…');
+      await Promise.resolve(holder.session[Symbol.asyncDispose]()).catch(() => {});
+      holder.session = await openSession(ctx, { host: true });
+    }
+  }
 }

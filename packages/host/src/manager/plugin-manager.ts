@@ -549,7 +549,9 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
         plugin: plugin.entryPath,
         cwd: plugin.envDir,
         ...(plugin.nodePath ? { nodePath: plugin.nodePath } : {}),
-        config: this.getConfig(name),
+        // Worked out once the worker is spawned: filling in the schema's defaults may load and run
+        // Ajv, tens of ms that the worker's start now hides.
+        config: () => this.getConfig(name),
       });
     } catch (e) {
       // A plugin that cannot start counts against its circuit breaker like a crash.

@@ -4,8 +4,8 @@
  * @module
  */
 import { createRequire } from 'node:module';
-import type { ErrorObject, Options, ValidateFunction } from 'ajv';
 import type ajv07Module from 'ajv';
+import type { ErrorObject, Options, ValidateFunction } from 'ajv';
 import type ajv2020Module from 'ajv/dist/2020.js';
 
 // Ajv is about 90 modules, some 50 ms to load: it is required on first use, not when this module is

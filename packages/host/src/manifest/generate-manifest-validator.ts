@@ -36,7 +36,10 @@ export const generatedManifestValidatorPath: string = fileURLToPath(
 /** The text of `validate-manifest.generated.ts`, from the schema file and the installed Ajv. */
 export function generateManifestValidator(): string {
   const schema = JSON.parse(readFileSync(manifestSchemaPath, 'utf8')) as object;
-  const ajv = new ajv2020Module.default({ ...MANIFEST_VALIDATOR_OPTIONS, code: { source: true, esm: true, lines: true } });
+  const ajv = new ajv2020Module.default({
+    ...MANIFEST_VALIDATOR_OPTIONS,
+    code: { source: true, esm: true, lines: true },
+  });
   const code = standaloneModule.default(ajv, ajv.compile(schema));
   // Ajv's ESM output still require()s its small runtime helpers (ucs2length for minLength).
   const body = code.replace(/^"use strict";\s*/, '');

@@ -46,7 +46,12 @@ import { type WorkerCommandOptions, workerCommand } from './worker-command.js';
 export interface PluginProcessOptions extends WorkerCommandOptions {
   /** Extra environment for the worker, over the host's own (`undefined` removes a variable). */
   env?: Record<string, string | undefined>;
-  /** Config passed to the plugin's schema at start (defaults fill the rest). */
+  /**
+   * Config passed to the plugin's schema at start (defaults fill the rest). A function is called
+   * once, just after the worker is spawned, and its result used: working the config out (the
+   * manager fills in schema defaults, which may first load Ajv) then overlaps the worker's own
+   * start. If it throws, the start fails with that error.
+   */
   config?: unknown;
   /** How long `start()` waits for the handshake. Default 10 s. */
   handshakeTimeoutMs?: number;
@@ -412,6 +417,7 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
 
     const timeoutMs = o.handshakeTimeoutMs ?? 10_000;
     try {
+      if (typeof this.#config === 'function') this.#config = (this.#config as () => unknown)();
       const info = (await this.#control(
         Methods.initialize,
         { protocolVersion: PROTOCOL_VERSION, config: this.#config },

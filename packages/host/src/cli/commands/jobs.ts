@@ -8,7 +8,7 @@ import { usage } from '../cli-error.js';
 import { EXIT } from '../exit-codes.js';
 import type { CommandContext } from '../main.js';
 import { formatMs, table } from '../output.js';
-import { interrupted, openSession, type Session } from '../session.js';
+import { interrupted, openSession, type Session, watchJob } from '../session.js';
 import { report } from './run.js';
 
 const STATUSES: readonly JobStatus[] = ['pending', 'running', 'completed', 'failed', 'cancelled'];
@@ -99,16 +99,17 @@ export async function cancel(ctx: CommandContext, id: string): Promise<number> {
 
 export async function wait(ctx: CommandContext, id: string): Promise<number> {
   // Waiting runs the job if no host is running to do it.
-  await using session = await openSession(ctx, { host: true });
+  const holder = { session: await openSession(ctx, { host: true }) };
   const stop = interrupted();
   try {
-    const job = await session.client.watch(id, () => {}, stop.signal);
+    const job = await watchJob(ctx, holder, id, () => {}, stop.signal);
     return report(ctx, job);
   } catch (e) {
     if (stop.signal.aborted) return EXIT.INTERRUPTED;
     throw e;
   } finally {
     stop.dispose();
+    await holder.session[Symbol.asyncDispose]();
   }
 }
 

@@ -11,7 +11,7 @@ import { usage } from '../cli-error.js';
 import { EXIT } from '../exit-codes.js';
 import type { CommandContext } from '../main.js';
 import { formatEntry, type Output } from '../output.js';
-import { interrupted, openSession } from '../session.js';
+import { interrupted, openSession, watchJob } from '../session.js';
 import { findPlugin } from './plugins.js';
 
 /** How often a followed log file is checked for growth. */
@@ -46,18 +46,20 @@ export async function logs(
 }
 
 async function jobLogs(ctx: CommandContext, id: string, options: { follow?: boolean; tail: number }): Promise<number> {
-  await using session = await openSession(ctx, { host: options.follow === true });
-  const { client } = session;
-  for (const entry of (await client.jobLogs(id)).slice(tailStart(options.tail))) print(ctx.out, entry);
-  if (!options.follow) return EXIT.OK;
+  const holder = { session: await openSession(ctx, { host: options.follow === true }) };
   const stop = interrupted();
   try {
-    await client.watch(id, (e) => e.type === 'log' && print(ctx.out, e.entry), stop.signal);
+    for (const entry of (await holder.session.client.jobLogs(id)).slice(tailStart(options.tail))) print(ctx.out, entry);
+    if (!options.follow) return EXIT.OK;
+    await watchJob(ctx, holder, id, (e) => e.type === 'log' && print(ctx.out, e.entry), stop.signal);
+    return EXIT.OK;
   } catch (e) {
     if (stop.signal.aborted) return EXIT.INTERRUPTED;
     throw e;
+  } finally {
+    stop.dispose();
+    await holder.session[Symbol.asyncDispose]();
   }
-  return EXIT.OK;
 }
 
 /** Where the last `n` entries start: `-n 0` prints none (slice(-0) would print all). */

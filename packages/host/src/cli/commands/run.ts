@@ -11,7 +11,7 @@ import { CliError, usage } from '../cli-error.js';
 import { EXIT } from '../exit-codes.js';
 import type { CommandContext } from '../main.js';
 import { bar, formatEntry, formatMs, type Output } from '../output.js';
-import { interrupted, openSession } from '../session.js';
+import { interrupted, openSession, type Session, watchJob } from '../session.js';
 
 export interface RunOptions {
   input: string;
@@ -24,8 +24,24 @@ export interface RunOptions {
 export async function run(ctx: CommandContext, name: string, options: RunOptions): Promise<number> {
   const input = await readInput(options.input);
   if (options.stream) return runStream(ctx, name, input);
-  await using session = await openSession(ctx, { host: !options.detach, ...(options.detach ? {} : { warm: name }) });
-  const { client } = session;
+  const holder = {
+    session: await openSession(ctx, { host: !options.detach, ...(options.detach ? {} : { warm: name }) }),
+  };
+  try {
+    return await submitAndWatch(ctx, holder, name, input, options);
+  } finally {
+    await holder.session[Symbol.asyncDispose]();
+  }
+}
+
+async function submitAndWatch(
+  ctx: CommandContext,
+  holder: { session: Session },
+  name: string,
+  input: unknown,
+  options: RunOptions,
+): Promise<number> {
+  const { client } = holder.session;
   const id = await client.submit(name, input, {
     priority: options.priority,
     ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
@@ -40,11 +56,11 @@ export async function run(ctx: CommandContext, name: string, options: RunOptions
   const progress = new JobProgress(ctx.out, name);
   const stop = interrupted(() => {
     ctx.out.note('cancelling the job… (Ctrl-C again to quit now)');
-    client.cancel(id).catch(() => {});
+    holder.session.client.cancel(id).catch(() => {});
   });
   let job: Job;
   try {
-    job = await client.watch(id, (e) => progress.on(e));
+    job = await watchJob(ctx, holder, id, (e) => progress.on(e));
   } finally {
     progress.stop();
     stop.dispose();
