@@ -3,10 +3,11 @@
  * temp home (done once, shared by the tests below), real workers, a real job database.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { cleanUp, cli, copyExample, finished, start, tempHome, until } from './cli-helpers.js';
+import { BIN, cleanUp, cli, cliEnv, copyExample, finished, start, tempHome, until } from './cli-helpers.js';
 import { repoRoot } from './helpers.js';
 
 const EXAMPLES = join(repoRoot, 'examples', 'plugins.yaml');
@@ -244,6 +245,25 @@ describe('run', () => {
     assert.match(r.stderr, /countdown: \d+% \d+ left/);
     assert.match(r.stderr, /counting down from 8/); // the job's own log line
     assert.ok(!r.stderr.includes('\u001b[')); // no escape codes off a terminal
+  });
+
+  test('on a terminal: a live progress bar redrawn in place, in colour; none with --json', async (t) => {
+    if (spawnSync('script', ['--version']).status !== 0) return t.skip('no `script` (util-linux) to make a terminal');
+    // `script` runs the command on a pseudo-terminal, so the CLI sees a TTY as a user's shell would.
+    const onTty = (args: string) =>
+      spawnSync('script', ['-qfec', `"${process.execPath}" "${BIN}" ${args}`, '/dev/null'], {
+        env: cliEnv(home, { TERM: 'xterm-256color', NO_COLOR: undefined, COLUMNS: '100' }),
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+    const r = onTty(`run countdown --input '{"from":5}'`);
+    assert.equal(r.status, 0, r.stdout);
+    assert.match(r.stdout, /\r\u001b\[2Kcountdown \[#*-*\] +\d+%/); // the bar, redrawn in place
+    assert.match(r.stdout, /\u001b\[\d+m/); // colour
+    assert.match(r.stdout, /"counted": 5/);
+    const json = onTty(`run countdown --input '{"from":2}' --json`);
+    assert.equal(json.status, 0, json.stdout);
+    assert.doesNotMatch(json.stdout, /\[#*-+\]/);
   });
 
   test('Ctrl-C cancels the job cleanly and exits 130', async () => {
