@@ -8,6 +8,7 @@
  * @module
  */
 import { BulkheadError, isWireError, toBulkheadError, type WireError } from '@bulkhead/sdk/errors';
+import { VIEW_TYPES } from '@bulkhead/sdk/protocol';
 import type { JobWatchEvent } from './types.js';
 
 /** Bumped on any change an older peer would misread; the hello exchange compares them. */
@@ -52,19 +53,6 @@ const BYTES = '$bytes';
 /** Wraps a plain object that itself has a `$bytes` or `$object` key, so it is never mistaken for bytes. */
 const OBJECT = '$object';
 const MAX_DEPTH = 1000;
-
-const VIEWS = {
-  Int8Array,
-  Uint8ClampedArray,
-  Int16Array,
-  Uint16Array,
-  Int32Array,
-  Uint32Array,
-  Float32Array,
-  Float64Array,
-  BigInt64Array,
-  BigUint64Array,
-} as const;
 
 /**
  * `value` made JSON-safe: every Uint8Array (Buffer included) becomes `{"$bytes": base64}`; other
@@ -122,7 +110,7 @@ function bytesFromWire(base64: string, type: unknown): unknown {
   const own = new Uint8Array(buf).buffer;
   if (type === 'ArrayBuffer') return own;
   if (type === 'DataView') return new DataView(own);
-  const View = VIEWS[type as keyof typeof VIEWS];
+  const View = VIEW_TYPES[type as keyof typeof VIEW_TYPES];
   if (View === undefined) throw new BulkheadError('ERR_PROTOCOL', `unknown bytes type ${JSON.stringify(type)}`);
   return new View(own);
 }

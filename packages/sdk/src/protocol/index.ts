@@ -28,5 +28,5 @@ export {
   type StreamParams,
   type StreamResult,
 } from './messages.js';
-export { BIN_KEY, preparePayload, revivePayload } from './payload.js';
+export { BIN_KEY, preparePayload, revivePayload, VIEW_TYPES } from './payload.js';
 export { assertCompatible, DEFAULT_MAX_FRAME_BYTES, majorOf, PROTOCOL_VERSION } from './version.js';

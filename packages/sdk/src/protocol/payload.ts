@@ -12,8 +12,8 @@ import { BulkheadError } from '../errors.js';
 
 export const BIN_KEY = '$bin';
 
-/** Typed-array constructors a `type` hint may name. */
-const VIEW_TYPES = {
+/** Typed-array constructors a `type` hint may name (the host's control socket names the same). */
+export const VIEW_TYPES = {
   Int8Array,
   Uint8ClampedArray,
   Int16Array,
