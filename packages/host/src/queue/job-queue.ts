@@ -90,6 +90,8 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   #closed = false;
   /** stop() was called: nothing new starts, but running jobs still write their outcomes. */
   #stopping = false;
+  #stopDeadline = 0;
+  #stopped: Promise<void> = Promise.resolve();
   /** Jobs between their start and their outcome being written. */
   #settling = 0;
   #idle: (() => void)[] = [];
@@ -178,7 +180,12 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
    * store and are recovered as interrupted by the next start.
    */
   async stop(options: { drain?: boolean; timeoutMs?: number } = {}): Promise<void> {
-    if (this.#closed || this.#stopping) return;
+    if (this.#closed) return;
+    if (this.#stopping) {
+      // Already stopping: a second call may only shorten the wait (a user who will not wait longer).
+      this.#stopDeadline = Math.min(this.#stopDeadline, Date.now() + (options.timeoutMs ?? 30_000));
+      return this.#stopped;
+    }
     if (options.drain && this.#started) {
       await new Promise<void>((resolve) => {
         if (this.#pending.size === 0 && this.#running.size === 0) resolve();
@@ -188,8 +195,13 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     // Running jobs get until the deadline to end, and their outcomes are written: the store
     // closes only after. Nothing new starts meanwhile.
     this.#stopping = true;
-    const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-    while (this.#running.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    this.#stopDeadline = Date.now() + (options.timeoutMs ?? 30_000);
+    this.#stopped = this.#close();
+    return this.#stopped;
+  }
+
+  async #close(): Promise<void> {
+    while (this.#running.size > 0 && Date.now() < this.#stopDeadline) await new Promise((r) => setTimeout(r, 20));
     await this.#flushWrites();
     this.#closed = true;
     for (const t of this.#timers) clearInterval(t);
