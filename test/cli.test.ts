@@ -352,24 +352,24 @@ describe('one host, many commands', () => {
     const { id } = JSON.parse(detached.stdout) as { id: string };
     const r = await finished(host, 30_000);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /waiting for 1 running job/);
+    assert.match(r.stderr, /host staying for 1 running and 0 queued job/);
     assert.equal((JSON.parse((await cli(home, ['jobs', 'show', id, '--json'])).stdout) as JobJson).status, 'completed');
   });
 
-  test('Ctrl-C on a host waiting for a job it runs leaves that job to the next host', async () => {
+  test('Ctrl-C on a host staying for a job it runs puts that job back in the queue', async () => {
     const host = start(home, ['run', 'countdown', '--input', '{"from":2}']);
     await until(host, (o) => /countdown: \d+%/.test(o.stderr));
     const detached = await cli(home, ['run', 'countdown', '--input', '{"from":100}', '--detach', '--json']);
     const { id } = JSON.parse(detached.stdout) as { id: string };
-    await until(host, (o) => o.stderr.includes('waiting for 1 running job'));
+    await until(host, (o) => o.stderr.includes('host staying for 1 running'));
     host.kill('SIGINT');
     const r = await finished(host, 30_000);
     assert.equal(r.code, 0, r.stderr); // its own job had completed
-    // No host now: the job is still `running` in the database until one recovers it.
-    assert.equal((JSON.parse((await cli(home, ['jobs', 'show', id, '--json'])).stdout) as JobJson).status, 'running');
-    const wait = await cli(home, ['jobs', 'wait', id, '--json']);
-    assert.equal(wait.code, 3, wait.stderr);
-    assert.equal((JSON.parse(wait.stdout) as JobJson).error?.code, 'ERR_JOB_INTERRUPTED');
+    // Stopped on purpose, not failed: back in the queue, its attempt not counted.
+    const show = JSON.parse((await cli(home, ['jobs', 'show', id, '--json'])).stdout) as JobJson & { attempts: number };
+    assert.equal(show.status, 'pending');
+    assert.equal(show.attempts, 0);
+    assert.equal((await cli(home, ['jobs', 'cancel', id])).code, 0);
   });
 
   test('when the host is killed, an attached run takes over and its job still completes', async () => {

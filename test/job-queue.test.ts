@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { isBulkheadError, type Job, JobQueue, type JobQueueOptions, PluginManager, type SystemMonitor } from 'bulkhead';
+import { SqliteJobStore } from 'bulkhead/sqlite';
 import { eventually, repoRoot } from './helpers.js';
 import { type FakePlugin, pluginDir, tempHome } from './manager-helpers.js';
 
@@ -477,7 +478,7 @@ describe('JobQueue stop', () => {
     await second.manager.close();
   });
 
-  test('a job left running by a dead host can be cancelled by a queue that was never started', async () => {
+  test('jobs still running at the end of stop() go back to pending, the attempt not counted', async () => {
     const plugins = pluginDir([{ name: 'slow', fixture: 'slow' }]);
     const home = tempHome();
     const manager = new PluginManager({ pluginPaths: [plugins], home, liveness: { pingIntervalMs: 0 } });
@@ -485,8 +486,30 @@ describe('JobQueue stop', () => {
     await first.start();
     const id = await first.submit('slow', { steps: 100, stepMs: 100 });
     await eventually(() => manager.get('slow')?.state === 'busy');
-    await first.stop({ timeoutMs: 0 }); // gives up on it: it stays `running` in the store
+    await first.stop({ timeoutMs: 0 });
     await manager.close();
+    const other = new PluginManager({ pluginPaths: [plugins], home, liveness: { pingIntervalMs: 0 } });
+    const second = await JobQueue.open({ manager: other, durability: 'process' });
+    const job = await second.get(id);
+    assert.equal(job.status, 'pending');
+    assert.equal(job.attempts, 0);
+    assert.match(job.timeline.at(-1)?.detail ?? '', /host was stopped/);
+    await second.stop();
+    await other.close();
+  });
+
+  test('a job left running by a dead host can be cancelled by a queue that was never started', async () => {
+    const plugins = pluginDir([{ name: 'slow', fixture: 'slow' }]);
+    const home = tempHome();
+    const manager = new PluginManager({ pluginPaths: [plugins], home, liveness: { pingIntervalMs: 0 } });
+    const first = await JobQueue.open({ manager, durability: 'process' });
+    const id = await first.submit('slow', {});
+    await first.stop();
+    await manager.close();
+    // What a host killed mid-job leaves behind: the job `running`, and nobody running it.
+    const store = await SqliteJobStore.open(join(home, 'jobs.db'));
+    await store.batch([{ op: 'update', id, patch: { status: 'running', attempts: 1, startedAt: Date.now() } }]);
+    await store.close();
     const other = new PluginManager({ pluginPaths: [plugins], home, liveness: { pingIntervalMs: 0 } });
     const second = await JobQueue.open({ manager: other, durability: 'process' });
     assert.equal((await second.get(id)).status, 'running');

@@ -86,21 +86,13 @@ async function openLocal(ctx: CommandContext, { host, warm }: SessionOptions): P
     client,
     manager,
     async [Symbol.asyncDispose]() {
-      // Other commands attached to this host (watching their jobs) keep it alive until they go,
-      // and jobs still running here are let finish. A signal cuts both short: the attached
-      // commands take over the queue themselves, and the running jobs are recovered by the next host.
+      // A host stays, still serving, while other commands are attached and while the queue has
+      // work (jobs they submitted, detached jobs): leaving would strand both. A signal cuts this
+      // short: attached commands take over, and jobs still running go back to pending.
       const stop = interrupted(() => ctx.out.note('stopping the host now (Ctrl-C again to quit at once)'));
       try {
-        if (server && server.connections > 0) {
-          ctx.out.note(`waiting for ${server.connections} other bulkhead command(s) using this host… (Ctrl-C to stop)`);
-          await untilAborted(new Promise<void>((resolve) => server?.once('idle', resolve)), stop.signal);
-        }
+        if (host && server) await whileNeeded(ctx, queue, server, stop.signal);
         await server?.close();
-        const running = host ? (await queue.snapshot({ recent: 1, pending: 1 })).running.length : 0;
-        if (running > 0 && !stop.signal.aborted) {
-          ctx.out.note(`waiting for ${running} running job(s) to finish… (Ctrl-C to leave them to the next host)`);
-          await untilAborted(queue.stop({ timeoutMs: 24 * 3600_000 }), stop.signal);
-        }
         if (stop.signal.aborted) await queue.stop({ timeoutMs: 0 });
         await client.close();
       } finally {
@@ -194,16 +186,30 @@ export async function openPlugins(ctx: CommandContext): Promise<PluginAccess> {
   };
 }
 
-/** Resolves when `p` does or when `signal` aborts, whichever is first. */
-function untilAborted(p: Promise<unknown>, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    signal.addEventListener('abort', () => resolve(), { once: true });
-    p.then(
-      () => resolve(),
-      () => resolve(),
-    );
-  });
+/** How often a host that is done with its own work looks whether anyone still needs it. */
+const LINGER_POLL_MS = 200;
+
+/** Waits until no command is attached and no job is pending or running, or `signal` aborts. */
+async function whileNeeded(
+  ctx: CommandContext,
+  queue: { snapshot(o: { recent: number; pending: number }): Promise<{ running: unknown[]; pending: unknown[] }> },
+  server: ControlServer,
+  signal: AbortSignal,
+): Promise<void> {
+  let said = '';
+  while (!signal.aborted) {
+    const { running, pending } = await queue.snapshot({ recent: 1, pending: 1000 });
+    const waits = [
+      server.connections > 0 ? `${server.connections} other bulkhead command(s) attached` : '',
+      running.length + pending.length > 0 ? `${running.length} running and ${pending.length} queued job(s)` : '',
+    ].filter(Boolean);
+    if (waits.length === 0) return;
+    // Said again only when what it waits for changes, not at every job that ends.
+    const kinds = `${server.connections > 0}|${running.length + pending.length > 0}`;
+    if (kinds !== said) ctx.out.note(`host staying for ${waits.join(' and ')}… (Ctrl-C to stop it)`);
+    said = kinds;
+    await new Promise((r) => setTimeout(r, LINGER_POLL_MS));
+  }
 }
 
 /** Signals that end a command: Ctrl-C, `kill`, and the terminal closing. */

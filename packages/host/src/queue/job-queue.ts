@@ -176,8 +176,9 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
 
   /**
    * Stops taking jobs. With `drain`, first runs every pending job to its end. Running jobs are
-   * waited for (up to `timeoutMs`, default 30 s); any still running then stay `running` in the
-   * store and are recovered as interrupted by the next start.
+   * waited for (up to `timeoutMs`, default 30 s), their outcomes written; any still running then
+   * go back to `pending` without the attempt counting (timeline: interrupted), for the next start.
+   * A second call while stopping can only shorten the wait.
    */
   async stop(options: { drain?: boolean; timeoutMs?: number } = {}): Promise<void> {
     if (this.#closed) return;
@@ -202,6 +203,23 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
 
   async #close(): Promise<void> {
     while (this.#running.size > 0 && Date.now() < this.#stopDeadline) await new Promise((r) => setTimeout(r, 20));
+    // Jobs still running were stopped on purpose, not by a fault of theirs: they go back to
+    // pending with the attempt not counted, first in line for the next host.
+    const now = Date.now();
+    const requeue: StoreOp[] = [];
+    for (const run of this.#running.values()) {
+      const detail = 'its host was stopped; queued again (the attempt does not count)';
+      requeue.push(
+        {
+          op: 'update',
+          id: run.id,
+          patch: { status: 'pending', attempts: run.attempt - 1, progress: null },
+          ifStatus: ['running'],
+        },
+        { op: 'event', id: run.id, event: { at: now, type: 'interrupted', attempt: run.attempt, detail } },
+      );
+    }
+    if (requeue.length > 0) await this.#write(requeue);
     await this.#flushWrites();
     this.#closed = true;
     for (const t of this.#timers) clearInterval(t);
