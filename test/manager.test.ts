@@ -515,6 +515,7 @@ describe('PluginManager: several processes, one home', () => {
       const [home, dir, name] = process.argv.slice(1);
       const m = new PluginManager({ home, pluginPaths: [dir] });
       await m.disable(name);
+      await m.updateConfig('a', { [name]: true });
       await m.close();`;
     await Promise.all(
       names.map(
@@ -535,6 +536,8 @@ describe('PluginManager: several processes, one home', () => {
       manager.list().map((p) => `${p.name}:${p.enabled}`),
       names.map((n) => `${n}:false`),
     );
+    // Five processes each set another key of one plugin's config: none is lost.
+    assert.deepEqual(Object.keys(manager.getConfig('a')).sort(), names);
     await manager.close();
   });
 });

@@ -318,7 +318,8 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
         applied = 'hot';
       } else applied = 'restart';
     }
-    this.#state.set(name, { config: user });
+    // Merged into the config as stored now: another process may have set other keys meanwhile.
+    this.#state.update(name, (current) => ({ config: { ...(current.config ?? {}), ...partial } }));
     if (applied === 'restart') {
       await this.#whenIdle(m);
       await this.#stopWorker(m, 'config');

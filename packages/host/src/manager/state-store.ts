@@ -35,10 +35,16 @@ export class StateStore {
   }
 
   set(name: string, patch: Partial<PluginState>): void {
+    this.update(name, () => patch);
+  }
+
+  /** Like set, with the patch worked out from the plugin's state as it is on disk, under the lock. */
+  update(name: string, patchOf: (current: PluginState) => Partial<PluginState>): void {
     mkdirSync(dirname(this.#file), { recursive: true });
     withLock(`${this.#file}.lock`, () => {
       this.#state = read(this.#file);
-      this.#state.plugins[name] = { ...this.get(name), ...patch };
+      const current = this.get(name);
+      this.#state.plugins[name] = { ...current, ...patchOf(current) };
       const tmp = `${this.#file}.${process.pid}.tmp`;
       writeFileSync(tmp, `${JSON.stringify(this.#state, null, 2)}\n`);
       renameSync(tmp, this.#file);
