@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -83,6 +84,24 @@ describe('faults', () => {
       (e) => isBulkheadError(e, 'ERR_HANDSHAKE_TIMEOUT') && e.data.timeoutMs === 300,
     );
     assert.ok(performance.now() - t0 < 3000);
+  });
+
+  test('start cancelled by its signal while the worker loads: ERR_CANCELLED, the worker killed', async () => {
+    const controller = new AbortController();
+    const pids = new Set(readdirSync('/proc').filter((d) => /^\d+$/.test(d)));
+    const starting = PluginProcess.start({ plugin: fixture('hang-on-load'), signal: controller.signal });
+    setTimeout(() => controller.abort(), 300);
+    const t0 = performance.now();
+    await assert.rejects(starting, (e) => isBulkheadError(e, 'ERR_CANCELLED'));
+    assert.ok(performance.now() - t0 < 3000);
+    // No worker of it is left: every process started since is gone (or is not a worker).
+    const left = readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d) && !pids.has(d))
+      .filter((d) => isRunning(Number(d)) && /hang-on-load/.test(cmdline(d)));
+    assert.deepEqual(left, []);
+    await assert.rejects(PluginProcess.start({ plugin: fixture('noop'), signal: AbortSignal.abort() }), {
+      code: 'ERR_CANCELLED',
+    });
   });
 
   test('a worker executable that does not exist: ERR_SPAWN', async () => {
@@ -246,3 +265,12 @@ describe('faults', () => {
     assert.ok(performance.now() - t0 < 1000);
   });
 });
+
+/** A process's command line, or '' once it is gone. */
+function cmdline(pid: string): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return '';
+  }
+}

@@ -250,6 +250,13 @@ export async function main(argv: string[] = process.argv): Promise<number> {
 
 /** Runs the command line of this process and exits with its code. */
 export async function runCli(): Promise<void> {
+  // A reader that stopped reading (`bulkhead jobs | head -1`) is not an error of ours.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+      throw e;
+    });
+  }
   const code = await main();
   process.exitCode = code;
   // Everything written must reach a pipe before exit (a big --json document is written in pieces).

@@ -93,7 +93,9 @@ export async function installOne(options: InstallOneOptions): Promise<{ manifest
     const packageName = await installedPackageName(staging, source.packageName);
     const packageDir = join(staging, 'node_modules', packageName);
     const entryRel = join('node_modules', packageName, packageEntry(await readPackageJson(packageDir)));
-    const info = await probe(staging, entryRel, entry, options.startTimeoutMs ?? 60_000);
+    const info = await probe(staging, entryRel, entry, options.startTimeoutMs ?? 60_000, options.signal);
+    // Cancelled while it started: nothing of it is written or swapped in.
+    if (options.signal?.aborted) throw new BulkheadError('ERR_CANCELLED', 'install cancelled', { forced: false });
     if (entry.name !== undefined && info.name !== entry.name) {
       throw new BulkheadError(
         'ERR_INSTALL_FAILED',
@@ -163,7 +165,13 @@ async function keepLog(e: unknown, staging: string, source: PluginSource, logDir
 }
 
 /** Starts the plugin once in its environment and returns what its handshake says. */
-async function probe(envDir: string, entryRel: string, entry: PluginsFileEntry, timeoutMs: number) {
+async function probe(
+  envDir: string,
+  entryRel: string,
+  entry: PluginsFileEntry,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+) {
   let proc: PluginProcess;
   try {
     proc = await PluginProcess.start({
@@ -173,8 +181,10 @@ async function probe(envDir: string, entryRel: string, entry: PluginsFileEntry, 
       ...(entry.env !== undefined ? { env: entry.env } : {}),
       ...(entry.config !== undefined ? { config: entry.config } : {}),
       handshakeTimeoutMs: timeoutMs,
+      ...(signal ? { signal } : {}),
     });
   } catch (e) {
+    if (isBulkheadError(e, 'ERR_CANCELLED')) throw e;
     const message = e instanceof Error ? e.message : String(e);
     throw new BulkheadError(
       'ERR_INSTALL_FAILED',

@@ -32,6 +32,11 @@ export async function npmInstall(dir: string, specs: string[], options: NpmOptio
     for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') tail.push(line);
     if (tail.length > 200) tail.splice(0, tail.length - 200);
   };
+  // Cancelled before npm even started (an already-aborted signal never fires 'abort').
+  if (options.signal?.aborted) {
+    log.end();
+    throw new BulkheadError('ERR_CANCELLED', 'install cancelled', { forced: false });
+  }
   const code = await new Promise<number | null>((resolve, reject) => {
     // Its own process group, so a cancel stops npm and every script it started.
     const child = spawn(npm, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });

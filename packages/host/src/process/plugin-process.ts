@@ -55,6 +55,8 @@ export interface PluginProcessOptions extends WorkerCommandOptions {
   config?: unknown;
   /** How long `start()` waits for the handshake. Default 10 s. */
   handshakeTimeoutMs?: number;
+  /** Aborting it during `start()` kills the worker; start rejects with ERR_CANCELLED. */
+  signal?: AbortSignal;
   /** How long a cancelled call may take to stop before its worker is killed. Default 5 s. */
   cancelGraceMs?: number;
   /** `stop()`: wait this long for a graceful exit before SIGTERM, then as long again before SIGKILL. Default 5 s. */
@@ -179,8 +181,19 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
   /** Spawns the worker and completes the handshake. Rejects with a coded BulkheadError. */
   static async start<P extends AnyPlugin = Plugin>(options: PluginProcessOptions): Promise<PluginProcess<P>> {
     validateOptions(options);
+    const { signal } = options;
+    const cancelled = () => new BulkheadError('ERR_CANCELLED', 'the worker start was cancelled', { forced: true });
+    if (signal?.aborted) throw cancelled();
     const proc = new PluginProcess<P>(options);
-    await proc.#launch();
+    const onAbort = () => void proc.kill('its start was cancelled');
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await proc.#launch();
+    } catch (e) {
+      throw signal?.aborted ? cancelled() : e;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
     return proc;
   }
 

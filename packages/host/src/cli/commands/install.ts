@@ -63,6 +63,10 @@ export async function install(
       onWait: (pid) => out.note(`waiting for another bulkhead install (pid ${pid}) to finish…`),
       onEvent: (e) => progress.on(e),
     });
+  } catch (e) {
+    // Ctrl-C while waiting for another install's lock: nothing was started.
+    if (stop.signal.aborted) return EXIT.INTERRUPTED;
+    throw e;
   } finally {
     progress.stop();
     stop.dispose();

@@ -22,15 +22,18 @@ export async function list(
   for (const s of status ?? []) {
     if (!STATUSES.includes(s)) throw usage(`"${s}" is not a job status`, `use one of ${STATUSES.join(', ')}`);
   }
-  // A watch lasts: while it holds the job database, it must also serve the socket, or every
-  // other command would find the database taken and nobody to talk to.
-  await using session = await openSession(ctx, { host: options.watch === true });
   const filter = {
     ...(status ? { status } : {}),
     ...(options.plugin ? { plugin: options.plugin } : {}),
     limit: options.limit,
   };
-  const { jobs } = await session.client.list(filter);
+  // One short session per look: a watch must neither hold the job database (every other command
+  // would find it taken) nor keep a host alive that has nothing else to do.
+  const look = async () => {
+    await using session = await openSession(ctx, { host: false });
+    return (await session.client.list(filter)).jobs;
+  };
+  const jobs = await look();
   if (!options.watch) {
     if (ctx.out.json) ctx.out.document({ jobs: jobs.map(brief) });
     else if (jobs.length === 0) ctx.out.line('No jobs.');
@@ -48,10 +51,14 @@ export async function list(
   };
   for (const job of [...jobs].reverse()) emit(job);
   const stop = interrupted();
-  while (!stop.signal.aborted) {
-    await new Promise((r) => setTimeout(r, WATCH_MS));
-    if (stop.signal.aborted) break;
-    for (const job of [...(await session.client.list(filter)).jobs].reverse()) emit(job);
+  try {
+    while (!stop.signal.aborted) {
+      await new Promise((r) => setTimeout(r, WATCH_MS));
+      if (stop.signal.aborted) break;
+      for (const job of [...(await look())].reverse()) emit(job);
+    }
+  } finally {
+    stop.dispose();
   }
   return EXIT.INTERRUPTED;
 }

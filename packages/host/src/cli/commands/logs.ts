@@ -49,9 +49,33 @@ async function jobLogs(ctx: CommandContext, id: string, options: { follow?: bool
   const holder = { session: await openSession(ctx, { host: options.follow === true }) };
   const stop = interrupted();
   try {
-    for (const entry of (await holder.session.client.jobLogs(id)).slice(tailStart(options.tail))) print(ctx.out, entry);
-    if (!options.follow) return EXIT.OK;
-    await watchJob(ctx, holder, id, (e) => e.type === 'log' && print(ctx.out, e.entry), stop.signal);
+    if (!options.follow) {
+      for (const entry of (await holder.session.client.jobLogs(id)).slice(tailStart(options.tail)))
+        print(ctx.out, entry);
+      return EXIT.OK;
+    }
+    // The watch starts first and holds what it sees until the stored log is printed, so no line
+    // falls between the two; lines in both are printed once.
+    let held: LogEntry[] | null = [];
+    const watching = watchJob(
+      ctx,
+      holder,
+      id,
+      (e) => {
+        if (e.type !== 'log') return;
+        if (held) held.push(e.entry);
+        else print(ctx.out, e.entry);
+      },
+      stop.signal,
+    );
+    watching.catch(() => {}); // awaited below
+    const stored = await holder.session.client.jobLogs(id);
+    for (const entry of stored.slice(tailStart(options.tail))) print(ctx.out, entry);
+    const key = (e: LogEntry) => `${e.time}|${e.level}|${e.message}`;
+    const seen = new Set(stored.map(key));
+    for (const entry of held) if (!seen.has(key(entry))) print(ctx.out, entry);
+    held = null;
+    await watching;
     return EXIT.OK;
   } catch (e) {
     if (stop.signal.aborted) return EXIT.INTERRUPTED;
