@@ -186,6 +186,25 @@ export async function openPlugins(ctx: CommandContext): Promise<PluginAccess> {
   };
 }
 
+/**
+ * A session to follow job `id`: through the running host if there is one; else this process
+ * becomes the host only if the job has yet to end (a finished job needs nobody to run anything,
+ * and a host would also run whatever else is pending before it could leave).
+ */
+export async function openSessionFor(ctx: CommandContext, id: string): Promise<Session> {
+  const first = await openSession(ctx, { host: false });
+  try {
+    if (first.client.mode === 'remote') return first;
+    const { status } = await first.client.get(id);
+    if (status !== 'pending' && status !== 'running') return first;
+  } catch (e) {
+    await first[Symbol.asyncDispose]();
+    throw e;
+  }
+  await first[Symbol.asyncDispose]();
+  return openSession(ctx, { host: true });
+}
+
 /** How often a host that is done with its own work looks whether anyone still needs it. */
 const LINGER_POLL_MS = 200;
 

@@ -8,7 +8,7 @@ import { usage } from '../cli-error.js';
 import { EXIT } from '../exit-codes.js';
 import type { CommandContext } from '../main.js';
 import { formatMs, table } from '../output.js';
-import { interrupted, openSession, type Session, watchJob } from '../session.js';
+import { interrupted, openSession, openSessionFor, type Session, watchJob } from '../session.js';
 import { report } from './run.js';
 
 const STATUSES: readonly JobStatus[] = ['pending', 'running', 'completed', 'failed', 'cancelled'];
@@ -106,7 +106,7 @@ export async function cancel(ctx: CommandContext, id: string): Promise<number> {
 
 export async function wait(ctx: CommandContext, id: string): Promise<number> {
   // Waiting runs the job if no host is running to do it.
-  const holder = { session: await openSession(ctx, { host: true }) };
+  const holder = { session: await openSessionFor(ctx, id) };
   const stop = interrupted();
   try {
     const job = await watchJob(ctx, holder, id, () => {}, stop.signal);

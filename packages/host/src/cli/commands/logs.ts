@@ -11,7 +11,7 @@ import { usage } from '../cli-error.js';
 import { EXIT } from '../exit-codes.js';
 import type { CommandContext } from '../main.js';
 import { formatEntry, type Output } from '../output.js';
-import { interrupted, openSession, watchJob } from '../session.js';
+import { interrupted, openSession, openSessionFor, watchJob } from '../session.js';
 import { findPlugin } from './plugins.js';
 
 /** How often a followed log file is checked for growth. */
@@ -46,7 +46,7 @@ export async function logs(
 }
 
 async function jobLogs(ctx: CommandContext, id: string, options: { follow?: boolean; tail: number }): Promise<number> {
-  const holder = { session: await openSession(ctx, { host: options.follow === true }) };
+  const holder = { session: options.follow ? await openSessionFor(ctx, id) : await openSession(ctx, { host: false }) };
   const stop = interrupted();
   try {
     if (!options.follow) {
