@@ -258,8 +258,9 @@ describe('run', () => {
       });
     const r = onTty(`run countdown --input '{"from":5}'`);
     assert.equal(r.status, 0, r.stdout);
-    assert.match(r.stdout, /\r\u001b\[2Kcountdown \[#*-*\] +\d+%/); // the bar, redrawn in place
-    assert.match(r.stdout, /\u001b\[\d+m/); // colour
+    const esc = String.fromCharCode(27);
+    assert.match(r.stdout, new RegExp(`\r${esc}\\[2Kcountdown \\[#*-*\\] +\\d+%`)); // the bar, redrawn in place
+    assert.match(r.stdout, new RegExp(`${esc}\\[\\d+m`)); // colour
     assert.match(r.stdout, /"counted": 5/);
     const json = onTty(`run countdown --input '{"from":2}' --json`);
     assert.equal(json.status, 0, json.stdout);
