@@ -15,10 +15,9 @@ export interface CliResult {
 
 /** The environment of a CLI run: a home of its own, and npm answering from its cache first. */
 export function cliEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, BULKHEAD_HOME: home, npm_config_prefer_offline: 'true', ...extra };
-  // An outer BULKHEAD_PLUGIN_PATH would add plugins that are not this home's.
-  delete env.BULKHEAD_PLUGIN_PATH;
-  return env;
+  // An outer BULKHEAD_PLUGIN_PATH would add plugins that are not this home's (a test may set its own).
+  const { BULKHEAD_PLUGIN_PATH: _outer, ...outer } = process.env;
+  return { ...outer, BULKHEAD_HOME: home, npm_config_prefer_offline: 'true', ...extra };
 }
 
 /** Runs `bulkhead ...args` to its end. */

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BIN, cleanUp, cli, cliEnv, copyExample, finished, start, tempHome, until } from './cli-helpers.js';
 import { repoRoot } from './helpers.js';
+import { pluginDir } from './manager-helpers.js';
 
 const EXAMPLES = join(repoRoot, 'examples', 'plugins.yaml');
 const home = tempHome();
@@ -401,6 +402,31 @@ describe('logs, jobs, config', () => {
     const r = await finished(follower, 10_000);
     assert.equal(r.code, 130);
     for (const line of r.stdout.trim().split('\n')) JSON.parse(line); // one JSON object per line
+  });
+
+  test('logs --job -f attached mid-job misses no line and repeats none', async () => {
+    const h = tempHome();
+    const env = { BULKHEAD_PLUGIN_PATH: pluginDir([{ name: 'chatty', fixture: 'chatty' }]) };
+    const host = start(h, ['run', 'chatty', '--input', '{"lines":400,"stepMs":3}', '--json'], { env });
+    let id = '';
+    while (id === '') {
+      const r = await cli(h, ['jobs', 'list', '--status', 'running', '--json'], { env });
+      id = (JSON.parse(r.stdout || '{"jobs":[]}') as { jobs: JobJson[] }).jobs[0]?.id ?? '';
+      if (id === '') await new Promise((r) => setTimeout(r, 20));
+    }
+    const follow = await cli(h, ['logs', '--job', id, '-f', '-n', '100000', '--json'], { env });
+    assert.equal(follow.code, 0, follow.stderr);
+    assert.equal((await finished(host, 30_000)).code, 0);
+    const seqs = follow.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { message: string })
+      .filter((e) => e.message.startsWith('seq '))
+      .map((e) => Number(e.message.slice(4)));
+    assert.deepEqual(
+      seqs,
+      Array.from({ length: 400 }, (_, i) => i),
+    );
   });
 
   test("logs --job prints a job's own log", async () => {
