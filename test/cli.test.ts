@@ -231,6 +231,35 @@ describe('install failures', () => {
     assert.equal(existsSync(join(h, 'plugins', '.install.lock')), false);
   });
 
+  test('a tarball source installs, and a rebuilt tarball is installed again', async () => {
+    const src = tempHome();
+    const hello = copyExample('hello', src);
+    const pack = () => {
+      const r = spawnSync('npm', ['pack', '--silent', '--pack-destination', src], { cwd: hello, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout.trim();
+    };
+    const tgz = pack();
+    writeFileSync(join(src, 'plugins.yaml'), `version: 1\nplugins:\n  - source: ./${tgz}\n`);
+    const h = tempHome();
+    const first = await cli(h, ['install', join(src, 'plugins.yaml'), '--json']);
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal((JSON.parse(first.stdout) as { plugins: { status: string }[] }).plugins[0]?.status, 'installed');
+    const run = await cli(h, ['run', 'hello', '--input', '{"name":"Tarball"}']);
+    assert.match(run.stdout, /Hello, Tarball!/);
+    const again = await cli(h, ['install', join(src, 'plugins.yaml'), '--json']);
+    assert.equal((JSON.parse(again.stdout) as { plugins: { status: string }[] }).plugins[0]?.status, 'unchanged');
+    // The same file name with other bytes: the fingerprint sees it.
+    writeFileSync(
+      join(hello, 'index.js'),
+      readFileSync(join(hello, 'index.js'), 'utf8').replace(/\$\{ctx\.config\.greeting\}/, 'Hey'),
+    );
+    pack();
+    const rebuilt = await cli(h, ['install', join(src, 'plugins.yaml'), '--json']);
+    assert.equal((JSON.parse(rebuilt.stdout) as { plugins: { status: string }[] }).plugins[0]?.status, 'installed');
+    assert.match((await cli(h, ['run', 'hello', '--input', '{"name":"Tarball"}'])).stdout, /Hey, Tarball!/);
+  });
+
   test('a missing plugins file is bad usage', async () => {
     const r = await cli(tempHome(), ['install', '/nonexistent/plugins.yaml']);
     assert.equal(r.code, 2);

@@ -6,7 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { CliError, toCliError } from './cli-error.js';
+import { toCliError } from './cli-error.js';
 import { EXIT } from './exit-codes.js';
 import { Output } from './output.js';
 
