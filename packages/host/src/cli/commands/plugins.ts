@@ -243,7 +243,7 @@ function nodeColumn(install: InstallRecord | null): string {
 function envColumn(ctx: CommandContext, p: PluginSummary): string {
   const dir = dirname(p.manifestPath);
   const rel = relative(ctx.home, dir);
-  return rel.startsWith('..') ? dir : `~home/${rel}`;
+  return rel.startsWith('..') ? dir : `<home>/${rel}`;
 }
 
 export function resourcesText(r: PluginSummary['resources']): string {
