@@ -555,7 +555,27 @@ describe('logs, jobs, config', () => {
 
 describe('usage', () => {
   test('every command has --help with an example', async () => {
-    for (const args of [['install'], ['run'], ['jobs', 'list'], ['logs'], ['doctor'], ['config', 'set']]) {
+    const commands = [
+      [],
+      ['install'],
+      ['uninstall'],
+      ['list'],
+      ['info'],
+      ['config'],
+      ['config', 'get'],
+      ['config', 'set'],
+      ['enable'],
+      ['disable'],
+      ['run'],
+      ['jobs'],
+      ['jobs', 'list'],
+      ['jobs', 'show'],
+      ['jobs', 'cancel'],
+      ['jobs', 'wait'],
+      ['logs'],
+      ['doctor'],
+    ];
+    for (const args of commands) {
       const r = await cli(home, [...args, '--help']);
       assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stdout, /Example:\n {2}bulkhead /, args.join(' '));

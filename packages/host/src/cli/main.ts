@@ -82,6 +82,7 @@ export function buildProgram(
     'bulkhead info hello',
   );
   const config = program.command('config').description("read or change a plugin's config");
+  example(config, 'bulkhead config get countdown   ·   bulkhead config set countdown stepMs=50');
   example(
     config
       .command('get')
@@ -127,6 +128,7 @@ export function buildProgram(
     'bulkhead run countdown --input \'{"from": 5}\'',
   );
   const jobs = program.command('jobs').description('list, inspect, wait for and cancel jobs');
+  example(jobs, 'bulkhead jobs --status running   ·   bulkhead jobs show ID   ·   bulkhead jobs cancel ID');
   const jobsList = jobs
     .command('list', { isDefault: true })
     .description('list recent jobs, newest first')
@@ -178,6 +180,7 @@ export function buildProgram(
       .action(act(async () => (await import('./commands/doctor.js')).doctor as Action)),
     'bulkhead doctor',
   );
+  example(program, 'bulkhead install examples/plugins.yaml && bulkhead run countdown --input \'{"from": 5}\'');
   return program;
 }
 
