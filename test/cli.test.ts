@@ -295,6 +295,22 @@ describe('run', () => {
     const json = onTty(`run countdown --input '{"from":2}' --json`);
     assert.equal(json.status, 0, json.stdout);
     assert.doesNotMatch(json.stdout, /\[#*-+\]/);
+    // install: a task list with a spinner naming each plugin's current step.
+    const src = tempHome();
+    copyExample('hello', src);
+    writeFileSync(join(src, 'plugins.yaml'), 'version: 1\nplugins:\n  - source: ./hello\n');
+    const install = spawnSync(
+      'script',
+      ['-qfec', `"${process.execPath}" "${BIN}" install "${join(src, 'plugins.yaml')}"`, '/dev/null'],
+      {
+        env: cliEnv(tempHome(), { TERM: 'xterm-256color', COLUMNS: '100' }),
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
+    assert.equal(install.status, 0, install.stdout);
+    assert.match(install.stdout, /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] \.\/hello: npm install…/);
+    assert.match(install.stdout, /✓.* hello 1\.0\.0 installed/);
   });
 
   test('Ctrl-C cancels the job cleanly and exits 130', async () => {

@@ -80,7 +80,8 @@ export class Output {
   /** Redraws the one status line (a bar, a spinner) on a terminal; nothing elsewhere. */
   status(text: string): void {
     if (!this.tty || this.json) return;
-    const width = this.#err.columns ?? 80;
+    // A pseudo-terminal with no size set reports 0 columns: then assume 80.
+    const width = this.#err.columns || 80;
     // Measured without colour codes; a line too long loses its colour rather than be cut mid-code.
     const plain = stripVTControlCharacters(text);
     this.#err.write(`\r\x1b[2K${plain.length > width - 1 ? `${plain.slice(0, width - 2)}…` : text}`);
