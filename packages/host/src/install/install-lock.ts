@@ -1,14 +1,14 @@
 /**
  * One `bulkhead install` at a time per home: two at once would race on the same environments
- * and on the staging directory. The lock is a file holding the owner's pid and its start time; a
- * lock whose process is gone (or whose pid now belongs to another process, or to us) is taken
- * over, so a crashed install never blocks the next one.
+ * and on the staging directory. The lock is a file holding its holder's identity (pid, boot,
+ * start time); a lock whose process is gone (or whose pid now belongs to another process, or to
+ * us) is taken over, so a crashed install never blocks the next one.
  * @module
  */
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BulkheadError } from '@bulkhead/sdk/errors';
-import { processStartTicks } from '../process/kill-group.js';
+import { identify, isRunning, type ProcessIdentity } from '../process/process-identity.js';
 
 const POLL_MS = 200;
 
@@ -26,20 +26,21 @@ export async function lockInstalls(
   for (;;) {
     try {
       const handle = await open(file, 'wx');
-      await handle.writeFile(`${process.pid} ${processStartTicks(process.pid) ?? ''}`.trim());
+      await handle.writeFile(JSON.stringify(identify(process.pid)));
       await handle.close();
       return () => rm(file, { force: true });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
-    const [pidText, ticksText] = (await readFile(file, 'utf8').catch(() => '')).split(' ');
-    const pid = Number.parseInt(pidText ?? '', 10);
-    if (!Number.isInteger(pid) || !holds(pid, ticksText)) {
+    const holder = parseHolder(await readFile(file, 'utf8').catch(() => ''));
+    // Our own pid is a lock left by an earlier process that had it (a container's pid 1 again).
+    if (holder === null || holder.pid === process.pid || !isRunning(holder)) {
       // Dead holder (or a lock being written right now: then the retry sees it complete).
-      if (Number.isInteger(pid)) await rm(file, { force: true });
+      if (holder !== null) await rm(file, { force: true });
       else await new Promise((r) => setTimeout(r, 20));
       continue;
     }
+    const { pid } = holder;
     if (!told) options.onWait?.(pid);
     told = true;
     if (options.signal?.aborted) throw new BulkheadError('ERR_CANCELLED', 'install cancelled', { forced: false });
@@ -47,14 +48,11 @@ export async function lockInstalls(
   }
 }
 
-/** Whether `pid` is still the process that took the lock: alive, not us, started when it said. */
-function holds(pid: number, ticks: string | undefined): boolean {
-  if (pid === process.pid) return false;
+function parseHolder(text: string): ProcessIdentity | null {
   try {
-    process.kill(pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+    const id = JSON.parse(text) as ProcessIdentity;
+    return Number.isInteger(id?.pid) ? id : null;
+  } catch {
+    return null;
   }
-  const now = processStartTicks(pid);
-  return ticks === undefined || ticks === '' || now === undefined || String(now) === ticks;
 }

@@ -4,20 +4,15 @@
  * exits, and its id cannot be reused while it exists, so signalling it after the leader died is safe.
  * @module
  */
-import { readFileSync } from 'node:fs';
+import { procStat } from './process-identity.js';
 
 /**
  * Start time of a process in clock ticks since boot (field 22 of /proc/<pid>/stat), or undefined
  * when it is gone or this is not Linux. A pid plus its start time names one process for good.
  */
 export function processStartTicks(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const value = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
-    return Number.isFinite(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
+  const value = Number(procStat(pid)?.[19]);
+  return Number.isFinite(value) ? value : undefined;
 }
 
 /**

@@ -10,9 +10,9 @@
  * counts as the owner only if both still match.
  * @module
  */
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Database } from 'better-sqlite3';
+import { identify, isRunning } from '../../process/process-identity.js';
 import { storeUnavailable } from './store-error.js';
 
 /** The `owner` table's one row (id 1): who holds the job database. */
@@ -40,7 +40,7 @@ export function claimOwnership(db: Database, file: string): void {
         'stop it or use another BULKHEAD_HOME',
     );
   }
-  const self = processIdentity(process.pid);
+  const self = identify(process.pid);
   db.prepare(
     `INSERT OR REPLACE INTO owner (id, pid, hostname, started_at, boot_id, proc_start)
      VALUES (1, ?, ?, ?, ?, ?)`,
@@ -73,54 +73,5 @@ function blocksClaim(owner: OwnerRow): boolean {
  * Meaningful only for a row written on this machine (`owner.hostname === hostname()`).
  */
 export function isOwnerRunning(owner: OwnerRow): boolean {
-  if (!isAlive(owner.pid)) return false;
-  const now = processIdentity(owner.pid);
-  if (owner.boot_id !== null && now.bootId !== null && owner.boot_id !== now.bootId) return false;
-  if (owner.proc_start !== null && now.procStart !== null && owner.proc_start !== now.procStart) return false;
-  return true;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    // EPERM: it exists, it belongs to another user.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  // A zombie has exited; it only waits to be reaped.
-  return state(pid) !== 'Z';
-}
-
-/** What identifies a process beyond its pid, where the platform tells (Linux); nulls elsewhere. */
-function processIdentity(pid: number): { bootId: string | null; procStart: string | null } {
-  return { bootId: bootId(), procStart: statField(pid, 22) };
-}
-
-let cachedBootId: string | null | undefined;
-function bootId(): string | null {
-  if (cachedBootId === undefined) {
-    try {
-      cachedBootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || null;
-    } catch {
-      cachedBootId = null;
-    }
-  }
-  return cachedBootId;
-}
-
-function state(pid: number): string | null {
-  return statField(pid, 3);
-}
-
-/** Field `n` (1-based, as in proc(5)) of /proc/<pid>/stat. */
-function statField(pid: number, n: number): string | null {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return null;
-  }
-  // Field 2 is "(comm)" and comm may hold spaces and parentheses: split after the last ')'.
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return rest[n - 3] ?? null;
+  return isRunning({ pid: owner.pid, bootId: owner.boot_id, procStart: owner.proc_start });
 }
