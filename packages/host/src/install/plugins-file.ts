@@ -8,8 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { BulkheadError } from '@bulkhead/sdk/errors';
 import { found, schemaProblems } from './plugins-file-schema.js';
-import { sourceKey } from './plugins-file-source.js';
 import { offsetOf, type ParsedYaml, type Problem, parseYaml, type Segment } from './plugins-file-yaml.js';
+import { classifySource } from './source.js';
 
 export { PLUGINS_FILE_VERSION, pluginsFileSchemaPath } from './plugins-file-schema.js';
 
@@ -143,9 +143,10 @@ function entryProblems(data: Record<string, unknown>, dir: string, parsed: Parse
     const { source, name } = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<string, unknown>;
     if (typeof name === 'string') once(names, name, index, 'name', `names the same plugin "${name}"`);
     if (typeof source !== 'string' || source === '') return;
-    const read = sourceKey(source, dir);
+    const read = classifySource(source, dir);
     if ('problem' in read) problems.push({ path: ['plugins', index, 'source'], message: read.problem });
-    else once(sources, read.key, index, 'source', `installs the same ${read.kind}`);
+    else
+      once(sources, read.key, index, 'source', `installs the same ${read.kind === 'registry' ? 'package' : read.kind}`);
   });
   return problems;
 }
