@@ -6,6 +6,8 @@
  * @module
  */
 import { stripVTControlCharacters, styleText } from 'node:util';
+// Bytes print as the control socket carries them ({"$bytes": base64}): one encoding, and it round-trips.
+import { toWire } from '../control/wire.js';
 import type { LogEntry } from '../process/log-buffer.js';
 
 type Style = Parameters<typeof styleText>[0];
@@ -50,12 +52,12 @@ export class Output {
 
   /** The command's result, for machines: one JSON document on stdout. */
   document(value: unknown): void {
-    this.#out.write(`${JSON.stringify(value, jsonReplacer, 2)}\n`);
+    this.#out.write(`${JSON.stringify(toWire(value), null, 2)}\n`);
   }
 
   /** One object of a stream (`run --stream --json`, `logs -f --json`): one line each. */
   record(value: unknown): void {
-    this.#out.write(`${JSON.stringify(value, jsonReplacer)}\n`);
+    this.#out.write(`${JSON.stringify(toWire(value))}\n`);
   }
 
   /** A note about progress, on stderr; silent in JSON mode. */
@@ -93,14 +95,6 @@ export class Output {
     this.#err.write('\r\x1b[2K');
     this.#status = false;
   }
-}
-
-/** Bytes cannot be JSON: they print as their size and base64, which round-trips and stays readable. */
-export function jsonReplacer(_key: string, value: unknown): unknown {
-  if (value instanceof Uint8Array)
-    return { $bytes: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
-  if (typeof value === 'bigint') return value.toString();
-  return value;
 }
 
 /** `[#####-----] 50%`: a bar for a fraction 0..1. */

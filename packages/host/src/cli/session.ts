@@ -3,7 +3,8 @@
  * control socket too. A command first looks for that process and, if there is one, works through
  * it (so a job submitted here runs there, and a config change reaches its live workers). If there
  * is none, the command opens the home itself; `run` and `jobs wait` then become the host, serving
- * the socket so other commands can reach their jobs, and stay until no other command is attached.
+ * the socket so other commands can reach their jobs, and stay while commands are attached or the
+ * queue has work (docs/cli.md, "Who runs the jobs").
  * @module
  */
 import { lstatSync } from 'node:fs';
@@ -13,14 +14,13 @@ import type { ControlServer } from '../control/server.js';
 import type { QueueClient } from '../control/types.js';
 import type { PluginManager } from '../manager/plugin-manager.js';
 import type { PluginSummary } from '../manager/types.js';
+import type { JobQueue } from '../queue/job-queue.js';
 import type { Job } from '../queue/types.js';
 import type { ResourceNeeds } from '../resources/resource-ledger.js';
 import type { CommandContext } from './main.js';
 
 export interface Session extends AsyncDisposable {
   client: QueueClient;
-  /** This process's manager, when it runs the queue itself. */
-  manager?: PluginManager;
 }
 
 /** How long to keep trying to reach a host that holds the database but is not listening yet. */
@@ -84,7 +84,6 @@ async function openLocal(ctx: CommandContext, { host, warm }: SessionOptions): P
   }
   return {
     client,
-    manager,
     async [Symbol.asyncDispose]() {
       // A host stays, still serving, while other commands are attached and while the queue has
       // work (jobs they submitted, detached jobs): leaving would strand both. A signal cuts this
@@ -211,7 +210,7 @@ const LINGER_POLL_MS = 200;
 /** Waits until no command is attached and no job is pending or running, or `signal` aborts. */
 async function whileNeeded(
   ctx: CommandContext,
-  queue: { snapshot(o: { recent: number; pending: number }): Promise<{ running: unknown[]; pending: unknown[] }> },
+  queue: Pick<JobQueue, 'snapshot'>,
   server: ControlServer,
   signal: AbortSignal,
 ): Promise<void> {

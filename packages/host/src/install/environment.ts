@@ -46,6 +46,8 @@ export interface InstallOneOptions {
   entry: PluginsFileEntry;
   source: PluginSource;
   fingerprint: string;
+  /** The host's @bulkhead/sdk package directory (see {@link hostSdk}). */
+  sdkDir: string;
   env?: NodeJS.ProcessEnv;
   /** Where npm's output of a failed install is kept (its staging directory is removed). */
   logDir?: string;
@@ -78,7 +80,7 @@ export async function installOne(options: InstallOneOptions): Promise<{ manifest
       `${JSON.stringify({ name: 'bulkhead-plugin-env', private: true, description: `environment of ${source.written}` }, null, 2)}\n`,
     );
     options.onStep?.('npm');
-    const specs = [source.spec, hostSdk().dir];
+    const specs = [source.spec, options.sdkDir];
     if (entry.node !== undefined) specs.push(`node@${entry.node}`);
     try {
       await npmInstall(staging, specs, {

@@ -102,6 +102,7 @@ async function installLocked(
         entry,
         source,
         fingerprint: print,
+        sdkDir: sdk.dir,
         env,
         logDir: join(home, 'logs'),
         ...(options.signal ? { signal: options.signal } : {}),

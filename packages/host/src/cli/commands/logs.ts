@@ -46,14 +46,14 @@ export async function logs(
 }
 
 async function jobLogs(ctx: CommandContext, id: string, options: { follow?: boolean; tail: number }): Promise<number> {
-  const holder = { session: options.follow ? await openSessionFor(ctx, id) : await openSession(ctx, { host: false }) };
+  if (!options.follow) {
+    await using session = await openSession(ctx, { host: false });
+    for (const entry of (await session.client.jobLogs(id)).slice(tailStart(options.tail))) print(ctx.out, entry);
+    return EXIT.OK;
+  }
+  const holder = { session: await openSessionFor(ctx, id) };
   const stop = interrupted();
   try {
-    if (!options.follow) {
-      for (const entry of (await holder.session.client.jobLogs(id)).slice(tailStart(options.tail)))
-        print(ctx.out, entry);
-      return EXIT.OK;
-    }
     // The watch starts first and holds what it sees until the stored log is printed, so no line
     // falls between the two; lines in both are printed once.
     let held: LogEntry[] | null = [];
