@@ -282,7 +282,8 @@ describe('run', () => {
     // `script` runs the command on a pseudo-terminal, so the CLI sees a TTY as a user's shell would.
     const onTty = (args: string) =>
       spawnSync('script', ['-qfec', `"${process.execPath}" "${BIN}" ${args}`, '/dev/null'], {
-        env: cliEnv(home, { TERM: 'xterm-256color', NO_COLOR: undefined, COLUMNS: '100' }),
+        // CI=true alone means "no colour" to Node, as it would to a user's CI log.
+        env: cliEnv(home, { TERM: 'xterm-256color', NO_COLOR: undefined, CI: undefined, COLUMNS: '100' }),
         encoding: 'utf8',
         timeout: 60_000,
       });

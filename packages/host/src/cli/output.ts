@@ -38,11 +38,13 @@ export class Output {
     this.#out = options.stdout ?? process.stdout;
     this.#err = options.stderr ?? process.stderr;
     this.tty = this.#err.isTTY === true && env.TERM !== 'dumb';
-    this.#colour = this.tty && env.NO_COLOR === undefined;
+    // Node's own rules for the stream we draw on (NO_COLOR, FORCE_COLOR, TERM, a generic CI=true
+    // means no colour). styleText below must not re-decide from stdout, which may be a pipe.
+    this.#colour = this.tty && env.NO_COLOR === undefined && (this.#err.hasColors?.(env) ?? false);
   }
 
   style(format: Style, text: string): string {
-    return this.#colour ? styleText(format, text) : text;
+    return this.#colour ? styleText(format, text, { validateStream: false }) : text;
   }
 
   /** The command's result, for people: a line of stdout. Ignored in JSON mode. */
