@@ -29,8 +29,13 @@ interface Exit {
 }
 
 /** `bulkhead ...args` from spawn to exit, in its own home. */
-function bulkhead(home: string, args: string[]): Promise<Exit> {
-  const env: NodeJS.ProcessEnv = { ...process.env, BULKHEAD_HOME: home, npm_config_prefer_offline: 'true' };
+function bulkhead(home: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Exit> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    BULKHEAD_HOME: home,
+    npm_config_prefer_offline: 'true',
+    ...extraEnv,
+  };
   // An outer plugin path would add plugins that are not this home's.
   delete env.BULKHEAD_PLUGIN_PATH;
   const t0 = performance.now();
@@ -53,8 +58,10 @@ function bulkhead(home: string, args: string[]): Promise<Exit> {
   });
 }
 
-async function runNoop(home: string): Promise<number> {
-  const r = await bulkhead(home, ['run', 'noop', '--input', '{"x":1}', '--json']);
+async function runNoop(home: string, prelaunch = true): Promise<number> {
+  const r = await bulkhead(home, ['run', 'noop', '--input', '{"x":1}', '--json'], {
+    BULKHEAD_PRELAUNCH: prelaunch ? '1' : '0',
+  });
   const status = r.code === 0 ? (JSON.parse(r.stdout) as { status?: string }).status : undefined;
   if (status !== 'completed') throw new Error(`bulkhead run noop exited ${r.code}: ${r.stderr.trim()}`);
   return r.ms;
@@ -80,6 +87,14 @@ export const cli: Benchmark = {
       floor: 'cli_floor_cold_start_ms',
     },
     {
+      key: 'cli_run_no_prelaunch_ms',
+      label: '`bulkhead run` no-op, worker not prelaunched',
+      unit: 'ms',
+      better: 'lower',
+      floor: 'cli_floor_cold_start_ms',
+      note: 'BULKHEAD_PRELAUNCH=0, same run, alternating with cli_run_ms: the worker spawns only once the CLI has loaded (what prelaunch saves)',
+    },
+    {
       key: 'cli_floor_node_start_ms',
       label: 'bare node start (context)',
       unit: 'ms',
@@ -100,16 +115,25 @@ export const cli: Benchmark = {
       if (installed.code !== 0)
         throw new Error(`bulkhead install exited ${installed.code}: ${installed.stderr.trim()}`);
       for (let i = 0; i < WARMUP; i++) await runNoop(home);
+      await runNoop(home, false);
       await coldStart();
       await floorStartMs();
+      let round = 0;
       const [runs, floors] = await alternate(
         ROUNDS,
-        () => runNoop(home),
+        async () => {
+          const first = round++ % 2 === 0;
+          const a = first ? await runNoop(home) : await runNoop(home, false);
+          const b = first ? await runNoop(home, false) : await runNoop(home);
+          return first ? { on: a, off: b } : { on: b, off: a };
+        },
         async () => ({ worker: await coldStart(), node: await floorStartMs() }),
       );
+      const on = runs.map((r) => r.on);
       return {
-        cli_run_ms: median(runs),
-        cli_run_p90_ms: percentile(runs, 0.9),
+        cli_run_ms: median(on),
+        cli_run_p90_ms: percentile(on, 0.9),
+        cli_run_no_prelaunch_ms: median(runs.map((r) => r.off)),
         cli_floor_cold_start_ms: median(floors.map((f) => f.worker)),
         cli_floor_node_start_ms: median(floors.map((f) => f.node)),
       };

@@ -7,5 +7,10 @@ import module from 'node:module';
 // is imported (a static import would load it all first). Node 20 has no such cache: a no-op there.
 module.enableCompileCache?.();
 
+// `bulkhead run NAME`: the plugin's worker starts now, its cold start overlapping the CLI's own
+// loading (dist/cli/prelaunch-run.js says when it does not, and why that is safe).
+const args = process.argv.slice(2);
+if (args.includes('run')) await (await import('../dist/cli/prelaunch-run.js')).prelaunchRun(args);
+
 const { runCli } = await import('../dist/cli/main.js');
 await runCli();

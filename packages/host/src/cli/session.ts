@@ -14,6 +14,7 @@ import type { ControlServer } from '../control/server.js';
 import type { QueueClient } from '../control/types.js';
 import type { PluginManager } from '../manager/plugin-manager.js';
 import type { PluginSummary } from '../manager/types.js';
+import { discardPrelaunched } from '../process/worker-spawn.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import type { Job } from '../queue/types.js';
 import type { ResourceNeeds } from '../resources/resource-ledger.js';
@@ -40,7 +41,11 @@ export async function openSession(ctx: CommandContext, options: SessionOptions):
   const deadline = Date.now() + CLAIM_RETRY_MS;
   for (let attempt = 0; ; attempt++) {
     const remote = await connectHost(ctx.home);
-    if (remote) return { client: remote, [Symbol.asyncDispose]: () => remote.close() };
+    if (remote) {
+      // The job runs in that host: a worker this process prelaunched for it is not needed.
+      discardPrelaunched();
+      return { client: remote, [Symbol.asyncDispose]: () => remote.close() };
+    }
     try {
       // The worker is warmed up on the first try only: a retry means another process holds the
       // database, and each try would start (and stop) a worker for nothing.
@@ -96,6 +101,7 @@ async function openLocal(ctx: CommandContext, { host, warm }: SessionOptions): P
         await client.close();
       } finally {
         stop.dispose();
+        discardPrelaunched(); // one the job never used (its plugin failed to load, say)
       }
     },
   };

@@ -41,6 +41,7 @@ import type {
   PluginSummary,
   PluginTelemetry,
 } from './types.js';
+import { workerOptionsFor } from './worker-options.js';
 
 interface Managed {
   plugin: DiscoveredPlugin;
@@ -545,11 +546,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     let proc: PluginProcess;
     try {
       proc = await PluginProcess.start({
-        ...this.#options.worker,
-        ...(plugin.manifest.envVars ? { env: { ...this.#options.worker?.env, ...plugin.manifest.envVars } } : {}),
-        plugin: plugin.entryPath,
-        cwd: plugin.envDir,
-        ...(plugin.nodePath ? { nodePath: plugin.nodePath } : {}),
+        ...workerOptionsFor(plugin, this.#options.worker),
         // Worked out once the worker is spawned: filling in the schema's defaults may load and run
         // Ajv, tens of ms that the worker's start now hides.
         config: () => this.getConfig(name),
@@ -574,7 +571,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     this.#setState(m, m.inFlight > 0 ? 'busy' : 'ready');
     this.#startLiveness(m, proc);
     const ms = performance.now() - t0;
-    this.#note(m, 'info', `loaded (pid ${proc.pid}, ${ms.toFixed(0)} ms)`);
+    this.#note(m, 'info', `loaded (pid ${proc.pid}, ${ms.toFixed(0)} ms${proc.prelaunched ? ', prelaunched' : ''})`);
     this.emit('loaded', { name, pid: proc.pid ?? -1, ms });
     return proc;
   }

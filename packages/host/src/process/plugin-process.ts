@@ -9,7 +9,7 @@
  * console.log(await proc.execute({ name: 'Ada' })); // Hello, Ada
  * @module
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import type {
@@ -41,7 +41,8 @@ import { killGroup, processStartTicks } from './kill-group.js';
 import { type LogEntry, type LogLevel, Ring, splitLines } from './log-buffer.js';
 import { PluginStream, type StreamDriver } from './plugin-stream.js';
 import { cpuPercent, type ProcSample, procAvailable, sampleProc } from './proc-stats.js';
-import { type WorkerCommandOptions, workerCommand } from './worker-command.js';
+import type { WorkerCommandOptions } from './worker-command.js';
+import { adoptPrelaunched, spawnWorker, workerSpawnSpec } from './worker-spawn.js';
 
 export interface PluginProcessOptions extends WorkerCommandOptions {
   /** Extra environment for the worker, over the host's own (`undefined` removes a variable). */
@@ -166,6 +167,7 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
   #lastSample: ProcSample | null = null;
   /** Start time of the worker, so a kill never hits a process that reused its pid. */
   #startTicks: number | undefined;
+  #prelaunched = false;
   /** The config the next launch starts with (updated by configure). */
   #config: unknown;
   /** Start, stop, kill and restart run one after another, never interleaved. */
@@ -201,6 +203,11 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
   get info(): InitializeResult {
     if (this.#info === null) throw new BulkheadError('ERR_WORKER_EXITED', 'worker has not started');
     return this.#info;
+  }
+
+  /** This worker was spawned early (prelaunched) and taken over at start, not spawned by start. */
+  get prelaunched(): boolean {
+    return this.#prelaunched;
   }
 
   get pid(): number | undefined {
@@ -371,34 +378,23 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
 
   async #launch(): Promise<void> {
     const o = this.#options;
-    const cmd = workerCommand(o);
     const maxFrame = o.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
-    const env: Record<string, string | undefined> = {
-      ...process.env,
-      ...o.env,
-      BULKHEAD_MAX_FRAME_BYTES: String(maxFrame),
-      BULKHEAD_PROCESS_GROUP: '1',
-    };
-    for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
+    const spec = workerSpawnSpec({ ...o, maxFrameBytes: maxFrame });
 
     this.#reset();
+    // A worker prelaunched from this very spec (see worker-spawn.ts) is taken over, not respawned.
+    const early = adoptPrelaunched(spec);
+    this.#prelaunched = early !== null;
     let child: ChildProcess;
     try {
-      child = spawn(cmd.file, cmd.args, {
-        cwd: cmd.cwd,
-        env,
-        // fd 3 is the protocol channel (a socketpair); stdout/stderr are the plugin's logs.
-        stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-        // Own process group: stopping the worker ends everything the plugin started.
-        detached: true,
-      });
+      child = early?.child ?? spawnWorker(spec);
     } catch (e) {
-      throw new BulkheadError('ERR_SPAWN', `cannot start worker ${cmd.file}: ${(e as Error).message}`, undefined, {
+      throw new BulkheadError('ERR_SPAWN', `cannot start worker ${spec.file}: ${(e as Error).message}`, undefined, {
         cause: e,
       });
     }
     this.#child = child;
-    this.#startTicks = child.pid === undefined ? undefined : processStartTicks(child.pid);
+    this.#startTicks = early ? early.startTicks : child.pid === undefined ? undefined : processStartTicks(child.pid);
     const exited = new Promise<WorkerExit>((resolve) => this.#watchExit(child, resolve));
     this.#exited = exited;
     const maxLine = o.maxLogLineLength ?? 16 * 1024;
