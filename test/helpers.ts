@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -43,4 +44,26 @@ export async function eventually(check: () => boolean, timeoutMs = 3000, everyMs
     await new Promise((r) => setTimeout(r, everyMs));
   }
   return check();
+}
+
+const tempDirs: string[] = [];
+
+/**
+ * A fresh temp directory, removed when this test file's process exits (node --test runs each file
+ * in its own process), so a suite leaves nothing behind in the temp dir however its tests end.
+ */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  if (tempDirs.push(dir) === 1) {
+    process.on('exit', () => {
+      for (const d of tempDirs) {
+        try {
+          rmSync(d, { recursive: true, force: true, maxRetries: 3 });
+        } catch {
+          // A worker still writing its log there: the temp dir's own cleanup gets it later.
+        }
+      }
+    });
+  }
+  return dir;
 }

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { isBulkheadError, type Job, JobQueue, type JobQueueOptions, PluginManager, type SystemMonitor } from 'bulkhead';
 import { SqliteJobStore } from 'bulkhead/sqlite';
-import { eventually, repoRoot } from './helpers.js';
+import { eventually, repoRoot, tempDir } from './helpers.js';
 import { type FakePlugin, pluginDir, tempHome } from './manager-helpers.js';
 
 /** A machine with `memoryMB` of RAM and the given GPUs (MB each), for simulated admission. */
@@ -70,7 +69,7 @@ async function setup(
 }
 
 function journalFile(): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'bulkhead-journal-')), 'journal.txt');
+  const file = join(tempDir('bulkhead-journal-'), 'journal.txt');
   writeFileSync(file, '');
   return file;
 }

@@ -1,7 +1,6 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fixture } from './helpers.js';
+import { fixture, tempDir } from './helpers.js';
 
 export interface FakePlugin {
   name: string;
@@ -32,7 +31,7 @@ export const RESTART_CONFIG_SCHEMA = {
 };
 
 /** A fresh temp dir with one plugin directory (manifest + entry) per plugin. */
-export function pluginDir(plugins: FakePlugin[], into = mkdtempSync(join(tmpdir(), 'bulkhead-plugins-'))): string {
+export function pluginDir(plugins: FakePlugin[], into = tempDir('bulkhead-plugins-')): string {
   for (const p of plugins) {
     const dir = join(into, `${p.name}-${p.version ?? '1.0.0'}`);
     mkdirSync(dir, { recursive: true });
@@ -54,5 +53,5 @@ export function pluginDir(plugins: FakePlugin[], into = mkdtempSync(join(tmpdir(
 
 /** A fresh, empty Bulkhead home. */
 export function tempHome(): string {
-  return mkdtempSync(join(tmpdir(), 'bulkhead-home-'));
+  return tempDir('bulkhead-home-');
 }
