@@ -124,6 +124,7 @@ async function warmUp(manager: PluginManager, name: string): Promise<void> {
   try {
     await manager.discover();
   } catch {
+    discardPrelaunched();
     return;
   }
   let needs: ResourceNeeds;
@@ -131,12 +132,17 @@ async function warmUp(manager: PluginManager, name: string): Promise<void> {
     // Not get(): a summary holds the config, and working that out may load Ajv before the spawn.
     needs = manager.resourcesOf(name);
   } catch {
+    discardPrelaunched();
     return;
   }
-  if (Object.keys(needs).length > 0) return;
+  if (Object.keys(needs).length > 0) return discardPrelaunched();
   // Spawns within this tick's microtasks (discovery is done), before module loading resumes. A
-  // disabled plugin is refused here as its job will be.
-  manager.load(name).catch(() => {});
+  // disabled plugin is refused here as its job will be. A prelaunched worker (bin/bulkhead.js) is
+  // adopted by this start, or else will not be: it goes now, not when this host leaves.
+  manager
+    .load(name)
+    .catch(() => {})
+    .finally(discardPrelaunched);
 }
 
 /**

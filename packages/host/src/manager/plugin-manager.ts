@@ -570,8 +570,9 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     m.cpu = { last: null };
     this.#setState(m, m.inFlight > 0 ? 'busy' : 'ready');
     this.#startLiveness(m, proc);
-    const ms = performance.now() - t0;
-    this.#note(m, 'info', `loaded (pid ${proc.pid}, ${ms.toFixed(0)} ms${proc.prelaunched ? ', prelaunched' : ''})`);
+    // A prelaunched worker's start began at its spawn, before this call.
+    const ms = performance.now() - Math.min(t0, proc.prelaunchedAt ?? t0);
+    this.#note(m, 'info', `loaded (pid ${proc.pid}, ${ms.toFixed(0)} ms${proc.prelaunchedAt ? ', prelaunched' : ''})`);
     this.emit('loaded', { name, pid: proc.pid ?? -1, ms });
     return proc;
   }

@@ -167,7 +167,7 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
   #lastSample: ProcSample | null = null;
   /** Start time of the worker, so a kill never hits a process that reused its pid. */
   #startTicks: number | undefined;
-  #prelaunched = false;
+  #prelaunchedAt: number | undefined;
   /** The config the next launch starts with (updated by configure). */
   #config: unknown;
   /** Start, stop, kill and restart run one after another, never interleaved. */
@@ -205,9 +205,13 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
     return this.#info;
   }
 
-  /** This worker was spawned early (prelaunched) and taken over at start, not spawned by start. */
-  get prelaunched(): boolean {
-    return this.#prelaunched;
+  /**
+   * When this worker was spawned (performance.now()) if it was prelaunched and taken over at start
+   * rather than spawned by it; else undefined.
+   * @internal
+   */
+  get prelaunchedAt(): number | undefined {
+    return this.#prelaunchedAt;
   }
 
   get pid(): number | undefined {
@@ -384,7 +388,7 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
     this.#reset();
     // A worker prelaunched from this very spec (see worker-spawn.ts) is taken over, not respawned.
     const early = adoptPrelaunched(spec);
-    this.#prelaunched = early !== null;
+    this.#prelaunchedAt = early?.spawnedAt;
     let child: ChildProcess;
     try {
       child = early?.child ?? spawnWorker(spec);

@@ -8,6 +8,11 @@
  * by a {@link PluginProcess} whose spawn would have been exactly the same (command, arguments,
  * directory and environment, compared whole), so it never changes what runs, only when it starts:
  * any difference, or a worker that already died, and it is killed and a fresh one spawned.
+ *
+ * The slot is one per process, and the next {@link PluginProcess} to start takes it (or kills it):
+ * meant for a command that starts one plugin, not for a long-lived host. The spec names the plugin
+ * module's path, not its bytes: a reinstall that swaps the plugin's directory in the ~100 ms
+ * between a prelaunch and its adoption would run the code loaded before the swap.
  * @module
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -56,7 +61,16 @@ interface Early {
   key: string;
   child: ChildProcess;
   startTicks: number | undefined;
+  /** performance.now() at the spawn: a start's time is counted from here. */
+  spawnedAt: number;
   failed: boolean;
+}
+
+/** What {@link adoptPrelaunched} hands over. */
+export interface Prelaunched {
+  child: ChildProcess;
+  startTicks: number | undefined;
+  spawnedAt: number;
 }
 
 let early: Early | null = null;
@@ -72,7 +86,7 @@ const keyOf = (spec: WorkerSpawnSpec): string =>
 export function prelaunch(spec: WorkerSpawnSpec): number | undefined {
   discardPrelaunched();
   const child = spawnWorker(spec);
-  const entry: Early = { key: keyOf(spec), child, startTicks: undefined, failed: false };
+  const entry: Early = { key: keyOf(spec), child, startTicks: undefined, spawnedAt: performance.now(), failed: false };
   // A spawn failure is an 'error' event: unheard, it would crash this process. The adopter's own
   // spawn will meet (and report) the same failure.
   child.once('error', () => {
@@ -89,9 +103,7 @@ export function prelaunch(spec: WorkerSpawnSpec): number | undefined {
  * the slot; otherwise null (and a mismatched or dead one is killed). Call it in the same tick as
  * attaching the exit and output listeners, so no event is missed.
  */
-export function adoptPrelaunched(
-  spec: WorkerSpawnSpec,
-): { child: ChildProcess; startTicks: number | undefined } | null {
+export function adoptPrelaunched(spec: WorkerSpawnSpec): Prelaunched | null {
   const entry = early;
   if (entry === null) return null;
   const usable =
@@ -106,7 +118,7 @@ export function adoptPrelaunched(
   }
   early = null;
   process.removeListener('exit', discardPrelaunched);
-  return { child: entry.child, startTicks: entry.startTicks };
+  return { child: entry.child, startTicks: entry.startTicks, spawnedAt: entry.spawnedAt };
 }
 
 /** Kills a prelaunched worker nobody adopted (synchronous: safe in an 'exit' handler). */
