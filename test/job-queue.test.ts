@@ -217,6 +217,43 @@ describe('JobQueue', () => {
     await queue.cancel(q1);
   });
 
+  test('a measurement that hangs (a wedged nvidia-smi) holds back only the jobs that need resources', {
+    timeout: 20_000,
+  }, async () => {
+    let release = () => {};
+    const measured = new Promise<void>((r) => {
+      release = r;
+    });
+    const machine = fakeMachine(1000);
+    const hanging: SystemMonitor = {
+      async sample() {
+        await measured;
+        return machine.sample();
+      },
+      gpuProcesses: () => machine.gpuProcesses(),
+    };
+    await using env = await setup(
+      [
+        { name: 'light', fixture: 'slow' },
+        { name: 'heavy', fixture: 'slow', resources: { memoryMB: 100 } },
+      ],
+      { monitor: hanging },
+    );
+    const { queue } = env;
+    const light = await queue.submit('light', { steps: 1, stepMs: 1 });
+    await queue.start();
+    assert.equal((await queue.wait(light, { timeout: 5000 })).status, 'completed');
+    // Admitting this one needs the measurement: its submit waits for it.
+    let heavySubmitted = false;
+    const heavy = queue.submit('heavy', { steps: 1, stepMs: 1 }).finally(() => {
+      heavySubmitted = true;
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(heavySubmitted, false);
+    release();
+    assert.equal((await queue.wait(await heavy, { timeout: 5000 })).status, 'completed');
+  });
+
   test('queue policy: a job waits for resources, explains why, then times out with the same error', async () => {
     await using env = await setup(
       [

@@ -5,7 +5,7 @@
  * controlSocketPath('/home/ada/.bulkhead') // => '/home/ada/.bulkhead/run/bulkhead.sock'
  * @module
  */
-import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -23,6 +23,9 @@ export const MAX_SOCKET_PATH_BYTES = 100;
 export function controlSocketPath(home: string): string {
   const inHome = join(home, 'run', 'bulkhead.sock');
   if (Buffer.byteLength(inHome) <= MAX_SOCKET_PATH_BYTES) return inHome;
+  // Required here, not imported: loading node:crypto costs ~6 ms, and `bulkhead run` looks up this
+  // path before it spawns its worker, for a home that almost never needs the hash.
+  const { createHash } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
   const hash = createHash('sha256').update(home).digest('hex').slice(0, 16);
   return join(tmpdir(), `bulkhead-${hash}.sock`);
 }

@@ -16,7 +16,6 @@
  * const job = await queue.wait(id);
  * @module
  */
-import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { BulkheadError, ERROR_CODES, isBulkheadError, toBulkheadError } from '@bulkhead/sdk/errors';
@@ -165,7 +164,14 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     if (ops.length > 0) await this.#store.batch(ops);
     // Jobs submitted before start() are already here, with what submit knew (resource overrides).
     for (const job of await this.#store.pending()) if (!this.#pending.has(job.id)) this.#pending.add(this.#entry(job));
-    await this.scheduler.fresh();
+    // A measurement (which runs nvidia-smi: tens of ms on a GPU machine) is waited for only when a
+    // job needs one to be admitted; jobs that declare no resources start without it.
+    if ((this.#pending.entries() as readonly Waiting[]).some((e) => hasNeeds(e.needs))) await this.scheduler.fresh();
+    else
+      void this.scheduler.fresh().then(
+        () => this.#dispatchSoon(),
+        () => {},
+      );
     this.#manager.on('log', this.#onManagerLog);
     this.#timers.push(setInterval(() => this.#flushLogs(), LOG_FLUSH_MS));
     this.#timers.push(setInterval(() => this.#flushProgress(), PROGRESS_FLUSH_MS));
@@ -255,7 +261,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     const plans: Omit<Waiting, 'rank'>[] = [];
     for (const { plugin, input, options = {} } of jobs) {
       const { needs } = await this.#checkSubmit(plugin, input, options);
-      const id = randomUUID();
+      const id = crypto.randomUUID(); // the global Web Crypto: importing node:crypto costs ~6 ms at start
       fresh.push({
         id,
         plugin,
@@ -337,7 +343,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     }
     const needs = { ...this.#manager.resourcesOf(plugin), ...options.resources };
     const policy = this.scheduler.policy;
-    if (policy !== 'permissive') {
+    if (policy !== 'permissive' && hasNeeds(needs)) {
       await this.scheduler.fresh();
       const possible = this.scheduler.ledger.possible(needs);
       if (!possible.ok) throw insufficient(possible);
@@ -1077,3 +1083,8 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
 }
 
 export type { JobStatus };
+
+/** Does a job ask for any resources (so admitting it needs a measurement)? */
+function hasNeeds(needs: ResourceNeeds): boolean {
+  return Object.values(needs).some((v) => typeof v === 'number' && v > 0);
+}
