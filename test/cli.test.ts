@@ -571,6 +571,26 @@ describe('logs, jobs, config', () => {
 });
 
 describe('usage', () => {
+  test('a job database whose native addon was built for another Node: one line with the fix, no stack', async () => {
+    // What `nvm use` to another major, without reinstalling, looks like: the addon's dlopen fails.
+    const preload = join(tempHome(), 'wrong-abi.cjs');
+    writeFileSync(
+      preload,
+      `process.dlopen = () => { throw Object.assign(new Error("The module '/x/better_sqlite3.node'\\nwas compiled against a different Node.js version using\\nNODE_MODULE_VERSION 115. This version of Node.js requires\\nNODE_MODULE_VERSION 137. Please try re-compiling or re-installing"), { code: 'ERR_DLOPEN_FAILED' }); };`,
+    );
+    const env = cliEnv(tempHome(), { NODE_OPTIONS: `--require ${JSON.stringify(preload)}` });
+    const r = await cli(home, ['jobs'], { env });
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(
+      r.stderr.split('\n')[0],
+      `error: better-sqlite3 was built for another Node.js (module version 115; Node ${process.versions.node} needs 137); rebuild it: \`npm rebuild better-sqlite3\``,
+    );
+    assert.doesNotMatch(r.stderr, /\n\s+at /); // no stack
+    const json = await cli(home, ['jobs', '--json'], { env });
+    const { error } = JSON.parse(json.stderr) as { error: { code: string; message: string } };
+    assert.equal(error.code, 'ERR_STORE_UNAVAILABLE');
+  });
+
   test('every command has --help with an example', async () => {
     const commands = [
       [],

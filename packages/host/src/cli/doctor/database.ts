@@ -12,6 +12,7 @@ import type Database from 'better-sqlite3';
 import { isOwnerRunning, type OwnerRow, readOwner } from '../../queue/sqlite/owner-lock.js';
 import { pinHandles } from '../../queue/sqlite/pin-handles.js';
 import { hasTables, SCHEMA_VERSION, schemaVersion } from '../../queue/sqlite/schema.js';
+import { nativeLoadFailure } from '../../queue/sqlite/store-error.js';
 import { type DoctorContext, errorCode, fail, firstLine, formatBytes, type Outcome, ok, skip, warn } from './check.js';
 
 export interface DatabaseOutcomes {
@@ -80,15 +81,9 @@ function loadSqlite(): Promise<typeof Database> {
   return sqliteLoaded;
 }
 
-/** Why the native addon did not load, in one line: the message's first line is only its path. */
+/** Why the native addon did not load, in one line. */
 function sqliteLoadFailure(e: unknown): string {
-  const message = e instanceof Error ? e.message : String(e);
-  // The usual case: node_modules was installed under another Node, e.g. before an upgrade from 20 to 24.
-  const abi = /NODE_MODULE_VERSION (\d+).*?NODE_MODULE_VERSION (\d+)/s.exec(message);
-  if (abi !== null) {
-    return `better-sqlite3 was built for another Node.js (module version ${abi[1]}; Node ${process.versions.node} needs ${abi[2]})`;
-  }
-  return `better-sqlite3 does not load: ${message.replace(/\s+/g, ' ').trim().slice(0, 300)}`;
+  return nativeLoadFailure(e) ?? `better-sqlite3 does not load: ${String((e as Error)?.message ?? e).slice(0, 300)}`;
 }
 
 function moveAside(file: string): string {

@@ -3,7 +3,8 @@
  * callers match on `code`, and "database disk image is malformed" tells nobody what to do.
  *
  * `data.reason` is a short stable token (`corrupt`, `locked`, `in-use`, `closed`, `newer-schema`,
- * `not-a-job-database`, `io`, `disk-full`, `read-only`, `cannot-open`); the message says what to do.
+ * `not-a-job-database`, `io`, `disk-full`, `read-only`, `cannot-open`, `native-module`); the message
+ * says what to do.
  * @module
  */
 import { BulkheadError, toBulkheadError } from '@bulkhead/sdk/errors';
@@ -24,13 +25,37 @@ export function storeClosed(file: string) {
 }
 
 /**
+ * Why better-sqlite3's native addon does not load, in one line, or null when `e` is not that (its
+ * own message is several lines, the first only a path). The usual case: node_modules was installed
+ * under another Node, e.g. before an upgrade from 20 to 24, or with nvm switched since.
+ */
+export function nativeLoadFailure(e: unknown): string | null {
+  const message = e instanceof Error ? e.message : String(e);
+  const abi = /NODE_MODULE_VERSION (\d+).*?NODE_MODULE_VERSION (\d+)/s.exec(message);
+  if (abi !== null) {
+    return `better-sqlite3 was built for another Node.js (module version ${abi[1]}; Node ${process.versions.node} needs ${abi[2]})`;
+  }
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ERR_DLOPEN_FAILED' || /Could not locate the bindings file|better_sqlite3\.node/.test(message)) {
+    return `better-sqlite3 does not load: ${message.replace(/\s+/g, ' ').trim().slice(0, 300)}`;
+  }
+  return null;
+}
+
+/**
  * Maps anything thrown by better-sqlite3 to a BulkheadError. Errors that say the database as a
  * whole cannot be used become ERR_STORE_UNAVAILABLE; constraint failures are the caller's
  * (ERR_INVALID_ARGUMENT); anything else is ERR_INTERNAL with the original as `cause`.
  */
 export function fromSqliteError(e: unknown, file: string, busyTimeoutMs: number): BulkheadError {
   const code = sqliteCode(e);
-  if (code === undefined) return toBulkheadError(e);
+  if (code === undefined) {
+    const native = nativeLoadFailure(e);
+    if (native !== null) {
+      return storeUnavailable(file, 'native-module', `${native}; rebuild it: \`npm rebuild better-sqlite3\``, e);
+    }
+    return toBulkheadError(e);
+  }
   const detail = (e as Error).message;
   if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
     return storeUnavailable(
