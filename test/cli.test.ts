@@ -4,11 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BIN, cleanUp, cli, cliEnv, copyExample, finished, start, tempHome, until } from './cli-helpers.js';
-import { repoRoot } from './helpers.js';
+import { eventually, isRunning, repoRoot } from './helpers.js';
 import { pluginDir } from './manager-helpers.js';
 
 const EXAMPLES = join(repoRoot, 'examples', 'plugins.yaml');
@@ -229,6 +229,35 @@ describe('install failures', () => {
     assert.equal(existsSync(join(h, 'plugins', 'node-pinned')), false);
     assert.equal(existsSync(join(h, 'plugins', '.staging')), false);
     assert.equal(existsSync(join(h, 'plugins', '.install.lock')), false);
+  });
+
+  test('an install killed outright leaves npm running; the next install stops it and installs', async () => {
+    const src = tempHome();
+    copyExample('hello', src);
+    writeFileSync(join(src, 'plugins.yaml'), 'version: 1\nplugins:\n  - source: ./hello\n');
+    // An npm that would take 60 s: only a kill ends it before the test does.
+    const slowNpm = join(src, 'slow-npm');
+    writeFileSync(slowNpm, '#!/bin/sh\nexec sleep 60\n', { mode: 0o755 });
+    const h = tempHome();
+    const child = start(h, ['install', join(src, 'plugins.yaml')], { env: cliEnv(h, { BULKHEAD_NPM: slowNpm }) });
+    const staging = join(h, 'plugins', '.staging');
+    const pidFile = () => {
+      const [dir] = existsSync(staging) ? readdirSync(staging) : [];
+      return dir === undefined ? null : join(staging, dir, '.npm.pid');
+    };
+    await until(child, () => {
+      const f = pidFile();
+      return f !== null && existsSync(f);
+    });
+    const npm = (JSON.parse(readFileSync(pidFile() as string, 'utf8')) as { pid: number }).pid;
+    child.kill('SIGKILL');
+    await finished(child, 10_000);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok(isRunning(npm), 'npm outlives a SIGKILLed install (its own process group)');
+    const again = await cli(h, ['install', join(src, 'plugins.yaml'), '--json']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.ok(await eventually(() => !isRunning(npm)), 'the next install stopped the old npm');
+    assert.equal((JSON.parse(again.stdout) as { plugins: { status: string }[] }).plugins[0]?.status, 'installed');
   });
 
   test('a tarball source installs, and a rebuilt tarball is installed again', async () => {

@@ -13,6 +13,7 @@ import { bulkheadHome } from '../util/home.js';
 import { hostSdk, type InstallRecord, type InstallStep, installOne, readInstallRecord } from './environment.js';
 import { fingerprint } from './fingerprint.js';
 import { lockInstalls } from './install-lock.js';
+import { stopLeftoverNpm } from './npm.js';
 import type { PluginsFile, PluginsFileEntry } from './plugins-file.js';
 import { type PluginSource, resolveSource } from './source.js';
 
@@ -53,7 +54,9 @@ export async function installPlugins(file: PluginsFile, options: InstallOptions 
     ...(options.onWait ? { onWait: options.onWait } : {}),
   });
   try {
-    // Holding the lock, anything in staging is left over from an install that died.
+    // Holding the lock, anything in staging is left over from an install that died, maybe with its
+    // npm still at work there.
+    await stopLeftoverNpm(join(pluginsDir, '.staging'));
     await rm(join(pluginsDir, '.staging'), { recursive: true, force: true });
     return await installLocked(file, options, env, home, pluginsDir);
   } finally {

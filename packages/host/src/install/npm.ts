@@ -5,9 +5,12 @@
  * @module
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, writeFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BulkheadError } from '@bulkhead/sdk/errors';
+import { killGroup } from '../process/kill-group.js';
+import { identify, isRunning, type ProcessIdentity } from '../process/process-identity.js';
 
 export interface NpmOptions {
   /** The npm executable. Default `BULKHEAD_NPM`, else `npm` on PATH. */
@@ -18,6 +21,9 @@ export interface NpmOptions {
 
 /** Lines of npm's output quoted in an error. */
 const ERROR_LINES = 12;
+
+/** Beside npm's work: who it is, so the next install can stop an npm whose `bulkhead` was killed. */
+const NPM_PID_FILE = '.npm.pid';
 
 export async function npmInstall(dir: string, specs: string[], options: NpmOptions = {}): Promise<void> {
   const env = options.env ?? process.env;
@@ -40,6 +46,7 @@ export async function npmInstall(dir: string, specs: string[], options: NpmOptio
   const code = await new Promise<number | null>((resolve, reject) => {
     // Its own process group, so a cancel stops npm and every script it started.
     const child = spawn(npm, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    if (child.pid !== undefined) writeFileSync(join(dir, NPM_PID_FILE), JSON.stringify(identify(child.pid)));
     const abort = () => {
       try {
         if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
@@ -65,4 +72,26 @@ export async function npmInstall(dir: string, specs: string[], options: NpmOptio
       exitCode: code,
     });
   }
+}
+
+/**
+ * Stops every npm still working in a staging directory under `stagingRoot`: an install killed
+ * outright (SIGKILL, a closed terminal's lost SIGHUP) leaves its npm running in its own process
+ * group. Only a group whose leader is still the very process that was recorded is signalled.
+ */
+export async function stopLeftoverNpm(stagingRoot: string): Promise<number> {
+  const dirs = await readdir(stagingRoot).catch(() => [] as string[]);
+  let stopped = 0;
+  for (const name of dirs) {
+    let id: ProcessIdentity;
+    try {
+      id = JSON.parse(await readFile(join(stagingRoot, name, NPM_PID_FILE), 'utf8')) as ProcessIdentity;
+    } catch {
+      continue;
+    }
+    if (!Number.isInteger(id?.pid) || !isRunning(id)) continue;
+    killGroup(id.pid, 'SIGKILL');
+    stopped++;
+  }
+  return stopped;
 }
