@@ -322,6 +322,13 @@ describe('run', () => {
     assert.match(r.stdout, new RegExp(`\r${esc}\\[2Kcountdown \\[#*-*\\] +\\d+%`)); // the bar, redrawn in place
     assert.match(r.stdout, new RegExp(`${esc}\\[\\d+m`)); // colour
     assert.match(r.stdout, /"counted": 5/);
+    // The result piped to a file, progress still on the terminal: the bar keeps its colour.
+    const resultFile = join(tempHome(), 'result.txt');
+    const piped = onTty(`run countdown --input '{"from":2}' > "${resultFile}"`);
+    assert.equal(piped.status, 0, piped.stdout);
+    assert.match(piped.stdout, new RegExp(`${esc}\\[\\d+m`));
+    assert.match(readFileSync(resultFile, 'utf8'), /"counted": 2/);
+    assert.doesNotMatch(readFileSync(resultFile, 'utf8'), new RegExp(esc));
     const json = onTty(`run countdown --input '{"from":2}' --json`);
     assert.equal(json.status, 0, json.stdout);
     assert.doesNotMatch(json.stdout, /\[#*-+\]/);

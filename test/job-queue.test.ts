@@ -217,6 +217,56 @@ describe('JobQueue', () => {
     await queue.cancel(q1);
   });
 
+  test("jobs left pending by an earlier host are admitted by their plugin's declared resources", async () => {
+    const plugins = pluginDir([{ name: 'big', fixture: 'slow', resources: { memoryMB: 5000 } }]);
+    const home = tempHome();
+    // An earlier host (permissive: it admits anything) stored the job and stopped before running it.
+    {
+      const manager = new PluginManager({ pluginPaths: [plugins], home, liveness: { pingIntervalMs: 0 } });
+      const queue = await JobQueue.open({
+        manager,
+        scheduler: { monitor: fakeMachine(100_000), policy: 'permissive' },
+      });
+      await queue.submit('big', { steps: 1, stepMs: 1 });
+      await queue.stop();
+      await manager.close();
+    }
+    // A new host on a smaller machine, its manager not yet discovered: the job must not run.
+    const manager = new PluginManager({ pluginPaths: [plugins], home, liveness: { pingIntervalMs: 0 } });
+    const queue = await JobQueue.open({ manager, scheduler: { monitor: fakeMachine(1000), policy: 'safety' } });
+    try {
+      await queue.start();
+      const [job] = (await queue.list()).jobs;
+      const done = await queue.wait(job!.id, { timeout: 5000 });
+      assert.equal(done.status, 'failed');
+      assert.equal(done.error?.code, 'ERR_INSUFFICIENT_RESOURCES');
+    } finally {
+      await queue.stop();
+      await manager.close();
+    }
+  });
+
+  test('permissive: a GPU job submitted the moment the queue starts still gets a GPU reserved', async () => {
+    const machine = fakeMachine(100_000, [8192]);
+    // A measurement takes a while (nvidia-smi does): the job is submitted before the first one ends.
+    const slow: SystemMonitor = {
+      sample: () => new Promise((r) => setTimeout(() => r(machine.sample()), 100)),
+      gpuProcesses: () => machine.gpuProcesses(),
+    };
+    await using env = await setup([{ name: 'g', fixture: 'slow', resources: { gpuMemoryMB: 4000 } }], {
+      monitor: slow,
+      policy: 'permissive',
+    });
+    const { queue } = env;
+    await queue.start();
+    let gpus: number[] | undefined;
+    queue.on('started', () => {
+      gpus = queue.scheduler.ledger.view().reservations[0]?.gpus;
+    });
+    await queue.wait(await queue.submit('g', { steps: 1, stepMs: 1 }), { timeout: 5000 });
+    assert.deepEqual(gpus, [0]);
+  });
+
   test('a measurement that hangs (a wedged nvidia-smi) holds back only the jobs that need resources', {
     timeout: 20_000,
   }, async () => {

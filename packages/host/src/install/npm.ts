@@ -5,7 +5,7 @@
  * @module
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream, writeFileSync } from 'node:fs';
+import { createWriteStream, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BulkheadError } from '@bulkhead/sdk/errors';
@@ -46,7 +46,7 @@ export async function npmInstall(dir: string, specs: string[], options: NpmOptio
   const code = await new Promise<number | null>((resolve, reject) => {
     // Its own process group, so a cancel stops npm and every script it started.
     const child = spawn(npm, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    if (child.pid !== undefined) writeFileSync(join(dir, NPM_PID_FILE), JSON.stringify(identify(child.pid)));
+    recordNpm(dir, child.pid);
     const abort = () => {
       try {
         if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
@@ -59,6 +59,7 @@ export async function npmInstall(dir: string, specs: string[], options: NpmOptio
     child.stderr.on('data', keep);
     child.on('error', (e) => reject(e));
     child.on('close', (c) => {
+      rmSync(join(dir, NPM_PID_FILE), { force: true });
       options.signal?.removeEventListener('abort', abort);
       resolve(c);
     });
@@ -71,6 +72,18 @@ export async function npmInstall(dir: string, specs: string[], options: NpmOptio
       log: join(dir, 'install.log'),
       exitCode: code,
     });
+  }
+}
+
+/** Written whole (temp file, rename) so a reader never sees half of it; best effort. */
+function recordNpm(dir: string, pid: number | undefined): void {
+  if (pid === undefined) return;
+  const file = join(dir, NPM_PID_FILE);
+  try {
+    writeFileSync(`${file}.tmp`, JSON.stringify(identify(pid)));
+    renameSync(`${file}.tmp`, file);
+  } catch {
+    // Only the clean-up after a killed install needs it.
   }
 }
 
@@ -89,7 +102,9 @@ export async function stopLeftoverNpm(stagingRoot: string): Promise<number> {
     } catch {
       continue;
     }
-    if (!Number.isInteger(id?.pid) || !isRunning(id)) continue;
+    // Without a start time (not Linux) a live pid may be a new process that took the number, and
+    // its group someone else's work: only a process known to be that npm is stopped.
+    if (!Number.isInteger(id?.pid) || id.procStart === null || !isRunning(id)) continue;
     killGroup(id.pid, 'SIGKILL');
     stopped++;
   }

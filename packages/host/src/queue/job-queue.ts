@@ -133,6 +133,9 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     this.#open();
     if (this.#started) return;
     this.#started = true;
+    // Jobs left by an earlier host are admitted by their plugins' declared resources: without
+    // discovery first, those would read as none, and the jobs would run unchecked.
+    await this.#manager.discover();
     const now = Date.now();
     const ops: StoreOp[] = [];
     for (const job of await this.#store.running()) {
@@ -261,7 +264,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     const plans: Omit<Waiting, 'rank'>[] = [];
     for (const { plugin, input, options = {} } of jobs) {
       const { needs } = await this.#checkSubmit(plugin, input, options);
-      const id = crypto.randomUUID(); // the global Web Crypto: importing node:crypto costs ~6 ms at start
+      const id = crypto.randomUUID(); // the global Web Crypto: cheaper to first use than importing node:crypto
       fresh.push({
         id,
         plugin,
@@ -343,8 +346,9 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     }
     const needs = { ...this.#manager.resourcesOf(plugin), ...options.resources };
     const policy = this.scheduler.policy;
+    // Even `permissive` needs a measurement for a job with needs: it still reserves GPUs by it.
+    if (hasNeeds(needs)) await this.scheduler.fresh();
     if (policy !== 'permissive' && hasNeeds(needs)) {
-      await this.scheduler.fresh();
       const possible = this.scheduler.ledger.possible(needs);
       if (!possible.ok) throw insufficient(possible);
       if (policy === 'safety') {

@@ -83,7 +83,8 @@ function loadSqlite(): Promise<typeof Database> {
 
 /** Why the native addon did not load, in one line. */
 function sqliteLoadFailure(e: unknown): string {
-  return nativeLoadFailure(e) ?? `better-sqlite3 does not load: ${String((e as Error)?.message ?? e).slice(0, 300)}`;
+  const message = e instanceof Error ? e.message : String(e);
+  return nativeLoadFailure(e) ?? `better-sqlite3 does not load: ${message.replace(/\s+/g, ' ').trim().slice(0, 300)}`;
 }
 
 function moveAside(file: string): string {
