@@ -135,7 +135,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     this.#started = true;
     // Jobs left by an earlier host are admitted by their plugins' declared resources: without
     // discovery first, those would read as none, and the jobs would run unchecked.
-    await this.#manager.discover();
+    if (this.#manager.discovery === null) await this.#manager.discover();
     const now = Date.now();
     const ops: StoreOp[] = [];
     for (const job of await this.#store.running()) {
