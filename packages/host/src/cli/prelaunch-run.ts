@@ -8,18 +8,18 @@
  *
  * It does nothing, quietly, whenever the job may not run here at once or the command line is not
  * a plain `run`: another process hosts the home (the job runs there), `--detach`, help, a plugin
- * that is unknown, disabled or declares resources (the scheduler decides when those load), or
- * `BULKHEAD_PRELAUNCH=0`. Errors are for the command itself to find and report.
+ * that is unknown, disabled or declares resources (the scheduler decides when those load). The bin
+ * does not even load this module under `BULKHEAD_PRELAUNCH=0`. Errors are for the command itself to find and report.
  * @module
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DEFAULT_MAX_FRAME_BYTES } from '@bulkhead/sdk/protocol';
 import { controlSocketPath } from '../control/socket-path.js';
 import { StateStore } from '../manager/state-store.js';
 import { workerOptionsFor } from '../manager/worker-options.js';
 import { discover, searchPaths } from '../manifest/discover.js';
 import { prelaunch, workerSpawnSpec } from '../process/worker-spawn.js';
+import { hasNeeds } from '../resources/resource-ledger.js';
 import { bulkheadHome } from '../util/home.js';
 
 /** `run`'s plugin name and the home, when `args` (after `node bulkhead`) are a plain run; else null. */
@@ -41,16 +41,14 @@ export function plainRun(args: readonly string[], env: NodeJS.ProcessEnv): { nam
 }
 
 export async function prelaunchRun(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  if (env.BULKHEAD_PRELAUNCH === '0') return;
   try {
     const run = plainRun(args, env);
     if (run === null || existsSync(controlSocketPath(run.home))) return;
     const { plugins } = await discover(searchPaths(undefined, { ...env, BULKHEAD_HOME: run.home }));
     const plugin = plugins.find((p) => p.manifest.name === run.name);
-    if (plugin === undefined || Object.keys(plugin.manifest.resources ?? {}).length > 0) return;
+    if (plugin === undefined || hasNeeds(plugin.manifest.resources ?? {})) return;
     if (!new StateStore(join(run.home, 'state.json')).get(run.name).enabled) return;
-    const options = workerOptionsFor(plugin);
-    prelaunch(workerSpawnSpec({ ...options, maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES }));
+    prelaunch(workerSpawnSpec(workerOptionsFor(plugin)));
   } catch {
     // Whatever went wrong here, the command meets it again and says so properly.
   }

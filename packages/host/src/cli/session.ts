@@ -17,7 +17,7 @@ import type { PluginSummary } from '../manager/types.js';
 import { discardPrelaunched } from '../process/worker-spawn.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import type { Job } from '../queue/types.js';
-import type { ResourceNeeds } from '../resources/resource-ledger.js';
+import { hasNeeds, type ResourceNeeds } from '../resources/resource-ledger.js';
 import type { CommandContext } from './main.js';
 
 export interface Session extends AsyncDisposable {
@@ -135,7 +135,7 @@ async function warmUp(manager: PluginManager, name: string): Promise<void> {
     discardPrelaunched();
     return;
   }
-  if (Object.keys(needs).length > 0) return discardPrelaunched();
+  if (hasNeeds(needs)) return discardPrelaunched();
   // Spawns within this tick's microtasks (discovery is done), before module loading resumes. A
   // disabled plugin is refused here as its job will be. A prelaunched worker (bin/bulkhead.js) is
   // adopted by this start, or else will not be: it goes now, not when this host leaves.

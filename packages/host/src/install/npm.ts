@@ -47,13 +47,7 @@ export async function npmInstall(dir: string, specs: string[], options: NpmOptio
     // Its own process group, so a cancel stops npm and every script it started.
     const child = spawn(npm, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     recordNpm(dir, child.pid);
-    const abort = () => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-    };
+    const abort = () => killGroup(child.pid, 'SIGTERM');
     options.signal?.addEventListener('abort', abort, { once: true });
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
@@ -92,9 +86,8 @@ function recordNpm(dir: string, pid: number | undefined): void {
  * outright (SIGKILL, a closed terminal's lost SIGHUP) leaves its npm running in its own process
  * group. Only a group whose leader is still the very process that was recorded is signalled.
  */
-export async function stopLeftoverNpm(stagingRoot: string): Promise<number> {
+export async function stopLeftoverNpm(stagingRoot: string): Promise<void> {
   const dirs = await readdir(stagingRoot).catch(() => [] as string[]);
-  let stopped = 0;
   for (const name of dirs) {
     let id: ProcessIdentity;
     try {
@@ -106,7 +99,5 @@ export async function stopLeftoverNpm(stagingRoot: string): Promise<number> {
     // its group someone else's work: only a process known to be that npm is stopped.
     if (!Number.isInteger(id?.pid) || id.procStart === null || !isRunning(id)) continue;
     killGroup(id.pid, 'SIGKILL');
-    stopped++;
   }
-  return stopped;
 }

@@ -383,7 +383,7 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
   async #launch(): Promise<void> {
     const o = this.#options;
     const maxFrame = o.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
-    const spec = workerSpawnSpec({ ...o, maxFrameBytes: maxFrame });
+    const spec = workerSpawnSpec(o);
 
     this.#reset();
     // A worker prelaunched from this very spec (see worker-spawn.ts) is taken over, not respawned.

@@ -16,6 +16,7 @@
  * @module
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { DEFAULT_MAX_FRAME_BYTES } from '@bulkhead/sdk/protocol';
 import { killGroup, processStartTicks } from './kill-group.js';
 import { type WorkerCommandOptions, workerCommand } from './worker-command.js';
 
@@ -28,7 +29,8 @@ export interface WorkerSpawnSpec {
 
 export interface WorkerSpawnOptions extends WorkerCommandOptions {
   env?: Record<string, string | undefined>;
-  maxFrameBytes: number;
+  /** Default: the protocol's DEFAULT_MAX_FRAME_BYTES. */
+  maxFrameBytes?: number;
 }
 
 /** Exactly what is spawned for these options: the host's environment, the worker's over it. */
@@ -37,7 +39,7 @@ export function workerSpawnSpec(options: WorkerSpawnOptions): WorkerSpawnSpec {
   const merged: Record<string, string | undefined> = {
     ...process.env,
     ...options.env,
-    BULKHEAD_MAX_FRAME_BYTES: String(options.maxFrameBytes),
+    BULKHEAD_MAX_FRAME_BYTES: String(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES),
     BULKHEAD_PROCESS_GROUP: '1',
   };
   const env: Record<string, string> = {};
@@ -57,20 +59,16 @@ export function spawnWorker(spec: WorkerSpawnSpec): ChildProcess {
   });
 }
 
-interface Early {
-  key: string;
-  child: ChildProcess;
-  startTicks: number | undefined;
-  /** performance.now() at the spawn: a start's time is counted from here. */
-  spawnedAt: number;
-  failed: boolean;
-}
-
 /** What {@link adoptPrelaunched} hands over. */
 export interface Prelaunched {
   child: ChildProcess;
   startTicks: number | undefined;
+  /** performance.now() at the spawn: a start's time is counted from here. */
   spawnedAt: number;
+}
+
+interface Early extends Prelaunched {
+  key: string;
 }
 
 let early: Early | null = null;
@@ -86,14 +84,11 @@ const keyOf = (spec: WorkerSpawnSpec): string =>
 export function prelaunch(spec: WorkerSpawnSpec): number | undefined {
   discardPrelaunched();
   const child = spawnWorker(spec);
-  const entry: Early = { key: keyOf(spec), child, startTicks: undefined, spawnedAt: performance.now(), failed: false };
-  // A spawn failure is an 'error' event: unheard, it would crash this process. The adopter's own
-  // spawn will meet (and report) the same failure.
-  child.once('error', () => {
-    entry.failed = true;
-  });
-  if (child.pid !== undefined) entry.startTicks = processStartTicks(child.pid);
-  early = entry;
+  const startTicks = child.pid === undefined ? undefined : processStartTicks(child.pid);
+  // A spawn failure (no pid, never adopted) is an 'error' event: unheard, it would crash this
+  // process. The adopter's own spawn will meet (and report) the same failure.
+  child.once('error', () => {});
+  early = { key: keyOf(spec), child, startTicks, spawnedAt: performance.now() };
   process.once('exit', discardPrelaunched);
   return child.pid;
 }
@@ -107,7 +102,6 @@ export function adoptPrelaunched(spec: WorkerSpawnSpec): Prelaunched | null {
   const entry = early;
   if (entry === null) return null;
   const usable =
-    !entry.failed &&
     entry.child.pid !== undefined &&
     entry.child.exitCode === null &&
     entry.child.signalCode === null &&

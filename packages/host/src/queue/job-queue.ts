@@ -22,7 +22,7 @@ import { BulkheadError, ERROR_CODES, isBulkheadError, toBulkheadError } from '@b
 import type { PluginManager } from '../manager/plugin-manager.js';
 import { describeIssues, validateAgainstSchema } from '../manifest/index.js';
 import type { LogEntry } from '../process/log-buffer.js';
-import type { Reservation, ResourceNeeds } from '../resources/resource-ledger.js';
+import { hasNeeds, type Reservation, type ResourceNeeds } from '../resources/resource-ledger.js';
 import { insufficient, Scheduler } from '../resources/scheduler.js';
 import { decodeValue, encodeValue } from './codec.js';
 import { GroupCommit } from './group-commit.js';
@@ -345,15 +345,17 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       }
     }
     const needs = { ...this.#manager.resourcesOf(plugin), ...options.resources };
-    const policy = this.scheduler.policy;
-    // Even `permissive` needs a measurement for a job with needs: it still reserves GPUs by it.
-    if (hasNeeds(needs)) await this.scheduler.fresh();
-    if (policy !== 'permissive' && hasNeeds(needs)) {
-      const possible = this.scheduler.ledger.possible(needs);
-      if (!possible.ok) throw insufficient(possible);
-      if (policy === 'safety') {
-        const fit = this.scheduler.ledger.fit(needs);
-        if (!fit.ok) throw insufficient(fit);
+    if (hasNeeds(needs)) {
+      // Even `permissive` needs a measurement for a job with needs: it still reserves GPUs by it.
+      await this.scheduler.fresh();
+      const policy = this.scheduler.policy;
+      if (policy !== 'permissive') {
+        const possible = this.scheduler.ledger.possible(needs);
+        if (!possible.ok) throw insufficient(possible);
+        if (policy === 'safety') {
+          const fit = this.scheduler.ledger.fit(needs);
+          if (!fit.ok) throw insufficient(fit);
+        }
       }
     }
     return { needs };
@@ -1087,8 +1089,3 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
 }
 
 export type { JobStatus };
-
-/** Does a job ask for any resources (so admitting it needs a measurement)? */
-function hasNeeds(needs: ResourceNeeds): boolean {
-  return Object.values(needs).some((v) => typeof v === 'number' && v > 0);
-}

@@ -21,6 +21,11 @@ export interface ResourceNeeds {
   cpus?: number;
 }
 
+/** Does `needs` ask for anything (so admitting it takes a measurement)? */
+export function hasNeeds(needs: ResourceNeeds): boolean {
+  return Object.values(needs).some((v) => typeof v === 'number' && v > 0);
+}
+
 export interface Reservation {
   id: string;
   needs: ResourceNeeds;
