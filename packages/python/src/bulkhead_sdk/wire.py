@@ -17,9 +17,10 @@ from typing import Any, Callable
 
 from .errors import BulkheadError
 
-PROTOCOL_VERSION = "1.0"
+PROTOCOL_VERSION = "1.1"
 DEFAULT_MAX_FRAME_BYTES = 268435456
-#: Binary values at least this large go by file when the host gave a handoff directory.
+#: Binary values at least this large go by file when the host gave a handoff directory (the host
+#: sends its own figure in ``initialize``).
 DEFAULT_HANDOFF_BYTES = 134217728
 #: Integers a JavaScript peer reads back exactly; larger ones must travel as strings.
 MAX_SAFE_INTEGER = 2**53 - 1
@@ -76,10 +77,17 @@ class Codec:
     """Turns values into JSON + attachments and back (section 3), with file handoff (section 3.1)."""
 
     def __init__(self, handoff_dir: str | None, handoff_bytes: int) -> None:
-        self.handoff_dir = os.path.realpath(handoff_dir) if handoff_dir else None
+        self.handoff_dir: str | None = None
         self.handoff_bytes = handoff_bytes
         self._files = 0
         self._lock = threading.Lock()
+        if handoff_dir:
+            self.set_handoff(handoff_dir, handoff_bytes)
+
+    def set_handoff(self, handoff_dir: str, handoff_bytes: int) -> None:
+        """The host's private directory for files (the ``handoff`` member of ``initialize``)."""
+        self.handoff_dir = os.path.realpath(handoff_dir)
+        self.handoff_bytes = handoff_bytes
 
     # ── encoding ───────────────────────────────────────────────────────────────────────────────
 

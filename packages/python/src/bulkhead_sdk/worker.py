@@ -71,7 +71,7 @@ def _watch_parent() -> None:
 class Worker:
     def __init__(self, entry: str, fd: int = CHANNEL_FD) -> None:
         max_frame = env_int("BULKHEAD_MAX_FRAME_BYTES", DEFAULT_MAX_FRAME_BYTES)
-        self.codec = Codec(os.environ.get("BULKHEAD_HANDOFF_DIR"), env_int("BULKHEAD_HANDOFF_BYTES", DEFAULT_HANDOFF_BYTES))
+        self.codec = Codec(None, DEFAULT_HANDOFF_BYTES)
         self.reader = FrameReader(fd, max_frame, self.codec, host_gone)
         self.writer = FrameWriter(fd, max_frame, self.codec, host_gone)
         self.entry = entry
@@ -206,6 +206,9 @@ class Worker:
         except BulkheadError as e:
             self.fail(request_id, e)
             return
+        handoff = params.get("handoff")
+        if type(handoff) is dict and type(handoff.get("dir")) is str and type(handoff.get("minBytes")) is int:
+            self.codec.set_handoff(handoff["dir"], handoff["minBytes"])  # both ways, section 3.1
 
         def run() -> None:
             try:
@@ -234,7 +237,7 @@ class Worker:
                 **({"description": hooks.description} if hooks.description else {}),
                 "configSchema": hooks.spec.schema,
                 "config": reported,
-                "capabilities": hooks.capabilities,
+                "capabilities": {**hooks.capabilities, "handoff": True},
                 "pid": os.getpid(),
                 "runtime": f"python {sys.version.split()[0]}",
             })
@@ -441,7 +444,7 @@ def _rss_bytes() -> int:
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
+    if len(args) < 1:
         sys.stderr.write("usage: python -m bulkhead_sdk.worker ENTRY  (path/to/plugin.py[:Name] or module[:Name])\n")
         sys.exit(2)
     # stdout and stderr are pipes, so Python would block-buffer them: flush per line so logs are live.

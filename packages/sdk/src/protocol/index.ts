@@ -28,5 +28,15 @@ export {
   type StreamParams,
   type StreamResult,
 } from './messages.js';
+export {
+  DEFAULT_HANDOFF_BYTES,
+  FILE_KEY,
+  type FileHandoff,
+  type HandoffDir,
+  handoff,
+  isFileHandoff,
+  readHandoff,
+  writeHandoff,
+} from './handoff.js';
 export { BIN_KEY, preparePayload, revivePayload, VIEW_TYPES } from './payload.js';
 export { assertCompatible, DEFAULT_MAX_FRAME_BYTES, majorOf, PROTOCOL_VERSION } from './version.js';
