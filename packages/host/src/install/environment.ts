@@ -114,6 +114,7 @@ export async function installOne(options: InstallOneOptions): Promise<{ manifest
       ...(info.description !== undefined ? { description: info.description } : {}),
       package: source.written,
       category: entry.category ?? 'general',
+      runtime: 'node',
       entry: entryRel,
       ...(entry.node !== undefined ? { node: NODE_BIN } : {}),
       ...(entry.env !== undefined ? { envVars: entry.env } : {}),
