@@ -217,9 +217,10 @@ class Worker:
                         hooks.instance.log = self.log
                     except AttributeError:
                         pass
+                self._hook_logging()
                 if hooks.initialize is not None:
                     self.call_hook(hooks.initialize, (value,))
-                self._hook_logging()
+                self._hook_logging()  # initialize may have imported logging only now
                 reported = config
                 if hooks.current_config is not None:
                     current = hooks.current_config()
