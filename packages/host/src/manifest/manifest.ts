@@ -38,6 +38,8 @@ export interface ManifestCapabilities {
   progress?: boolean;
   configure?: boolean;
   binary?: boolean;
+  /** The worker hands very large binaries over by file (protocol 1.1). */
+  handoff?: boolean;
 }
 
 /**

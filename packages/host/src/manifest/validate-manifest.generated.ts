@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 export const validate = validate0;
 export default validate0;
-const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"urn:bulkhead:schema:plugin-manifest:1","title":"Bulkhead plugin manifest (bulkhead-plugin.json)","description":"Describes one installed plugin: what to run, where, with what, and what it needs. Relative paths are relative to the directory that holds the manifest.","type":"object","required":["manifestVersion","name","version","entry"],"additionalProperties":false,"properties":{"$schema":{"description":"Where editors find this schema, for completion and checking (ignored by Bulkhead).","type":"string"},"manifestVersion":{"description":"The version of this manifest format. Bulkhead refuses a manifest whose version it does not read.","const":1},"name":{"description":"The plugin's unique name: lowercase letters, digits and . _ - / @, starting with a letter, a digit or @ (an npm package name fits).","type":"string","pattern":"^[a-z0-9@][a-z0-9._\\-/@]*$"},"version":{"description":"The plugin's version, semver (major.minor.patch[-prerelease]). When two manifests in one search path have the same name, the higher version is used.","type":"string","minLength":1},"description":{"description":"One line saying what the plugin does.","type":"string"},"author":{"description":"Who wrote the plugin.","type":"string"},"package":{"description":"The npm spec or path the plugin was installed from, so it can be updated or reinstalled.","type":"string"},"category":{"description":"A group to list the plugin under.","type":"string","minLength":1,"default":"general"},"runtime":{"description":"Which worker runs the plugin: node (the default) or python.","enum":["node","python"],"default":"node"},"entry":{"description":"The plugin module. Node: the file whose default export is the definePlugin result. Python: a file, path/to/plugin.py[:Name], or an importable module, package.module[:Name]. Files are relative to the manifest's directory or absolute.","type":"string","minLength":1},"python":{"description":"runtime python: the interpreter to run the plugin with (its venv's bin/python), relative to the manifest's directory or absolute, or a command name looked up on PATH. Default: python3 from PATH.","type":"string","minLength":1},"env":{"description":"The plugin's environment directory (where its node_modules live), relative to the manifest's directory or absolute. The worker runs with it as its working directory. Default: the manifest's directory.","type":"string","minLength":1},"node":{"description":"The Node binary to run the plugin with (a pinned version), relative to the manifest's directory or absolute. Default: the host's own Node.","type":"string","minLength":1},"envVars":{"description":"Environment variables set for the plugin's worker, over the host's own.","type":"object","propertyNames":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"type":"string"}},"configSchema":{"description":"A JSON Schema of the plugin's config. Config updates are checked against it before anything changes.","type":"object"},"config":{"description":"Default config values, used under whatever config the user sets.","type":"object"},"resources":{"description":"What one running worker of the plugin needs; the manager reserves it before loading the plugin.","type":"object","additionalProperties":false,"properties":{"memoryMB":{"description":"RAM, in MiB.","type":"number","minimum":0},"gpuMemoryMB":{"description":"GPU memory, in MiB.","type":"number","minimum":0},"gpus":{"description":"Whole GPUs.","type":"integer","minimum":0},"cpus":{"description":"CPU cores (fractions allowed).","type":"number","minimum":0}}},"capabilities":{"description":"What the plugin implements, declared ahead of loading it (the handshake reports the truth once it runs).","type":"object","additionalProperties":false,"properties":{"execute":{"description":"It answers execute (one result per call).","type":"boolean"},"stream":{"description":"It answers stream (many results per call).","type":"boolean"},"cancel":{"description":"It stops work when its call is cancelled.","type":"boolean"},"progress":{"description":"It reports progress.","type":"boolean"},"configure":{"description":"It takes config updates without a restart.","type":"boolean"},"binary":{"description":"Its worker carries binary values as raw attachments, not inside JSON.","type":"boolean"}}},"concurrency":{"description":"How many calls one worker of the plugin may run at once.","type":"integer","minimum":1,"default":1},"inputSchema":{"description":"A JSON Schema of execute's input, for callers and tools (the CLI, the HTTP API).","type":"object"}}};
+const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"urn:bulkhead:schema:plugin-manifest:1","title":"Bulkhead plugin manifest (bulkhead-plugin.json)","description":"Describes one installed plugin: what to run, where, with what, and what it needs. Relative paths are relative to the directory that holds the manifest.","type":"object","required":["manifestVersion","name","version","entry"],"additionalProperties":false,"properties":{"$schema":{"description":"Where editors find this schema, for completion and checking (ignored by Bulkhead).","type":"string"},"manifestVersion":{"description":"The version of this manifest format. Bulkhead refuses a manifest whose version it does not read.","const":1},"name":{"description":"The plugin's unique name: lowercase letters, digits and . _ - / @, starting with a letter, a digit or @ (an npm package name fits).","type":"string","pattern":"^[a-z0-9@][a-z0-9._\\-/@]*$"},"version":{"description":"The plugin's version, semver (major.minor.patch[-prerelease]). When two manifests in one search path have the same name, the higher version is used.","type":"string","minLength":1},"description":{"description":"One line saying what the plugin does.","type":"string"},"author":{"description":"Who wrote the plugin.","type":"string"},"package":{"description":"The npm spec or path the plugin was installed from, so it can be updated or reinstalled.","type":"string"},"category":{"description":"A group to list the plugin under.","type":"string","minLength":1,"default":"general"},"runtime":{"description":"Which worker runs the plugin: node (the default) or python.","enum":["node","python"],"default":"node"},"entry":{"description":"The plugin module. Node: the file whose default export is the definePlugin result. Python: a file, path/to/plugin.py[:Name], or an importable module, package.module[:Name]. Files are relative to the manifest's directory or absolute.","type":"string","minLength":1},"python":{"description":"runtime python: the interpreter to run the plugin with (its venv's bin/python), relative to the manifest's directory or absolute, or a command name looked up on PATH. Default: python3 from PATH.","type":"string","minLength":1},"env":{"description":"The plugin's environment directory (where its node_modules live), relative to the manifest's directory or absolute. The worker runs with it as its working directory. Default: the manifest's directory.","type":"string","minLength":1},"node":{"description":"The Node binary to run the plugin with (a pinned version), relative to the manifest's directory or absolute. Default: the host's own Node.","type":"string","minLength":1},"envVars":{"description":"Environment variables set for the plugin's worker, over the host's own.","type":"object","propertyNames":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"type":"string"}},"configSchema":{"description":"A JSON Schema of the plugin's config. Config updates are checked against it before anything changes.","type":"object"},"config":{"description":"Default config values, used under whatever config the user sets.","type":"object"},"resources":{"description":"What one running worker of the plugin needs; the manager reserves it before loading the plugin.","type":"object","additionalProperties":false,"properties":{"memoryMB":{"description":"RAM, in MiB.","type":"number","minimum":0},"gpuMemoryMB":{"description":"GPU memory, in MiB.","type":"number","minimum":0},"gpus":{"description":"Whole GPUs.","type":"integer","minimum":0},"cpus":{"description":"CPU cores (fractions allowed).","type":"number","minimum":0}}},"capabilities":{"description":"What the plugin implements, declared ahead of loading it (the handshake reports the truth once it runs).","type":"object","additionalProperties":false,"properties":{"execute":{"description":"It answers execute (one result per call).","type":"boolean"},"stream":{"description":"It answers stream (many results per call).","type":"boolean"},"cancel":{"description":"It stops work when its call is cancelled.","type":"boolean"},"progress":{"description":"It reports progress.","type":"boolean"},"configure":{"description":"It takes config updates without a restart.","type":"boolean"},"binary":{"description":"Its worker carries binary values as raw attachments, not inside JSON.","type":"boolean"},"handoff":{"description":"Its worker hands very large binary values over by file (protocol 1.1).","type":"boolean"}}},"concurrency":{"description":"How many calls one worker of the plugin may run at once.","type":"integer","minimum":1,"default":1},"inputSchema":{"description":"A JSON Schema of execute's input, for callers and tools (the CLI, the HTTP API).","type":"object"}}};
 const func0 = Object.prototype.hasOwnProperty;
 const func1 = require("ajv/dist/runtime/ucs2length").default;
 const pattern0 = new RegExp("^[a-z0-9@][a-z0-9._\\-/@]*$", "u");
@@ -545,7 +545,7 @@ if(data.capabilities !== undefined){
 let data22 = data.capabilities;
 if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
 for(const key4 in data22){
-if(!((((((key4 === "execute") || (key4 === "stream")) || (key4 === "cancel")) || (key4 === "progress")) || (key4 === "configure")) || (key4 === "binary"))){
+if(!(((((((key4 === "execute") || (key4 === "stream")) || (key4 === "cancel")) || (key4 === "progress")) || (key4 === "configure")) || (key4 === "binary")) || (key4 === "handoff"))){
 const err41 = {instancePath:instancePath+"/capabilities",schemaPath:"#/properties/capabilities/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema0.properties.capabilities,data:data22};
 if(vErrors === null){
 vErrors = [err41];
@@ -634,9 +634,10 @@ vErrors.push(err47);
 errors++;
 }
 }
-}
-else {
-const err48 = {instancePath:instancePath+"/capabilities",schemaPath:"#/properties/capabilities/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.capabilities.type,parentSchema:schema0.properties.capabilities,data:data22};
+if(data22.handoff !== undefined){
+let data29 = data22.handoff;
+if(typeof data29 !== "boolean"){
+const err48 = {instancePath:instancePath+"/capabilities/handoff",schemaPath:"#/properties/capabilities/properties/handoff/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.capabilities.properties.handoff.type,parentSchema:schema0.properties.capabilities.properties.handoff,data:data29};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -646,9 +647,9 @@ vErrors.push(err48);
 errors++;
 }
 }
-let data29 = data.concurrency;
-if(!(((typeof data29 == "number") && (!(data29 % 1) && !isNaN(data29))) && (isFinite(data29)))){
-const err49 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.concurrency.type,parentSchema:schema0.properties.concurrency,data:data29};
+}
+else {
+const err49 = {instancePath:instancePath+"/capabilities",schemaPath:"#/properties/capabilities/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.capabilities.type,parentSchema:schema0.properties.capabilities,data:data22};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -657,9 +658,10 @@ vErrors.push(err49);
 }
 errors++;
 }
-if((typeof data29 == "number") && (isFinite(data29))){
-if(data29 < 1 || isNaN(data29)){
-const err50 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema0.properties.concurrency,data:data29};
+}
+let data30 = data.concurrency;
+if(!(((typeof data30 == "number") && (!(data30 % 1) && !isNaN(data30))) && (isFinite(data30)))){
+const err50 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.concurrency.type,parentSchema:schema0.properties.concurrency,data:data30};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -668,11 +670,9 @@ vErrors.push(err50);
 }
 errors++;
 }
-}
-if(data.inputSchema !== undefined){
-let data30 = data.inputSchema;
-if(!(data30 && typeof data30 == "object" && !Array.isArray(data30))){
-const err51 = {instancePath:instancePath+"/inputSchema",schemaPath:"#/properties/inputSchema/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.inputSchema.type,parentSchema:schema0.properties.inputSchema,data:data30};
+if((typeof data30 == "number") && (isFinite(data30))){
+if(data30 < 1 || isNaN(data30)){
+const err51 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema0.properties.concurrency,data:data30};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -682,14 +682,27 @@ vErrors.push(err51);
 errors++;
 }
 }
-}
-else {
-const err52 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.type,parentSchema:schema0,data};
+if(data.inputSchema !== undefined){
+let data31 = data.inputSchema;
+if(!(data31 && typeof data31 == "object" && !Array.isArray(data31))){
+const err52 = {instancePath:instancePath+"/inputSchema",schemaPath:"#/properties/inputSchema/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.inputSchema.type,parentSchema:schema0.properties.inputSchema,data:data31};
 if(vErrors === null){
 vErrors = [err52];
 }
 else {
 vErrors.push(err52);
+}
+errors++;
+}
+}
+}
+else {
+const err53 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.type,parentSchema:schema0,data};
+if(vErrors === null){
+vErrors = [err53];
+}
+else {
+vErrors.push(err53);
 }
 errors++;
 }
