@@ -184,16 +184,6 @@ def _spread(data: Any) -> tuple[list[Any], dict[str, Any]]:
 
 
 def takes_ctx(fn: Callable[..., Any]) -> bool:
-    cached = _TAKES_CTX.get(id(fn))
-    if cached is None:
-        cached = _TAKES_CTX[id(fn)] = _takes_ctx(fn)
-    return cached
-
-
-_TAKES_CTX: dict[int, bool] = {}
-
-
-def _takes_ctx(fn: Callable[..., Any]) -> bool:
     """True if the hook accepts a second positional argument (``ctx``): ``execute(input)`` works too."""
     func = getattr(fn, "__func__", fn)
     code = getattr(func, "__code__", None)
