@@ -71,7 +71,12 @@ describe('loadManifest', () => {
     const plugin = await loadManifest(file);
     const dir = join(root, 'ocr');
     assert.deepEqual(plugin, {
-      manifest: { ...manifest('ocr', { env: 'venv', node: 'bin/node' }), category: 'general', concurrency: 1, runtime: 'node' },
+      manifest: {
+        ...manifest('ocr', { env: 'venv', node: 'bin/node' }),
+        category: 'general',
+        concurrency: 1,
+        runtime: 'node',
+      },
       manifestPath: file,
       dir,
       entryPath: join(dir, 'index.js'),
@@ -138,7 +143,10 @@ describe('loadManifest', () => {
       mkdirSync(join(dir, 'venv', 'bin'), { recursive: true });
       writeFileSync(join(dir, 'venv', 'bin', 'python'), '');
       const write = (m: object) => {
-        writeFileSync(join(dir, 'bulkhead-plugin.json'), JSON.stringify({ manifestVersion: 1, name: 'py', version: '1.0.0', ...m }));
+        writeFileSync(
+          join(dir, 'bulkhead-plugin.json'),
+          JSON.stringify({ manifestVersion: 1, name: 'py', version: '1.0.0', ...m }),
+        );
         return loadManifest(join(dir, 'bulkhead-plugin.json'));
       };
       const file = await write({ runtime: 'python', entry: 'plugin.py:Upper', python: 'venv/bin/python' });
@@ -153,10 +161,14 @@ describe('loadManifest', () => {
         assert.match(e.message, /python interpreter venv\/bin\/nope does not exist/);
         return true;
       });
-      await assert.rejects(write({ runtime: 'ruby', entry: 'plugin.py' }), (e) => isBulkheadError(e, 'ERR_MANIFEST_INVALID') && /runtime/.test(e.message));
+      await assert.rejects(
+        write({ runtime: 'ruby', entry: 'plugin.py' }),
+        (e) => isBulkheadError(e, 'ERR_MANIFEST_INVALID') && /runtime/.test(e.message),
+      );
       await assert.rejects(
         write({ entry: 'plugin.py', python: 'venv/bin/python' }),
-        (e) => isBulkheadError(e, 'ERR_MANIFEST_INVALID') && /python is set but runtime is not "python"/.test(e.message),
+        (e) =>
+          isBulkheadError(e, 'ERR_MANIFEST_INVALID') && /python is set but runtime is not "python"/.test(e.message),
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -19,7 +19,8 @@ const DEMO = join(repoRoot, 'examples', 'python', 'demo.py');
 /** uv: BULKHEAD_UV, or on PATH. */
 function findUv(): string | undefined {
   if (process.env.BULKHEAD_UV) return process.env.BULKHEAD_UV;
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) if (dir && existsSync(join(dir, 'uv'))) return join(dir, 'uv');
+  for (const dir of (process.env.PATH ?? '').split(delimiter))
+    if (dir && existsSync(join(dir, 'uv'))) return join(dir, 'uv');
   return undefined;
 }
 const uv = findUv();
@@ -129,7 +130,10 @@ describe('bulkhead install: Python plugins without uv (python -m venv + pip)', {
     });
     const [only] = report.plugins;
     assert.equal(only?.status, 'installed', only?.status === 'failed' ? only.error.message : '');
-    assert.ok(lines.some((l) => /^Successfully installed .*bulkhead-sdk/.test(l)), lines.slice(-5).join('\n'));
+    assert.ok(
+      lines.some((l) => /^Successfully installed .*bulkhead-sdk/.test(l)),
+      lines.slice(-5).join('\n'),
+    );
     const record = JSON.parse(readFileSync(join(home, 'plugins', 'py-demo', 'install.json'), 'utf8'));
     assert.equal(record.environment, 'venv');
     await using m = new PluginManager({ home, liveness: { pingIntervalMs: 0 } });

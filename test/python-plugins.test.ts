@@ -27,7 +27,15 @@ function pythonPlugins(): string {
   const into = tempDir('bulkhead-pyplugins-');
   const write = (name: string, entry: string, extra: object = {}) => {
     mkdirSync(join(into, name));
-    const manifest = { manifestVersion: 1, name, version: '1.0.0', runtime: 'python', python: realPython, entry, ...extra };
+    const manifest = {
+      manifestVersion: 1,
+      name,
+      version: '1.0.0',
+      runtime: 'python',
+      python: realPython,
+      entry,
+      ...extra,
+    };
     writeFileSync(join(into, name, 'bulkhead-plugin.json'), JSON.stringify(manifest, null, 2));
   };
   write('py-demo', DEMO, { resources: { memoryMB: 1 } });
@@ -48,7 +56,10 @@ describe('a Python plugin via the manager', { skip: pythonSkip }, () => {
   test('execute with progress and logs (ctx.log and the logging module), stream, bytes, a file handoff', async () => {
     await using m = manager();
     const progress: Progress[] = [];
-    assert.equal(await m.execute('py-demo', { op: 'shout', text: 'hey' }, { onProgress: (p) => progress.push(p) }), 'HEY!');
+    assert.equal(
+      await m.execute('py-demo', { op: 'shout', text: 'hey' }, { onProgress: (p) => progress.push(p) }),
+      'HEY!',
+    );
     assert.deepEqual(
       progress.map((p) => p.message),
       ['shouting', 'done'],
@@ -57,7 +68,10 @@ describe('a Python plugin via the manager', { skip: pythonSkip }, () => {
     assert.equal(summary?.state, 'ready');
     const chunks: unknown[] = [];
     for await (const c of m.stream('py-demo', { count: 4 })) chunks.push(c);
-    assert.deepEqual(chunks, [0, 1, 2, 3].map((i) => ({ i, square: i * i })));
+    assert.deepEqual(
+      chunks,
+      [0, 1, 2, 3].map((i) => ({ i, square: i * i })),
+    );
     const data = Uint8Array.from({ length: 70_000 }, (_, i) => i % 256);
     const r = await m.execute<{ data: Uint8Array; bytes: number }>('py-demo', { op: 'reverse', data });
     assert.equal(r.bytes, data.length);
@@ -91,7 +105,11 @@ describe('a Python plugin via the manager', { skip: pythonSkip }, () => {
   test('cooperative cancel keeps the worker; a plugin that never checks is killed and restarts on next use', async () => {
     await using m = manager();
     const ac = new AbortController();
-    const sleep = m.execute('py-demo', { op: 'sleep', seconds: 60 }, { signal: ac.signal, onProgress: () => ac.abort() });
+    const sleep = m.execute(
+      'py-demo',
+      { op: 'sleep', seconds: 60 },
+      { signal: ac.signal, onProgress: () => ac.abort() },
+    );
     await assert.rejects(sleep, (e) => isBulkheadError(e, 'ERR_CANCELLED') && e.data.forced === false);
     const pid = m.get('py-demo')?.pid as number;
     assert.ok(isRunning(pid));

@@ -21,7 +21,12 @@ describe('Python SDK unit tests (unittest)', { skip: pythonSkip }, () => {
   for (const file of modules) {
     const module = `tests.${file.replace(/\.py$/, '')}`;
     test(module, () => {
-      const r = spawnSync(realPython, ['-m', 'unittest', '-v', module], { cwd: PKG, env, encoding: 'utf8', timeout: 120_000 });
+      const r = spawnSync(realPython, ['-m', 'unittest', '-v', module], {
+        cwd: PKG,
+        env,
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
       const out = `${r.stdout}${r.stderr}`;
       assert.equal(r.status, 0, out);
       assert.match(out, /^OK/m, out);
@@ -29,10 +34,14 @@ describe('Python SDK unit tests (unittest)', { skip: pythonSkip }, () => {
   }
 
   test('the Python SDK knows exactly the error codes of the registry', () => {
-    const r = spawnSync(realPython, ['-c', 'import json, bulkhead_sdk as b; print(json.dumps(sorted(b.ERROR_CODES)))'], {
-      env,
-      encoding: 'utf8',
-    });
+    const r = spawnSync(
+      realPython,
+      ['-c', 'import json, bulkhead_sdk as b; print(json.dumps(sorted(b.ERROR_CODES)))'],
+      {
+        env,
+        encoding: 'utf8',
+      },
+    );
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), Object.keys(ERROR_CODES).sort());
   });
@@ -40,7 +49,11 @@ describe('Python SDK unit tests (unittest)', { skip: pythonSkip }, () => {
   test('the package installs from the repository (pyproject.toml, py.typed shipped)', () => {
     const r = spawnSync(
       realPython,
-      ['-c', 'import tomllib,sys;d=tomllib.load(open(sys.argv[1],"rb"));print(d["project"]["name"],d["project"]["requires-python"])', join(PKG, 'pyproject.toml')],
+      [
+        '-c',
+        'import tomllib,sys;d=tomllib.load(open(sys.argv[1],"rb"));print(d["project"]["name"],d["project"]["requires-python"])',
+        join(PKG, 'pyproject.toml'),
+      ],
       { encoding: 'utf8' },
     );
     if (r.status !== 0 && /tomllib/.test(r.stderr)) return; // Python 3.10 has no tomllib; the install tests cover it

@@ -160,9 +160,8 @@ export function conformanceSuite(rt: Runtime): void {
     test('a result that cannot travel is ERR_SERIALIZE; one over the frame limit ERR_FRAME_TOO_LARGE', async () => {
       await using p = await start(rt, { maxFrameBytes: 64 * 1024, handoffBytes: false });
       await assert.rejects(p.execute({ op: 'bad-output' }), (e) => isBulkheadError(e, 'ERR_SERIALIZE'));
-      await assert.rejects(
-        p.execute({ op: 'big', size: 100 * 1024 }),
-        (e) => isBulkheadError(e, 'ERR_FRAME_TOO_LARGE'),
+      await assert.rejects(p.execute({ op: 'big', size: 100 * 1024 }), (e) =>
+        isBulkheadError(e, 'ERR_FRAME_TOO_LARGE'),
       );
       assert.equal(await p.execute({ op: 'upper', text: 'still' }), 'STILL!');
     });
@@ -231,7 +230,10 @@ export function conformanceSuite(rt: Runtime): void {
       await assert.rejects(p.execute({ op: 'crash', code: 3 }), (e) => {
         assert.ok(isBulkheadError(e, 'ERR_WORKER_EXITED'));
         assert.equal(e.data.exitCode, 3);
-        assert.ok(e.data.stderrTail.some((l) => l.includes('about to crash')), e.data.stderrTail.join('\n'));
+        assert.ok(
+          e.data.stderrTail.some((l) => l.includes('about to crash')),
+          e.data.stderrTail.join('\n'),
+        );
         return true;
       });
       assert.equal(p.alive, false);
@@ -260,9 +262,13 @@ export function conformanceSuite(rt: Runtime): void {
     });
 
     test('the host killed: the worker and what the plugin started exit (no orphan)', async () => {
-      const host = spawn(process.execPath, [rt.host, JSON.stringify(rt.options), JSON.stringify({ op: 'spawn-child' })], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
+      const host = spawn(
+        process.execPath,
+        [rt.host, JSON.stringify(rt.options), JSON.stringify({ op: 'spawn-child' })],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
       const line = await new Promise<string>((resolve, reject) => {
         let buf = '';
         host.stdout.on('data', (d) => {

@@ -97,7 +97,10 @@ async function installLocked(
     const ms = () => Math.round(performance.now() - t0);
     options.onEvent?.({ type: 'start', source: entry.source, index: entry.index });
     try {
-      const source = entry.runtime === 'python' ? resolvePythonSource(entry.source, file.dir) : resolveSource(entry.source, file.dir);
+      const source =
+        entry.runtime === 'python'
+          ? resolvePythonSource(entry.source, file.dir)
+          : resolveSource(entry.source, file.dir);
       await checkLocalSource(source, file, entry);
       const { line: _line, index: _index, ...fields } = entry;
       const extra = typeof entry.requirements === 'string' ? [join(file.dir, entry.requirements)] : [];

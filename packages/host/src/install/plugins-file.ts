@@ -163,11 +163,20 @@ function entryProblems(data: Record<string, unknown>, dir: string, parsed: Parse
         }
       }
     } else if ((entry as Record<string, unknown>).node !== undefined) {
-      problems.push({ path: ['plugins', index, 'node'], message: 'is for Node plugins, and this entry has "runtime: python"' });
+      problems.push({
+        path: ['plugins', index, 'node'],
+        message: 'is for Node plugins, and this entry has "runtime: python"',
+      });
     }
     if ('problem' in read) problems.push({ path: ['plugins', index, 'source'], message: read.problem });
     else
-      once(sources, read.key, index, 'source', `installs the same ${read.kind === 'registry' || read.kind === 'pip' ? 'package' : read.kind.replace('python-', '')}`);
+      once(
+        sources,
+        read.key,
+        index,
+        'source',
+        `installs the same ${read.kind === 'registry' || read.kind === 'pip' ? 'package' : read.kind.replace('python-', '')}`,
+      );
   });
   return problems;
 }

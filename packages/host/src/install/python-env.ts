@@ -68,7 +68,12 @@ export function pythonSdkDir(): string {
 export async function installPython(o: PythonInstallOptions): Promise<PythonInstallResult> {
   const { staging, entry, source } = o;
   const env = o.env ?? process.env;
-  const tool = { cwd: staging, env, ...(o.signal ? { signal: o.signal } : {}), ...(o.onLine ? { onLine: o.onLine } : {}) };
+  const tool = {
+    cwd: staging,
+    env,
+    ...(o.signal ? { signal: o.signal } : {}),
+    ...(o.onLine ? { onLine: o.onLine } : {}),
+  };
   o.onStep?.('venv');
   const { python, how } = await makeEnvironment(o, env, tool);
 
@@ -81,7 +86,8 @@ export async function installPython(o: PythonInstallOptions): Promise<PythonInst
     await mkdir(join(staging, 'plugin'), { recursive: true });
     const copied = join('plugin', basename(source.spec));
     await copyFile(source.spec, join(staging, copied));
-    entrySpec = entry.entry === undefined ? copied : entry.entry.startsWith(':') ? `${copied}${entry.entry}` : entry.entry;
+    entrySpec =
+      entry.entry === undefined ? copied : entry.entry.startsWith(':') ? `${copied}${entry.entry}` : entry.entry;
   } else {
     installs.push(source.spec);
   }
@@ -174,7 +180,9 @@ const LIST_ENTRY_POINTS =
 async function declaredEntry(python: string, source: PythonSource, env: NodeJS.ProcessEnv): Promise<string> {
   const out = await new Promise<string>((resolve, reject) =>
     execFile(python, ['-c', LIST_ENTRY_POINTS], { env, timeout: 30_000 }, (err, stdout, stderr) =>
-      err ? reject(new BulkheadError('ERR_INSTALL_FAILED', `cannot list entry points: ${stderr || err.message}`)) : resolve(stdout),
+      err
+        ? reject(new BulkheadError('ERR_INSTALL_FAILED', `cannot list entry points: ${stderr || err.message}`))
+        : resolve(stdout),
     ),
   );
   const points = JSON.parse(out) as [string, string][];
@@ -211,9 +219,14 @@ async function probe(
   } catch (e) {
     if (e instanceof BulkheadError && e.code === 'ERR_CANCELLED') throw e;
     const message = e instanceof Error ? e.message : String(e);
-    throw new BulkheadError('ERR_INSTALL_FAILED', `the plugin did not start in its environment: ${message}`, undefined, {
-      cause: e,
-    });
+    throw new BulkheadError(
+      'ERR_INSTALL_FAILED',
+      `the plugin did not start in its environment: ${message}`,
+      undefined,
+      {
+        cause: e,
+      },
+    );
   }
   const info = { ...proc.info };
   await proc.stop();

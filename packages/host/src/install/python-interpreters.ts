@@ -82,7 +82,10 @@ function compare(a: string, b: string): number {
  * The interpreter for `wanted` (`"3.12"`, or undefined for `python3` on PATH). Throws
  * ERR_INSTALL_FAILED listing every interpreter found when none fits; Bulkhead never downloads one.
  */
-export async function pickPython(wanted: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<PythonInterpreter> {
+export async function pickPython(
+  wanted: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<PythonInterpreter> {
   const found = await findPythons(env);
   const fit = wanted === undefined ? found[0] : found.find((p) => p.minor === wanted || p.version === wanted);
   if (fit !== undefined && compare(fit.version, '3.10.0') >= 0) return fit;

@@ -17,7 +17,8 @@ export interface PythonSource {
   key: string;
 }
 
-const REQUIREMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9._,\s-]*\])?\s*(([<>=!~]=?|===)\s*[^\s;]+\s*(,\s*([<>=!~]=?|===)\s*[^\s;]+\s*)*)?(;.*)?$/;
+const REQUIREMENT =
+  /^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9._,\s-]*\])?\s*(([<>=!~]=?|===)\s*[^\s;]+\s*(,\s*([<>=!~]=?|===)\s*[^\s;]+\s*)*)?(;.*)?$/;
 const URL_SOURCE = /^(git\+)?(https?|file):\/\//;
 
 /** Reads `written`, or says what is wrong with it in words that follow "plugins[0].source". */

@@ -148,7 +148,11 @@ export async function parseManifest(manifestPath: string, text: string): Promise
       ? [resolve(dir, pyTarget), ...pyAttr].join(':')
       : manifest.entry;
   const pythonPath =
-    manifest.python === undefined ? undefined : manifest.python.includes('/') ? resolve(dir, manifest.python) : manifest.python;
+    manifest.python === undefined
+      ? undefined
+      : manifest.python.includes('/')
+        ? resolve(dir, manifest.python)
+        : manifest.python;
   const envDir = resolve(dir, manifest.env ?? '.');
   const nodePath = manifest.node === undefined ? undefined : resolve(dir, manifest.node);
   // A missing entry would otherwise surface only when the plugin is first started, far from the
@@ -156,7 +160,13 @@ export async function parseManifest(manifestPath: string, text: string): Promise
   const [entryProblem, envProblem, nodeProblem, pythonProblem] = await Promise.all([
     python && !pyFile
       ? undefined
-      : pathProblem(python ? resolve(dir, pyTarget) : entryPath, 'file', `entry file ${manifest.entry}`, `entry ${manifest.entry}`, '/entry'),
+      : pathProblem(
+          python ? resolve(dir, pyTarget) : entryPath,
+          'file',
+          `entry file ${manifest.entry}`,
+          `entry ${manifest.entry}`,
+          '/entry',
+        ),
     manifest.env === undefined
       ? undefined
       : pathProblem(envDir, 'directory', `env directory ${manifest.env}`, `env ${manifest.env}`, '/env'),
@@ -165,7 +175,13 @@ export async function parseManifest(manifestPath: string, text: string): Promise
       : pathProblem(nodePath, 'file', `node binary ${manifest.node}`, `node ${manifest.node}`, '/node'),
     pythonPath === undefined || !pythonPath.includes('/')
       ? undefined
-      : pathProblem(pythonPath, 'file', `python interpreter ${manifest.python}`, `python ${manifest.python}`, '/python'),
+      : pathProblem(
+          pythonPath,
+          'file',
+          `python interpreter ${manifest.python}`,
+          `python ${manifest.python}`,
+          '/python',
+        ),
   ]);
   const pathProblems = [entryProblem, envProblem, nodeProblem, pythonProblem].filter((p) => p !== undefined);
   if (manifest.runtime !== 'python' && manifest.python !== undefined) {

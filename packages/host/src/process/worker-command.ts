@@ -82,8 +82,7 @@ export const HOST_PYTHON_SDK = fileURLToPath(new URL('../../../python/src', impo
  * `python -c BOOT SDK ENTRY`: the boot line puts the host's SDK last on `sys.path` and runs the
  * worker. (`-m` would need the SDK on the path before the interpreter starts.)
  */
-const PYTHON_BOOT =
-  'import sys;p=sys.argv.pop(1);p and sys.path.append(p);from bulkhead_sdk.worker import main;main()';
+const PYTHON_BOOT = 'import sys;p=sys.argv.pop(1);p and sys.path.append(p);from bulkhead_sdk.worker import main;main()';
 
 function pythonCommand(entry: string, options: WorkerCommandOptions): WorkerCommand {
   const [target = ''] = entry.split(':');

@@ -12,8 +12,8 @@
  * @module
  */
 import { BulkheadError } from '../errors.js';
-import type { Message } from './messages.js';
 import { FILE_KEY, type HandoffDir } from './handoff.js';
+import type { Message } from './messages.js';
 import { preparePayload, revivePayload } from './payload.js';
 
 /** Frames at least this big are assembled into one preallocated buffer instead of by concat. */

@@ -57,7 +57,9 @@ export function writeHandoff(h: HandoffDir, bytes: Uint8Array, type?: string): R
   } finally {
     closeSync(fd);
   }
-  return type === undefined ? { [FILE_KEY]: name, size: bytes.byteLength } : { [FILE_KEY]: name, size: bytes.byteLength, type };
+  return type === undefined
+    ? { [FILE_KEY]: name, size: bytes.byteLength }
+    : { [FILE_KEY]: name, size: bytes.byteLength, type };
 }
 
 /**
@@ -79,7 +81,8 @@ export function readHandoff(dir: string | undefined, ref: Record<string, unknown
   }
   try {
     const size = typeof ref.size === 'number' ? ref.size : undefined;
-    if (size === undefined || !Number.isInteger(size) || size < 0) throw new Error(`file reference ${name} has no size`);
+    if (size === undefined || !Number.isInteger(size) || size < 0)
+      throw new Error(`file reference ${name} has no size`);
     const out = Buffer.allocUnsafe(size);
     let off = 0;
     while (off < size) {

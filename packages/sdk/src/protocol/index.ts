@@ -6,6 +6,16 @@
 export { Channel, type ChannelHandlers } from './channel.js';
 export { decodeBody, encodeFrame, FrameDecoder } from './frame.js';
 export {
+  DEFAULT_HANDOFF_BYTES,
+  FILE_KEY,
+  type FileHandoff,
+  type HandoffDir,
+  handoff,
+  isFileHandoff,
+  readHandoff,
+  writeHandoff,
+} from './handoff.js';
+export {
   type CancelParams,
   type Capabilities,
   type ChunkParams,
@@ -28,15 +38,5 @@ export {
   type StreamParams,
   type StreamResult,
 } from './messages.js';
-export {
-  DEFAULT_HANDOFF_BYTES,
-  FILE_KEY,
-  type FileHandoff,
-  type HandoffDir,
-  handoff,
-  isFileHandoff,
-  readHandoff,
-  writeHandoff,
-} from './handoff.js';
 export { BIN_KEY, preparePayload, revivePayload, VIEW_TYPES } from './payload.js';
 export { assertCompatible, DEFAULT_MAX_FRAME_BYTES, majorOf, PROTOCOL_VERSION } from './version.js';

@@ -214,7 +214,9 @@ export function revivePayload(value: unknown, attachments: Buffer[], handoffDir?
   if (typeof idx === 'number') return materialize(rec as unknown as BinRef, attachments);
   if (FILE_KEY in rec) {
     const bytes = readHandoff(handoffDir, rec);
-    return materialize({ [BIN_KEY]: 0, ...(typeof rec.type === 'string' ? { type: rec.type } : {}) } as BinRef, [bytes]);
+    return materialize({ [BIN_KEY]: 0, ...(typeof rec.type === 'string' ? { type: rec.type } : {}) } as BinRef, [
+      bytes,
+    ]);
   }
   for (const k in rec) rec[k] = revivePayload(rec[k], attachments, handoffDir);
   return rec;

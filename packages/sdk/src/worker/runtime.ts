@@ -339,7 +339,8 @@ export class WorkerRuntime {
   /** Adds one stream item to the call's next `$/chunk`, flushing first if it would not fit. */
   #enqueue(id: number, call: Call, item: unknown, index: number): void {
     const bins: Uint8Array[] = [];
-    const json = JSON.stringify(preparePayload(item, bins, `params.items[${index}]`, this.#channel.handoff.send)) ?? 'null';
+    const json =
+      JSON.stringify(preparePayload(item, bins, `params.items[${index}]`, this.#channel.handoff.send)) ?? 'null';
     let bytes = Buffer.byteLength(json) + 1;
     for (let i = 0; i < bins.length; i++) {
       const b = bins[i] as Uint8Array;

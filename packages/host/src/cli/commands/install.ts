@@ -20,7 +20,8 @@ const STEP_TEXT = {
   write: 'writing its manifest',
 } as const;
 /** Lines of pip's and uv's output worth a line of their own off a terminal (progress, not noise). */
-const PIP_PROGRESS = /^(Collecting|Downloading|Building|Installing|Successfully|Resolved|Prepared|Installed|Using Python|Creating)\b/;
+const PIP_PROGRESS =
+  /^(Collecting|Downloading|Building|Installing|Successfully|Resolved|Prepared|Installed|Using Python|Creating)\b/;
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 export async function install(
