@@ -2,11 +2,13 @@
  * The one protocol conformance suite (worker-conformance.ts), run against both worker runtimes:
  * the Node worker (@bulkhead/sdk) and the Python worker (packages/python, bulkhead_sdk).
  */
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fixture, sourceFixture } from './helpers.js';
-import { pythonSkip } from './python-helpers.js';
+import { fixture, repoRoot, sourceFixture } from './helpers.js';
+import { pythonSkip, realPython } from './python-helpers.js';
 import { conformanceSuite } from './worker-conformance.js';
+import { rawConformanceSuite } from './worker-conformance-raw.js';
 
 const host = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'host-runs.js');
 
@@ -26,4 +28,17 @@ conformanceSuite({
   importTrace: /FileNotFoundError: cannot find model weights[\s\S]*fails-at-import\.py", line \d+, in load_weights/,
   skip: pythonSkip,
   host,
+});
+
+rawConformanceSuite({
+  name: 'node',
+  command: [process.execPath, createRequire(import.meta.url).resolve('@bulkhead/sdk/worker'), fixture('conformance')],
+  skip: false,
+});
+
+rawConformanceSuite({
+  name: 'python',
+  command: [realPython, '-m', 'bulkhead_sdk.worker', sourceFixture('python', 'conformance.py')],
+  env: { PYTHONPATH: join(repoRoot, 'packages', 'python', 'src') },
+  skip: pythonSkip,
 });

@@ -21,7 +21,12 @@ async function referenceVenv(python: string): Promise<string> {
   // Kept between runs: the install is the reference's, not what is measured.
   const dir = join(tmpdir(), `bulkhead-bench-cjm-${VERSION}`);
   const py = join(dir, 'bin', 'python');
-  const ok = existsSync(py) && (await run(py, ['-c', 'import cjm_plugin_system']).then(() => true, () => false));
+  const ok =
+    existsSync(py) &&
+    (await run(py, ['-c', 'import cjm_plugin_system']).then(
+      () => true,
+      () => false,
+    ));
   if (ok) return py;
   const uv = process.env.BULKHEAD_UV ?? 'uv';
   const opts = { timeout: 300_000, maxBuffer: 1 << 24 };
@@ -63,7 +68,9 @@ export const reference: Benchmark = {
     try {
       venvPython = await referenceVenv(py.path);
     } catch (e) {
-      process.stderr.write(`(skipped: cjm-plugin-system ${VERSION} did not install: ${(e as Error).message.split('\n')[0]}) `);
+      process.stderr.write(
+        `(skipped: cjm-plugin-system ${VERSION} did not install: ${(e as Error).message.split('\n')[0]}) `,
+      );
       return {};
     }
     const { stdout } = await run(venvPython, [repoPath('bench', 'python', 'ref_bench.py'), '5', '500'], {
