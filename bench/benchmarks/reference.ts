@@ -73,7 +73,7 @@ export const reference: Benchmark = {
       );
       return {};
     }
-    const { stdout } = await run(venvPython, [repoPath('bench', 'python', 'ref_bench.py'), '5', '500'], {
+    const { stdout } = await run(venvPython, [repoPath('bench', 'python', 'ref_bench.py'), '5', '200'], {
       timeout: 300_000,
     });
     return JSON.parse(stdout.trim().split('\n').pop() as string) as Record<string, number>;

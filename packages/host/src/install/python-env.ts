@@ -92,7 +92,9 @@ export async function installPython(o: PythonInstallOptions): Promise<PythonInst
     installs.push(source.spec);
   }
   const uv = how === 'uv' ? findUv(env) : undefined;
-  if (uv !== undefined) await runTool(uv, ['pip', 'install', '--python', python, ...installs], tool);
+  // --compile-bytecode: a worker's cold start must not compile the SDK and the plugin every time (an
+  // environment with PYTHONDONTWRITEBYTECODE never caches them); pip compiles at install already.
+  if (uv !== undefined) await runTool(uv, ['pip', 'install', '--compile-bytecode', '--python', python, ...installs], tool);
   else await runTool(python, ['-m', 'pip', 'install', '--no-input', ...installs], tool);
 
   entrySpec ??= await declaredEntry(python, source, env);
