@@ -40,6 +40,7 @@ function pythonPlugins(): string {
   };
   write('py-demo', DEMO, { resources: { memoryMB: 1 } });
   write('never-loaded', sourceFixture('python', 'fails-at-import.py'));
+  write('reference-style', join(repoRoot, 'examples', 'python', 'reference_style.py'));
   return into;
 }
 
@@ -119,6 +120,26 @@ describe('a Python plugin via the manager', { skip: pythonSkip }, () => {
     assert.ok(await eventually(() => !isRunning(pid)), 'the spinning worker was killed');
     assert.equal(await m.execute('py-demo', { op: 'shout', text: 'back' }), 'BACK!');
     assert.notEqual(m.get('py-demo')?.pid, pid);
+  });
+
+  test('a plugin written for the reference design runs through the manager: kwargs, pushed progress, its schema', async () => {
+    await using m = manager();
+    const progress: Progress[] = [];
+    const out = await m.execute(
+      'reference-style',
+      { text: 'one two', repeat: 1 },
+      { onProgress: (p) => progress.push(p) },
+    );
+    assert.deepEqual(out, { text: 'one two', segments: 2, language: 'en' });
+    assert.deepEqual(
+      progress.map((p) => p.message),
+      ['segment 1/2', 'segment 2/2'],
+    );
+    const schema = m.getConfigSchema('reference-style') as { properties: Record<string, { maximum?: number }> };
+    assert.equal(schema.properties.beam_size?.maximum, 10);
+    await assert.rejects(m.updateConfig('reference-style', { beam_size: 11 }), (e) =>
+      isBulkheadError(e, 'ERR_CONFIG_INVALID'),
+    );
   });
 
   test('a crash fails the call with the exit code; the next call restarts the worker', async () => {

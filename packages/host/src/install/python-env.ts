@@ -94,7 +94,8 @@ export async function installPython(o: PythonInstallOptions): Promise<PythonInst
   const uv = how === 'uv' ? findUv(env) : undefined;
   // --compile-bytecode: a worker's cold start must not compile the SDK and the plugin every time (an
   // environment with PYTHONDONTWRITEBYTECODE never caches them); pip compiles at install already.
-  if (uv !== undefined) await runTool(uv, ['pip', 'install', '--compile-bytecode', '--python', python, ...installs], tool);
+  if (uv !== undefined)
+    await runTool(uv, ['pip', 'install', '--compile-bytecode', '--python', python, ...installs], tool);
   else await runTool(python, ['-m', 'pip', 'install', '--no-input', ...installs], tool);
 
   entrySpec ??= await declaredEntry(python, source, env);
