@@ -159,6 +159,7 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
   readonly #logs: Ring<LogEntry>;
   #stderr = new Ring<string>(STDERR_TAIL);
   #child: ChildProcess | null = null;
+  #handoffDir: string | undefined;
   #channel: Channel | null = null;
   #pending = new Map<number, Pending>();
   #nextId = 1;
@@ -223,6 +224,11 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
 
   get pid(): number | undefined {
     return this.#child?.pid;
+  }
+
+  /** The current worker's private file-handoff directory (docs/protocol.md 3.1), if handoff is on. */
+  get handoffDir(): string | undefined {
+    return this.#handoffDir;
   }
 
   /** True between a completed handshake and the worker's exit. */
@@ -438,6 +444,7 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
     const timeoutMs = o.handshakeTimeoutMs ?? 10_000;
     const handoffBytes = o.handoffBytes ?? DEFAULT_HANDOFF_BYTES;
     const handoff = handoffBytes === false ? undefined : makeHandoffDir();
+    this.#handoffDir = handoff?.dir;
     if (handoff !== undefined) {
       this.#channel.handoff = { receive: handoff.dir };
       child.once('exit', handoff.dispose);

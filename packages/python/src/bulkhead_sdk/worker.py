@@ -12,7 +12,11 @@ import os
 import sys
 import threading
 import time
-from typing import Any
+# typing is not imported at run time (it costs a worker's cold start ~3 ms); annotations are
+# postponed, so only type checkers read these names.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 from .calls import AsyncLoop, CallPool, Credit, StreamSender
 from .context import Context, Logger
