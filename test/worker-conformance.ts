@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { PROTOCOL_VERSION } from '@bulkhead/sdk/protocol';
 import { isBulkheadError, type LogEntry, PluginProcess, type PluginProcessOptions, type Progress } from 'bulkhead';
