@@ -9,7 +9,8 @@ from .context import Context, Logger
 from .errors import ERROR_CODES, BulkheadError, CancelledError, PluginError, is_bulkhead_error
 from .plugin import Plugin, define_plugin
 from .schema import field
-from .wire import PROTOCOL_VERSION, Handoff
+from .codec import Handoff
+from .wire import PROTOCOL_VERSION
 
 __version__ = "0.1.0"
 

@@ -22,7 +22,7 @@ from .calls import AsyncLoop
 from .context import Context
 from .errors import BulkheadError, CancelledError, plugin_failure
 from .plugin import Hooks, adapt, kind_of, takes_ctx
-from .wire import Codec
+from .codec import Codec
 
 
 class Call:

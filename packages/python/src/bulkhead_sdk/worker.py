@@ -22,6 +22,19 @@ from .calls import AsyncLoop, CallPool, Credit, StreamSender
 from .context import Context, Logger
 from .errors import BulkheadError, CancelledError, plugin_failure
 from .plugin import Hooks, kind_of, takes_ctx
+from .process import (
+    CHANNEL_FD,
+    EXIT_PROTOCOL,
+    SHUTDOWN_DRAIN_S,
+    STARTED,
+    host_gone,
+    protocol_violation,
+    is_cancel,
+    major,
+    rss_bytes,
+    stopped,
+    watch_parent,
+)
 from .wire import (
     DEFAULT_HANDOFF_BYTES,
     DEFAULT_MAX_FRAME_BYTES,
@@ -32,45 +45,6 @@ from .wire import (
     ProtocolError,
     env_int,
 )
-
-CHANNEL_FD = 3
-EXIT_PROTOCOL = 70
-SHUTDOWN_DRAIN_S = 1.0
-LEADS_GROUP = os.environ.get("BULKHEAD_PROCESS_GROUP") == "1"
-_STARTED = time.monotonic()
-
-
-def host_gone() -> None:
-    """fd 3 ended or failed, or the parent changed: exit now, skipping plugin cleanup (section 1)."""
-    if LEADS_GROUP and os.getpgrp() == os.getpid():
-        try:
-            os.killpg(os.getpid(), 9)  # the group, this process included
-        except OSError:
-            pass
-    os._exit(0)
-
-
-def protocol_violation(why: str) -> None:
-    try:
-        sys.stderr.write(f"bulkhead worker: protocol error: {why}\n")
-        sys.stderr.flush()
-    finally:
-        if LEADS_GROUP and os.getpgrp() == os.getpid():
-            try:
-                os.killpg(os.getpid(), 9)
-            except OSError:
-                pass
-        os._exit(EXIT_PROTOCOL)
-
-
-def _watch_parent() -> None:
-    """Backstop: a changed parent pid means the host died without fd 3 ending for us."""
-    parent = os.getppid()
-    while True:
-        time.sleep(0.5)
-        if os.getppid() != parent:
-            host_gone()
-
 
 class Worker:
     def __init__(self, entry: str, fd: int = CHANNEL_FD) -> None:
@@ -159,7 +133,7 @@ class Worker:
             self.fail(request_id, BulkheadError("ERR_PROTOCOL", f'"{method}" before "initialize"'))
             return
         if self.shutting_down:
-            self.fail(request_id, _stopped("the worker is shutting down"))
+            self.fail(request_id, stopped("the worker is shutting down"))
             return
         handler = {
             "execute": self.start_execute,
@@ -194,7 +168,7 @@ class Worker:
             self.fail(request_id, BulkheadError("ERR_PROTOCOL", '"initialize" was already done'))
             return
         host = params.get("protocolVersion")
-        if _major(host) is None or _major(host) != _major(PROTOCOL_VERSION):
+        if major(host) is None or major(host) != major(PROTOCOL_VERSION):
             self.fail(request_id, BulkheadError(
                 "ERR_PROTOCOL_VERSION",
                 f"protocol version mismatch: host speaks {host}, worker speaks {PROTOCOL_VERSION}",
@@ -264,7 +238,7 @@ class Worker:
             self.fail(request_id, BulkheadError("ERR_NOT_SUPPORTED", f"{hooks.name} has no execute"))
             return
         ctx = self.begin(request_id)
-        (self.run_execute if os.environ.get("INLINE") else lambda *a: self.pool.submit(self.run_execute, *a))(request_id, ctx, hooks.execute, params.get("input"))
+        self.pool.submit(self.run_execute, request_id, ctx, hooks.execute, params.get("input"))
 
     def run_execute(self, request_id: int, ctx: Context, fn: Any, data: Any) -> None:
         self.local.call_id = request_id
@@ -351,11 +325,11 @@ class Worker:
         times = os.times()
         self.answer(request_id, {
             "pid": os.getpid(),
-            "rssBytes": _rss_bytes(),
+            "rssBytes": rss_bytes(),
             "heapUsedBytes": 0,  # Python has no cheap equivalent of V8's heapUsed
             "cpuUserMicros": round(times.user * 1e6),
             "cpuSystemMicros": round(times.system * 1e6),
-            "uptimeMs": round((time.monotonic() - _STARTED) * 1000),
+            "uptimeMs": round((time.monotonic() - STARTED) * 1000),
             "inFlight": len(self.calls),
         })
 
@@ -403,8 +377,8 @@ class Worker:
 
     def call_error(self, e: BaseException, ctx: Context) -> BulkheadError:
         if self.shutting_down and ctx.cancelled:
-            return _stopped("the worker is shutting down")
-        if isinstance(e, CancelledError) or (ctx.cancelled and _is_cancel(e)):
+            return stopped("the worker is shutting down")
+        if isinstance(e, CancelledError) or (ctx.cancelled and is_cancel(e)):
             return CancelledError(ctx.reason)
         if ctx.cancelled and not isinstance(e, BulkheadError):
             return CancelledError(ctx.reason)
@@ -416,35 +390,6 @@ class Worker:
 
             capture_logging(self)
             self._logging_hooked = True
-
-
-def _is_cancel(e: BaseException) -> bool:
-    return type(e).__name__ == "CancelledError"
-
-
-def _stopped(reason: str) -> BulkheadError:
-    return BulkheadError("ERR_WORKER_EXITED", reason, {"exitCode": None, "signal": None, "stderrTail": [],
-                                                       "stopped": True})
-
-
-def _major(v: Any) -> int | None:
-    if not isinstance(v, str):
-        return None
-    parts = v.split(".")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
-        return None
-    return int(parts[0])
-
-
-def _rss_bytes() -> int:
-    try:
-        with open("/proc/self/statm", "rb") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        import resource
-
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
-        return peak if sys.platform == "darwin" else peak * 1024
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -464,7 +409,7 @@ def main(argv: list[str] | None = None) -> None:
     # fd 3 must not leak into what the plugin starts: a grandchild holding it would keep the
     # channel open after this worker died.
     os.set_inheritable(CHANNEL_FD, False)
-    threading.Thread(target=_watch_parent, name="watch-parent", daemon=True).start()
+    threading.Thread(target=watch_parent, name="watch-parent", daemon=True).start()
     worker = Worker(args[0])
     worker.load()
     worker.run()
