@@ -81,7 +81,9 @@ class Shapes(unittest.TestCase):
             with self.assertRaises(BulkheadError) as caught:
                 p.execute(None)
         e = caught.exception
-        self.assertEqual((e.code, e.data["pluginCode"], e.data["name"]), ("ERR_PLUGIN_FAILED", "E_NO_GPU", "PluginError"))
+        self.assertEqual(
+            (e.code, e.data["pluginCode"], e.data["name"]), ("ERR_PLUGIN_FAILED", "E_NO_GPU", "PluginError")
+        )
         self.assertIn("in boom", e.data["stack"])
 
     def test_a_result_the_host_could_not_receive_fails_in_the_test_too(self) -> None:
@@ -122,7 +124,9 @@ class Examples(unittest.TestCase):
             out = p.execute({"text": "a b", "repeat": 2})
             self.assertEqual(out, {"text": "a b a b", "segments": 4, "language": "de"})
             self.assertEqual(p.progress[-1], (1.0, "segment 4/4"))
-            self.assertEqual(list(p.stream({"text": "x y"})), [{"segment": 0, "word": "x"}, {"segment": 1, "word": "y"}])
+            self.assertEqual(
+                list(p.stream({"text": "x y"})), [{"segment": 0, "word": "x"}, {"segment": 1, "word": "y"}]
+            )
             self.assertEqual(p.execute({"args": ["c"], "kwargs": {"repeat": 3}})["text"], "c c c")
 
 

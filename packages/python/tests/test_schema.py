@@ -72,21 +72,30 @@ class DataclassSchema(unittest.TestCase):
         with self.assertRaises(BulkheadError) as caught:
             config_spec(Needs).validate({"count": "three"})
         issues = caught.exception.data["issues"]
-        self.assertEqual(issues, [
-            {"path": "path", "message": "is required"},
-            {"path": "count", "message": "expected integer, got string"},
-        ])
+        self.assertEqual(
+            issues,
+            [
+                {"path": "path", "message": "is required"},
+                {"path": "count", "message": "expected integer, got string"},
+            ],
+        )
 
 
 class DictSchema(unittest.TestCase):
     def test_nested_objects_arrays_and_the_root(self) -> None:
-        spec = config_spec({
-            "type": "object",
-            "properties": {
-                "model": {"type": "object", "properties": {"size": {"enum": ["s", "m"], "default": "s"}}, "default": {}},
-                "ids": {"type": "array", "items": {"type": "integer"}},
-            },
-        })
+        spec = config_spec(
+            {
+                "type": "object",
+                "properties": {
+                    "model": {
+                        "type": "object",
+                        "properties": {"size": {"enum": ["s", "m"], "default": "s"}},
+                        "default": {},
+                    },
+                    "ids": {"type": "array", "items": {"type": "integer"}},
+                },
+            }
+        )
         wire, _ = spec.validate({"model": {}, "ids": [1, 2]})
         self.assertEqual(wire["model"], {"size": "s"})
         with self.assertRaises(BulkheadError) as caught:

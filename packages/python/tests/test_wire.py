@@ -59,7 +59,9 @@ class Values(unittest.TestCase):
             start: float
             text: str
 
-        self.assertEqual(self.codec.encode([math.nan, Seg(1.5, "hi")], "result", []), [None, {"start": 1.5, "text": "hi"}])
+        self.assertEqual(
+            self.codec.encode([math.nan, Seg(1.5, "hi")], "result", []), [None, {"start": 1.5, "text": "hi"}]
+        )
 
     def test_numpy_arrays_travel_as_typed_binaries(self) -> None:
         try:

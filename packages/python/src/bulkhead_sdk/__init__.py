@@ -5,11 +5,11 @@ Any new name added to ``__all__`` becomes public API.
 
 from __future__ import annotations
 
+from .codec import Handoff
 from .context import Context, Logger
 from .errors import ERROR_CODES, BulkheadError, CancelledError, PluginError, is_bulkhead_error
 from .plugin import Plugin, define_plugin
 from .schema import field
-from .codec import Handoff
 from .wire import PROTOCOL_VERSION
 
 __version__ = "0.1.0"

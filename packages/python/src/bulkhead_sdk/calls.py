@@ -4,14 +4,16 @@ event-loop thread for ``async def`` hooks, and the credit-bounded sender of a st
 from __future__ import annotations
 
 import threading
+
+from .context import Context
+from .errors import CancelledError
+
 # typing is not imported at run time (it costs a worker's cold start ~3 ms); annotations are
 # postponed, so only type checkers read these names.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Callable
 
-from .context import Context
-from .errors import CancelledError
 
 #: Threads the pool starts at most; calls beyond wait for one (the host sends at most the
 #: manifest's concurrency at once, default 1).

@@ -17,6 +17,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Callable
 
+
 #: Binary values at least this large go by file when the host gave a handoff directory (the host
 #: sends its own figure in ``initialize``).
 DEFAULT_HANDOFF_BYTES = 134217728
@@ -107,7 +108,11 @@ class Codec:
                         if type(k) is not str:
                             raise _serialize(at, f"key {k!r} is not a string")
                         ti = type(item)
-                        out[k] = item if (ti is str or ti is bool or item is None) else walk(item, f"{at}.{k}", attachments, seen)
+                        out[k] = (
+                            item
+                            if (ti is str or ti is bool or item is None)
+                            else walk(item, f"{at}.{k}", attachments, seen)
+                        )
                     return out
                 return [walk(item, f"{at}[{i}]", attachments, seen) for i, item in enumerate(v)]
             finally:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import threading
+
+from .errors import CancelledError
+
 # typing is not imported at run time (it costs a worker's cold start ~3 ms); annotations are
 # postponed, so only type checkers read these names.
 TYPE_CHECKING = False
@@ -11,7 +14,6 @@ if TYPE_CHECKING:
 
     Send = Callable[[str, dict[str, Any]], None]
 
-from .errors import CancelledError
 
 _LEVELS = ("debug", "info", "warn", "error")
 # One lock for every context's cancel state: taken only on cancel, wait and on_cancel, never per call.

@@ -12,6 +12,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+
 #: Every stable code, as in packages/sdk/src/errors.ts. Match on these, never on messages.
 ERROR_CODES: frozenset[str] = frozenset(
     {

@@ -5,14 +5,15 @@ from __future__ import annotations
 import os
 import sys
 from types import ModuleType
+
+from .errors import BulkheadError
+from .plugin import Hooks, Plugin, _is_reference_style, adapt
+
 # typing is not imported at run time (it costs a worker's cold start ~3 ms); annotations are
 # postponed, so only type checkers read these names.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
-
-from .errors import BulkheadError
-from .plugin import Hooks, Plugin, _is_reference_style, adapt
 
 
 def load_plugin(entry: str) -> Hooks:
@@ -38,15 +39,19 @@ def _find(module: ModuleType, entry: str) -> Any:
     if found is not None and not isinstance(found, ModuleType):
         return found
     classes = [
-        v for v in vars(module).values()
-        if isinstance(v, type) and v.__module__ == module.__name__
+        v
+        for v in vars(module).values()
+        if isinstance(v, type)
+        and v.__module__ == module.__name__
         and ((issubclass(v, Plugin) and v is not Plugin) or _is_reference_style_class(v))
     ]
     if len(classes) == 1:
         return classes[0]
     if len(classes) > 1:
         names = ", ".join(sorted(c.__name__ for c in classes))
-        raise BulkheadError("ERR_PLUGIN_INVALID", f"{entry} defines several plugins ({names}): name one, as {entry}:Name")
+        raise BulkheadError(
+            "ERR_PLUGIN_INVALID", f"{entry} defines several plugins ({names}): name one, as {entry}:Name"
+        )
     if callable(getattr(module, "execute", None)) or callable(getattr(module, "stream", None)):
         return module  # a set of functions, with module-level name and version
     raise BulkheadError(
@@ -60,7 +65,7 @@ def _is_reference_style_class(cls: type) -> bool:
     if getattr(cls, "__abstractmethods__", None):
         return False
     try:
-        return _is_reference_style(cls.__new__(cls))
+        return _is_reference_style(object.__new__(cls))
     except Exception:
         return False
 

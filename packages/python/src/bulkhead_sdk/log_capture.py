@@ -15,7 +15,15 @@ class WorkerLogHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             n = record.levelno
-            level = "error" if n >= logging.ERROR else "warn" if n >= logging.WARNING else "info" if n >= logging.INFO else "debug"
+            level = (
+                "error"
+                if n >= logging.ERROR
+                else "warn"
+                if n >= logging.WARNING
+                else "info"
+                if n >= logging.INFO
+                else "debug"
+            )
             params: dict[str, Any] = {"level": level, "message": record.getMessage()}
             if record.exc_info:
                 params["message"] += "\n" + self.format(record).split("\n", 1)[-1]

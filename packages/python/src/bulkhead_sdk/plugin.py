@@ -7,14 +7,16 @@ Whatever the shape, :func:`adapt` turns it into one :class:`Hooks` the worker dr
 from __future__ import annotations
 
 import re
+
+from .errors import BulkheadError
+from .schema import ConfigSpec, config_spec
+
 # typing is not imported at run time (it costs a worker's cold start ~3 ms); annotations are
 # postponed, so only type checkers read these names.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Callable
 
-from .errors import BulkheadError
-from .schema import ConfigSpec, config_spec
 
 _NAME = re.compile(r"^[a-z0-9@][a-z0-9._\-/@]*$")
 _CO_GENERATOR, _CO_COROUTINE, _CO_ASYNC_GENERATOR = 0x20, 0x80, 0x200
@@ -117,8 +119,13 @@ def adapt(obj: Any) -> Hooks:
     if _is_reference_style(obj):
         return _adapt_reference(obj)
     name = getattr(obj, "name", None)
-    hooks = Hooks(name, getattr(obj, "version", None), getattr(obj, "description", None),  # type: ignore[arg-type]
-                  config_spec(getattr(obj, "config_schema", None)))
+    # Wrong types are reported by check() below, with what to fix.
+    hooks = Hooks(
+        name,  # type: ignore[arg-type]
+        getattr(obj, "version", None),  # type: ignore[arg-type]
+        getattr(obj, "description", None),
+        config_spec(getattr(obj, "config_schema", None)),
+    )
     hooks.instance = obj
     for hook in ("execute", "stream", "initialize", "configure", "cleanup"):
         setattr(hooks, hook, getattr(obj, hook, None))
@@ -127,8 +134,10 @@ def adapt(obj: Any) -> Hooks:
 
 
 def _is_reference_style(obj: Any) -> bool:
-    return not isinstance(obj, Plugin) and callable(getattr(obj, "get_config_schema", None)) and callable(
-        getattr(obj, "execute", None)
+    return (
+        not isinstance(obj, Plugin)
+        and callable(getattr(obj, "get_config_schema", None))
+        and callable(getattr(obj, "execute", None))
     )
 
 
@@ -137,8 +146,12 @@ def _adapt_reference(obj: Any) -> Hooks:
     *args, **kwargs)`` gets a dict input as keyword arguments (a list as positional ones), its
     ``report_progress`` is pushed, its ``cancel()`` is called on cancel, ``initialize`` re-configures."""
     schema = obj.get_config_schema()
-    hooks = Hooks(_value(obj, "name"), _value(obj, "version"), getattr(obj, "description", None),
-                  config_spec(schema if isinstance(schema, dict) and schema else None))
+    hooks = Hooks(
+        _value(obj, "name"),
+        _value(obj, "version"),
+        getattr(obj, "description", None),
+        config_spec(schema if isinstance(schema, dict) and schema else None),
+    )
     hooks.instance = obj
 
     def bind(ctx: Any) -> None:

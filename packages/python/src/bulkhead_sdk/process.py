@@ -67,8 +67,9 @@ def is_cancel(e: BaseException) -> bool:
 
 
 def stopped(reason: str) -> BulkheadError:
-    return BulkheadError("ERR_WORKER_EXITED", reason, {"exitCode": None, "signal": None, "stderrTail": [],
-                                                       "stopped": True})
+    return BulkheadError(
+        "ERR_WORKER_EXITED", reason, {"exitCode": None, "signal": None, "stderrTail": [], "stopped": True}
+    )
 
 
 def major(v: Any) -> int | None:

@@ -8,20 +8,28 @@ the host sees a JSON Schema 2020-12 with defaults, exactly as it sees a Node plu
 from __future__ import annotations
 
 import re
+
+from .errors import BulkheadError
+
 # typing is not imported at run time (it costs a worker's cold start ~3 ms); annotations are
 # postponed, so only type checkers read these names.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Callable
 
-from .errors import BulkheadError
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
-_KEYWORDS = ("title", "description", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "enum")
-_KEYWORDS += ("pattern", "format", "minLength", "maxLength", "minItems", "maxItems", "examples")
+_KEYWORDS: tuple[str, ...] = ("title", "description", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+_KEYWORDS += ("enum", "pattern", "format", "minLength", "maxLength", "minItems", "maxItems", "examples")
 _MISSING: Any = object()
-_CAMEL = {"min_length": "minLength", "max_length": "maxLength", "min_items": "minItems", "max_items": "maxItems",
-          "exclusive_minimum": "exclusiveMinimum", "exclusive_maximum": "exclusiveMaximum"}
+_CAMEL = {
+    "min_length": "minLength",
+    "max_length": "maxLength",
+    "min_items": "minItems",
+    "max_items": "maxItems",
+    "exclusive_minimum": "exclusiveMinimum",
+    "exclusive_maximum": "exclusiveMaximum",
+}
 
 
 def field(
@@ -41,8 +49,20 @@ def field(
     import dataclasses
 
     schema = {_CAMEL.get(k, k): v for k, v in schema.items()}
-    meta = {k: v for k, v in dict(title=title, description=description, minimum=minimum, maximum=maximum,
-                                  enum=enum, pattern=pattern, format=format, **schema).items() if v is not None}
+    meta = {
+        k: v
+        for k, v in dict(
+            title=title,
+            description=description,
+            minimum=minimum,
+            maximum=maximum,
+            enum=enum,
+            pattern=pattern,
+            format=format,
+            **schema,
+        ).items()
+        if v is not None
+    }
     if default_factory is not None:
         return dataclasses.field(default_factory=default_factory, metadata=meta)
     if default is _MISSING:
@@ -107,8 +127,10 @@ def _pydantic_spec(model: Any) -> ConfigSpec:
             errors = getattr(e, "errors", None)
             if not callable(errors):
                 raise
-            issues = [{"path": ".".join(str(p) for p in err.get("loc", ())), "message": err.get("msg", "")}
-                      for err in errors()]
+            issues = [
+                {"path": ".".join(str(p) for p in err.get("loc", ())), "message": err.get("msg", "")}
+                for err in errors()
+            ]
             raise _invalid(issues) from None
         return value.model_dump(mode="json"), value
 
@@ -134,8 +156,12 @@ def dataclass_schema(cls: type) -> dict[str, Any]:
         else:
             required.append(f.name)
         properties[f.name] = prop
-    schema: dict[str, Any] = {"$schema": SCHEMA_DIALECT, "type": "object", "properties": properties,
-                              "additionalProperties": False}
+    schema: dict[str, Any] = {
+        "$schema": SCHEMA_DIALECT,
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+    }
     if cls.__doc__ and not cls.__doc__.startswith(f"{cls.__name__}("):
         schema["description"] = cls.__doc__.strip()
     if required:
@@ -183,7 +209,7 @@ def type_schema(t: Any) -> dict[str, Any]:
     if origin is typing.Union or (hasattr(types, "UnionType") and isinstance(t, types.UnionType)):
         options = [type_schema(a) for a in args]
         simple = [o.get("type") for o in options]
-        if all(isinstance(s, str) and len(o) == 1 for s, o in zip(simple, options)):
+        if all(isinstance(s, str) and len(o) == 1 for s, o in zip(simple, options, strict=False)):
             return {"type": simple}
         return {"anyOf": options}
     return {}

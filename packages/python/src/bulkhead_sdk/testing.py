@@ -19,10 +19,10 @@ import threading
 from typing import Any, Iterator
 
 from .calls import AsyncLoop
+from .codec import Codec
 from .context import Context
 from .errors import BulkheadError, CancelledError, plugin_failure
 from .plugin import Hooks, adapt, kind_of, takes_ctx
-from .codec import Codec
 
 
 class Call:

@@ -11,14 +11,16 @@ import json
 import os
 import struct
 import threading
+
+from .codec import DEFAULT_HANDOFF_BYTES, MAX_SAFE_INTEGER, Codec, Handoff, ProtocolError
+from .errors import BulkheadError
+
 # typing is not imported at run time (it costs a worker's cold start ~3 ms); annotations are
 # postponed, so only type checkers read these names.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Callable
 
-from .codec import DEFAULT_HANDOFF_BYTES, MAX_SAFE_INTEGER, Codec, Handoff, ProtocolError
-from .errors import BulkheadError
 
 __all__ = [
     "DEFAULT_HANDOFF_BYTES",
@@ -40,6 +42,7 @@ _U32 = struct.Struct(">I")
 _U32X2 = struct.Struct(">II")
 _json_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 _json_decode = json.JSONDecoder().decode
+
 
 def env_int(name: str, default: int) -> int:
     """A positive integer from the environment; missing, zero or malformed means ``default``."""

@@ -12,11 +12,6 @@ import os
 import sys
 import threading
 import time
-# typing is not imported at run time (it costs a worker's cold start ~3 ms); annotations are
-# postponed, so only type checkers read these names.
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
 
 from .calls import AsyncLoop, CallPool, Credit, StreamSender
 from .context import Context, Logger
@@ -28,9 +23,9 @@ from .process import (
     SHUTDOWN_DRAIN_S,
     STARTED,
     host_gone,
-    protocol_violation,
     is_cancel,
     major,
+    protocol_violation,
     rss_bytes,
     stopped,
     watch_parent,
@@ -45,6 +40,13 @@ from .wire import (
     ProtocolError,
     env_int,
 )
+
+# typing is not imported at run time (it costs a worker's cold start ~3 ms); annotations are
+# postponed, so only type checkers read these names.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 class Worker:
     def __init__(self, entry: str, fd: int = CHANNEL_FD) -> None:
@@ -169,11 +171,14 @@ class Worker:
             return
         host = params.get("protocolVersion")
         if major(host) is None or major(host) != major(PROTOCOL_VERSION):
-            self.fail(request_id, BulkheadError(
-                "ERR_PROTOCOL_VERSION",
-                f"protocol version mismatch: host speaks {host}, worker speaks {PROTOCOL_VERSION}",
-                {"host": host, "worker": PROTOCOL_VERSION},
-            ))
+            self.fail(
+                request_id,
+                BulkheadError(
+                    "ERR_PROTOCOL_VERSION",
+                    f"protocol version mismatch: host speaks {host}, worker speaks {PROTOCOL_VERSION}",
+                    {"host": host, "worker": PROTOCOL_VERSION},
+                ),
+            )
             return
         if self.load_error is not None or self.hooks is None:
             self.fail(request_id, self.load_error or BulkheadError("ERR_PLUGIN_LOAD", "no plugin"))
@@ -209,17 +214,20 @@ class Worker:
                 return
             self.config, self.config_value = config, value
             self.initialized = True
-            self.answer(request_id, {
-                "protocolVersion": os.environ.get("FAKE_PROTOCOL_VERSION") or PROTOCOL_VERSION,
-                "name": hooks.name,
-                "version": hooks.version,
-                **({"description": hooks.description} if hooks.description else {}),
-                "configSchema": hooks.spec.schema,
-                "config": reported,
-                "capabilities": {**hooks.capabilities, "handoff": True},
-                "pid": os.getpid(),
-                "runtime": f"python {sys.version.split()[0]}",
-            })
+            self.answer(
+                request_id,
+                {
+                    "protocolVersion": os.environ.get("FAKE_PROTOCOL_VERSION") or PROTOCOL_VERSION,
+                    "name": hooks.name,
+                    "version": hooks.version,
+                    **({"description": hooks.description} if hooks.description else {}),
+                    "configSchema": hooks.spec.schema,
+                    "config": reported,
+                    "capabilities": {**hooks.capabilities, "handoff": True},
+                    "pid": os.getpid(),
+                    "runtime": f"python {sys.version.split()[0]}",
+                },
+            )
 
         self.pool.submit(run)
 
@@ -323,15 +331,18 @@ class Worker:
 
     def stats(self, request_id: int, params: dict[str, Any]) -> None:
         times = os.times()
-        self.answer(request_id, {
-            "pid": os.getpid(),
-            "rssBytes": rss_bytes(),
-            "heapUsedBytes": 0,  # Python has no cheap equivalent of V8's heapUsed
-            "cpuUserMicros": round(times.user * 1e6),
-            "cpuSystemMicros": round(times.system * 1e6),
-            "uptimeMs": round((time.monotonic() - STARTED) * 1000),
-            "inFlight": len(self.calls),
-        })
+        self.answer(
+            request_id,
+            {
+                "pid": os.getpid(),
+                "rssBytes": rss_bytes(),
+                "heapUsedBytes": 0,  # Python has no cheap equivalent of V8's heapUsed
+                "cpuUserMicros": round(times.user * 1e6),
+                "cpuSystemMicros": round(times.system * 1e6),
+                "uptimeMs": round((time.monotonic() - STARTED) * 1000),
+                "inFlight": len(self.calls),
+            },
+        )
 
     def shutdown(self, request_id: int, params: dict[str, Any]) -> None:
         """Aborts running calls, runs cleanup, answers, exits 0. Off the reader thread, so that
