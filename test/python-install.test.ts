@@ -5,14 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { installPlugins, isBulkheadError, PluginManager, readPluginsFile } from 'bulkhead';
 import { type CliResult, cleanUp, cli } from './cli-helpers.js';
 import { repoRoot, sourceFixture, tempDir } from './helpers.js';
 import { tempHome } from './manager-helpers.js';
-import { pythonSkip } from './python-helpers.js';
+import { pythonSkip, realPython } from './python-helpers.js';
 
 const DEMO = join(repoRoot, 'examples', 'python', 'demo.py');
 
@@ -143,6 +143,43 @@ describe('bulkhead install: Python plugins without uv (python -m venv + pip)', {
       encoding: 'utf8',
     });
     assert.match(probe.stdout, new RegExp(`${join(home, 'plugins', 'py-demo', 'venv')}`), 'the SDK is the venv’s own');
+  });
+});
+
+describe('bulkhead install: a conda entry', { skip: pythonSkip }, () => {
+  test('the environment is made by mamba from the environment file, then the plugin and SDK go into it', async () => {
+    // No conda on this machine: a stand-in mamba (on PATH, first) that makes the prefix it is
+    // given as a venv and records how it was called. What is tested is Bulkhead's side: finding
+    // the tool, its arguments, and installing into and running from the environment it made.
+    const dir = tempDir('bulkhead-pyconda-');
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    writeFileSync(
+      join(bin, 'mamba'),
+      [
+        '#!/bin/sh',
+        `echo "$@" > ${JSON.stringify(join(dir, 'mamba-args.txt'))}`,
+        'while [ $# -gt 0 ]; do case "$1" in -p) prefix=$2; shift;; esac; shift; done',
+        `exec ${JSON.stringify(realPython)} -m venv "$prefix"`,
+      ].join('\n'),
+    );
+    chmodSync(join(bin, 'mamba'), 0o755);
+    writeFileSync(join(dir, 'environment.yml'), 'name: demo\ndependencies: [python=3.11, pip]\n');
+    const file = await readPluginsFile(
+      pluginsYaml(dir, [`  - { runtime: python, source: ${JSON.stringify(DEMO)}, conda: ./environment.yml }`]),
+    );
+    const home = tempHome();
+    const report = await installPlugins(file, { home, env: { ...process.env, PATH: `${bin}:/usr/bin:/bin` } });
+    const [only] = report.plugins;
+    assert.equal(only?.status, 'installed', only?.status === 'failed' ? only.error.message : '');
+    const args = readFileSync(join(dir, 'mamba-args.txt'), 'utf8').trim();
+    assert.match(args, new RegExp(`^env create -p \\S+/env -f ${join(dir, 'environment.yml')}$`));
+    const manifest = JSON.parse(readFileSync(join(home, 'plugins', 'py-demo', 'bulkhead-plugin.json'), 'utf8'));
+    assert.equal(manifest.python, 'env/bin/python');
+    const record = JSON.parse(readFileSync(join(home, 'plugins', 'py-demo', 'install.json'), 'utf8'));
+    assert.equal(record.environment, 'conda');
+    await using m = new PluginManager({ home, liveness: { pingIntervalMs: 0 } });
+    assert.equal(await m.execute('py-demo', { op: 'shout', text: 'conda' }), 'CONDA!');
   });
 });
 
