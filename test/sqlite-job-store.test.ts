@@ -7,15 +7,17 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, describe, test } from 'node:test';
 import { isBulkheadError } from '@bulkhead/sdk';
-import Database from 'better-sqlite3';
 import { jobStoreConformance, newJob } from './job-store-conformance.js';
 
 // The store is not (yet) part of the package's public entry: load the built module beside it.
 const storeUrl = new URL('./queue/sqlite/index.js', import.meta.resolve('bulkhead')).href;
 const { SqliteJobStore } = (await import(storeUrl)) as typeof import('../packages/host/src/queue/sqlite/index.js');
-const { pinHandles } = (await import(
-  new URL('./queue/sqlite/pin-handles.js', import.meta.resolve('bulkhead')).href
-)) as typeof import('../packages/host/src/queue/sqlite/pin-handles.js');
+// node:sqlite through the store's own loader, which keeps Node 22's ExperimentalWarning out of the output.
+const { nodeSqlite } = (await import(
+  new URL('./queue/sqlite/node-sqlite.js', import.meta.resolve('bulkhead')).href
+)) as typeof import('../packages/host/src/queue/sqlite/node-sqlite.js');
+const { DatabaseSync } = nodeSqlite();
+type DatabaseSync = import('node:sqlite').DatabaseSync;
 type SqliteJobStoreOptions = import('../packages/host/src/queue/sqlite/index.js').SqliteJobStoreOptions;
 type SqliteJobStore = import('../packages/host/src/queue/sqlite/index.js').SqliteJobStore;
 
@@ -115,11 +117,14 @@ async function deadPid(): Promise<number> {
   return child.pid!;
 }
 
-/** A second, plain connection; pinned like the store's (better-sqlite3 12 on Node 24, see pin-handles.ts). */
-function raw(file: string): Database.Database {
-  const db = new Database(file);
-  pinHandles(db);
-  return db;
+/** A second, plain connection. */
+function raw(file: string): DatabaseSync {
+  return new DatabaseSync(file);
+}
+
+/** The value of a pragma, as `PRAGMA name` reads it. */
+function pragma(db: DatabaseSync, name: string): unknown {
+  return Object.values(db.prepare(`PRAGMA ${name}`).get() ?? {})[0];
 }
 
 describe('SqliteJobStore: the file', () => {
@@ -130,8 +135,8 @@ describe('SqliteJobStore: the file', () => {
     });
     const db = raw(file);
     try {
-      assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-      assert.equal(db.pragma('user_version', { simple: true }), 1);
+      assert.equal(pragma(db, 'journal_mode'), 'wal');
+      assert.equal(pragma(db, 'user_version'), 1);
       const indexes = db
         .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND name NOT LIKE 'sqlite_%'")
         .all()
@@ -250,7 +255,7 @@ describe('SqliteJobStore: the file', () => {
       const file = tempDb();
       await withStore(file, async () => {});
       const db = raw(file);
-      db.pragma('user_version = 99');
+      db.exec('PRAGMA user_version = 99');
       db.close();
       await rejectsUnavailable(SqliteJobStore.open(file), file, 'newer-schema', /upgrade/);
     });
@@ -311,7 +316,7 @@ describe('SqliteJobStore: one owner', () => {
       db.prepare(
         `INSERT OR REPLACE INTO owner (id, pid, hostname, started_at, boot_id, proc_start)
          VALUES (1, @pid, @hostname, 0, @boot_id, @proc_start)`,
-      ).run({ pid: child.pid, ...owner });
+      ).run({ pid: child.pid!, ...owner });
       db.close();
     };
     // Control: the row matches the live child exactly, so the file is in use.
@@ -334,7 +339,7 @@ describe('SqliteJobStore: one owner', () => {
     await rejectsUnavailable(SqliteJobStore.open(file), file, 'in-use', /already open in this process/);
     await store.close();
     const db = raw(file);
-    assert.deepEqual(db.prepare('SELECT count(*) AS n FROM owner').get(), { n: 0 });
+    assert.deepEqual({ ...db.prepare('SELECT count(*) AS n FROM owner').get() }, { n: 0 });
     db.close();
     await withStore(file, async () => {});
   });

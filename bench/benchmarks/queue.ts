@@ -3,17 +3,22 @@
  * plugins, the scheduler's cost per admission, and how fast a running job's cancel lands.
  * @module
  */
-import { JobQueue, PluginManager } from 'bulkhead';
+import { join } from 'node:path';
+import { JobQueue, type JobStore, PluginManager } from 'bulkhead';
 import { pluginTree } from '../manifests.js';
 import { median, percentile } from '../stats.js';
 import { timeMs } from '../timing.js';
 import type { Benchmark } from '../types.js';
 
-async function openQueue(plugins: number, fixtureName = 'noop', concurrency = 1) {
+/** Opens a job store at `file` (fsync durability); the queue's default store when not given. */
+export type OpenStore = (file: string) => Promise<JobStore>;
+
+async function openQueue(plugins: number, fixtureName = 'noop', concurrency = 1, openStore?: OpenStore) {
   const tree = pluginTree(plugins, fixtureName, concurrency);
   const manager = new PluginManager({ pluginPaths: [tree.dir], home: tree.home, liveness: { pingIntervalMs: 0 } });
   await manager.discover();
-  const queue = await JobQueue.open({ manager, durability: 'fsync' });
+  const store = openStore === undefined ? undefined : await openStore(join(tree.home, 'jobs.db'));
+  const queue = await JobQueue.open({ manager, durability: 'fsync', ...(store === undefined ? {} : { store }) });
   return {
     tree,
     manager,
@@ -26,8 +31,8 @@ async function openQueue(plugins: number, fixtureName = 'noop', concurrency = 1)
   };
 }
 
-async function submits(): Promise<Record<string, number>> {
-  const env = await openQueue(1);
+export async function submits(openStore?: OpenStore): Promise<Record<string, number>> {
+  const env = await openQueue(1, 'noop', 1, openStore);
   const name = env.tree.names[0] as string;
   try {
     for (let i = 0; i < 200; i++) await env.queue.submit(name, { x: i });
@@ -47,8 +52,8 @@ async function submits(): Promise<Record<string, number>> {
   }
 }
 
-async function jobsThroughTwoPlugins(concurrency: number): Promise<number> {
-  const env = await openQueue(2, 'noop', concurrency);
+export async function jobsThroughTwoPlugins(concurrency: number, openStore?: OpenStore): Promise<number> {
+  const env = await openQueue(2, 'noop', concurrency, openStore);
   const [a, b] = env.tree.names as [string, string];
   try {
     await Promise.all([env.manager.load(a), env.manager.load(b)]);
