@@ -245,17 +245,17 @@ export class SqliteJobStore implements JobStore {
     }
     // After every pending job: read per job, since an earlier job of the batch is pending too.
     const rank = (this.#sql.maxPendingRank.get()?.rank ?? 0) + 1;
-    this.#sql.insert.run({
-      id: job.id,
-      plugin: job.plugin,
-      input: job.input,
-      priority: job.priority,
+    this.#sql.insert.run(
+      job.id,
+      job.plugin,
+      job.input,
+      job.priority,
       rank,
-      idempotencyKey: job.idempotencyKey,
-      maxAttempts: job.maxAttempts,
-      timeoutMs: job.timeoutMs,
-      createdAt: job.createdAt,
-    });
+      job.idempotencyKey,
+      job.maxAttempts,
+      job.timeoutMs,
+      job.createdAt,
+    );
     return {
       id: job.id,
       plugin: job.plugin,

@@ -27,7 +27,19 @@ const TERMINAL = "('completed', 'failed', 'cancelled')";
 export interface Statements {
   maxPendingRank: Statement<[], { rank: number | null }>;
   byKey: Statement<[string], JobRow>;
-  insert: Statement<[Record<string, unknown>]>;
+  insert: Statement<
+    [
+      id: string,
+      plugin: string,
+      input: Uint8Array,
+      priority: number,
+      rank: number,
+      idempotencyKey: string | null,
+      maxAttempts: number,
+      timeoutMs: number | null,
+      createdAt: number,
+    ]
+  >;
   get: Statement<[string], JobRow>;
   exists: Statement<[string], { found: 1 }>;
   pending: Statement<[number], JobRow>;
@@ -51,12 +63,12 @@ export function prepareStatements(db: DatabaseSync): Statements {
       "SELECT max(rank) AS rank FROM jobs INDEXED BY jobs_pending_rank WHERE status = 'pending'",
     ),
     byKey: typed<[string], JobRow>(db, 'SELECT * FROM jobs WHERE idempotency_key = ?'),
-    insert: typed<[Record<string, unknown>]>(
+    // Positional parameters: node:sqlite looks each named one up by name on every run (~5 µs a row).
+    insert: typed(
       db,
       `INSERT INTO jobs (id, plugin, input, status, priority, rank, idempotency_key, attempts, max_attempts,
          timeout_ms, created_at)
-       VALUES (@id, @plugin, @input, 'pending', @priority, @rank, @idempotencyKey, 0, @maxAttempts, @timeoutMs,
-         @createdAt)`,
+       VALUES (?, ?, ?, 'pending', ?, ?, ?, 0, ?, ?, ?)`,
     ),
     get: typed<[string], JobRow>(db, 'SELECT * FROM jobs WHERE id = ?'),
     exists: typed<[string], { found: 1 }>(db, 'SELECT 1 AS found FROM jobs WHERE id = ?'),
