@@ -3,22 +3,17 @@
  * plugins, the scheduler's cost per admission, and how fast a running job's cancel lands.
  * @module
  */
-import { join } from 'node:path';
-import { JobQueue, type JobStore, PluginManager } from 'bulkhead';
+import { JobQueue, PluginManager } from 'bulkhead';
 import { pluginTree } from '../manifests.js';
 import { median, percentile } from '../stats.js';
 import { timeMs } from '../timing.js';
 import type { Benchmark } from '../types.js';
 
-/** Opens a job store at `file` (fsync durability); the queue's default store when not given. */
-export type OpenStore = (file: string) => Promise<JobStore>;
-
-async function openQueue(plugins: number, fixtureName = 'noop', concurrency = 1, openStore?: OpenStore) {
+async function openQueue(plugins: number, fixtureName = 'noop', concurrency = 1) {
   const tree = pluginTree(plugins, fixtureName, concurrency);
   const manager = new PluginManager({ pluginPaths: [tree.dir], home: tree.home, liveness: { pingIntervalMs: 0 } });
   await manager.discover();
-  const store = openStore === undefined ? undefined : await openStore(join(tree.home, 'jobs.db'));
-  const queue = await JobQueue.open({ manager, durability: 'fsync', ...(store === undefined ? {} : { store }) });
+  const queue = await JobQueue.open({ manager, durability: 'fsync' });
   return {
     tree,
     manager,
@@ -31,8 +26,8 @@ async function openQueue(plugins: number, fixtureName = 'noop', concurrency = 1,
   };
 }
 
-export async function submits(openStore?: OpenStore): Promise<Record<string, number>> {
-  const env = await openQueue(1, 'noop', 1, openStore);
+async function submits(): Promise<Record<string, number>> {
+  const env = await openQueue(1);
   const name = env.tree.names[0] as string;
   try {
     for (let i = 0; i < 200; i++) await env.queue.submit(name, { x: i });
@@ -52,8 +47,8 @@ export async function submits(openStore?: OpenStore): Promise<Record<string, num
   }
 }
 
-export async function jobsThroughTwoPlugins(concurrency: number, openStore?: OpenStore): Promise<number> {
-  const env = await openQueue(2, 'noop', concurrency, openStore);
+async function jobsThroughTwoPlugins(concurrency: number): Promise<number> {
+  const env = await openQueue(2, 'noop', concurrency);
   const [a, b] = env.tree.names as [string, string];
   try {
     await Promise.all([env.manager.load(a), env.manager.load(b)]);
