@@ -37,14 +37,14 @@ function run(file: string, args: string[], cwd: string, env = cleanEnv()) {
 
 /** The README's two files, exactly as the README shows them. */
 function readmeExample(readme: string): { plugin: string; host: string } {
-  const m = /```ts\n(\/\/ plugins\/hello\.ts[^]*?)```\n\n```ts\n(\/\/ host\.ts[^]*?)```/.exec(readme);
+  const m = /```ts\n(\/\/ plugins\/hello\.ts[\s\S]*?)```\n\n```ts\n(\/\/ host\.ts[\s\S]*?)```/.exec(readme);
   assert.ok(m, 'the README shows plugins/hello.ts and host.ts');
   return { plugin: m[1]!, host: m[2]! };
 }
 
 /** The tsconfig.json the README says compiles the example. */
 function readmeTsconfig(readme: string): string {
-  const m = /a `tsconfig.json` like\s+this one compiles it as written[^]*?```json\n([^]*?)```/.exec(readme);
+  const m = /a `tsconfig.json` like\s+this one compiles it as written[\s\S]*?```json\n([\s\S]*?)```/.exec(readme);
   assert.ok(m, 'the package README shows its tsconfig.json');
   return m[1]!;
 }
