@@ -625,6 +625,29 @@ describe('usage', () => {
     assert.equal(error.code, 'ERR_NODE_UNSUPPORTED');
   });
 
+  test('a job database written by a newer Bulkhead: one line with what to do, exit 1, the file untouched', async () => {
+    const newer = tempHome();
+    const file = join(newer, 'jobs.db');
+    const storeUrl = new URL('./queue/sqlite/index.js', import.meta.resolve('bulkhead')).href;
+    const { nodeSqlite } = (await import(
+      new URL('./queue/sqlite/node-sqlite.js', import.meta.resolve('bulkhead')).href
+    )) as typeof import('../packages/host/src/queue/sqlite/node-sqlite.js');
+    const { SqliteJobStore } = (await import(storeUrl)) as typeof import('../packages/host/src/queue/sqlite/index.js');
+    await (await SqliteJobStore.open(file)).close();
+    const db = new (nodeSqlite().DatabaseSync)(file);
+    db.exec('PRAGMA user_version = 2');
+    db.close();
+    const before = readFileSync(file);
+    const r = await cli(newer, ['jobs'], { env: cliEnv(newer) });
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(
+      r.stderr.split('\n')[0],
+      `error: job database ${file} was written by a newer Bulkhead (schema 2, this one knows up to 1); upgrade Bulkhead or use another BULKHEAD_HOME`,
+    );
+    assert.doesNotMatch(r.stderr, /\n\s+at /); // no stack
+    assert.ok(readFileSync(file).equals(before), 'the file is as it was');
+  });
+
   describe('a Node too old for Bulkhead', () => {
     /** The bin's own files, copied where no node_modules/.bin/node is above them. */
     const lonelyBin = () => {

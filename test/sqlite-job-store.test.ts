@@ -251,13 +251,26 @@ describe('SqliteJobStore: the file', () => {
       await rejectsUnavailable(SqliteJobStore.open(file), file, 'not-a-job-database');
     });
 
-    test('a database from a newer Bulkhead', async () => {
+    test('a database from a newer Bulkhead: refused in one line, the file left exactly as it was', async () => {
       const file = tempDb();
-      await withStore(file, async () => {});
+      await withStore(file, (store) => store.insert([newJob('a'), newJob('b')]).then(() => {}));
       const db = raw(file);
-      db.exec('PRAGMA user_version = 99');
+      // What a newer schema looks like to this code: a higher version, and tables it does not know.
+      db.exec('PRAGMA user_version = 99; CREATE TABLE from_the_future (x)');
       db.close();
-      await rejectsUnavailable(SqliteJobStore.open(file), file, 'newer-schema', /upgrade/);
+      const before = readFileSync(file);
+      await rejectsUnavailable(
+        SqliteJobStore.open(file),
+        file,
+        'newer-schema',
+        /^job database \S+ was written by a newer Bulkhead \(schema 99, this one knows up to 1\); upgrade Bulkhead or use another BULKHEAD_HOME$/,
+      );
+      assert.ok(readFileSync(file).equals(before), 'not a byte changed');
+      const check = raw(file);
+      assert.equal(pragma(check, 'user_version'), 99);
+      assert.equal((check.prepare('SELECT count(*) AS n FROM jobs').get() as { n: number }).n, 2);
+      assert.equal((check.prepare('SELECT count(*) AS n FROM owner').get() as { n: number }).n, 0, 'not claimed');
+      check.close();
     });
 
     test('a path that is a directory', async () => {

@@ -4,14 +4,14 @@
  * job database should say so once, at start, rather than crash later in a loop.
  * @module
  */
-import { mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { isBulkheadError } from '@bulkhead/sdk/errors';
 import { nodeSqlite } from './node-sqlite.js';
 import { claimOwnership } from './owner-lock.js';
 import { hasTables, migrate, SCHEMA_VERSION, schemaVersion } from './schema.js';
-import { fromSqliteError, storeUnavailable } from './store-error.js';
+import { fromSqliteError, readOnlyFileSystem, storeUnavailable } from './store-error.js';
 import { immediateTransaction, type Transaction } from './transaction.js';
 
 export interface OpenOptions {
@@ -36,11 +36,16 @@ export function openDatabase(file: string, options: OpenOptions): OpenDatabase {
   const { DatabaseSync } = nodeSqlite();
   try {
     mkdirSync(dirname(file), { recursive: true });
+    // SQLite would open a file on a read-only mount read-only without a word, then fail with
+    // "unable to open database file" on its first write: ask the file system first.
+    accessSync(dirname(file), constants.W_OK);
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EROFS') throw readOnlyFileSystem(file, e);
     throw storeUnavailable(
       file,
       'cannot-open',
-      `cannot create the directory of job database ${file} (${(e as Error).message}); check the path and its permissions`,
+      `the directory of job database ${file} cannot be created or written (${(e as Error).message}); ` +
+        'check the path and its permissions, or set BULKHEAD_HOME to another directory',
       e,
     );
   }

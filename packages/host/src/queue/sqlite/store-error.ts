@@ -6,11 +6,46 @@
  * `not-a-job-database`, `io`, `disk-full`, `read-only`, `cannot-open`); the message says what to do.
  * @module
  */
+import { statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { BulkheadError, toBulkheadError } from '@bulkhead/sdk/errors';
 
 /** ERR_STORE_UNAVAILABLE for `file`. */
 export function storeUnavailable(file: string, reason: string, message: string, cause?: unknown) {
   return new BulkheadError('ERR_STORE_UNAVAILABLE', message, { file, reason }, { cause });
+}
+
+/** ERR_STORE_UNAVAILABLE `disk-full`: what failed was not written, what was written before stays. */
+export function diskFullError(file: string, cause?: unknown) {
+  return storeUnavailable(
+    file,
+    'disk-full',
+    `job database ${file}: the disk is full, and this write was not stored; free some space on it, ` +
+      'or set BULKHEAD_HOME to a directory on another disk',
+    cause,
+  );
+}
+
+/** ERR_STORE_UNAVAILABLE `read-only`, for a home on a read-only file system (EROFS). */
+export function readOnlyFileSystem(file: string, cause?: unknown) {
+  return storeUnavailable(
+    file,
+    'read-only',
+    `job database ${file} is on a read-only file system; remount it read-write, or set BULKHEAD_HOME to a ` +
+      'directory on a writable disk',
+    cause,
+  );
+}
+
+/** Whether the file system holding `file` has (almost) no space left for an unprivileged writer. */
+export function diskFull(file: string): boolean {
+  try {
+    const fs = statfsSync(dirname(file));
+    // Under 1 MiB: too little for SQLite to grow its WAL and shared-memory files by a few pages.
+    return fs.bavail * fs.bsize < 1024 * 1024;
+  } catch {
+    return false;
+  }
 }
 
 /** ERR_INVALID_ARGUMENT: the caller's mistake, not the store's. */
@@ -50,11 +85,16 @@ export function fromSqliteError(e: unknown, file: string, busyTimeoutMs: number)
       e,
     );
   }
-  if (code === 'SQLITE_FULL') {
-    return storeUnavailable(file, 'disk-full', `job database ${file}: the disk is full; free some space`, e);
-  }
+  // A full disk shows as SQLITE_FULL when the WAL cannot grow, and as an I/O error when SQLite's
+  // shared-memory file cannot be extended: the free space tells the two apart.
+  if (code === 'SQLITE_FULL' || (code === 'SQLITE_IOERR' && diskFull(file))) return diskFullError(file, e);
   if (code.startsWith('SQLITE_READONLY')) {
-    return storeUnavailable(file, 'read-only', `job database ${file} is read-only; check its permissions`, e);
+    return storeUnavailable(
+      file,
+      'read-only',
+      `job database ${file} is read-only; make it writable (chmod u+w), or set BULKHEAD_HOME to another directory`,
+      e,
+    );
   }
   if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_PERM') || code.startsWith('SQLITE_AUTH')) {
     return storeUnavailable(
