@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
@@ -277,6 +277,30 @@ describe('SqliteJobStore: the file', () => {
       const dir = tempDir();
       await assert.rejects(SqliteJobStore.open(dir), (e: unknown) => isBulkheadError(e, 'ERR_STORE_UNAVAILABLE'));
     });
+  });
+});
+
+describe('SqliteJobStore: node:sqlite', () => {
+  test("Node 22's ExperimentalWarning for SQLite is dropped, and only it", () => {
+    const script = `
+      const { SqliteJobStore } = await import(process.env.STORE_URL);
+      const store = await SqliteJobStore.open(process.env.JOBS_DB);
+      await store.close();
+      process.emitWarning('Some other feature is an experimental feature', 'ExperimentalWarning');
+      process.emitWarning('a warning of our own');`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...process.env, STORE_URL: storeUrl, JOBS_DB: tempDb() },
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /SQLite/);
+    assert.match(r.stderr, /ExperimentalWarning: Some other feature is an experimental feature/);
+    assert.match(r.stderr, /Warning: a warning of our own/);
+    // The control: where Node warns about SQLite at all (22), loading it plainly does.
+    const plain = spawnSync(process.execPath, ['-e', "require('node:sqlite')"], { encoding: 'utf8' });
+    if (Number(process.versions.node.split('.')[0]) === 22) {
+      assert.match(plain.stderr, /ExperimentalWarning: SQLite is an experimental feature/);
+    }
   });
 });
 
