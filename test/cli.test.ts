@@ -78,7 +78,10 @@ describe('install', () => {
     assert.equal(r.code, 0, r.stderr);
     const { node } = (JSON.parse(r.stdout) as JobJson).result as { node: string };
     assert.match(node, /^v22\./);
-    assert.notEqual(node.split('.')[0], process.version.split('.')[0]);
+    // On the Node 22 leg of CI the host is 22 as well; the pin still decides (the version is the
+    // pinned binary's, checked just above), but "another major" only shows on 24.
+    if (process.versions.node.split('.')[0] !== '22')
+      assert.notEqual(node.split('.')[0], process.version.split('.')[0]);
     const list = JSON.parse((await cli(home, ['list', '--json'])).stdout) as {
       plugins: { name: string; node: string }[];
     };

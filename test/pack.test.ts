@@ -117,8 +117,11 @@ describe('the packed packages, installed from their tarballs outside the monorep
     assert.ok(existsSync(join(project, doc)));
   });
 
-  test("the README's example runs as written, as source, on a Node that strips types", async (t) => {
-    if (!process.features.typescript) return t.skip(`Node ${process.versions.node} does not strip types by default`);
+  test("the README's example runs as written, as source, on Node 24", async (t) => {
+    // As the README says: Node 22 strips types too (from 22.18) but has no `await using`.
+    if (Number(process.versions.node.split('.')[0]) < 24 || !process.features.typescript) {
+      return t.skip(`the README promises this on Node 24; this is ${process.versions.node}`);
+    }
     const { plugin, host } = readmeExample(rootReadme);
     const src = join(project, 'as-source');
     mkdirSync(join(src, 'plugins'), { recursive: true });
