@@ -703,6 +703,24 @@ describe('usage', () => {
       assert.match(r.stderr, ONE_LINE);
     });
 
+    test('in the repository, `npx bulkhead` from an older Node runs on the node dev dependency', async (t) => {
+      if (oldNode === undefined) return t.skip('no Node older than 22.13 on PATH');
+      if (!existsSync(join(repoRoot, 'node_modules', '.bin', 'node'))) return t.skip('no node dev dependency here');
+      // A PATH with no node_modules on it, as a user's shell has: npx (on the old Node) adds the repo's.
+      const PATH = (process.env.PATH ?? '')
+        .split(':')
+        .filter((d) => !d.includes('node_modules'))
+        .join(':');
+      const env = Object.fromEntries(Object.entries(cliEnv(tempHome())).filter(([k]) => !/^npm_/i.test(k)));
+      const r = spawnSync('npx', ['--no', 'bulkhead', 'doctor', '--json'], {
+        cwd: repoRoot,
+        encoding: 'utf8',
+        env: { ...env, PATH },
+      });
+      const { checks } = JSON.parse(r.stdout) as { checks: { id: string; detail: string }[] };
+      assert.match(checks.find((c) => c.id === 'node')!.detail, /^Node 24\./);
+    });
+
     test('in the repository, the bin runs itself on the supported node in node_modules/.bin', async (t) => {
       if (oldNode === undefined) return t.skip('no Node older than 22.13 on PATH');
       const supported = join(repoRoot, 'node_modules', '.bin', 'node');
