@@ -1,7 +1,7 @@
 /**
- * Rows of the job database and the records they stand for. Inputs and results are BLOBs, read
- * back as plain Uint8Array views (no copy) so callers compare and slice them like the bytes they
- * stored (node:sqlite returns BLOBs as Uint8Array); error, progress and log data are JSON text.
+ * Rows of the job database and the records they stand for. Inputs and results are BLOBs, which
+ * node:sqlite binds from any Uint8Array and reads back as plain Uint8Arrays, handed on as they are;
+ * error, progress and log data are JSON text.
  * @module
  */
 import { BulkheadError } from '@bulkhead/sdk/errors';

@@ -1,6 +1,7 @@
 /**
- * Turning SQLite's failures into Bulkhead's: a store never lets a raw `SqliteError` escape, because
- * callers match on `code`, and "database disk image is malformed" tells nobody what to do.
+ * Turning SQLite's failures into Bulkhead's: a store never lets node:sqlite's raw `ERR_SQLITE_ERROR`
+ * escape, because callers match on `code`, and "database disk image is malformed" tells nobody what
+ * to do.
  *
  * `data.reason` is a short stable token (`corrupt`, `locked`, `in-use`, `closed`, `newer-schema`,
  * `not-a-job-database`, `io`, `disk-full`, `read-only`, `cannot-open`); the message says what to do.
