@@ -38,6 +38,8 @@ export const ERROR_CODES = {
   ERR_WORKER_EXITED: 'ERR_WORKER_EXITED',
   /** The worker process could not be spawned. */
   ERR_SPAWN: 'ERR_SPAWN',
+  /** This Node.js is too old for Bulkhead (it needs 22.13 or later; 24 LTS recommended). */
+  ERR_NODE_UNSUPPORTED: 'ERR_NODE_UNSUPPORTED',
   /** A method the receiver does not know. */
   ERR_METHOD_NOT_FOUND: 'ERR_METHOD_NOT_FOUND',
   /** An argument given to a Bulkhead API is invalid (wrong type, out of range). */
@@ -94,6 +96,7 @@ export interface ErrorDataMap {
   ERR_INPUT_INVALID: { issues: ConfigIssue[] };
   ERR_JOB_INTERRUPTED: { attempts: number };
   ERR_STORE_UNAVAILABLE: { file?: string; reason: string };
+  ERR_NODE_UNSUPPORTED: { node: string; needed: string };
   ERR_HOST_GONE: { socketPath: string; reason?: string };
   ERR_WORKER_EXITED: {
     exitCode: number | null;

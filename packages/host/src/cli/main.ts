@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { toCliError } from './cli-error.js';
+import { docPath } from './doc-path.js';
 import { EXIT } from './exit-codes.js';
 import { Output } from './output.js';
 
@@ -38,7 +39,7 @@ export function buildProgram(
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
-      '\nExit codes: 0 ok, 1 failure, 2 bad usage, 3 job failed, 4 job cancelled, 5 not found, 130 Ctrl-C.\nDocs: docs/cli.md',
+      `\nExit codes: 0 ok, 1 failure, 2 bad usage, 3 job failed, 4 job cancelled, 5 not found, 130 Ctrl-C.\nDocs: ${docPath('cli.md')}`,
     );
   const act =
     (load: () => Promise<Action>) =>
