@@ -156,6 +156,10 @@ export class LocalQueueClient implements QueueClient {
 
   async unloadPlugin(name: string): Promise<void> {
     await this.#discovered(name);
+    // unload() of a name it does not know is a no-op; a client asking for one has a typo.
+    if (this.manager.get(name) === undefined) {
+      throw new BulkheadError('ERR_UNKNOWN_PLUGIN', `no plugin named "${name}"`, { name });
+    }
     await this.manager.unload(name);
   }
 

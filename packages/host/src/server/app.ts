@@ -59,6 +59,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }) as unknown as FastifyInstance;
   // Responses are plain JSON.stringify: the schemas document and (in tests) check them, but
   // fast-json-stringify would drop fields a schema does not list, such as a plugin's input.
+  // Bodies are JSON only: a text/plain body would reach the schema as a string and be reported
+  // as a wrong shape rather than as what it is.
+  app.removeContentTypeParser('text/plain');
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.setErrorHandler((error: FastifyError, _req, reply) => {
     const { status, body } = errorReply(fromFastify(error, bodyLimit));

@@ -41,6 +41,10 @@ export interface ServeOptions {
   manager?: Omit<PluginManagerOptions, 'home' | 'env'>;
   queue?: Omit<JobQueueOptions, 'manager'>;
   sse?: SseOptions;
+  /** Events kept for Last-Event-ID resume. Default 10,000. */
+  ringSize?: number;
+  /** Default 16 MiB. */
+  bodyLimitBytes?: number;
   /** Resource samples on the event stream this often. Default 1 s. */
   sampleMs?: number;
   /** On close, how long running jobs may take to finish before they go back to pending. Default 0. */
@@ -92,7 +96,7 @@ export async function serve(options: ServeOptions): Promise<BulkheadServer> {
   try {
     await queue.start();
     control = await serveControl({ client, home: options.home });
-    hub = new EventHub({ queue, manager, client, sampleMs: options.sampleMs });
+    hub = new EventHub({ queue, manager, client, sampleMs: options.sampleMs, ringSize: options.ringSize });
     const scheme = https ? 'https' : 'http';
     const info: HostInfo = {
       pid: process.pid,
@@ -102,7 +106,15 @@ export async function serve(options: ServeOptions): Promise<BulkheadServer> {
       controlSocket: control.path,
       startedAt: Date.now(),
     };
-    app = await buildApp({ client, hub, token, info, sse: options.sse, ...(https ? { https } : {}) });
+    app = await buildApp({
+      client,
+      hub,
+      token,
+      info,
+      sse: options.sse,
+      bodyLimitBytes: options.bodyLimitBytes,
+      ...(https ? { https } : {}),
+    });
     await app.listen({ port: options.port ?? DEFAULT_PORT, host });
     const address = app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : (options.port ?? DEFAULT_PORT);

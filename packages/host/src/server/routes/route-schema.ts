@@ -24,7 +24,8 @@ export function routeSchema(parts: RouteSchemaParts): Record<string, unknown> {
   for (const [status, s] of Object.entries(parts.response)) {
     response[status] = 'content' in s ? s : jsonSchema(s as z.ZodType);
   }
-  for (const status of [400, 401, ...(parts.errors ?? [])]) response[status] = error;
+  const bodyErrors = parts.body ? [413] : [];
+  for (const status of [400, 401, ...bodyErrors, ...(parts.errors ?? [])]) response[status] = error;
   return {
     summary: parts.summary,
     tags: parts.tags,
