@@ -105,7 +105,7 @@ describe('system', () => {
 describe('plugins', () => {
   test('list and get, with runtime; an unknown name → 404 ERR_UNKNOWN_PLUGIN', async () => {
     const list = (await api.call('GET', '/api/plugins')).json() as J[];
-    assert.deepEqual(list.map((p) => p.name).sort(), ['binary', 'echo', 'fail', 'slow']);
+    assert.deepEqual(list.map((p) => p.name).sort(), ['binary', 'echo', 'fail', 'slow', 'tuned']);
     assert.equal(list[0]?.runtime, 'node');
     const echo = (await api.call('GET', '/api/plugins/echo')).json() as J;
     assert.equal(echo.version, '1.0.0');

@@ -19,7 +19,7 @@ test('bulkhead/client: submit, wait with progress, result (bytes as bytes), canc
   await using server = await testServer();
   const bh = new BulkheadClient({ url: server.urlWithToken });
   assert.equal((await bh.health()).ok, true);
-  assert.deepEqual((await bh.plugins()).map((p) => p.name).sort(), ['binary', 'echo', 'fail', 'slow']);
+  assert.deepEqual((await bh.plugins()).map((p) => p.name).sort(), ['binary', 'echo', 'fail', 'slow', 'tuned']);
 
   const progress: (number | undefined)[] = [];
   const id = await bh.submit('slow', { steps: 4, stepMs: 5 });

@@ -10,6 +10,18 @@ export const SERVER_PLUGINS: FakePlugin[] = [
   { name: 'echo', fixture: 'echo', configSchema: ECHO_SCHEMA },
   { name: 'binary', fixture: 'binary' },
   { name: 'fail', fixture: 'fail' },
+  // Echo's worker takes any extra config keys; this schema adds a nested one the page cannot check.
+  {
+    name: 'tuned',
+    fixture: 'echo',
+    configSchema: {
+      ...ECHO_SCHEMA,
+      properties: {
+        ...ECHO_SCHEMA.properties,
+        limits: { type: 'object', properties: { max: { type: 'integer', maximum: 10 } }, additionalProperties: false },
+      },
+    },
+  },
 ];
 
 function slowInput(): Record<string, unknown> {

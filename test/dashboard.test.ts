@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { BulkheadServer } from 'bulkhead/server';
+import type { Browser, Page } from 'playwright-core';
+import { browserMissing, launch } from './browser.js';
+import { repoRoot, tempDir } from './helpers.js';
+import { testServer } from './server-helpers.js';
+
+// The dashboard end to end in a real Chromium, against a real server with real plugin workers.
+// Waits are Playwright's (for an element or a state), never sleeps. Screenshots go to a temp
+// dir, or to docs/screenshots/ with BULKHEAD_SCREENSHOTS=1 (`npm run screenshots`).
+const missing = browserMissing();
+const shots =
+  process.env.BULKHEAD_SCREENSHOTS === '1' ? resolve(repoRoot, 'docs', 'screenshots') : tempDir('bulkhead-shots-');
+mkdirSync(shots, { recursive: true });
+
+let server: BulkheadServer;
+let browser: Browser;
+let page: Page;
+
+before(async () => {
+  if (missing) return;
+  server = await testServer({ sampleMs: 500 });
+  // History to search: one failed job with a word to find, and a few others.
+  for (let i = 0; i < 3; i++) await server.client.watch(await server.client.submit('echo', { x: i }), () => {});
+  await server.client.watch(await server.client.submit('fail', { message: 'a model ran out of patience' }), () => {});
+  browser = await launch();
+  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  page.setDefaultTimeout(60_000);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const shot = (name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+
+test('opens with the token URL (kept as a cookie, taken out of the address) and shows the plugins', {
+  skip: missing ?? false,
+}, async () => {
+  await page.goto(server.urlWithToken);
+  assert.ok(!page.url().includes('token='), page.url());
+  for (const name of ['slow', 'echo', 'binary', 'fail']) await page.locator(`tr[data-plugin="${name}"]`).waitFor();
+  const cookies = await page.context().cookies();
+  assert.ok(cookies.some((c) => c.name === 'bulkhead_token' && c.httpOnly));
+  await page.locator('#live.on').waitFor();
+});
+
+test("config through the generated form: a wrong value is refused with the field's message; a good one is applied", {
+  skip: missing ?? false,
+}, async () => {
+  await page.goto(`${server.url}#/plugins`);
+  await page.locator('[data-config="echo"]').click();
+  const form = page.locator('[data-config-form="echo"]');
+  await form.locator('[data-field="repeat"]').fill('0');
+  await form.locator('[data-save="echo"]').click();
+  await form.locator('[data-error="repeat"]', { hasText: 'must be >= 1' }).waitFor();
+  assert.deepEqual(await server.client.plugins().then((ps) => ps.find((p) => p.name === 'echo')?.config), {
+    prefix: '>',
+    repeat: 1,
+  });
+  await form.locator('[data-field="repeat"]').fill('2');
+  await form.locator('[data-field="prefix"]').fill('#');
+  await form.locator('[data-save="echo"]').click();
+  await form.locator('[data-status="echo"]', { hasText: 'saved (applied:' }).waitFor();
+  assert.deepEqual(await server.client.plugins().then((ps) => ps.find((p) => p.name === 'echo')?.config), {
+    prefix: '#',
+    repeat: 2,
+  });
+  await shot('plugins');
+});
+
+test('a value only the server can check (inside a nested field) is refused with its message under that field', {
+  skip: missing ?? false,
+}, async () => {
+  await page.goto(`${server.url}#/plugins`);
+  await page.locator('[data-config="tuned"]').click();
+  const form = page.locator('[data-config-form="tuned"]');
+  await form.locator('[data-field="limits"]').fill('{"max": 99}');
+  await form.locator('[data-save="tuned"]').click();
+  await form.locator('[data-error="limits"]', { hasText: 'must be <= 10' }).waitFor();
+  await form.locator('[data-status="tuned"]', { hasText: 'ERR_CONFIG_INVALID' }).waitFor();
+  assert.equal((await server.client.plugins()).find((p) => p.name === 'tuned')?.config.limits, undefined);
+});
+
+test('submit a job from the form generated from its input schema, and watch its bar reach done', {
+  skip: missing ?? false,
+}, async () => {
+  await page.goto(`${server.url}#/jobs`);
+  await page.locator('[data-submit-plugin]').selectOption('slow');
+  await page.locator('[data-field="steps"]').fill('20');
+  await page.locator('[data-field="stepMs"]').fill('40');
+  await page.locator('[data-submit]').click();
+  const link = page.locator('[data-submit-status] a');
+  await link.waitFor();
+  // Its bar moves in the running table as progress is pushed…
+  const id = (await link.getAttribute('data-job-link')) as string;
+  await page.locator(`[data-table="running"] tr[data-job="${id}"] [role="progressbar"]`).waitFor();
+  await shot('jobs');
+  // …and on its own page it reaches done.
+  await link.click();
+  await page.locator('[data-job-status="completed"]').waitFor();
+  await page.locator('[role="progressbar"][aria-valuenow="100"].done').waitFor();
+  await page.locator('[data-result]').waitFor();
+  await shot('job');
+});
+
+test('cancel a long job by clicking, and see it end cancelled', { skip: missing ?? false }, async () => {
+  await page.goto(`${server.url}#/jobs`);
+  await page.locator('[data-submit-plugin]').selectOption('slow');
+  await page.locator('[data-field="steps"]').fill('100000');
+  await page.locator('[data-field="stepMs"]').fill('20');
+  await page.locator('[data-submit]').click();
+  const id = (await page.locator('[data-submit-status] a').getAttribute('data-job-link')) as string;
+  await page.locator(`[data-table="running"] [data-cancel="${id}"]`).click();
+  await page.locator(`[data-table="history"] tr[data-job="${id}"] [data-state="cancelled"]`).waitFor();
+  assert.equal((await server.client.get(id)).status, 'cancelled');
+});
+
+test("a plugin with no input schema gets a JSON box; a bad input is refused with the server's message", {
+  skip: missing ?? false,
+}, async () => {
+  await page.goto(`${server.url}#/jobs`);
+  await page.locator('[data-submit-plugin]').selectOption('echo');
+  const box = page.locator('[data-field="$json"]');
+  await box.fill('{"x": "from the page"}');
+  await page.locator('[data-submit]').click();
+  await page.locator('[data-submit-status] a').waitFor();
+  await page.locator('[data-submit-plugin]').selectOption('slow');
+  await page.locator('[data-field="steps"]').fill('0');
+  await page.locator('[data-submit]').click();
+  await page.locator('[data-error="steps"]', { hasText: 'must be >= 1' }).waitFor();
+});
+
+test('search the history, and see why a pending job waits', { skip: missing ?? false }, async () => {
+  await page.goto(`${server.url}#/jobs`);
+  await page.locator('[data-search]').fill('patience');
+  await page.locator('[data-table="history"] tr[data-job]').first().waitFor();
+  await page.waitForFunction('document.querySelectorAll(\'[data-table="history"] tr[data-job]\').length === 1');
+  await page.locator('[data-table="history"] [data-state="failed"]').waitFor();
+  // A job waiting behind a long one on the same plugin: its page explains.
+  const busy = await server.client.submit('slow', { steps: 100_000, stepMs: 20 });
+  const waiting = await server.client.submit('slow', { steps: 1, stepMs: 1 });
+  await page.goto(`${server.url}#/jobs/${waiting}`);
+  await page.locator('[data-explain]', { hasText: 'busy' }).waitFor();
+  await shot('job-pending');
+  await page.goto(`${server.url}#/resources`);
+  await page.locator('[data-chart="cpu"] [data-figure="cpu"]', { hasText: '%' }).waitFor();
+  await shot('resources');
+  await server.client.cancel(waiting);
+  await server.client.cancel(busy);
+});
