@@ -38,28 +38,29 @@ export function jobView(root, id) {
     progressMsg.textContent = job.progress?.message ?? '';
     head.replaceChildren(
       ...[
-      h('span', { 'data-job-status': job.status }, badge(job.status)),
-      h('span', {}, h('strong', {}, job.plugin)),
-      h('span', { class: 'muted' }, `attempt ${job.attempts} of ${job.maxAttempts} · priority ${job.priority}`),
-      progressBar,
-      progressMsg,
-      live
-        ? h(
-            'button',
-            { class: 'danger', 'data-cancel': id, onclick: () => api('POST', `/jobs/${id}/cancel`).then(draw) },
-            'Cancel',
-          )
-        : null,
-      !live
-        ? h(
-            'button',
-            {
-              'data-retry': id,
-              onclick: async () => (location.hash = `#/jobs/${(await api('POST', `/jobs/${id}/retry`)).id}`),
-            },
-            'Retry',
-          )
-        : null,
+        h('span', { 'data-job-status': job.status }, badge(job.status)),
+        h('span', {}, h('strong', {}, job.plugin)),
+        h('span', { class: 'muted' }, `attempt ${job.attempts} of ${job.maxAttempts} · priority ${job.priority}`),
+        progressBar,
+        progressMsg,
+        live
+          ? h(
+              'button',
+              { class: 'danger', 'data-cancel': id, onclick: () => api('POST', `/jobs/${id}/cancel`).then(draw) },
+              'Cancel',
+            )
+          : null,
+        !live
+          ? h(
+              'button',
+              {
+                'data-retry': id,
+                onclick: async () => (location.hash = `#/jobs/${(await api('POST', `/jobs/${id}/retry`)).id}`),
+              },
+              'Retry',
+            )
+          : null,
+      ].filter(Boolean),
     );
     timeline.replaceChildren(
       ...job.timeline.map((e) =>
