@@ -28,8 +28,16 @@ export interface DroppedClient {
 /** A dropped client's socket is destroyed this long after its last event, if it never reads it. */
 const DROP_GRACE_MS = 30_000;
 
+/** Each event is formatted once, however many clients it goes to. */
+const formatted = new WeakMap<object, string>();
+
 export function format(e: Pick<HubEvent, 'id' | 'type' | 'data'>): string {
-  return `id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(toWire(e.data))}\n\n`;
+  let text = formatted.get(e);
+  if (text === undefined) {
+    text = `id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(toWire(e.data))}\n\n`;
+    formatted.set(e, text);
+  }
+  return text;
 }
 
 /**
@@ -56,24 +64,39 @@ export function streamEvents(res: ServerResponse, hub: EventHub, lastId: number 
     detach();
     clearInterval(heartbeat);
   };
+  // Events of one tick go out as one write: at thousands of events a second, a write (and a
+  // syscall) each would cost more than the events themselves.
+  let batch = '';
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (ended || batch === '') return;
+    res.write(batch);
+    batch = '';
+    if (res.writableLength > limitBytes) drop(res.writableLength);
+  };
   const write = (e: HubEvent) => {
     if (ended) return;
-    res.write(format(e));
-    if (res.writableLength > limitBytes) {
-      const bufferedBytes = res.writableLength;
-      end();
-      const err = new BulkheadError(
-        'ERR_SLOW_CLIENT',
-        'this client read too slowly and was dropped; reconnect with Last-Event-ID',
-        {
-          bufferedBytes,
-          limitBytes,
-        },
-      );
-      res.end(`event: error\ndata: ${JSON.stringify(err.toJSON())}\n\n`);
-      setTimeout(() => res.destroy(), DROP_GRACE_MS).unref();
-      options.onDrop?.({ bufferedBytes, limitBytes });
+    batch += format(e);
+    if (batch.length + res.writableLength > limitBytes) return drop(batch.length + res.writableLength);
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
     }
+  };
+  const drop = (bufferedBytes: number) => {
+    end();
+    const err = new BulkheadError(
+      'ERR_SLOW_CLIENT',
+      'this client read too slowly and was dropped; reconnect with Last-Event-ID',
+      {
+        bufferedBytes,
+        limitBytes,
+      },
+    );
+    res.end(`event: error\ndata: ${JSON.stringify(err.toJSON())}\n\n`);
+    setTimeout(() => res.destroy(), DROP_GRACE_MS).unref();
+    options.onDrop?.({ bufferedBytes, limitBytes });
   };
   // Say where the stream starts, so a client knows the id to resume from before any event comes.
   res.write(`retry: 2000\n: bulkhead events from ${hub.lastId}\n\n`);
