@@ -1,12 +1,20 @@
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { BulkheadServer } from 'bulkhead/server';
 import type { Browser, Page } from 'playwright-core';
 import { browserMissing, launch } from './browser.js';
-import { repoRoot, tempDir } from './helpers.js';
-import { testServer } from './server-helpers.js';
+import { repoRoot, sourceFixture, tempDir } from './helpers.js';
+import { pluginDir } from './manager-helpers.js';
+import { SERVER_PLUGINS, testServer } from './server-helpers.js';
+
+/** nvidia-smi answered from the real H100 captures (one process holding ~6 GB), so the page has a GPU to show. */
+async function smi(_file: string, args: readonly string[]) {
+  const capture = args.some((a) => a.startsWith('--query-gpu')) ? 'query-gpu-busy.csv' : 'query-apps-busy.csv';
+  return { stdout: readFileSync(sourceFixture('nvidia-smi', capture), 'utf8'), stderr: '', exitCode: 0 };
+}
+const PLUGINS = [...SERVER_PLUGINS, { name: 'gpu-job', fixture: 'slow', resources: { gpuMemoryMB: 2048 } }];
 
 // The dashboard end to end in a real Chromium, against a real server with real plugin workers.
 // Waits are Playwright's (for an element or a state), never sleeps. Screenshots go to a temp
@@ -22,7 +30,10 @@ let page: Page;
 
 before(async () => {
   if (missing) return;
-  server = await testServer({ sampleMs: 500 });
+  server = await testServer(
+    { sampleMs: 500, manager: { pluginPaths: [pluginDir(PLUGINS)], liveness: { pingIntervalMs: 0 }, runCommand: smi } },
+    PLUGINS,
+  );
   // History to search: one failed job with a word to find, and a few others.
   for (let i = 0; i < 3; i++) await server.client.watch(await server.client.submit('echo', { x: i }), () => {});
   await server.client.watch(await server.client.submit('fail', { message: 'a model ran out of patience' }), () => {});
@@ -147,9 +158,15 @@ test('search the history, and see why a pending job waits', { skip: missing ?? f
   await page.goto(`${server.url}#/jobs/${waiting}`);
   await page.locator('[data-explain]', { hasText: 'busy' }).waitFor();
   await shot('job-pending');
+  // A GPU job: its reservation shows on the resources view, against the GPU's measured memory.
+  const gpuJob = await server.client.submit('gpu-job', { steps: 100_000, stepMs: 20 });
+  await page.goto(`${server.url}#/jobs/${gpuJob}`);
+  await page.locator('[data-card="gpu"]', { hasText: 'of 2048 MB reserved' }).waitFor();
   await page.goto(`${server.url}#/resources`);
   await page.locator('[data-chart="cpu"] [data-figure="cpu"]', { hasText: '%' }).waitFor();
+  await page.locator('[data-sub="gpu-0"]', { hasText: 'reserved by 1 job(s): 2048 MB' }).waitFor();
   await shot('resources');
+  await server.client.cancel(gpuJob);
   await server.client.cancel(waiting);
   await server.client.cancel(busy);
 });

@@ -52,5 +52,4 @@ await Promise.all(
 const ms = performance.now() - t0;
 stop.abort();
 await events.catch(() => {});
-process.stdout.write(`${JSON.stringify({ ms })}\n`);
-process.exit(0);
+process.stdout.write(`${JSON.stringify({ ms })}\n`, () => process.exit(0));

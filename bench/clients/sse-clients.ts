@@ -1,10 +1,11 @@
 /**
  * Child process of the sse benchmark: `n` event-stream clients of one server, each timing every
  * progress event from the moment the plugin sent it (its message) to receipt here, until the job
- * `id` ends. Prints `{ latenciesMs: number[] }` (all clients together) on stdout.
+ * `id` ends. Prints `{ count, p50, p99 }` in ms (all clients together) on stdout.
  * @module
  */
 import { BulkheadClient } from 'bulkhead/client';
+import { percentile } from '../stats.js';
 
 const [url, n, ready] = [process.argv[2] as string, Number(process.argv[3]), process.argv[4] as string];
 const latencies: number[] = [];
@@ -27,5 +28,6 @@ process.stdin.once('data', (d) => {
   jobId = d.toString().trim();
 });
 await Promise.all(done);
-process.stdout.write(`${JSON.stringify({ latenciesMs: latencies })}\n`);
-process.exit(0);
+const summary = { count: latencies.length, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) };
+// Exit once the line is written: a pipe takes it asynchronously.
+process.stdout.write(`${JSON.stringify(summary)}\n`, () => process.exit(0));
