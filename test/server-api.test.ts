@@ -346,6 +346,9 @@ describe('jobs', () => {
     const res = await api.call('GET', `/api/jobs/${id}/result`);
     assert.equal(res.statusCode, 409);
     assert.equal(codeOf(res), 'ERR_INVALID_ARGUMENT');
+    const retry = await api.call('POST', `/api/jobs/${id}/retry`);
+    assert.equal(retry.statusCode, 400);
+    assert.equal(codeOf(retry), 'ERR_INVALID_ARGUMENT');
     await api.call('POST', `/api/jobs/${id}/cancel`);
   });
 });
@@ -371,6 +374,9 @@ describe('errors', () => {
     const route = await api.call('GET', '/api/nothing/here');
     assert.equal(route.statusCode, 404);
     assert.equal(codeOf(route), 'ERR_ROUTE_NOT_FOUND');
+    const events = await api.call('GET', '/api/events?lastEventId=abc');
+    assert.equal(events.statusCode, 400);
+    assert.equal(codeOf(events), 'ERR_INVALID_ARGUMENT');
     const method = await api.call('DELETE', '/api/jobs');
     assert.equal(codeOf(method), 'ERR_ROUTE_NOT_FOUND');
     for (const res of [badJson, text, big, route]) assert.doesNotMatch(res.body, /\n\s+at /);

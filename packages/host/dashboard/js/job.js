@@ -120,7 +120,7 @@ export function jobView(root, id) {
     const res = samples.at(-1)?.resources?.reservations?.find((r) => r.id === id);
     const t = job && telemetry.get(job.plugin);
     const reserved = res?.needs?.gpuMemoryMB ?? 0;
-    if (!job || job.status !== 'running' || (!reserved && !t?.gpuMemoryMB)) {
+    if (job?.status !== 'running' || (!reserved && !t?.gpuMemoryMB)) {
       gpu.hidden = true;
       return;
     }
