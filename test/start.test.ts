@@ -35,7 +35,8 @@ test('npm start: installs the examples, serves them with demo jobs, prints the U
     });
     const bh = new BulkheadClient({ url });
     const names = (await bh.plugins()).map((p) => p.name).sort();
-    for (const n of ['countdown', 'hello', 'node-pinned', 'semver-legacy', 'semver-modern']) assert.ok(names.includes(n), n);
+    for (const n of ['countdown', 'hello', 'node-pinned', 'semver-legacy', 'semver-modern'])
+      assert.ok(names.includes(n), n);
     const { jobs } = await bh.list({ limit: 100 });
     assert.equal(jobs.filter((j) => j.plugin === 'countdown').length, 4);
     // The one that fails does so by its timeout, on its own.
