@@ -152,6 +152,10 @@ test('search the history, and see why a pending job waits', { skip: missing ?? f
   await page.locator('[data-table="history"] tr[data-job]').first().waitFor();
   await page.waitForFunction('document.querySelectorAll(\'[data-table="history"] tr[data-job]\').length === 1');
   await page.locator('[data-table="history"] [data-state="failed"]').waitFor();
+  // Its page shows the plugin's error and its stack.
+  await page.locator('[data-table="history"] tr[data-job] a').first().click();
+  await page.locator('[data-error-card]', { hasText: 'ERR_PLUGIN_FAILED a model ran out of patience' }).waitFor();
+  await page.locator('[data-error-card] pre', { hasText: 'at ' }).waitFor();
   // A job waiting behind a long one on the same plugin: its page explains.
   const busy = await server.client.submit('slow', { steps: 100_000, stepMs: 20 });
   const waiting = await server.client.submit('slow', { steps: 1, stepMs: 1 });
