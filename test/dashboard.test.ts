@@ -102,8 +102,8 @@ test('submit a job from the form generated from its input schema, and watch its 
 }, async () => {
   await page.goto(`${server.url}#/jobs`);
   await page.locator('[data-submit-plugin]').selectOption('slow');
-  await page.locator('[data-field="steps"]').fill('20');
-  await page.locator('[data-field="stepMs"]').fill('40');
+  await page.locator('[data-field="steps"]').fill('40');
+  await page.locator('[data-field="stepMs"]').fill('100');
   await page.locator('[data-submit]').click();
   const link = page.locator('[data-submit-status] a');
   await link.waitFor();
@@ -158,6 +158,9 @@ test('search the history, and see why a pending job waits', { skip: missing ?? f
   await page.locator('[data-error-card] pre', { hasText: 'at ' }).waitFor();
   // A job waiting behind a long one on the same plugin: its page explains.
   const busy = await server.client.submit('slow', { steps: 100_000, stepMs: 20 });
+  await new Promise<void>((resolve) => {
+    void server.client.watch(busy, (e) => e.type === 'progress' && resolve()).catch(() => {});
+  });
   const waiting = await server.client.submit('slow', { steps: 1, stepMs: 1 });
   await page.goto(`${server.url}#/jobs/${waiting}`);
   await page.locator('[data-explain]', { hasText: 'busy' }).waitFor();

@@ -141,7 +141,8 @@ export function jobView(root, id) {
   void loadLogs();
   const redraw = throttle(draw, 200);
   const offs = [
-    on('job', (e) => e.id === id && redraw()),
+    // Another job's start or end can change why a pending one waits.
+    on('job', (e) => (e.id === id || job?.status === 'pending') && redraw()),
     on('progress', (p) => {
       if (p.id !== id) return;
       if (p.fraction !== undefined) setBar(progressBar, p.fraction);
