@@ -35,7 +35,11 @@ before(async () => {
     PLUGINS,
   );
   // History to search: one failed job with a word to find, and a few others.
-  for (let i = 0; i < 3; i++) await server.client.watch(await server.client.submit('echo', { x: i }), () => {});
+  // More than a page of history (50 rows), to page through.
+  const many = await server.client.queue.submitMany(
+    Array.from({ length: 60 }, (_, x) => ({ plugin: 'echo', input: { x } })),
+  );
+  for (const id of many) await server.client.watch(id, () => {});
   await server.client.watch(await server.client.submit('fail', { message: 'a model ran out of patience' }), () => {});
   browser = await launch();
   page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
@@ -148,6 +152,18 @@ test("a plugin with no input schema gets a JSON box; a bad input is refused with
 
 test('search the history, and see why a pending job waits', { skip: missing ?? false }, async () => {
   await page.goto(`${server.url}#/jobs`);
+  // Paging by cursor: older, then newer again, without overlap.
+  const firstPage = page.locator('[data-page-info]', { hasText: '1–50' });
+  await firstPage.waitFor();
+  const top = await page.locator('[data-table="history"] tr[data-job]').first().getAttribute('data-job');
+  await page.locator('[data-page="next"]').click();
+  await page.locator('[data-page-info]', { hasText: /^51–/ }).waitFor();
+  const older = await page
+    .locator('[data-table="history"] tr[data-job]')
+    .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-job')));
+  assert.ok(!older.includes(top));
+  await page.locator('[data-page="prev"]').click();
+  await firstPage.waitFor();
   await page.locator('[data-search]').fill('patience');
   await page.locator('[data-table="history"] tr[data-job]').first().waitFor();
   await page.waitForFunction('document.querySelectorAll(\'[data-table="history"] tr[data-job]\').length === 1');
