@@ -12,6 +12,7 @@ import { pipelined } from './benchmarks/pipelined.js';
 import { queue } from './benchmarks/queue.js';
 import { rss } from './benchmarks/rss.js';
 import { rtt } from './benchmarks/rtt.js';
+import { server } from './benchmarks/server.js';
 import { stream } from './benchmarks/stream.js';
 import type { Benchmark } from './types.js';
 
@@ -25,5 +26,6 @@ export const benchmarks: readonly Benchmark[] = [
   manager,
   queue,
   cli,
+  server,
   binary,
 ];

@@ -176,6 +176,18 @@ export function buildProgram(
   );
   example(
     program
+      .command('serve')
+      .description('run the queue and plugins until stopped, with the HTTP API and dashboard (docs/server.md)')
+      .addOption(new Option('--port <n>', 'the HTTP port (0: any free one)').argParser(countArg).default(7345))
+      .option('--host <address>', 'the address to listen on; beyond loopback needs TLS or --insecure', '127.0.0.1')
+      .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (with --tls-key)')
+      .option('--tls-key <file>', 'the PEM private key of --tls-cert')
+      .option('--insecure', 'allow plain HTTP beyond loopback (the token crosses the network in the clear)')
+      .action(act(async () => (await import('./commands/serve.js')).serveCommand as Action)),
+    'bulkhead serve --port 7345',
+  );
+  example(
+    program
       .command('doctor')
       .description('check Node, npm, the home, SQLite, GPUs and Redis, and say what to fix')
       .action(act(async () => (await import('./commands/doctor.js')).doctor as Action)),
