@@ -15,6 +15,7 @@ import { queue } from './benchmarks/queue.js';
 import { reference } from './benchmarks/reference.js';
 import { rss } from './benchmarks/rss.js';
 import { rtt } from './benchmarks/rtt.js';
+import { server } from './benchmarks/server.js';
 import { stream } from './benchmarks/stream.js';
 import { venv } from './benchmarks/venv.js';
 import type { Benchmark } from './types.js';
@@ -32,6 +33,7 @@ export const benchmarks: readonly Benchmark[] = [
   python,
   reference,
   venv,
+  server,
   binary,
   handoff,
 ];

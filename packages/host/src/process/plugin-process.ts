@@ -43,6 +43,7 @@ import { killGroup, processStartTicks } from './kill-group.js';
 import { type LogEntry, type LogLevel, Ring, splitLines } from './log-buffer.js';
 import { PluginStream, type StreamDriver } from './plugin-stream.js';
 import { cpuPercent, type ProcSample, procAvailable, sampleProc } from './proc-stats.js';
+import { procStat } from './process-identity.js';
 import type { WorkerCommandOptions } from './worker-command.js';
 import { adoptPrelaunched, spawnWorker, workerSpawnSpec } from './worker-spawn.js';
 
@@ -427,6 +428,10 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
         // Normally the process exit follows at once; a worker that closed fd 3 and lives on
         // would leave every call hanging, so it is killed.
         setTimeout(() => {
+          // A worker that already died (gone, or a zombie awaiting its reap) needs nothing: its
+          // exit event, with the real code and signal, is on its way however loaded the host is.
+          const state = child.pid === undefined ? null : procStat(child.pid)?.[0];
+          if (state === undefined || state === null || state === 'Z') return;
           if (this.#child === child && this.#exit === null) {
             this.#kill(
               new BulkheadError('ERR_WORKER_EXITED', 'worker closed its protocol channel', {

@@ -4,7 +4,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BulkheadError } from '@bulkhead/sdk/errors';
 
@@ -56,10 +56,11 @@ export function workerCommand(options: WorkerCommandOptions): WorkerCommand {
     throw new BulkheadError('ERR_INVALID_ARGUMENT', 'give "plugin" (a module path) or "command"');
   }
   if (options.runtime === 'python') return pythonCommand(String(options.plugin), options);
-  const pluginFile =
+  const pluginFile = typeScriptSource(
     options.plugin instanceof URL || String(options.plugin).startsWith('file:')
       ? fileURLToPath(options.plugin)
-      : resolve(String(options.plugin));
+      : resolve(String(options.plugin)),
+  );
   if (!existsSync(pluginFile) || !statSync(pluginFile).isFile()) {
     throw new BulkheadError('ERR_PLUGIN_NOT_FOUND', `plugin module not found: ${pluginFile}`, {
       modulePath: pluginFile,
@@ -98,6 +99,24 @@ function pythonCommand(entry: string, options: WorkerCommandOptions): WorkerComm
     args: ['-c', PYTHON_BOOT, sdk, spec, ...(options.args ?? [])],
     cwd: checkedCwd(options.cwd ?? (file !== undefined ? dirname(file) : process.cwd())),
   };
+}
+
+/** `.js` → `.ts`, `.mjs` → `.mts`, `.cjs` → `.cts`: the sources TypeScript compiles to those names. */
+const SOURCE_EXTENSIONS: Record<string, string> = { '.js': '.ts', '.mjs': '.mts', '.cjs': '.cts' };
+
+/**
+ * `file`, or the TypeScript source of that name when only the source exists (`plugins/hello.js`
+ * → `plugins/hello.ts`), as TypeScript itself resolves an import of `./hello.js`. So the same host
+ * code names its plugin `./plugins/hello.js` whether it runs compiled by tsc (the .js exists) or as
+ * source on a Node that strips types (only the .ts exists).
+ */
+function typeScriptSource(file: string): string {
+  if (existsSync(file)) return file;
+  const ext = extname(file);
+  const source = SOURCE_EXTENSIONS[ext];
+  if (source === undefined) return file;
+  const candidate = file.slice(0, -ext.length) + source;
+  return existsSync(candidate) ? candidate : file;
 }
 
 /** spawn reports a missing cwd as "spawn node ENOENT", which blames the wrong thing. */

@@ -26,6 +26,7 @@ import { hasNeeds, type Reservation, type ResourceNeeds } from '../resources/res
 import { insufficient, Scheduler } from '../resources/scheduler.js';
 import { decodeValue, encodeValue } from './codec.js';
 import { GroupCommit } from './group-commit.js';
+import { GroupInsert } from './group-insert.js';
 import { JobLogBuffer } from './job-log-buffer.js';
 import type { JobError, JobEvent, JobFilter, JobRecord, JobStatus, JobStore, NewJob, StoreOp } from './job-store.js';
 import { TERMINAL_STATUSES } from './job-store.js';
@@ -80,6 +81,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   /** wait() callers per job: given the finished job, or the error that kept it from being recorded. */
   readonly #settled = new Map<string, Set<(job: JobRecord | Error) => void>>();
   readonly #commits: GroupCommit;
+  readonly #inserts: GroupInsert;
   readonly #logs = new JobLogBuffer(LOG_BUFFER_LIMIT);
   #progress = new Map<string, { fraction?: number; message?: string }>();
   #timers: NodeJS.Timeout[] = [];
@@ -102,6 +104,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     this.#manager = options.manager;
     this.#store = store;
     this.#commits = new GroupCommit(store);
+    this.#inserts = new GroupInsert(store);
     const s = options.scheduler ?? {};
     this.scheduler = new Scheduler(s.monitor ?? options.manager.monitor, {
       policy: s.policy ?? 'queue',
@@ -287,7 +290,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
         input: null,
       });
     }
-    const stored = await this.#store.insert(fresh);
+    const stored = await this.#inserts.insert(fresh);
     const ids: string[] = [];
     stored.forEach((record, i) => {
       ids.push(record.id);

@@ -31,6 +31,7 @@ ERROR_CODES: frozenset[str] = frozenset(
         "ERR_HANDSHAKE_TIMEOUT",
         "ERR_WORKER_EXITED",
         "ERR_SPAWN",
+        "ERR_NODE_UNSUPPORTED",
         "ERR_METHOD_NOT_FOUND",
         "ERR_INVALID_ARGUMENT",
         "ERR_INTERNAL",
@@ -47,6 +48,12 @@ ERROR_CODES: frozenset[str] = frozenset(
         "ERR_STORE_UNAVAILABLE",
         "ERR_INSTALL_FAILED",
         "ERR_HOST_GONE",
+        "ERR_UNAUTHORIZED",
+        "ERR_ROUTE_NOT_FOUND",
+        "ERR_INVALID_JSON",
+        "ERR_BODY_TOO_LARGE",
+        "ERR_INSECURE_BIND",
+        "ERR_SLOW_CLIENT",
     }
 )
 

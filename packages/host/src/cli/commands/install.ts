@@ -7,6 +7,7 @@ import { isBulkheadError } from '@bulkhead/sdk/errors';
 import { type InstallEvent, type InstallReport, installPlugins } from '../../install/installer.js';
 import { readPluginsFile } from '../../install/plugins-file.js';
 import { CliError } from '../cli-error.js';
+import { docPath } from '../doc-path.js';
 import { EXIT } from '../exit-codes.js';
 import type { CommandContext } from '../main.js';
 import { formatMs } from '../output.js';
@@ -53,7 +54,7 @@ export async function install(
       throw new CliError(
         `${file} is not a valid plugins file:\n${e.message}`,
         EXIT.USAGE,
-        'see docs/cli.md, "plugins.yaml"',
+        `see ${docPath('cli.md')}, "plugins.yaml"`,
         e.code,
       );
     }
