@@ -13,7 +13,16 @@ import type { CommandContext } from '../main.js';
 import { formatMs } from '../output.js';
 import { interrupted } from '../session.js';
 
-const STEP_TEXT = { npm: 'npm install', probe: 'starting it once', write: 'writing its manifest' } as const;
+const STEP_TEXT = {
+  npm: 'npm install',
+  venv: 'making its Python environment',
+  pip: 'installing with pip',
+  probe: 'starting it once',
+  write: 'writing its manifest',
+} as const;
+/** Lines of pip's and uv's output worth a line of their own off a terminal (progress, not noise). */
+const PIP_PROGRESS =
+  /^(Collecting|Downloading|Building|Installing|Successfully|Resolved|Prepared|Installed|Using Python|Creating)\b/;
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 export async function install(
@@ -122,7 +131,11 @@ class InstallProgress {
     const { out } = this.#ctx;
     if (e.type === 'start') this.#active.set(e.index, { source: e.source, step: 'checking' });
     else if (e.type === 'step') this.#active.set(e.index, { source: e.source, step: STEP_TEXT[e.step] });
-    else {
+    else if (e.type === 'output') {
+      // pip's own progress: the latest line on a terminal's status line, the main steps as lines elsewhere.
+      if (out.tty) this.#active.set(e.index, { source: e.source, step: e.line.slice(0, 60) });
+      else if (PIP_PROGRESS.test(e.line)) out.note(`  ${e.source}: ${e.line}`);
+    } else {
       this.#active.delete(e.index);
       const o = e.outcome;
       if (o.status === 'failed') {
