@@ -73,6 +73,47 @@ const MIGRATIONS: readonly string[] = [
     proc_start TEXT
   );
   `,
+  // 2: text search. Two FTS5 trigram indexes, so a substring search reads posting lists instead of
+  // scanning every job: one row per job (rowid = jobs.rowid) over id, plugin and error message,
+  // and one row per timeline event with a detail (rowid = job_events.seq). Events get their own
+  // rows because they are only ever appended: appending to a per-job text would re-index the
+  // job's whole text on every event. Kept in step by triggers, so every write path (and an older
+  // host's file brought up to date here) is covered. Searches still check each candidate with the
+  // LIKE of version 1 (see list-query.ts): the index only narrows.
+  //
+  // jobs has no INTEGER PRIMARY KEY, so its rowid is stable only while nobody VACUUMs the file
+  // (the store never does); a renumbered rowid would hide a job from search, never show a wrong one.
+  `
+  CREATE VIRTUAL TABLE jobs_search USING fts5 (id, plugin, message, tokenize = 'trigram');
+  CREATE VIRTUAL TABLE job_events_search USING fts5 (detail, tokenize = 'trigram');
+
+  INSERT INTO jobs_search (rowid, id, plugin, message)
+    SELECT rowid, id, plugin, json_extract(error, '$.message') FROM jobs;
+  INSERT INTO job_events_search (rowid, detail)
+    SELECT seq, detail FROM job_events WHERE detail IS NOT NULL;
+
+  CREATE TRIGGER jobs_search_insert AFTER INSERT ON jobs BEGIN
+    INSERT INTO jobs_search (rowid, id, plugin, message)
+      VALUES (new.rowid, new.id, new.plugin, json_extract(new.error, '$.message'));
+  END;
+  -- id and plugin never change; only a new error (or its clearing on retry) re-indexes the row.
+  CREATE TRIGGER jobs_search_error AFTER UPDATE OF error ON jobs
+    WHEN old.error IS NOT new.error BEGIN
+    UPDATE jobs_search SET message = json_extract(new.error, '$.message') WHERE rowid = new.rowid;
+  END;
+  CREATE TRIGGER jobs_search_delete AFTER DELETE ON jobs BEGIN
+    DELETE FROM jobs_search WHERE rowid = old.rowid;
+  END;
+  CREATE TRIGGER job_events_search_insert AFTER INSERT ON job_events
+    WHEN new.detail IS NOT NULL BEGIN
+    INSERT INTO job_events_search (rowid, detail) VALUES (new.seq, new.detail);
+  END;
+  -- Events go only with their job (ON DELETE CASCADE), which fires this too.
+  CREATE TRIGGER job_events_search_delete AFTER DELETE ON job_events
+    WHEN old.detail IS NOT NULL BEGIN
+    DELETE FROM job_events_search WHERE rowid = old.seq;
+  END;
+  `,
 ];
 
 /** The version this code writes. */
@@ -88,9 +129,9 @@ export function hasTables(db: DatabaseSync): boolean {
   return db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' LIMIT 1").get() !== undefined;
 }
 
-/** Applies the migrations after `from`. Call inside a write transaction. */
-export function migrate(db: DatabaseSync, from: number): void {
-  for (let v = from; v < MIGRATIONS.length; v++) {
+/** Applies the migrations after `from`, up to `to` (tests build older files with it). Call inside a write transaction. */
+export function migrate(db: DatabaseSync, from: number, to = MIGRATIONS.length): void {
+  for (let v = from; v < to; v++) {
     db.exec(MIGRATIONS[v]!);
     db.exec(`PRAGMA user_version = ${v + 1}`);
   }

@@ -146,7 +146,8 @@ export class SqliteJobStore implements JobStore {
   async list(filter: JobFilter = {}): Promise<JobPage> {
     const query = listQuery(filter);
     return this.#read(() => {
-      const rows = this.#shape(query.sql).all(query.params);
+      let rows = query.probe === undefined ? [] : this.#shape(query.probe.sql).all(query.probe.params);
+      if (rows.length <= query.limit) rows = this.#shape(query.sql).all(query.params);
       const page = rows.slice(0, query.limit);
       const last = page.at(-1);
       const next = rows.length > query.limit && last !== undefined ? encodeCursor(last.created_at, last.id) : null;
