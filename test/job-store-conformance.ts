@@ -476,6 +476,13 @@ export function jobStoreConformance(name: string, open: () => Promise<OpenedStor
           assert.deepEqual(await listIds(store, { text: '4 gib' }), []);
           assert.deepEqual(await listIds(store, { text: 'second' }), []);
           assert.deepEqual(await listIds(store, { text: 'first' }), ['first']);
+          // Writes after the newest job and event were pruned (a store may hand out their keys again).
+          await store.insert([newJob('third', { createdAt: T0 + 5 })]);
+          await store.appendEvent('third', { at: T0 + 6, type: 'waiting-for-resources', detail: 'needs 4 GiB too' });
+          assert.deepEqual(await listIds(store, { text: 'third' }), ['third']);
+          assert.deepEqual(await listIds(store, { text: '4 gib' }), ['third']);
+          await store.update('third', { error: { code: 'ERR_PLUGIN_FAILED', message: 'late failure' } });
+          assert.deepEqual(await listIds(store, { text: 'late fail' }), ['third']);
         }),
       );
 
@@ -513,10 +520,11 @@ export function jobStoreConformance(name: string, open: () => Promise<OpenedStor
         'text over a long history: rare and common needles, newest first, paged without gaps',
         withStore(async (store) => {
           // 3,000 jobs: every job's id holds "job", every 7th failed with "rare-<i>", and only
-          // the oldest 500 carry "oldie" in their plugin name.
+          // the oldest 2,100 carry "oldie" in their plugin name (a store may answer a needle
+          // with many matches differently from a rare one: both must give the same pages).
           const jobs = Array.from({ length: 3000 }, (_, i) =>
             newJob(`job-${String(i).padStart(4, '0')}`, {
-              plugin: i < 500 ? 'oldie' : 'newer',
+              plugin: i < 2100 ? 'oldie' : 'newer',
               createdAt: T0 + i,
             }),
           );
@@ -548,7 +556,11 @@ export function jobStoreConformance(name: string, open: () => Promise<OpenedStor
               .reverse();
           assert.deepEqual(
             await everyPage('oldie', 100),
-            newestFirst((i) => i < 500),
+            newestFirst((i) => i < 2100),
+          );
+          assert.deepEqual(
+            await everyPage('OLDIE', 1000),
+            newestFirst((i) => i < 2100),
           );
           // A page of 100 fills within the newest jobs; one of 250 does not: both ways agree.
           assert.deepEqual(

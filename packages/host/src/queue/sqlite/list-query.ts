@@ -21,20 +21,26 @@ export interface Select {
 
 export interface ListQuery extends Select {
   limit: number;
+  /** True if `sql` reads the text-search indexes (which must be caught up first: search-index.ts). */
+  text: boolean;
   /**
-   * For a text search that can use the trigram index: a cheaper statement to try first. It
-   * checks only the newest PROBE_WINDOW jobs of the other filters; if that yields a full page
+   * For a text search through the trigram indexes, which are quick for a needle with few
+   * candidates and slow for one that matches most jobs (listing 100,000 candidate rowids costs
+   * ~100 ms, where walking newest first stops after one page). `count` counts candidates up to
+   * MANY_CANDIDATES (a capped count stays cheap); at the cap, `probe` is tried first: it checks
+   * only the newest PROBE_WINDOW jobs of the other filters, and if that yields a full page
    * (limit + 1 rows) the page is exact, since those are the newest matches. Otherwise `sql` runs.
    */
+  count?: Select;
   probe?: Select;
 }
 
+/** Candidates from which the index may be slower than the probe (≈ 1 µs each against ≈ 2 µs a probed row). */
+export const MANY_CANDIDATES = 2000;
+
 /**
- * Rows the probe looks at. A needle that matches more than about one job in 10 fills a page
- * within them; a rarer one has few enough candidates for the index to be quick. A common needle
- * is where the index is slow: listing 100,000 candidate rowids costs ~100 ms, where walking
- * newest first stops after one page. The probe's LIKE costs ~1–2 µs a row, mostly the timeline
- * lookup (measured on 100k jobs with a timeline each: a rare needle ~3 ms, a common one ~2 ms).
+ * Rows the probe looks at: a needle in more than about one job in 10 fills a page within them.
+ * Its LIKE costs ~1–2 µs a row, most of it the timeline lookup.
  */
 const PROBE_WINDOW = 1000;
 
@@ -72,15 +78,28 @@ export function listQuery(filter: JobFilter): ListQuery {
   const limit = pageSize(filter.limit);
   params.limit = limit + 1;
   const text = filter.text === undefined || filter.text === '' ? undefined : textSearch(filter.text);
-  if (text === undefined) return { sql: `SELECT * FROM jobs${whereClause(where)}${ORDER}`, params, limit };
+  if (text === undefined) return { sql: `SELECT * FROM jobs${whereClause(where)}${ORDER}`, params, limit, text: false };
   const textParams = { ...params, text: text.like };
   if (text.phrase === undefined) {
-    return { sql: `SELECT * FROM jobs${whereClause([...where, text.matches])}${ORDER}`, params: textParams, limit };
+    return {
+      sql: `SELECT * FROM jobs${whereClause([...where, text.matches])}${ORDER}`,
+      params: textParams,
+      limit,
+      text: false,
+    };
   }
   return {
     sql: `SELECT * FROM jobs${whereClause([...where, text.candidates, text.matches])}${ORDER}`,
     params: { ...textParams, phrase: text.phrase },
     limit,
+    text: true,
+    count: {
+      sql:
+        `SELECT (SELECT count(*) FROM (SELECT 1 FROM jobs_search WHERE jobs_search MATCH @phrase LIMIT ${MANY_CANDIDATES}))` +
+        ` + (SELECT count(*) FROM (SELECT 1 FROM job_events_search WHERE job_events_search MATCH @phrase` +
+        ` LIMIT ${MANY_CANDIDATES})) AS n`,
+      params: { phrase: text.phrase },
+    },
     probe: {
       sql:
         `SELECT * FROM jobs WHERE rowid IN (SELECT rowid FROM jobs${whereClause(where)}` +

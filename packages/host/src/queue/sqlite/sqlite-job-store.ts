@@ -28,9 +28,10 @@ import type {
 } from '../job-store.js';
 import { checkNewJob, encodeOp, type Write } from './encode-op.js';
 import { type JobRow, toJobEvent, toJobRecord, toLogEntry } from './job-rows.js';
-import { encodeCursor, listQuery } from './list-query.js';
+import { encodeCursor, listQuery, MANY_CANDIDATES } from './list-query.js';
 import { openDatabase } from './open-database.js';
 import { releaseOwnership } from './owner-lock.js';
+import { type SearchIndex, searchIndex } from './search-index.js';
 import { prepareStatements, type Statement, type Statements, typed } from './statements.js';
 import { fromSqliteError, invalidArgument, storeClosed, storeUnavailable } from './store-error.js';
 import type { Transaction } from './transaction.js';
@@ -67,6 +68,7 @@ export class SqliteJobStore implements JobStore {
   #syncNormal: Statement | undefined;
   #syncFull: Statement | undefined;
   readonly #sql: Statements;
+  readonly #search: SearchIndex;
   /** Runs a function inside BEGIN IMMEDIATE … COMMIT. */
   readonly #transaction: Transaction;
   readonly #busyTimeoutMs: number;
@@ -84,6 +86,7 @@ export class SqliteJobStore implements JobStore {
     this.#db = db;
     this.file = file;
     this.#sql = prepareStatements(db);
+    this.#search = searchIndex(db);
     this.#transaction = transaction;
     this.#busyTimeoutMs = busyTimeoutMs;
     this.#maxLogsPerJob = maxLogsPerJob;
@@ -145,8 +148,13 @@ export class SqliteJobStore implements JobStore {
 
   async list(filter: JobFilter = {}): Promise<JobPage> {
     const query = listQuery(filter);
+    if (query.text && this.#read(() => this.#search.behind())) this.#write(() => this.#search.catchUp());
     return this.#read(() => {
-      let rows = query.probe === undefined ? [] : this.#shape(query.probe.sql).all(query.probe.params);
+      let rows: JobRow[] = [];
+      if (query.count !== undefined && query.probe !== undefined) {
+        const { n } = this.#shape(query.count.sql).get(query.count.params) as unknown as { n: number };
+        if (n >= MANY_CANDIDATES) rows = this.#shape(query.probe.sql).all(query.probe.params);
+      }
       if (rows.length <= query.limit) rows = this.#shape(query.sql).all(query.params);
       const page = rows.slice(0, query.limit);
       const last = page.at(-1);
