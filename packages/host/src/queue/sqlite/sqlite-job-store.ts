@@ -36,6 +36,7 @@ import { prepareStatements, type Statement, type Statements, typed } from './sta
 import { fromSqliteError, invalidArgument, storeClosed, storeUnavailable } from './store-error.js';
 import type { Transaction } from './transaction.js';
 import type { UpdateQuery } from './update-query.js';
+import { WalSync } from './wal-sync.js';
 
 export interface SqliteJobStoreOptions {
   /**
@@ -63,8 +64,9 @@ export class SqliteJobStore implements JobStore {
   /** Absolute path of the database file. */
   readonly file: string;
   #db: DatabaseSync | null;
-  /** Durability `fsync`: submits are fsync'd; batches of state changes are not (see batch). */
+  /** Durability `fsync`: submits are fsync'd (off the event loop: wal-sync.ts); batches of state changes are not (see batch). */
   #fsync = true;
+  #walSync: WalSync;
   #syncNormal: Statement | undefined;
   #syncFull: Statement | undefined;
   readonly #sql: Statements;
@@ -90,6 +92,7 @@ export class SqliteJobStore implements JobStore {
     this.#transaction = transaction;
     this.#busyTimeoutMs = busyTimeoutMs;
     this.#maxLogsPerJob = maxLogsPerJob;
+    this.#walSync = new WalSync(file);
   }
 
   /**
@@ -126,7 +129,12 @@ export class SqliteJobStore implements JobStore {
   async insert(jobs: NewJob[]): Promise<JobRecord[]> {
     if (!Array.isArray(jobs)) throw invalidArgument('insert takes an array of jobs');
     jobs.forEach(checkNewJob);
-    return this.#write(() => jobs.map((job) => this.#insertOne(job)));
+    if (!this.#fsync) return this.#write(() => jobs.map((job) => this.#insertOne(job)));
+    // Committed without SQLite's own fsync, then synced off the event loop before anyone learns
+    // of it (wal-sync.ts): durable as with synchronous = FULL, without stalling the host.
+    const records = this.#unsynced(() => this.#write(() => jobs.map((job) => this.#insertOne(job))));
+    if (records.length > 0) await this.#walSync.sync();
+    return records;
   }
 
   async get(id: string): Promise<JobRecord | null> {
@@ -192,21 +200,10 @@ export class SqliteJobStore implements JobStore {
     if (!Array.isArray(ops)) throw invalidArgument('batch takes an array of ops');
     // Encode everything first: a bad op rejects the batch before anything is written.
     const writes = ops.map(encodeOp);
-    if (!this.#fsync) return this.#write(() => writes.map((w) => this.#apply(w)));
     // State changes are committed without their own fsync (WAL keeps them through a crash of this
     // process); the next fsync'd commit (any submit) flushes them too. Losing one to a power cut
     // re-runs a job within its attempts, which the queue allows; a lost submit it would not.
-    // Prepared once: preparing costs more than running them.
-    if (this.#db !== null) {
-      this.#syncNormal ??= typed(this.#db, 'PRAGMA synchronous = NORMAL');
-      this.#syncFull ??= typed(this.#db, 'PRAGMA synchronous = FULL');
-    }
-    this.#syncNormal?.run();
-    try {
-      return this.#write(() => writes.map((w) => this.#apply(w)));
-    } finally {
-      this.#syncFull?.run();
-    }
+    return this.#unsynced(() => this.#write(() => writes.map((w) => this.#apply(w))));
   }
 
   async prune(policy: RetentionPolicy): Promise<number> {
@@ -227,6 +224,8 @@ export class SqliteJobStore implements JobStore {
     if (db === null) return;
     this.#db = null;
     openFiles.delete(this.file);
+    // Inserts awaiting their fsync still get it (their callers learn of a failure from `insert`).
+    await this.#walSync.close().catch(() => {});
     try {
       releaseOwnership(db);
       // Refreshes the planner's statistics where they went stale; cheap.
@@ -330,7 +329,25 @@ export class SqliteJobStore implements JobStore {
 
   // ─── plumbing ───────────────────────────────────────────────────────────────────────────────
 
-  /** Runs `fn` in one write transaction (one commit, one fsync), taking the lock up front. */
+  /**
+   * Runs `fn` with `synchronous = NORMAL` (its commit not fsync'd), then back to the durability's
+   * own setting, which everything else (checkpoints, the owner row) keeps. A no-op for `'process'`.
+   */
+  #unsynced<T>(fn: () => T): T {
+    // Closed: `fn` rejects with the store's own error.
+    if (!this.#fsync || this.#db === null) return fn();
+    // Prepared once: preparing costs more than running them.
+    this.#syncNormal ??= typed(this.#db, 'PRAGMA synchronous = NORMAL');
+    this.#syncFull ??= typed(this.#db, 'PRAGMA synchronous = FULL');
+    this.#syncNormal.run();
+    try {
+      return fn();
+    } finally {
+      this.#syncFull.run();
+    }
+  }
+
+  /** Runs `fn` in one write transaction (one commit), taking the lock up front. */
   #write<T>(fn: () => T): T {
     return this.#read(() => this.#transaction(fn));
   }
