@@ -11,7 +11,7 @@
  * fsync acts on the file, not on the descriptor, so one descriptor of our own serves. SQLite
  * keeps the `-wal` file (same inode; truncated, never replaced) while a connection is open, and
  * the store keeps its connection open; the file is opened on first use, after a commit made it.
- * On macOS libuv's fsync is F_FULLFSYNC, as `PRAGMA fullfsync` asks of SQLite.
+ * On macOS libuv's fdatasync is F_FULLFSYNC, as `PRAGMA fullfsync` asks of SQLite.
  * @module
  */
 import { type FileHandle, open } from 'node:fs/promises';
@@ -55,7 +55,8 @@ export class WalSync {
     const run = (async () => {
       try {
         this.#handle ??= open(this.#wal, 'r+');
-        await (await this.#handle).sync();
+        // fdatasync, as SQLite syncs its WAL: the data and the size needed to read it back.
+        await (await this.#handle).datasync();
       } catch (e) {
         this.#handle = undefined;
         throw storeUnavailable(
