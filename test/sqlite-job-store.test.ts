@@ -488,6 +488,48 @@ describe('SqliteJobStore: one owner', () => {
 });
 
 describe('SqliteJobStore: details beyond the contract', () => {
+  test('inserts synced off the event loop: concurrent ones all resolve, in order, and are in the file', async () => {
+    const file = tempDb();
+    await withStore(file, async (store) => {
+      // Groups of two take the off-loop sync; started together, later ones queue behind the
+      // running fsync and share the next one.
+      const groups = Array.from({ length: 6 }, (_, g) => [newJob(`g${g}-a`), newJob(`g${g}-b`)]);
+      const inserted = await Promise.all(groups.map((jobs) => store.insert(jobs)));
+      assert.deepEqual(
+        inserted.map((records) => records.map((r) => r.id)),
+        groups.map((jobs) => jobs.map((j) => j.id)),
+      );
+      assert.deepEqual(
+        inserted.flat().map((r) => r.rank),
+        Array.from({ length: 12 }, (_, i) => i + 1),
+      );
+      // One job alone, and one while a sync runs: both stored too.
+      const [alone, behind] = await Promise.all([store.insert([newJob('alone')]), store.insert([newJob('behind')])]);
+      assert.equal(alone[0]?.id, 'alone');
+      assert.equal(behind[0]?.id, 'behind');
+    });
+    const db = raw(file);
+    try {
+      assert.equal((db.prepare('SELECT count(*) AS n FROM jobs').get() as { n: number }).n, 14);
+    } finally {
+      db.close();
+    }
+  });
+
+  test('close waits for an insert whose sync is still running', async () => {
+    const file = tempDb();
+    const store = await SqliteJobStore.open(file);
+    const inserting = store.insert([newJob('x'), newJob('y')]);
+    await store.close();
+    assert.deepEqual(
+      (await inserting).map((r) => r.id),
+      ['x', 'y'],
+    );
+    await withStore(file, async (again) => {
+      assert.equal((await again.get('y'))?.status, 'pending');
+    });
+  });
+
   test('logs are capped per job, dropping the oldest', async () => {
     const file = tempDb();
     const line = (i: number) => ({ time: i, source: 'plugin' as const, level: 'info' as const, message: `line ${i}` });

@@ -31,6 +31,11 @@ export class WalSync {
     this.#wal = `${dbFile}-wal`;
   }
 
+  /** True while an fsync runs. */
+  get busy(): boolean {
+    return this.#running !== undefined;
+  }
+
   /** Resolves once everything committed before this call is on disk. */
   sync(): Promise<void> {
     if (this.#running === undefined) return this.#start();
