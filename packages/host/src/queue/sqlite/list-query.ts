@@ -28,7 +28,7 @@ export interface ListQuery extends Select {
    * candidates and slow for one that matches most jobs (listing 100,000 candidate rowids costs
    * ~100 ms, where walking newest first stops after one page). `count` counts candidates up to
    * MANY_CANDIDATES (a capped count stays cheap); at the cap, `probe` is tried first: it checks
-   * only the newest PROBE_WINDOW jobs of the other filters, and if that yields a full page
+   * only the newest probeWindow(limit) jobs of the other filters, and if that yields a full page
    * (limit + 1 rows) the page is exact, since those are the newest matches. Otherwise `sql` runs.
    */
   count?: Select;
@@ -39,10 +39,11 @@ export interface ListQuery extends Select {
 export const MANY_CANDIDATES = 2000;
 
 /**
- * Rows the probe looks at: a needle in more than about one job in 10 fills a page within them.
- * Its LIKE costs ~1–2 µs a row, most of it the timeline lookup.
+ * Rows the probe looks at (at least 10 per row of the page): a needle in more than about one job
+ * in 10 fills a page within them. Its LIKE costs ~1–2 µs a row, most of it the timeline lookup.
  */
 const PROBE_WINDOW = 1000;
+const probeWindow = (limit: number) => Math.max(PROBE_WINDOW, 10 * (limit + 1));
 
 const ORDER = ' ORDER BY created_at DESC, id DESC LIMIT @limit';
 
@@ -103,7 +104,7 @@ export function listQuery(filter: JobFilter): ListQuery {
     probe: {
       sql:
         `SELECT * FROM jobs WHERE rowid IN (SELECT rowid FROM jobs${whereClause(where)}` +
-        ` ORDER BY created_at DESC, id DESC LIMIT ${PROBE_WINDOW}) AND ${text.matches}${ORDER}`,
+        ` ORDER BY created_at DESC, id DESC LIMIT ${probeWindow(limit)}) AND ${text.matches}${ORDER}`,
       params: textParams,
     },
   };
