@@ -638,14 +638,15 @@ describe('usage', () => {
     const { SqliteJobStore } = (await import(storeUrl)) as typeof import('../packages/host/src/queue/sqlite/index.js');
     await (await SqliteJobStore.open(file)).close();
     const db = new (nodeSqlite().DatabaseSync)(file);
-    db.exec('PRAGMA user_version = 2');
+    // One past what this code knows (the schema grows; 3 while it is at 2).
+    db.exec('PRAGMA user_version = 3');
     db.close();
     const before = readFileSync(file);
     const r = await cli(newer, ['jobs'], { env: cliEnv(newer) });
     assert.equal(r.code, 1, r.stderr);
     assert.equal(
       r.stderr.split('\n')[0],
-      `error: job database ${file} was written by a newer Bulkhead (schema 2, this one knows up to 1); upgrade Bulkhead or use another BULKHEAD_HOME`,
+      `error: job database ${file} was written by a newer Bulkhead (schema 3, this one knows up to 2); upgrade Bulkhead or use another BULKHEAD_HOME`,
     );
     assert.doesNotMatch(r.stderr, /\n\s+at /); // no stack
     assert.ok(readFileSync(file).equals(before), 'the file is as it was');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { BulkheadServer } from 'bulkhead/server';
@@ -14,7 +14,11 @@ async function smi(_file: string, args: readonly string[]) {
   const capture = args.some((a) => a.startsWith('--query-gpu')) ? 'query-gpu-busy.csv' : 'query-apps-busy.csv';
   return { stdout: readFileSync(sourceFixture('nvidia-smi', capture), 'utf8'), stderr: '', exitCode: 0 };
 }
-const PLUGINS = [...SERVER_PLUGINS, { name: 'gpu-job', fixture: 'slow', resources: { gpuMemoryMB: 2048 } }];
+const PLUGINS = [
+  ...SERVER_PLUGINS,
+  { name: 'gpu-job', fixture: 'slow', resources: { gpuMemoryMB: 2048 } },
+  { name: 'log-on-cue', fixture: 'log-on-cue' },
+];
 
 // The dashboard end to end in a real Chromium, against a real server with real plugin workers.
 // Waits are Playwright's (for an element or a state), never sleeps. Screenshots go to a temp
@@ -192,4 +196,59 @@ test('search the history, and see why a pending job waits', { skip: missing ?? f
   await server.client.cancel(gpuJob);
   await server.client.cancel(waiting);
   await server.client.cancel(busy);
+});
+
+test("a job's page follows its logs live: a line logged after the page opened appears without a reload", {
+  skip: missing ?? false,
+}, async () => {
+  const cue = join(tempDir('bulkhead-cue-'), 'go');
+  const id = await server.client.submit('log-on-cue', { cue });
+  await page.goto(`${server.url}#/jobs/${id}`);
+  const logs = page.locator('[data-logs]');
+  await logs.filter({ hasText: 'before the cue' }).waitFor();
+  await page.locator('#live.on').waitFor();
+  assert.doesNotMatch((await logs.textContent()) ?? '', /after the cue/);
+  // A mark on this document (the test's tsconfig has no DOM types: page code goes as strings).
+  await page.evaluate("window.mark = 'same page'");
+  // The plugin logs its second line only once the file exists: after the page has drawn the first.
+  writeFileSync(cue, '');
+  await logs.filter({ hasText: 'after the cue' }).waitFor();
+  assert.equal(await page.evaluate('window.mark'), 'same page');
+  assert.match((await logs.textContent()) ?? '', /before the cue\n.*after the cue/);
+  await page.locator('[data-job-status="completed"]').waitFor();
+});
+
+test('reorder pending jobs by dragging a row onto another', { skip: missing ?? false }, async () => {
+  // One long job holds the slow plugin (one at a time), so three more wait in order a, b, c.
+  const busy = await server.client.submit('slow', { steps: 100_000, stepMs: 20 });
+  await new Promise<void>((resolve) => {
+    void server.client.watch(busy, (e) => e.type === 'progress' && resolve()).catch(() => {});
+  });
+  const [a, b, c] = [
+    await server.client.submit('slow', { steps: 1, stepMs: 1 }),
+    await server.client.submit('slow', { steps: 1, stepMs: 1 }),
+    await server.client.submit('slow', { steps: 1, stepMs: 1 }),
+  ] as [string, string, string];
+  const pendingOrder = async () =>
+    (await server.client.snapshot({ pending: 10 })).pending.map((j) => j.id).filter((id) => [a, b, c].includes(id));
+  assert.deepEqual(await pendingOrder(), [a, b, c]);
+  await page.goto(`${server.url}#/jobs`);
+  const rows = page.locator('[data-table="pending"] tr[data-job]');
+  const shown = () => rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-job')));
+  const pendingIds = "[...document.querySelectorAll('[data-table=pending] tr[data-job]')].map((tr) => tr.dataset.job)";
+  await page.locator(`[data-table="pending"] tr[data-job="${c}"]`).waitFor();
+  assert.deepEqual(await shown(), [a, b, c]);
+  // c onto a: c runs first, a and b move down one.
+  await page.dragAndDrop(`[data-table="pending"] tr[data-job="${c}"]`, `[data-table="pending"] tr[data-job="${a}"]`);
+  await page.waitForFunction(`${pendingIds}.join() === '${[c, a, b].join()}'`);
+  assert.deepEqual(await shown(), [c, a, b]);
+  assert.deepEqual(await pendingOrder(), [c, a, b]);
+  // a (now second) onto b (last): a goes last.
+  await page.dragAndDrop(`[data-table="pending"] tr[data-job="${a}"]`, `[data-table="pending"] tr[data-job="${b}"]`);
+  await page.waitForFunction(`${pendingIds}.join() === '${[c, b, a].join()}'`);
+  assert.deepEqual(await shown(), [c, b, a]);
+  assert.deepEqual(await pendingOrder(), [c, b, a]);
+  // The timeline says so, as for the ↑/↓ buttons.
+  assert.ok((await server.client.get(a)).timeline.some((e) => e.type === 'reordered'));
+  for (const id of [a, b, c, busy]) await server.client.cancel(id);
 });

@@ -158,7 +158,7 @@ describe('runDoctor: home, node, npm', () => {
     assert.equal(sqlite.status, 'ok', sqlite.detail);
     assert.match(
       sqlite.detail,
-      /jobs\.db: intact, wal journal, schema 1, .*; jobs: 1 pending, 1 running, 1 completed$/,
+      /jobs\.db: intact, wal journal, schema 2, .*; jobs: 1 pending, 1 running, 1 completed$/,
     );
     assert.equal(check(checks, 'plugins').status, 'ok');
     assert.match(check(checks, 'plugins').detail, /^1 plugin in .*plugins$/);

@@ -17,6 +17,9 @@ const { nodeSqlite } = (await import(
   new URL('./queue/sqlite/node-sqlite.js', import.meta.resolve('bulkhead')).href
 )) as typeof import('../packages/host/src/queue/sqlite/node-sqlite.js');
 const { DatabaseSync } = nodeSqlite();
+const { migrate, SCHEMA_VERSION } = (await import(
+  new URL('./queue/sqlite/schema.js', import.meta.resolve('bulkhead')).href
+)) as typeof import('../packages/host/src/queue/sqlite/schema.js');
 type DatabaseSync = import('node:sqlite').DatabaseSync;
 type SqliteJobStoreOptions = import('../packages/host/src/queue/sqlite/index.js').SqliteJobStoreOptions;
 type SqliteJobStore = import('../packages/host/src/queue/sqlite/index.js').SqliteJobStore;
@@ -128,7 +131,7 @@ function pragma(db: DatabaseSync, name: string): unknown {
 }
 
 describe('SqliteJobStore: the file', () => {
-  test('creates missing directories; WAL mode, schema version 1, and its indexes', async () => {
+  test('creates missing directories; WAL mode, schema version 2, and its indexes', async () => {
     const file = join(tempDir(), 'deep', 'er', 'jobs.db');
     await withStore(file, async (store) => {
       assert.equal(store.file, file);
@@ -136,7 +139,8 @@ describe('SqliteJobStore: the file', () => {
     const db = raw(file);
     try {
       assert.equal(pragma(db, 'journal_mode'), 'wal');
-      assert.equal(pragma(db, 'user_version'), 1);
+      assert.equal(pragma(db, 'user_version'), 2);
+      assert.equal(SCHEMA_VERSION, 2);
       const indexes = db
         .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND name NOT LIKE 'sqlite_%'")
         .all()
@@ -263,7 +267,7 @@ describe('SqliteJobStore: the file', () => {
         SqliteJobStore.open(file),
         file,
         'newer-schema',
-        /^job database \S+ was written by a newer Bulkhead \(schema 99, this one knows up to 1\); upgrade Bulkhead or use another BULKHEAD_HOME$/,
+        /^job database \S+ was written by a newer Bulkhead \(schema 99, this one knows up to 2\); upgrade Bulkhead or use another BULKHEAD_HOME$/,
       );
       assert.ok(readFileSync(file).equals(before), 'not a byte changed');
       const check = raw(file);
@@ -271,6 +275,78 @@ describe('SqliteJobStore: the file', () => {
       assert.equal((check.prepare('SELECT count(*) AS n FROM jobs').get() as { n: number }).n, 2);
       assert.equal((check.prepare('SELECT count(*) AS n FROM owner').get() as { n: number }).n, 0, 'not claimed');
       check.close();
+    });
+
+    test('a version-1 database (no search index) is upgraded in place: its history becomes searchable', async () => {
+      const file = tempDb();
+      // A file as version 1 left it: its schema, a finished job with an error, a timeline, logs.
+      const v1 = raw(file);
+      v1.exec('BEGIN IMMEDIATE');
+      migrate(v1, 0, 1);
+      v1.exec('COMMIT');
+      assert.equal(pragma(v1, 'user_version'), 1);
+      v1.prepare(
+        `INSERT INTO jobs (id, plugin, input, status, priority, rank, max_attempts, created_at, error)
+         VALUES (?, 'ocr', x'00', 'failed', 0, 1, 1, 1, ?), (?, 'echo', x'00', 'pending', 0, 2, 1, 2, NULL)`,
+      ).run('old-failed', JSON.stringify({ code: 'ERR_PLUGIN_FAILED', message: 'Scanner jammed' }), 'old-pending');
+      v1.prepare(
+        "INSERT INTO job_events (job_id, at, type, detail) VALUES ('old-pending', 3, 'waiting-for-resources', 'needs 9 GiB')",
+      ).run();
+      v1.prepare(
+        "INSERT INTO job_logs (job_id, seq, time, source, level, message) VALUES ('old-failed', 1, 1, 'plugin', 'info', 'hi')",
+      ).run();
+      v1.close();
+
+      await withStore(file, async (store) => {
+        const found = async (text: string) => (await store.list({ text })).jobs.map((j) => j.id);
+        assert.deepEqual(await found('SCANNER'), ['old-failed']);
+        assert.deepEqual(await found('9 gib'), ['old-pending']);
+        assert.deepEqual(await found('old-'), ['old-pending', 'old-failed']);
+        assert.deepEqual(await found('oc'), ['old-failed']);
+        // The old rows are intact, and new writes are indexed by the new triggers.
+        assert.equal((await store.get('old-failed'))?.error?.message, 'Scanner jammed');
+        assert.equal((await store.logs('old-failed')).length, 1);
+        await store.insert([newJob('new-one', { createdAt: 5 })]);
+        await store.appendEvent('old-failed', { at: 6, type: 'retrying', detail: 'paper fed again' });
+        assert.deepEqual(await found('new-one'), ['new-one']);
+        assert.deepEqual(await found('paper fed'), ['old-failed']);
+      });
+      const db = raw(file);
+      try {
+        assert.equal(pragma(db, 'user_version'), 2);
+        const tables = db.prepare("SELECT name FROM sqlite_schema WHERE name LIKE '%_search'").all();
+        assert.deepEqual(tables.map((t) => (t as { name: string }).name).sort(), ['job_events_search', 'jobs_search']);
+      } finally {
+        db.close();
+      }
+    });
+
+    test('the search index drops a pruned job and its timeline with it', async () => {
+      const file = tempDb();
+      await withStore(file, async (store) => {
+        await store.insert([newJob('gone'), newJob('kept', { createdAt: 2 })]);
+        await store.appendEvent('gone', { at: 1, type: 'waiting-for-resources', detail: 'needs 1 GiB' });
+        await store.appendEvent('kept', { at: 1, type: 'waiting-for-resources', detail: 'needs 2 GiB' });
+        await store.update('gone', { status: 'completed', finishedAt: 1 });
+        // A search indexes what was written since the last one; the prune then removes its part.
+        assert.deepEqual(
+          (await store.list({ text: 'GiB' })).jobs.map((j) => j.id),
+          ['gone', 'kept'],
+        );
+        assert.equal(await store.prune({ maxCount: 0 }), 1);
+      });
+      const db = raw(file);
+      try {
+        const rows = (sql: string) =>
+          db
+            .prepare(sql)
+            .all()
+            .map((r) => Object.values(r).join(' '));
+        assert.deepEqual(rows('SELECT id FROM jobs_search'), ['kept']);
+        assert.deepEqual(rows('SELECT detail FROM job_events_search'), ['needs 2 GiB']);
+      } finally {
+        db.close();
+      }
     });
 
     test('a path that is a directory', async () => {
@@ -412,6 +488,48 @@ describe('SqliteJobStore: one owner', () => {
 });
 
 describe('SqliteJobStore: details beyond the contract', () => {
+  test('inserts synced off the event loop: concurrent ones all resolve, in order, and are in the file', async () => {
+    const file = tempDb();
+    await withStore(file, async (store) => {
+      // Groups of two take the off-loop sync; started together, later ones queue behind the
+      // running fsync and share the next one.
+      const groups = Array.from({ length: 6 }, (_, g) => [newJob(`g${g}-a`), newJob(`g${g}-b`)]);
+      const inserted = await Promise.all(groups.map((jobs) => store.insert(jobs)));
+      assert.deepEqual(
+        inserted.map((records) => records.map((r) => r.id)),
+        groups.map((jobs) => jobs.map((j) => j.id)),
+      );
+      assert.deepEqual(
+        inserted.flat().map((r) => r.rank),
+        Array.from({ length: 12 }, (_, i) => i + 1),
+      );
+      // One job alone, and one while a sync runs: both stored too.
+      const [alone, behind] = await Promise.all([store.insert([newJob('alone')]), store.insert([newJob('behind')])]);
+      assert.equal(alone[0]?.id, 'alone');
+      assert.equal(behind[0]?.id, 'behind');
+    });
+    const db = raw(file);
+    try {
+      assert.equal((db.prepare('SELECT count(*) AS n FROM jobs').get() as { n: number }).n, 14);
+    } finally {
+      db.close();
+    }
+  });
+
+  test('close waits for an insert whose sync is still running', async () => {
+    const file = tempDb();
+    const store = await SqliteJobStore.open(file);
+    const inserting = store.insert([newJob('x'), newJob('y')]);
+    await store.close();
+    assert.deepEqual(
+      (await inserting).map((r) => r.id),
+      ['x', 'y'],
+    );
+    await withStore(file, async (again) => {
+      assert.equal((await again.get('y'))?.status, 'pending');
+    });
+  });
+
   test('logs are capped per job, dropping the oldest', async () => {
     const file = tempDb();
     const line = (i: number) => ({ time: i, source: 'plugin' as const, level: 'info' as const, message: `line ${i}` });
