@@ -3,7 +3,7 @@ event-loop thread for ``async def`` hooks, and the credit-bounded sender of a st
 
 from __future__ import annotations
 
-import threading
+from _thread import allocate_lock, start_new_thread
 
 from .context import Context
 from .errors import CancelledError
@@ -12,6 +12,7 @@ from .errors import CancelledError
 # postponed, so only type checkers read these names.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import threading
     from typing import Any, Callable
 
 
@@ -26,13 +27,13 @@ class CallPool:
     thread per call would cost more than a no-op call)."""
 
     def __init__(self) -> None:
-        import queue
+        from _queue import SimpleQueue  # queue.SimpleQueue; the queue module imports threading (~7 ms)
 
-        self._tasks: Any = queue.SimpleQueue()
+        self._tasks: Any = SimpleQueue()
         self._threads = 0
         self._busy = 0
         self._queued = 0
-        self._lock = threading.Lock()
+        self._lock = allocate_lock()
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> None:
         with self._lock:
@@ -42,7 +43,7 @@ class CallPool:
                 self._threads += 1
         self._tasks.put((fn, args))
         if spawn:
-            threading.Thread(target=self._run, name="bulkhead-call", daemon=True).start()
+            start_new_thread(self._run, ())
 
     def _run(self) -> None:
         get, lock = self._tasks.get, self._lock
@@ -66,6 +67,7 @@ class AsyncLoop:
 
     def __init__(self) -> None:
         import asyncio
+        import threading
 
         self._asyncio = asyncio
         self.loop = asyncio.new_event_loop()
@@ -92,6 +94,8 @@ class Credit:
     """How many items a stream may still send: ``credit`` of the request plus every ``$/pull``."""
 
     def __init__(self, initial: int) -> None:
+        import threading  # streams only: the worker does not import it at start (~7 ms)
+
         self.cond = threading.Condition()
         self.total = initial
         self.on_grant: Callable[[], None] | None = None

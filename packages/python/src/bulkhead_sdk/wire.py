@@ -7,13 +7,14 @@ a lock, from any thread.
 
 from __future__ import annotations
 
-import json
 import os
-import struct
-import threading
+from _struct import Struct  # what the struct module re-exports, without its import
+from _thread import allocate_lock
 
 from .codec import DEFAULT_HANDOFF_BYTES, MAX_SAFE_INTEGER, Codec, Handoff, ProtocolError
 from .errors import BulkheadError
+from .fastjson import dumps as _json_dumps
+from .fastjson import loads as _json_decode
 
 # typing is not imported at run time (it costs a worker's cold start ~3 ms); annotations are
 # postponed, so only type checkers read these names.
@@ -38,10 +39,8 @@ __all__ = [
 PROTOCOL_VERSION = "1.1"
 DEFAULT_MAX_FRAME_BYTES = 268435456
 
-_U32 = struct.Struct(">I")
-_U32X2 = struct.Struct(">II")
-_json_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
-_json_decode = json.JSONDecoder().decode
+_U32 = Struct(">I")
+_U32X2 = Struct(">II")
 
 
 def env_int(name: str, default: int) -> int:
@@ -169,7 +168,7 @@ class FrameWriter:
         self.max_frame = max_frame
         self.codec = codec
         self.on_error = on_error
-        self.lock = threading.Lock()
+        self.lock = allocate_lock()
 
     def send(self, message: dict[str, Any]) -> None:
         """Encodes and writes one message. Raises BulkheadError (ERR_SERIALIZE, ERR_FRAME_TOO_LARGE)

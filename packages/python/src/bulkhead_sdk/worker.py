@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 import time
+from _thread import _local, allocate_lock, start_new_thread
 
 from .calls import AsyncLoop, CallPool, Credit, StreamSender
 from .context import Context, Logger
@@ -63,10 +63,10 @@ class Worker:
         self.shutting_down = False
         self.calls: dict[int, Context] = {}
         self.credits: dict[int, Credit] = {}
-        self.lock = threading.Lock()
+        self.lock = allocate_lock()
         self.pool = CallPool()
         self._loop: AsyncLoop | None = None
-        self.local = threading.local()
+        self.local = _local()  # threading.local, without importing threading
         self._logging_hooked = False
         self.log = Logger(self.notify)
 
@@ -365,7 +365,7 @@ class Worker:
             sys.stderr.flush()
             os._exit(0)
 
-        threading.Thread(target=run, name="shutdown", daemon=True).start()
+        start_new_thread(run, ())
 
     # ── running hooks ──────────────────────────────────────────────────────────────────────────
 
@@ -420,7 +420,7 @@ def main(argv: list[str] | None = None) -> None:
     # fd 3 must not leak into what the plugin starts: a grandchild holding it would keep the
     # channel open after this worker died.
     os.set_inheritable(CHANNEL_FD, False)
-    threading.Thread(target=watch_parent, name="watch-parent", daemon=True).start()
+    start_new_thread(watch_parent, ())
     worker = Worker(args[0])
     worker.load()
     worker.run()
