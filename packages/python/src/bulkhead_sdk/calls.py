@@ -24,42 +24,59 @@ MAX_THREADS = 64
 class CallPool:
     """Threads that run hooks. A call never waits for a thread: when none is idle another starts,
     so a plugin that blocks one thread holds up nothing else. Idle threads are reused (starting a
-    thread per call would cost more than a no-op call)."""
+    thread per call would cost more than a no-op call): a task goes straight to an idle thread,
+    which sleeps on a lock of its own; a busy thread takes the next queued task before it sleeps.
+    Only ``_thread`` locks: no ``queue`` or ``threading`` import at start."""
 
     def __init__(self) -> None:
-        from _queue import SimpleQueue  # queue.SimpleQueue; the queue module imports threading (~7 ms)
-
-        self._tasks: Any = SimpleQueue()
-        self._threads = 0
-        self._busy = 0
-        self._queued = 0
         self._lock = allocate_lock()
+        self._pending: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
+        self._idle: list[_Slot] = []
+        self._threads = 0
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> None:
         with self._lock:
-            self._queued += 1
-            spawn = self._queued + self._busy > self._threads and self._threads < MAX_THREADS
-            if spawn:
-                self._threads += 1
-        self._tasks.put((fn, args))
-        if spawn:
-            start_new_thread(self._run, ())
+            if self._idle:
+                slot = self._idle.pop()
+                slot.task = (fn, args)
+                slot.wake.release()
+                return
+            if self._threads >= MAX_THREADS:
+                self._pending.append((fn, args))
+                return
+            self._threads += 1
+        start_new_thread(self._run, (fn, args))
 
-    def _run(self) -> None:
-        get, lock = self._tasks.get, self._lock
+    def _run(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        slot = _Slot()
+        lock, pending, idle = self._lock, self._pending, self._idle
         while True:
-            fn, args = get()
-            with lock:
-                self._queued -= 1
-                self._busy += 1
             try:
                 fn(*args)
             except BaseException as e:  # a bug of the worker's own: keep the thread
                 import sys
 
                 sys.stderr.write(f"bulkhead worker: internal error: {e!r}\n")
+            fn = args = None  # type: ignore[assignment]  # drop references while idle
             with lock:
-                self._busy -= 1
+                if pending:
+                    fn, args = pending.pop(0)
+                    continue
+                idle.append(slot)
+            slot.wake.acquire()  # released by submit, with slot.task set
+            fn, args = slot.task  # type: ignore[misc]
+            slot.task = None
+
+
+class _Slot:
+    """An idle pool thread: it sleeps on ``wake`` (held) until ``submit`` gives it ``task``."""
+
+    __slots__ = ("wake", "task")
+
+    def __init__(self) -> None:
+        self.wake = allocate_lock()
+        self.wake.acquire()
+        self.task: tuple[Callable[..., Any], tuple[Any, ...]] | None = None
 
 
 class AsyncLoop:

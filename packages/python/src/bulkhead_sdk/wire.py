@@ -8,7 +8,6 @@ a lock, from any thread.
 from __future__ import annotations
 
 import os
-from _struct import Struct  # what the struct module re-exports, without its import
 from _thread import allocate_lock
 
 from .codec import DEFAULT_HANDOFF_BYTES, MAX_SAFE_INTEGER, Codec, Handoff, ProtocolError
@@ -39,8 +38,6 @@ __all__ = [
 PROTOCOL_VERSION = "1.1"
 DEFAULT_MAX_FRAME_BYTES = 268435456
 
-_U32 = Struct(">I")
-_U32X2 = Struct(">II")
 
 
 def env_int(name: str, default: int) -> int:
@@ -104,7 +101,7 @@ class FrameReader:
     def read(self) -> dict[str, Any]:
         while self.end - self.start < 4:
             self._fill()
-        (body_length,) = _U32.unpack_from(self.buf, self.start)
+        body_length = int.from_bytes(self.buf[self.start : self.start + 4], "big")
         if body_length < 4 or body_length > self.max_frame:
             # Checked before reading the body: a huge length must not make us allocate it.
             raise ProtocolError(f"frame body of {body_length} bytes (limit {self.max_frame})")
@@ -124,7 +121,7 @@ class FrameReader:
             body.release()
 
     def _parse(self, body: memoryview, body_length: int) -> dict[str, Any]:
-        (header_length,) = _U32.unpack_from(body, 0)
+        header_length = int.from_bytes(body[:4], "big")
         if header_length > body_length - 4:
             raise ProtocolError(f"header length {header_length} exceeds the body ({body_length - 4})")
         try:
@@ -186,7 +183,7 @@ class FrameWriter:
                 f"message of {body_length} bytes exceeds the {self.max_frame}-byte frame limit",
                 {"bytes": body_length, "maxFrameBytes": self.max_frame},
             )
-        head = _U32X2.pack(body_length, len(header)) + header
+        head = body_length.to_bytes(4, "big") + len(header).to_bytes(4, "big") + header
         with self.lock:
             if not attachments:
                 written = 0
