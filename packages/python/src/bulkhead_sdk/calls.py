@@ -13,7 +13,6 @@ from .errors import CancelledError
 # postponed, so only type checkers read these names.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import threading
     from typing import Any, Callable
 
 

@@ -10,9 +10,8 @@ from .errors import CancelledError
 # postponed, so only type checkers read these names.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable
-
     import threading
+    from typing import Any, Callable
 
     Send = Callable[[str, dict[str, Any]], None]
 

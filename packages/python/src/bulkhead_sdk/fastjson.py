@@ -48,10 +48,12 @@ def _make() -> tuple[Callable[[Any], str], Callable[[str], Any]]:
     try:
         import _json
 
-        iterencode = _json.make_encoder(  # type: ignore[attr-defined]
-            {}, _default, _json.encode_basestring, None, ":", ",", False, False, False  # type: ignore[attr-defined]
-        )
-        scan_once = _json.make_scanner(_ScanContext())  # type: ignore[attr-defined]
+        # json.encoder.c_make_encoder(markers, default, encoder, indent, key_separator,
+        # item_separator, sort_keys, skipkeys, allow_nan), as JSONEncoder.iterencode calls it
+        make_encoder: Any = _json.make_encoder  # type: ignore[attr-defined]
+        iterencode = make_encoder({}, _default, _json.encode_basestring, None, ":", ",", False, False, False)
+        make_scanner: Any = _json.make_scanner  # type: ignore[attr-defined]
+        scan_once = make_scanner(_ScanContext())
     except (ImportError, AttributeError, TypeError):
         import json
 

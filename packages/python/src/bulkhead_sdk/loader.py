@@ -8,12 +8,13 @@ import sys
 from .errors import BulkheadError
 from .plugin import Hooks, Plugin, _is_reference_style, adapt
 
-ModuleType = type(sys)  # types.ModuleType, without importing types
+_MODULE = type(sys)  # types.ModuleType, without importing types
 
 # typing is not imported at run time (it costs a worker's cold start ~3 ms); annotations are
 # postponed, so only type checkers read these names.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from types import ModuleType
     from typing import Any
 
 
@@ -37,7 +38,7 @@ def load_plugin(entry: str) -> Hooks:
 
 def _find(module: ModuleType, entry: str) -> Any:
     found = getattr(module, "plugin", None)
-    if found is not None and not isinstance(found, ModuleType):
+    if found is not None and not isinstance(found, _MODULE):
         return found
     classes = [
         v

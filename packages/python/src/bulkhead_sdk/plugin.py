@@ -24,6 +24,7 @@ _NAME_REST = _NAME_FIRST | frozenset("._-/")
 def _is_name(name: str) -> bool:
     return name[:1] in _NAME_FIRST and all(c in _NAME_REST for c in name)
 
+
 _CO_GENERATOR, _CO_COROUTINE, _CO_ASYNC_GENERATOR = 0x20, 0x80, 0x200
 
 

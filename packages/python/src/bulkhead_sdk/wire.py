@@ -39,7 +39,6 @@ PROTOCOL_VERSION = "1.1"
 DEFAULT_MAX_FRAME_BYTES = 268435456
 
 
-
 def env_int(name: str, default: int) -> int:
     """A positive integer from the environment; missing, zero or malformed means ``default``."""
     try:
