@@ -254,7 +254,10 @@ class Worker:
                 },
             )
 
-        self.pool.submit(run)
+        if hooks.initialize is None and hooks.current_config is None:
+            run()  # no plugin code to run: answered here, without a thread hop on the cold start
+        else:
+            self.pool.submit(run)
 
     def begin(self, request_id: int) -> Context:
         ctx = Context(self.notify, request_id, self.config_value)
