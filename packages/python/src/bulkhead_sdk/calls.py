@@ -3,7 +3,8 @@ event-loop thread for ``async def`` hooks, and the credit-bounded sender of a st
 
 from __future__ import annotations
 
-import threading
+from _thread import allocate_lock, start_new_thread
+from time import sleep
 
 from .context import Context
 from .errors import CancelledError
@@ -18,47 +19,94 @@ if TYPE_CHECKING:
 #: Threads the pool starts at most; calls beyond wait for one (the host sends at most the
 #: manifest's concurrency at once, default 1).
 MAX_THREADS = 64
+#: A call that finds every pool thread busy waits for one to finish; while calls wait, a watcher
+#: looks every STALL_S seconds and starts another thread when no call finished in that time (the
+#: busy ones are blocked). Progress, not a call's age, decides: on a loaded machine a quick call can
+#: wait longer than this for the GIL or a core without being blocked.
+STALL_S = 0.020
 
 
 class CallPool:
-    """Threads that run hooks. A call never waits for a thread: when none is idle another starts,
-    so a plugin that blocks one thread holds up nothing else. Idle threads are reused (starting a
-    thread per call would cost more than a no-op call)."""
+    """Threads that run hooks. A plugin that blocks holds up nothing else: calls that find every
+    thread busy wait, and when none finishes for STALL_S another thread starts (then one more each
+    STALL_S while that lasts); cancel, ping and stats never wait for the pool (the main thread answers
+    them). Quick calls that arrive together (pipelined) queue for the running threads rather than
+    each starting a thread of its own: threads beyond the cores only fight for the GIL. A task goes
+    straight to an idle thread, which sleeps on a lock of its own. Only ``_thread`` locks: no
+    ``queue`` or ``threading`` import at start."""
 
     def __init__(self) -> None:
-        import queue
-
-        self._tasks: Any = queue.SimpleQueue()
+        self._lock = allocate_lock()
+        self._pending: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
+        self._idle: list[_Slot] = []
         self._threads = 0
-        self._busy = 0
-        self._queued = 0
-        self._lock = threading.Lock()
+        self._done = 0  # calls finished, ever: the watcher's measure of progress
+        self._watching = False
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> None:
         with self._lock:
-            self._queued += 1
-            spawn = self._queued + self._busy > self._threads and self._threads < MAX_THREADS
-            if spawn:
-                self._threads += 1
-        self._tasks.put((fn, args))
-        if spawn:
-            threading.Thread(target=self._run, name="bulkhead-call", daemon=True).start()
+            if self._idle:
+                slot = self._idle.pop()
+                slot.task = (fn, args)
+                slot.wake.release()
+                return
+            if self._threads:
+                self._pending.append((fn, args))
+                if not self._watching:
+                    self._watching = True
+                    start_new_thread(self._watch, ())
+                return
+            self._threads += 1
+        start_new_thread(self._run, (fn, args))
 
-    def _run(self) -> None:
-        get, lock = self._tasks.get, self._lock
+    def _watch(self) -> None:
+        """While calls wait: a thread more each STALL_S in which no call finished."""
+        with self._lock:
+            seen = self._done
         while True:
-            fn, args = get()
-            with lock:
-                self._queued -= 1
-                self._busy += 1
+            sleep(STALL_S)
+            with self._lock:
+                if not self._pending:
+                    self._watching = False
+                    return
+                if self._done != seen or self._threads >= MAX_THREADS:
+                    seen = self._done
+                    continue
+                fn, args = self._pending.pop(0)
+                self._threads += 1
+            start_new_thread(self._run, (fn, args))
+
+    def _run(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        slot = _Slot()
+        lock, pending, idle = self._lock, self._pending, self._idle
+        while True:
             try:
                 fn(*args)
             except BaseException as e:  # a bug of the worker's own: keep the thread
                 import sys
 
                 sys.stderr.write(f"bulkhead worker: internal error: {e!r}\n")
+            fn = args = None  # type: ignore[assignment]  # drop references while idle
             with lock:
-                self._busy -= 1
+                self._done += 1
+                if pending:
+                    fn, args = pending.pop(0)
+                    continue
+                idle.append(slot)
+            slot.wake.acquire()  # released by submit, with slot.task set
+            fn, args = slot.task  # type: ignore[misc]
+            slot.task = None
+
+
+class _Slot:
+    """An idle pool thread: it sleeps on ``wake`` (held) until ``submit`` gives it ``task``."""
+
+    __slots__ = ("wake", "task")
+
+    def __init__(self) -> None:
+        self.wake = allocate_lock()
+        self.wake.acquire()
+        self.task: tuple[Callable[..., Any], tuple[Any, ...]] | None = None
 
 
 class AsyncLoop:
@@ -66,6 +114,7 @@ class AsyncLoop:
 
     def __init__(self) -> None:
         import asyncio
+        import threading
 
         self._asyncio = asyncio
         self.loop = asyncio.new_event_loop()
@@ -92,6 +141,8 @@ class Credit:
     """How many items a stream may still send: ``credit`` of the request plus every ``$/pull``."""
 
     def __init__(self, initial: int) -> None:
+        import threading  # streams only: the worker does not import it at start (~7 ms)
+
         self.cond = threading.Condition()
         self.total = initial
         self.on_grant: Callable[[], None] | None = None

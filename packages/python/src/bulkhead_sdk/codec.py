@@ -4,10 +4,9 @@ arrives becomes plain Python values again, with ``bytes`` for every binary."""
 
 from __future__ import annotations
 
-import math
 import os
 import sys
-import threading
+from _thread import allocate_lock
 
 from .errors import BulkheadError
 
@@ -65,7 +64,7 @@ class Codec:
         self.handoff_dir: str | None = None
         self.handoff_bytes = handoff_bytes
         self._files = 0
-        self._lock = threading.Lock()
+        self._lock = allocate_lock()
         if handoff_dir:
             self.set_handoff(handoff_dir, handoff_bytes)
 
@@ -93,7 +92,7 @@ class Codec:
                 return v
             raise _serialize(at, f"{v} is not a safe integer; send it as a string")
         if t is float:
-            return v if math.isfinite(v) else None  # as JSON.stringify: NaN, ±Infinity -> null
+            return v if v - v == 0.0 else None  # as JSON.stringify: NaN, ±Infinity -> null
         if t is dict or t is list or t is tuple:
             if id(v) in seen:
                 raise _serialize(at, "it is a cycle")

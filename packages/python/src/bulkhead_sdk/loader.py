@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import os
 import sys
-from types import ModuleType
 
 from .errors import BulkheadError
 from .plugin import Hooks, Plugin, _is_reference_style, adapt
+
+_MODULE = type(sys)  # types.ModuleType, without importing types
 
 # typing is not imported at run time (it costs a worker's cold start ~3 ms); annotations are
 # postponed, so only type checkers read these names.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from types import ModuleType
     from typing import Any
 
 
@@ -36,7 +38,7 @@ def load_plugin(entry: str) -> Hooks:
 
 def _find(module: ModuleType, entry: str) -> Any:
     found = getattr(module, "plugin", None)
-    if found is not None and not isinstance(found, ModuleType):
+    if found is not None and not isinstance(found, _MODULE):
         return found
     classes = [
         v
@@ -71,24 +73,38 @@ def _is_reference_style_class(cls: type) -> bool:
 
 
 def _import_file(path: str, entry: str) -> ModuleType:
-    import importlib.util
-
     full = os.path.abspath(path)
     if not os.path.isfile(full):
         raise BulkheadError("ERR_PLUGIN_NOT_FOUND", f"plugin module not found: {full}", {"modulePath": full})
     name = os.path.splitext(os.path.basename(full))[0]
     # Its own directory first, so the plugin's sibling modules import as they would when run directly.
     sys.path.insert(0, os.path.dirname(full))
-    spec = importlib.util.spec_from_file_location(name, full)
+    spec_from_file_location, module_from_spec = _importers()
+    spec = spec_from_file_location(name, full)
     if spec is None or spec.loader is None:
         raise BulkheadError("ERR_PLUGIN_LOAD", f"{full} cannot be imported", {"modulePath": full})
-    module = importlib.util.module_from_spec(spec)
+    module = module_from_spec(spec)
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
     except BaseException as e:
         raise _load_failed(entry, full, e) from e
     return module
+
+
+def _importers() -> tuple[Any, Any]:
+    """``importlib.util.spec_from_file_location`` and ``module_from_spec``: the same functions,
+    taken from the import system's own frozen modules (always loaded), since ``import importlib.util``
+    costs a cold start ~3 ms (it imports contextlib and warnings)."""
+    bootstrap = sys.modules.get("_frozen_importlib")
+    external = sys.modules.get("_frozen_importlib_external")
+    spec_from_file_location = getattr(external, "spec_from_file_location", None)
+    module_from_spec = getattr(bootstrap, "module_from_spec", None)
+    if spec_from_file_location is None or module_from_spec is None:
+        import importlib.util
+
+        return importlib.util.spec_from_file_location, importlib.util.module_from_spec
+    return spec_from_file_location, module_from_spec
 
 
 def _import_module(name: str, entry: str) -> ModuleType:

@@ -7,8 +7,6 @@ the host sees a JSON Schema 2020-12 with defaults, exactly as it sees a Node plu
 
 from __future__ import annotations
 
-import re
-
 from .errors import BulkheadError
 
 # typing is not imported at run time (it costs a worker's cold start ~3 ms); annotations are
@@ -289,8 +287,11 @@ def _check_string(schema: dict[str, Any], value: str, path: str, issues: list[di
         issues.append({"path": path, "message": f"must be at least {schema['minLength']} characters"})
     if "maxLength" in schema and len(value) > schema["maxLength"]:
         issues.append({"path": path, "message": f"must be at most {schema['maxLength']} characters"})
-    if "pattern" in schema and re.search(schema["pattern"], value) is None:
-        issues.append({"path": path, "message": f"must match the pattern {schema['pattern']}"})
+    if "pattern" in schema:
+        import re  # only for a pattern: it costs a cold start ~6 ms
+
+        if re.search(schema["pattern"], value) is None:
+            issues.append({"path": path, "message": f"must match the pattern {schema['pattern']}"})
 
 
 def _check_object(schema: dict[str, Any], value: dict[str, Any], path: str, issues: list[dict[str, str]]) -> Any:

@@ -7,13 +7,13 @@ a lock, from any thread.
 
 from __future__ import annotations
 
-import json
 import os
-import struct
-import threading
+from _thread import allocate_lock
 
 from .codec import DEFAULT_HANDOFF_BYTES, MAX_SAFE_INTEGER, Codec, Handoff, ProtocolError
 from .errors import BulkheadError
+from .fastjson import dumps as _json_dumps
+from .fastjson import loads as _json_decode
 
 # typing is not imported at run time (it costs a worker's cold start ~3 ms); annotations are
 # postponed, so only type checkers read these names.
@@ -37,11 +37,6 @@ __all__ = [
 
 PROTOCOL_VERSION = "1.1"
 DEFAULT_MAX_FRAME_BYTES = 268435456
-
-_U32 = struct.Struct(">I")
-_U32X2 = struct.Struct(">II")
-_json_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
-_json_decode = json.JSONDecoder().decode
 
 
 def env_int(name: str, default: int) -> int:
@@ -105,7 +100,7 @@ class FrameReader:
     def read(self) -> dict[str, Any]:
         while self.end - self.start < 4:
             self._fill()
-        (body_length,) = _U32.unpack_from(self.buf, self.start)
+        body_length = int.from_bytes(self.buf[self.start : self.start + 4], "big")
         if body_length < 4 or body_length > self.max_frame:
             # Checked before reading the body: a huge length must not make us allocate it.
             raise ProtocolError(f"frame body of {body_length} bytes (limit {self.max_frame})")
@@ -125,7 +120,7 @@ class FrameReader:
             body.release()
 
     def _parse(self, body: memoryview, body_length: int) -> dict[str, Any]:
-        (header_length,) = _U32.unpack_from(body, 0)
+        header_length = int.from_bytes(body[:4], "big")
         if header_length > body_length - 4:
             raise ProtocolError(f"header length {header_length} exceeds the body ({body_length - 4})")
         try:
@@ -169,7 +164,7 @@ class FrameWriter:
         self.max_frame = max_frame
         self.codec = codec
         self.on_error = on_error
-        self.lock = threading.Lock()
+        self.lock = allocate_lock()
 
     def send(self, message: dict[str, Any]) -> None:
         """Encodes and writes one message. Raises BulkheadError (ERR_SERIALIZE, ERR_FRAME_TOO_LARGE)
@@ -187,7 +182,7 @@ class FrameWriter:
                 f"message of {body_length} bytes exceeds the {self.max_frame}-byte frame limit",
                 {"bytes": body_length, "maxFrameBytes": self.max_frame},
             )
-        head = _U32X2.pack(body_length, len(header)) + header
+        head = body_length.to_bytes(4, "big") + len(header).to_bytes(4, "big") + header
         with self.lock:
             if not attachments:
                 written = 0

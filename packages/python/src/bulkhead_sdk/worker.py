@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 import time
+from _thread import _local, allocate_lock, start_new_thread
 
 from .calls import AsyncLoop, CallPool, Credit, StreamSender
 from .context import Context, Logger
@@ -63,11 +63,14 @@ class Worker:
         self.shutting_down = False
         self.calls: dict[int, Context] = {}
         self.credits: dict[int, Credit] = {}
-        self.lock = threading.Lock()
+        self.lock = allocate_lock()
         self.pool = CallPool()
         self._loop: AsyncLoop | None = None
-        self.local = threading.local()
+        self.local = _local()  # threading.local, without importing threading
         self._logging_hooked = False
+        self._watching = False
+        self.served = 0  # calls answered; see _import_threading
+        self.threading_pending = True
         self.log = Logger(self.notify)
 
     # ── sending ────────────────────────────────────────────────────────────────────────────────
@@ -88,6 +91,7 @@ class Worker:
             self.fail(request_id, e)
 
     def fail(self, request_id: int, error: BulkheadError) -> None:
+        self.watch_parent()  # (a failed handshake too)
         try:
             self.writer.send({"id": request_id, "error": error.to_wire()})
         except BulkheadError as e:
@@ -106,8 +110,11 @@ class Worker:
             self.load_error = BulkheadError("ERR_PLUGIN_LOAD", f"{self.entry}: {e}", plugin_failure(e).data)
 
     def run(self) -> None:
-        read = self.reader.read
+        reader = self.reader
+        read = reader.read
         while True:
+            if self.threading_pending and reader.start == reader.end and self.served and not self.calls:
+                self._import_threading()
             try:
                 message = read()
             except ProtocolError as e:
@@ -123,6 +130,23 @@ class Worker:
                 self.on_request(message["id"], method, params)
             else:
                 self.on_notification(method, params)
+
+    def _import_threading(self) -> None:
+        """``threading`` is not imported at start (~7 ms of a cold start); it is imported here, on
+        the main thread, the first time the worker is idle after answering a call, so that
+        ``threading.main_thread()`` is this thread even when a plugin imports threading later from
+        a call (Python before 3.13 takes whichever thread first imports it for the main thread)."""
+        self.threading_pending = False
+        if "threading" not in sys.modules:
+            import threading  # noqa: F401
+
+    def watch_parent(self) -> None:
+        """Starts the backstop that ends the worker when its parent changes (process.watch_parent).
+        Started with the handshake, not at start: a thread started while the main thread is busy
+        costs a forced GIL switch (a context switch each way) in the middle of the cold start."""
+        if not self._watching:
+            self._watching = True
+            start_new_thread(watch_parent, ())
 
     def on_request(self, request_id: int, method: str, params: dict[str, Any]) -> None:
         if method == "execute" and self.initialized and not self.shutting_down:
@@ -214,6 +238,7 @@ class Worker:
                 return
             self.config, self.config_value = config, value
             self.initialized = True
+            self.watch_parent()
             self.answer(
                 request_id,
                 {
@@ -229,7 +254,10 @@ class Worker:
                 },
             )
 
-        self.pool.submit(run)
+        if hooks.initialize is None and hooks.current_config is None:
+            run()  # no plugin code to run: answered here, without a thread hop on the cold start
+        else:
+            self.pool.submit(run)
 
     def begin(self, request_id: int) -> Context:
         ctx = Context(self.notify, request_id, self.config_value)
@@ -260,6 +288,7 @@ class Worker:
         finally:
             self.calls.pop(request_id, None)
             self.local.call_id = None
+            self.served += 1
 
     def start_stream(self, request_id: int, params: dict[str, Any]) -> None:
         hooks = self.hooks
@@ -305,6 +334,7 @@ class Worker:
             self.calls.pop(request_id, None)
             self.credits.pop(request_id, None)
             self.local.call_id = None
+            self.served += 1
 
     def configure(self, request_id: int, params: dict[str, Any]) -> None:
         hooks = self.hooks
@@ -365,7 +395,7 @@ class Worker:
             sys.stderr.flush()
             os._exit(0)
 
-        threading.Thread(target=run, name="shutdown", daemon=True).start()
+        start_new_thread(run, ())
 
     # ── running hooks ──────────────────────────────────────────────────────────────────────────
 
@@ -420,7 +450,6 @@ def main(argv: list[str] | None = None) -> None:
     # fd 3 must not leak into what the plugin starts: a grandchild holding it would keep the
     # channel open after this worker died.
     os.set_inheritable(CHANNEL_FD, False)
-    threading.Thread(target=watch_parent, name="watch-parent", daemon=True).start()
     worker = Worker(args[0])
     worker.load()
     worker.run()
