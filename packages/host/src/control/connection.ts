@@ -124,6 +124,8 @@ export class Connection {
       cancel: (p) => c.cancel(str(p, 'id')),
       jobLogs: (p) => c.jobLogs(str(p, 'id'), optCount(p, 'limit')),
       explain: (p) => c.explain(str(p, 'id')),
+      resolveId: (p) => c.resolveId(str(p, 'prefix')),
+      prune: (p) => c.prune(obj(p, 'policy')),
       watch: (p, requestId) => this.#watch(str(p, 'id'), requestId),
       unwatch: async (p) => {
         const watch = p.watch;

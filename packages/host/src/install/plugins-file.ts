@@ -156,7 +156,7 @@ function lineOf(parsed: ParsedYaml, path: Segment[]): number {
 }
 
 /** Problems as issues, in the order of the file, each once. */
-function issuesOf(file: string, parsed: ParsedYaml, problems: Problem[]): PluginsFileIssue[] {
+export function issuesOf(file: string, parsed: ParsedYaml, problems: Problem[]): PluginsFileIssue[] {
   const placed = problems.map((p) => {
     const offset = p.offset ?? offsetOf(parsed.doc, p.at ?? p.path ?? [], p.atKey);
     const { line, col: column } = parsed.lines.linePos(offset);
@@ -173,7 +173,7 @@ function issuesOf(file: string, parsed: ParsedYaml, problems: Problem[]): Plugin
 }
 
 /** `['plugins', 2, 'env', 'A-B']` → `plugins[2].env["A-B"]`. */
-function dotted(path: readonly Segment[]): string {
+export function dotted(path: readonly Segment[]): string {
   return path
     .map((s, i) => {
       if (typeof s === 'number') return `[${s}]`;

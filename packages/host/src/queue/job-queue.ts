@@ -19,6 +19,7 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { BulkheadError, ERROR_CODES, isBulkheadError, toBulkheadError } from '@bulkhead/sdk/errors';
+import type { ControlServer } from '../control/server.js';
 import type { PluginManager } from '../manager/plugin-manager.js';
 import { describeIssues, validateAgainstSchema } from '../manifest/index.js';
 import type { LogEntry } from '../process/log-buffer.js';
@@ -27,7 +28,17 @@ import { insufficient, Scheduler } from '../resources/scheduler.js';
 import { decodeValue, encodeValue } from './codec.js';
 import { GroupCommit } from './group-commit.js';
 import { JobLogBuffer } from './job-log-buffer.js';
-import type { JobError, JobEvent, JobFilter, JobRecord, JobStatus, JobStore, NewJob, StoreOp } from './job-store.js';
+import type {
+  JobError,
+  JobEvent,
+  JobFilter,
+  JobRecord,
+  JobStatus,
+  JobStore,
+  NewJob,
+  RetentionPolicy,
+  StoreOp,
+} from './job-store.js';
 import { TERMINAL_STATUSES } from './job-store.js';
 import { type PendingEntry, PendingIndex } from './pending-index.js';
 import type { Explanation, Job, JobQueueEvents, JobQueueOptions, QueueSnapshot, SubmitOptions } from './types.js';
@@ -95,8 +106,11 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   #settling = 0;
   #idle: (() => void)[] = [];
   readonly #onManagerLog: (e: { name: string } & LogEntry) => void;
+  /** The queue owns `<home>/jobs.db` (no store was given): it serves the home's control socket. */
+  readonly #ownsHome: boolean;
+  #control: ControlServer | null = null;
 
-  private constructor(options: JobQueueOptions, store: JobStore) {
+  private constructor(options: JobQueueOptions, store: JobStore, ownsHome: boolean) {
     super();
     this.#options = options;
     this.#manager = options.manager;
@@ -109,18 +123,25 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       ...(s.refreshMs !== undefined ? { refreshMs: s.refreshMs } : {}),
     });
     this.#onManagerLog = (e) => this.#pluginOutput(e);
+    this.#ownsHome = ownsHome;
+  }
+
+  /** The home's control socket while this queue serves it (from `start()` to `stop()`), else null. */
+  get control(): ControlServer | null {
+    return this.#control;
   }
 
   /** Opens the store (SQLite at `<home>/jobs.db` unless one is given). */
   static async open(options: JobQueueOptions): Promise<JobQueue> {
     let store = options.store;
+    const ownsHome = store === undefined;
     if (store === undefined) {
       const { SqliteJobStore } = await import('./sqlite/index.js');
       store = await SqliteJobStore.open(join(options.manager.home, 'jobs.db'), {
         durability: options.durability ?? 'fsync',
       });
     }
-    return new JobQueue(options, store);
+    return new JobQueue(options, store, ownsHome);
   }
 
   // ─── lifecycle ──────────────────────────────────────────────────────────────────────────────
@@ -132,6 +153,9 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   async start(): Promise<void> {
     this.#open();
     if (this.#started) return;
+    // Served first: a socket that cannot be served (another live host on this home) leaves
+    // nothing started. Clients that connect meanwhile may submit; dispatch begins below.
+    if (this.#options.control ?? this.#ownsHome) await this.#serveControl();
     this.#started = true;
     // Jobs left by an earlier host are admitted by their plugins' declared resources: without
     // discovery first, those would read as none, and the jobs would run unchecked.
@@ -210,7 +234,19 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     return this.#stopped;
   }
 
+  async #serveControl(): Promise<void> {
+    const [{ serveControl }, { LocalQueueClient }] = await Promise.all([
+      import('../control/server.js'),
+      import('../control/local-client.js'),
+    ]);
+    const client = new LocalQueueClient({ queue: this, manager: this.#manager });
+    this.#control = await serveControl({ client, home: this.#manager.home });
+  }
+
   async #close(): Promise<void> {
+    // Clients go first: a command attached to this host takes over once it is gone.
+    await this.#control?.close();
+    this.#control = null;
     while (this.#running.size > 0 && Date.now() < this.#stopDeadline) await new Promise((r) => setTimeout(r, 20));
     // Jobs still running were stopped on purpose, not by a fault of theirs: they go back to
     // pending with the attempt not counted, first in line for the next host.
@@ -606,10 +642,41 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     return this.get(id);
   }
 
-  /** Drops finished jobs beyond the retention policy now (also runs every minute). */
-  prune(): Promise<number> {
+  /**
+   * Drops finished jobs beyond the retention policy now (also runs every minute), or, given a
+   * policy, beyond that one (`bulkhead jobs prune`); returns how many went.
+   */
+  async prune(policy?: RetentionPolicy): Promise<number> {
+    this.#open();
     const r = this.#options.retention ?? {};
-    return this.#store.prune({ maxCount: r.maxCount ?? 10_000, maxAgeMs: r.maxAgeMs ?? 7 * 24 * 3600_000 });
+    const p: RetentionPolicy = policy ?? {
+      maxCount: r.maxCount ?? 10_000,
+      maxAgeMs: r.maxAgeMs ?? 7 * 24 * 3600_000,
+      ...(r.maxBytes !== undefined ? { maxBytes: r.maxBytes } : {}),
+    };
+    return this.#store.prune(p);
+  }
+
+  /**
+   * The full id of the one job whose id starts with `prefix` (an id is its own prefix), as git
+   * and docker accept abbreviated ids. Rejects with ERR_JOB_NOT_FOUND for none, and
+   * ERR_JOB_ID_AMBIGUOUS (with the candidates) for several.
+   */
+  async resolveId(prefix: string): Promise<string> {
+    this.#open();
+    if (typeof prefix !== 'string' || prefix === '') {
+      throw new BulkheadError('ERR_INVALID_ARGUMENT', 'a job id (or the start of one) is required');
+    }
+    if ((await this.#store.get(prefix)) !== null) return prefix;
+    const ids = await this.#store.idsWithPrefix(prefix, 6);
+    if (ids.length === 1) return ids[0] as string;
+    if (ids.length === 0) throw new BulkheadError('ERR_JOB_NOT_FOUND', `no job ${prefix}`, { id: prefix });
+    const shown = ids.slice(0, 5).join(', ');
+    throw new BulkheadError(
+      'ERR_JOB_ID_AMBIGUOUS',
+      `job id ${prefix} is ambiguous: ${shown}${ids.length > 5 ? ', …' : ''} start with it`,
+      { prefix, candidates: ids.slice(0, 5) },
+    );
   }
 
   // ─── dispatching ────────────────────────────────────────────────────────────────────────────

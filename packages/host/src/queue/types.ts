@@ -32,6 +32,12 @@ export interface JobQueueOptions {
   maxAttempts?: number;
   /** A running job that ignores its cancel is forced (worker killed) after this. Default 5 s. */
   cancelTimeoutMs?: number;
+  /**
+   * Serve the home's control socket from `start()` until `stop()`, so `bulkhead jobs`, `run` and
+   * `cancel` in a shell reach this queue (docs/control.md). Default: true when the queue owns
+   * `<home>/jobs.db` (no `store` given); false turns it off.
+   */
+  control?: boolean;
 }
 
 export interface SubmitOptions {

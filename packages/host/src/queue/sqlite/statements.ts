@@ -25,6 +25,7 @@ export interface Statements {
   logs: Statement<[string, number], LogRow>;
   pruneOlder: Statement<[number]>;
   pruneBeyond: Statement<[number]>;
+  idRange: Statement<[string, string, number], { id: string }>;
 }
 
 export function prepareStatements(db: Database): Statements {
@@ -72,6 +73,9 @@ export function prepareStatements(db: Database): Statements {
     pruneOlder: db.prepare<[number]>(
       `DELETE FROM jobs INDEXED BY jobs_finished
        WHERE status IN ${TERMINAL} AND coalesce(finished_at, created_at) < ?`,
+    ),
+    idRange: db.prepare<[string, string, number], { id: string }>(
+      'SELECT id FROM jobs WHERE id >= ? AND id < ? ORDER BY id LIMIT ?',
     ),
     pruneBeyond: db.prepare<[number]>(
       `DELETE FROM jobs WHERE rowid IN (
