@@ -118,6 +118,7 @@ export async function installOne(options: InstallOneOptions): Promise<{ manifest
       ...(entry.node !== undefined ? { node: NODE_BIN } : {}),
       ...(entry.env !== undefined ? { envVars: entry.env } : {}),
       ...(info.configSchema ? { configSchema: info.configSchema } : {}),
+      ...(info.inputSchema ? { inputSchema: info.inputSchema } : {}),
       ...(entry.config !== undefined ? { config: entry.config } : {}),
       ...(entry.resources !== undefined ? { resources: entry.resources } : {}),
       capabilities: info.capabilities,
