@@ -13,10 +13,11 @@ import { randomBytes } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { BulkheadError, isBulkheadError } from '@bulkhead/sdk/errors';
 import { loadManifest, MANIFEST_FILE, manifestSchemaPath, type PluginManifest } from '../manifest/index.js';
 import { PluginProcess } from '../process/plugin-process.js';
+import { resolveModuleFile } from '../process/resolve-module.js';
 import { npmInstall } from './npm.js';
 import { installedPackageName, packageEntry, readPackageJson } from './package-entry.js';
 import type { PluginsFileEntry } from './plugins-file.js';
@@ -94,7 +95,9 @@ export async function installOne(options: InstallOneOptions): Promise<{ manifest
     options.onStep?.('probe');
     const packageName = await installedPackageName(staging, source.packageName);
     const packageDir = join(staging, 'node_modules', packageName);
-    const entryRel = join('node_modules', packageName, packageEntry(await readPackageJson(packageDir)));
+    const named = join(packageDir, packageEntry(await readPackageJson(packageDir)));
+    // As Node would resolve it (`"main": "index"`, a directory): the manifest names the file.
+    const entryRel = relative(staging, resolveModuleFile(named) ?? named);
     const info = await probe(staging, entryRel, entry, options.startTimeoutMs ?? 60_000, options.signal);
     // Cancelled while it started: nothing of it is written or swapped in.
     if (options.signal?.aborted) throw new BulkheadError('ERR_CANCELLED', 'install cancelled', { forced: false });

@@ -7,6 +7,7 @@ import { readFile as readFileCallback, type Stats, stat as statCallback } from '
 import { dirname, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { BulkheadError } from '@bulkhead/sdk/errors';
+import { resolveModuleFile } from '../process/resolve-module.js';
 import { jsonSyntaxError } from './json-syntax-error.js';
 import { type ManifestProblem, manifestProblems } from './manifest-validator.js';
 
@@ -129,7 +130,8 @@ export async function parseManifest(manifestPath: string, text: string): Promise
 
   const manifest = data as PluginManifest;
   const dir = dirname(manifestPath);
-  const entryPath = resolve(dir, manifest.entry);
+  // Found as Node finds a module: `index` is index.js, a directory its main or index.js.
+  const entryPath = resolveModuleFile(resolve(dir, manifest.entry)) ?? resolve(dir, manifest.entry);
   const envDir = resolve(dir, manifest.env ?? '.');
   const nodePath = manifest.node === undefined ? undefined : resolve(dir, manifest.node);
   // A missing entry would otherwise surface only when the plugin is first started, far from the
