@@ -55,6 +55,16 @@ export function buildProgram(
 
   example(
     program
+      .command('new')
+      .description('create a plugin package: npm install, npm test, bulkhead install and run work as generated')
+      .argument('<name>', 'the plugin name, e.g. image-resize')
+      .option('--ts', 'in TypeScript (run as written, no build step)')
+      .option('--dir <dir>', 'where to create it (default: ./NAME)')
+      .action(act(async () => (await import('./commands/new.js')).newPlugin as Action)),
+    'bulkhead new image-resize --ts && cd image-resize && npm install && npm test',
+  );
+  example(
+    program
       .command('install')
       .description('install every plugin of a plugins.yaml into its own environment')
       .argument('[file]', 'the plugins file', 'plugins.yaml')
