@@ -79,6 +79,13 @@ export const HOST_SETTINGS: readonly HostSetting[] = [
     description: "finished jobs' inputs and results kept in all, newest first",
   },
   {
+    key: 'largeValueBytes',
+    env: 'BULKHEAD_LARGE_VALUE_BYTES',
+    kind: size,
+    default: 1024 * 1024,
+    description: 'inputs and results larger than this are kept as files beside jobs.db, removed with their job',
+  },
+  {
     key: 'cancelTimeout',
     env: 'BULKHEAD_CANCEL_TIMEOUT',
     kind: duration,
@@ -215,6 +222,7 @@ export function queueOptionsOf(config: HostConfig): {
   scheduler: { policy: SchedulingPolicy; queueTimeoutMs: number };
   retention: { maxCount?: number; maxAgeMs?: number; maxBytes?: number };
   cancelTimeoutMs: number;
+  largeValueBytes: number;
 } {
   const v = config.values;
   return {
@@ -228,6 +236,7 @@ export function queueOptionsOf(config: HostConfig): {
       maxBytes: v['retention.maxBytes'] as number | undefined,
     }),
     cancelTimeoutMs: v.cancelTimeout as number,
+    largeValueBytes: v.largeValueBytes as number,
   };
 }
 

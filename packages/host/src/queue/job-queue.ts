@@ -26,6 +26,7 @@ import type { LogEntry } from '../process/log-buffer.js';
 import { hasNeeds, type Reservation, type ResourceNeeds } from '../resources/resource-ledger.js';
 import { insufficient, Scheduler } from '../resources/scheduler.js';
 import { decodeValue, encodeValue } from './codec.js';
+import { ValueFiles } from './value-files.js';
 import { GroupCommit } from './group-commit.js';
 import { JobLogBuffer } from './job-log-buffer.js';
 import type {
@@ -109,6 +110,8 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   /** The queue owns `<home>/jobs.db` (no store was given): it serves the home's control socket. */
   readonly #ownsHome: boolean;
   #control: ControlServer | null = null;
+  /** Large inputs and results, as files beside the job database. */
+  readonly #files: ValueFiles;
 
   private constructor(options: JobQueueOptions, store: JobStore, ownsHome: boolean) {
     super();
@@ -124,6 +127,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     });
     this.#onManagerLog = (e) => this.#pluginOutput(e);
     this.#ownsHome = ownsHome;
+    this.#files = new ValueFiles(join(options.manager.home, 'jobs.files'), options.largeValueBytes);
   }
 
   /** The home's control socket while this queue serves it (from `start()` to `stop()`), else null. */
@@ -203,6 +207,8 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     this.#timers.push(setInterval(() => this.#flushLogs(), LOG_FLUSH_MS));
     this.#timers.push(setInterval(() => this.#flushProgress(), PROGRESS_FLUSH_MS));
     this.#timers.push(setInterval(() => void this.prune().catch(() => {}), 60_000));
+    // Value files left by a host that died between writing one and committing its job.
+    void this.sweepFiles().catch(() => {});
     for (const t of this.#timers) t.unref();
     this.#dispatchSoon();
   }
@@ -304,7 +310,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       fresh.push({
         id,
         plugin,
-        input: encodeValue(input),
+        input: await this.#files.keep(id, 'input', encodeValue(input)),
         priority: options.priority ?? 0,
         idempotencyKey: options.idempotencyKey ?? null,
         maxAttempts: options.maxAttempts ?? this.#options.maxAttempts ?? 1,
@@ -323,12 +329,20 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
         input: null,
       });
     }
-    const stored = await this.#store.insert(fresh);
+    let stored: JobRecord[];
+    try {
+      stored = await this.#store.insert(fresh);
+    } finally {
+      for (const job of fresh) this.#files.settled(job.input);
+    }
     const ids: string[] = [];
     stored.forEach((record, i) => {
       ids.push(record.id);
       // A repeated idempotency key returns the first job: nothing new to queue.
-      if (record.id !== fresh[i]?.id) return;
+      if (record.id !== fresh[i]?.id) {
+        void this.#files.discard(fresh[i]?.input ?? new Uint8Array()).catch(() => {});
+        return;
+      }
       if (record.status === 'pending') this.#pending.add(this.#entry(record, plans[i]?.needs, fresh[i]?.input));
       this.emit('submitted', { id: record.id, plugin: record.plugin, priority: record.priority });
     });
@@ -654,7 +668,15 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       maxAgeMs: r.maxAgeMs ?? 7 * 24 * 3600_000,
       ...(r.maxBytes !== undefined ? { maxBytes: r.maxBytes } : {}),
     };
-    return this.#store.prune(p);
+    const removed = await this.#store.prune(p);
+    // Their value files go with them.
+    if (removed > 0) await this.sweepFiles();
+    return removed;
+  }
+
+  /** Removes value files whose job is gone (pruned, or never committed); returns how many. */
+  async sweepFiles(): Promise<number> {
+    return this.#files.sweep(async (id) => (await this.#store.get(id)) !== null);
   }
 
   /**
@@ -867,7 +889,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
         input = job.input;
       }
       this.emit('started', { id, plugin, attempt: run.attempt });
-      const value = await this.#manager.execute(plugin, decodeValue(input), {
+      const value = await this.#manager.execute(plugin, this.#decode(input), {
         signal: run.controller.signal,
         ...(e.timeoutMs !== null ? { timeout: e.timeoutMs } : {}),
         cancelGraceMs: this.#options.cancelTimeoutMs ?? 5000,
@@ -927,18 +949,22 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     if (outcome.ok) {
       let result: Uint8Array;
       try {
-        result = encodeValue(outcome.value);
+        result = await this.#files.keep(id, 'result', encodeValue(outcome.value));
       } catch (err) {
         return this.#settle(e, run, { ok: false, error: toBulkheadError(err) }, ms);
       }
-      await this.#write([
-        {
-          op: 'update',
-          id,
-          patch: { status: 'completed', result, finishedAt: now, ...progress },
-          ifStatus: ['running'],
-        },
-      ]);
+      try {
+        await this.#write([
+          {
+            op: 'update',
+            id,
+            patch: { status: 'completed', result, finishedAt: now, ...progress },
+            ifStatus: ['running'],
+          },
+        ]);
+      } finally {
+        this.#files.settled(result);
+      }
       await this.#finishedById(id);
       this.emit('completed', { id, plugin, ms });
       return;
@@ -1100,7 +1126,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   }
 
   #outcome(job: JobRecord): unknown {
-    if (job.status === 'completed') return job.result === null ? null : decodeValue(job.result);
+    if (job.status === 'completed') return job.result === null ? null : this.#decode(job.result);
     if (job.status === 'failed' || job.status === 'cancelled') {
       const e = job.error ?? {
         code: job.status === 'cancelled' ? 'ERR_CANCELLED' : 'ERR_INTERNAL',
@@ -1130,11 +1156,16 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     return events.sort((a, b) => a.at - b.at);
   }
 
+  /** A stored value (inline, or a stub naming its file) decoded. */
+  #decode(stored: Uint8Array): unknown {
+    return decodeValue(this.#files.load(stored));
+  }
+
   #view(job: JobRecord): Job {
     return {
       id: job.id,
       plugin: job.plugin,
-      input: decodeValue(job.input),
+      input: this.#decode(job.input),
       status: job.status,
       priority: job.priority,
       attempts: job.attempts,
@@ -1143,7 +1174,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       createdAt: job.createdAt,
       startedAt: job.startedAt,
       finishedAt: job.finishedAt,
-      result: job.result === null ? null : decodeValue(job.result),
+      result: job.result === null ? null : this.#decode(job.result),
       error: job.error,
       progress: this.#progress.get(job.id) ?? job.progress,
       timeline: this.#timelineOf(job),

@@ -56,6 +56,12 @@ const openFiles = new Set<string>();
 
 const RETURNING = ' RETURNING *';
 const TERMINAL: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
+/**
+ * A value's size as retention counts it: its bytes here, or for one the queue keeps as a file
+ * beside the database (a stub: 0xff 'BHF' then JSON, see queue/value-files.ts) the file's size.
+ */
+const STORED_SIZE = (column: string) =>
+  `CASE WHEN substr(${column}, 1, 4) = X'FF424846' THEN json_extract(CAST(substr(${column}, 5) AS TEXT), '$.bytes') ELSE length(${column}) END`;
 
 export class SqliteJobStore implements JobStore {
   /** Absolute path of the database file. */
@@ -241,7 +247,7 @@ export class SqliteJobStore implements JobStore {
         n += (this.#db as Database)
           .prepare(
             `DELETE FROM jobs WHERE rowid IN (SELECT rowid FROM (
-               SELECT rowid, sum(length(input) + coalesce(length(result), 0))
+               SELECT rowid, sum(${STORED_SIZE('input')} + coalesce(${STORED_SIZE('result')}, 0))
                  OVER (ORDER BY coalesce(finished_at, created_at) DESC, rowid DESC) AS total
                FROM jobs WHERE ${of}) WHERE total > ?)`,
           )
