@@ -18,8 +18,10 @@ import { BulkheadError, isBulkheadError } from '@bulkhead/sdk/errors';
 import { loadManifest, MANIFEST_FILE, manifestSchemaPath, type PluginManifest } from '../manifest/index.js';
 import { PluginProcess } from '../process/plugin-process.js';
 import { resolveModuleFile } from '../process/resolve-module.js';
+import { checkNativeAddons } from './native-addons.js';
 import { npmInstall } from './npm.js';
 import { installedPackageName, packageEntry, readPackageJson } from './package-entry.js';
+import { pinnedNpmEnv } from './pinned-node.js';
 import type { PluginsFileEntry } from './plugins-file.js';
 import type { PluginSource } from './source.js';
 
@@ -40,7 +42,7 @@ export interface InstallRecord {
 export const INSTALL_RECORD = 'install.json';
 export const NODE_BIN = 'node_modules/node/bin/node';
 
-export type InstallStep = 'npm' | 'probe' | 'write';
+export type InstallStep = 'node' | 'npm' | 'addons' | 'probe' | 'write';
 
 export interface InstallOneOptions {
   pluginsDir: string;
@@ -80,17 +82,36 @@ export async function installOne(options: InstallOneOptions): Promise<{ manifest
       join(staging, 'package.json'),
       `${JSON.stringify({ name: 'bulkhead-plugin-env', private: true, description: `environment of ${source.written}` }, null, 2)}\n`,
     );
-    options.onStep?.('npm');
-    const specs = [source.spec, options.sdkDir];
-    if (entry.node !== undefined) specs.push(`node@${entry.node}`);
+    const npmOptions = {
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    };
     try {
-      await npmInstall(staging, specs, {
-        ...(options.env ? { env: options.env } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
+      // A pinned Node first, so the plugin's own install (native addons included) runs under it.
+      let pinned: Awaited<ReturnType<typeof pinnedNpmEnv>> | undefined;
+      if (entry.node !== undefined) {
+        options.onStep?.('node');
+        await npmInstall(staging, [`node@${entry.node}`], npmOptions);
+        pinned = await pinnedNpmEnv(staging, options.env ?? process.env);
+      }
+      options.onStep?.('npm');
+      try {
+        await npmInstall(staging, [source.spec, options.sdkDir], {
+          ...npmOptions,
+          ...(pinned ? { env: pinned.env } : {}),
+        });
+      } finally {
+        await pinned?.done();
+      }
     } catch (e) {
       throw await keepLog(e, staging, source, options.logDir);
     }
+    options.onStep?.('addons');
+    await checkNativeAddons(
+      staging,
+      entry.node !== undefined ? join(staging, NODE_BIN) : process.execPath,
+      options.signal,
+    );
 
     options.onStep?.('probe');
     const packageName = await installedPackageName(staging, source.packageName);

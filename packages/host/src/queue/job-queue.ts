@@ -26,7 +26,6 @@ import type { LogEntry } from '../process/log-buffer.js';
 import { hasNeeds, type Reservation, type ResourceNeeds } from '../resources/resource-ledger.js';
 import { insufficient, Scheduler } from '../resources/scheduler.js';
 import { decodeValue, encodeValue } from './codec.js';
-import { ValueFiles } from './value-files.js';
 import { GroupCommit } from './group-commit.js';
 import { JobLogBuffer } from './job-log-buffer.js';
 import type {
@@ -43,6 +42,7 @@ import type {
 import { TERMINAL_STATUSES } from './job-store.js';
 import { type PendingEntry, PendingIndex } from './pending-index.js';
 import type { Explanation, Job, JobQueueEvents, JobQueueOptions, QueueSnapshot, SubmitOptions } from './types.js';
+import { ValueFiles } from './value-files.js';
 
 interface Running {
   id: string;

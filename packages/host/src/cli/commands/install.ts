@@ -12,7 +12,13 @@ import type { CommandContext } from '../main.js';
 import { formatMs } from '../output.js';
 import { interrupted } from '../session.js';
 
-const STEP_TEXT = { npm: 'npm install', probe: 'starting it once', write: 'writing its manifest' } as const;
+const STEP_TEXT = {
+  node: 'installing its pinned Node',
+  npm: 'npm install',
+  addons: 'loading its native addons',
+  probe: 'starting it once',
+  write: 'writing its manifest',
+} as const;
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 export async function install(
@@ -108,7 +114,7 @@ function toJson(report: InstallReport) {
 /** A task list on a terminal (one line per plugin, a spinner on the active ones); plain lines elsewhere. */
 class InstallProgress {
   readonly #ctx: CommandContext;
-  readonly #active = new Map<number, { source: string; step: string }>();
+  readonly #active = new Map<number, { source: string; step: string; since: number }>();
   #frame = 0;
   #timer: NodeJS.Timeout | undefined;
 
@@ -119,9 +125,12 @@ class InstallProgress {
 
   on(e: InstallEvent): void {
     const { out } = this.#ctx;
-    if (e.type === 'start') this.#active.set(e.index, { source: e.source, step: 'checking' });
-    else if (e.type === 'step') this.#active.set(e.index, { source: e.source, step: STEP_TEXT[e.step] });
-    else {
+    if (e.type === 'start') this.#active.set(e.index, { source: e.source, step: 'checking', since: Date.now() });
+    else if (e.type === 'step') {
+      this.#active.set(e.index, { source: e.source, step: STEP_TEXT[e.step], since: Date.now() });
+      // Without a terminal to redraw on, each step is a line of its own with --verbose.
+      if (!out.tty && out.verbose) out.note(`  ${e.source}: ${STEP_TEXT[e.step]}…`);
+    } else {
       this.#active.delete(e.index);
       const o = e.outcome;
       if (o.status === 'failed') {
@@ -143,7 +152,11 @@ class InstallProgress {
       return;
     }
     this.#frame = (this.#frame + 1) % SPINNER.length;
-    const parts = [...this.#active.values()].map((a) => `${a.source}: ${a.step}…`);
+    // How long the step has taken so far: a slow download is seen to be moving, not stuck.
+    const parts = [...this.#active.values()].map((a) => {
+      const s = Math.floor((Date.now() - a.since) / 1000);
+      return `${a.source}: ${a.step}…${s > 0 ? out.style('dim', ` ${s}s`) : ''}`;
+    });
     out.status(`${SPINNER[this.#frame]} ${parts.join('  ·  ')}`);
   }
 
