@@ -61,6 +61,14 @@ test(`a native addon of a plugin pinned to Node ${PINNED} is built for Node ${PI
   const run = await cli(home, ['run', 'abi-plugin', '--json', '--result-only']);
   assert.equal(run.code, 0, run.stderr);
   assert.deepEqual(JSON.parse(run.stdout), { built: ABI[PINNED], runs: ABI[PINNED] });
+  // The disk it takes: the pinned Node's binary alone is over 100 MB.
+  const list = JSON.parse((await cli(home, ['list', '--json'])).stdout) as {
+    plugins: { name: string; diskBytes: number }[];
+  };
+  const disk = list.plugins.find((p) => p.name === 'abi-plugin')?.diskBytes ?? 0;
+  assert.ok(disk > 100 * 1024 * 1024, `${disk} bytes`);
+  assert.match((await cli(home, ['list'])).stdout, /abi-plugin .* \d+\.\d MB /);
+  assert.match((await cli(home, ['info', 'abi-plugin'])).stdout, /disk {7}\d+\.\d MB \(/);
 });
 
 test('an addon that cannot load on the Node its jobs run on fails the install, with the loader’s words', async () => {
