@@ -645,8 +645,12 @@ describe('usage', () => {
       ['jobs', 'show'],
       ['jobs', 'cancel'],
       ['jobs', 'wait'],
+      ['jobs', 'retry'],
+      ['jobs', 'prune'],
       ['logs'],
       ['doctor'],
+      ['new'],
+      ['completion'],
     ];
     for (const args of commands) {
       const r = await cli(home, [...args, '--help']);

@@ -249,6 +249,14 @@ export function buildProgram(
       .action(act(async () => (await import('./commands/doctor.js')).doctor as Action)),
     'bulkhead doctor',
   );
+  example(
+    program
+      .command('completion')
+      .description('print a shell completion script for bash or zsh')
+      .argument('[shell]', 'bash or zsh (default: from $SHELL)')
+      .action(act(async () => (await import('./commands/completion.js')).completion as Action)),
+    "bulkhead completion bash > ~/.bulkhead-completion.bash && echo 'source ~/.bulkhead-completion.bash' >> ~/.bashrc",
+  );
   example(program, 'bulkhead install examples/plugins.yaml && bulkhead run countdown --input \'{"from": 5}\'');
   return program;
 }
