@@ -152,6 +152,23 @@ export default definePlugin({ name: 'ts-source', version: '1.0.0', execute: (inp
       },
     );
     pkg(
+      'prepare',
+      {
+        name: 'prepare-plugin',
+        version: '1.0.0',
+        type: 'module',
+        main: 'dist/index.js',
+        scripts: { prepare: 'node build.mjs' },
+        ...peer,
+      },
+      {
+        // The author's own build: dist/ exists only once it has run.
+        'build.mjs': `import { mkdirSync, writeFileSync } from 'node:fs';
+mkdirSync('dist', { recursive: true });
+writeFileSync('dist/index.js', "import { definePlugin } from '@bulkhead/sdk';\\nexport default definePlugin({ name: 'prepare-plugin', version: '1.0.0', execute: () => 'built by prepare' });\\n");`,
+      },
+    );
+    pkg(
       'bad-schema',
       { name: 'bad-schema', version: '1.0.0', type: 'module', main: 'index.js', ...peer },
       {
@@ -162,7 +179,7 @@ export default definePlugin({ name: 'bad-schema', version: '1.0.0', config: 'siz
     const yaml = [
       'version: 1',
       'plugins:',
-      ...['zod3', 'jsonschema', 'cjs-index', 'cjs-dir', 'bad-schema'].map((d) => `  - source: ./${d}`),
+      ...['zod3', 'jsonschema', 'cjs-index', 'cjs-dir', 'prepare', 'bad-schema'].map((d) => `  - source: ./${d}`),
       '  - source: ./typescript',
       ...(canStrip ? [] : ['    node: 24']),
     ].join('\n');
@@ -170,7 +187,7 @@ export default definePlugin({ name: 'bad-schema', version: '1.0.0', config: 'siz
     const r = await cli(home, ['install', join(src, 'plugins.yaml')], { timeoutMs: 600_000 });
     assert.equal(r.code, 1, r.stderr); // bad-schema fails; the others install
     installOut = r.stderr;
-    assert.match(r.stdout, /5 installed, 0 unchanged, 1 failed/);
+    assert.match(r.stdout, /6 installed, 0 unchanged, 1 failed/);
   });
 
   test('a zod 3 config schema: JSON Schema with defaults for the host, checked on set', async () => {
@@ -218,6 +235,10 @@ export default definePlugin({ name: 'bad-schema', version: '1.0.0', config: 'siz
   test('CommonJS entries as Node finds them: "main" without an extension, a directory with index.js', async () => {
     assert.equal((await cli(home, ['run', 'cjs-index'])).stdout.trim(), 'cjs main without extension');
     assert.equal((await cli(home, ['run', 'cjs-dir'])).stdout.trim(), 'a directory with index.js');
+  });
+
+  test("an author's own prepare script runs when the directory is installed", async () => {
+    assert.equal((await cli(home, ['run', 'prepare-plugin'])).stdout.trim(), 'built by prepare');
   });
 
   test('a TypeScript plugin runs from its .ts source, importing ./twice.js (twice.ts)', async () => {
