@@ -125,6 +125,18 @@ export default definePlugin({
       },
     );
     pkg(
+      'jsonschema-bad',
+      { name: 'json-schema-bad', version: '1.0.0', type: 'module', main: 'index.js', ...peer },
+      {
+        'index.js': `import { definePlugin } from '@bulkhead/sdk';
+export default definePlugin({
+  name: 'json-schema-bad', version: '1.0.0',
+  config: { type: 'object', properties: { mode: { enum: ['fast', 'exact'], default: 'fast' } } },
+  execute: (_input, ctx) => ctx.config.mode,
+});`,
+      },
+    );
+    pkg(
       'cjs-index',
       { name: 'cjs-index', version: '1.0.0', main: 'index', ...peer },
       {
@@ -179,6 +191,9 @@ export default definePlugin({ name: 'bad-schema', version: '1.0.0', config: 'siz
     const yaml = [
       'version: 1',
       'plugins:',
+      // A JSON Schema plugin with a config default its schema refuses.
+      '  - source: ./jsonschema-bad',
+      '    config: { mode: slow }',
       ...['zod3', 'jsonschema', 'cjs-index', 'cjs-dir', 'prepare', 'bad-schema'].map((d) => `  - source: ./${d}`),
       '  - source: ./typescript',
       ...(canStrip ? [] : ['    node: 24']),
@@ -187,7 +202,7 @@ export default definePlugin({ name: 'bad-schema', version: '1.0.0', config: 'siz
     const r = await cli(home, ['install', join(src, 'plugins.yaml')], { timeoutMs: 600_000 });
     assert.equal(r.code, 1, r.stderr); // bad-schema fails; the others install
     installOut = r.stderr;
-    assert.match(r.stdout, /6 installed, 0 unchanged, 1 failed/);
+    assert.match(r.stdout, /6 installed, 0 unchanged, 2 failed/);
   });
 
   test('a zod 3 config schema: JSON Schema with defaults for the host, checked on set', async () => {
@@ -214,7 +229,11 @@ export default definePlugin({ name: 'bad-schema', version: '1.0.0', config: 'siz
     assert.match(badInput.stderr, /input for plugin "zod3-plugin" is invalid: n: must be number/);
   });
 
-  test('a plain JSON Schema config: defaults filled, a bad value refused', async () => {
+  test('a plain JSON Schema config: defaults filled, a bad value refused (in plugins.yaml too)', async () => {
+    assert.match(
+      installOut,
+      /its config in plugins\.yaml breaks its schema: mode: must be one of "fast", "exact"/,
+    );
     const run = await cli(home, ['run', 'json-schema-plugin']);
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout.trim(), 'fast');

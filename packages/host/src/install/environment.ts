@@ -15,7 +15,14 @@ import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promis
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative } from 'node:path';
 import { BulkheadError, isBulkheadError } from '@bulkhead/sdk/errors';
-import { loadManifest, MANIFEST_FILE, manifestSchemaPath, type PluginManifest } from '../manifest/index.js';
+import {
+  describeIssues,
+  loadManifest,
+  MANIFEST_FILE,
+  manifestSchemaPath,
+  type PluginManifest,
+  validateAgainstSchema,
+} from '../manifest/index.js';
 import { PluginProcess } from '../process/plugin-process.js';
 import { resolveModuleFile } from '../process/resolve-module.js';
 import { checkNativeAddons } from './native-addons.js';
@@ -126,6 +133,15 @@ export async function installOne(options: InstallOneOptions): Promise<{ manifest
       throw new BulkheadError(
         'ERR_INSTALL_FAILED',
         `plugins.yaml names it "${entry.name}" but the plugin calls itself "${info.name}"`,
+      );
+    }
+
+    // As the manager checks every later change: a JSON Schema config is not checked in the worker.
+    const issues = info.configSchema ? validateAgainstSchema(info.configSchema, entry.config ?? {}) : [];
+    if (issues.length > 0) {
+      throw new BulkheadError(
+        'ERR_INSTALL_FAILED',
+        `its config in plugins.yaml breaks its schema: ${describeIssues(issues)}`,
       );
     }
 
