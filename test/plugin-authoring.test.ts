@@ -230,10 +230,7 @@ export default definePlugin({ name: 'bad-schema', version: '1.0.0', config: 'siz
   });
 
   test('a plain JSON Schema config: defaults filled, a bad value refused (in plugins.yaml too)', async () => {
-    assert.match(
-      installOut,
-      /its config in plugins\.yaml breaks its schema: mode: must be one of "fast", "exact"/,
-    );
+    assert.match(installOut, /its config in plugins\.yaml breaks its schema: mode: must be one of "fast", "exact"/);
     const run = await cli(home, ['run', 'json-schema-plugin']);
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout.trim(), 'fast');
