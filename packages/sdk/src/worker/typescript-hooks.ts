@@ -14,6 +14,14 @@ import { fileURLToPath } from 'node:url';
 
 const TS = /\.(c|m)?ts$/;
 
+// Node 22 warns that stripTypeScriptTypes is experimental at every worker start; the warning is
+// about our loader, not the plugin, and would read in its log as something it did wrong.
+const emitWarning = process.emitWarning;
+process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+  if (String(typeof warning === 'string' ? warning : warning?.message).includes('stripTypeScriptTypes')) return;
+  (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
+}) as typeof process.emitWarning;
+
 type Strip = (code: string, options?: { mode?: 'strip' | 'transform'; sourceUrl?: string }) => string;
 
 interface ResolveContext {
