@@ -51,7 +51,7 @@ export function toCliError(e: unknown): CliError {
           return new CliError(
             e.message,
             EXIT.USAGE,
-            'fix it, or see the settings with `bulkhead config get --host`',
+            'fix it (docs/cli.md, "Host settings", lists every setting and its variable)',
             e.code,
           );
         }

@@ -130,7 +130,9 @@ export async function loadHostConfig(
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+    // No file (or no home yet, or a home that is a file, which the home check reports): defaults.
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') {
       const message = `${file}: cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`;
       throw invalid(file, [{ file, line: 0, column: 0, path: '', message }], e);
     }
@@ -143,7 +145,7 @@ export async function loadHostConfig(
     config.sources[s.key] = 'default';
     const layers: [SettingSource, unknown, string][] = [
       ['file', fromFile[s.key], ''],
-      ['env', env[s.env] === '' ? undefined : env[s.env], `environment variable ${s.env}`],
+      ['env', env[s.env] === '' ? undefined : env[s.env], `environment variable ${s.env} (${s.key})`],
       ['flag', flags[s.key], `the flag for ${s.key}`],
     ];
     for (const [source, raw, what] of layers) {
@@ -258,9 +260,8 @@ function defined<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Ex
 }
 
 function invalid(file: string, issues: PluginsFileIssue[], cause?: unknown): BulkheadError<'ERR_CONFIG_INVALID'> {
-  const message = issues
-    .map((i) => (i.line === 0 && !i.message.startsWith(file) ? `${file}: ${i.path} ${i.message}` : i.message))
-    .join('\n');
+  // A variable or a flag has no place in the file: its message names it instead.
+  const message = issues.map((i) => i.message).join('\n');
   // ConfigIssue's `path` and `message`, with the place; `file` rides beside `issues`, as for plugins.yaml.
   const data = { file, issues };
   return new BulkheadError('ERR_CONFIG_INVALID', message, data, cause === undefined ? undefined : { cause });
