@@ -85,7 +85,10 @@ describe('config.yaml', () => {
     assert.equal(readFileSync(join(home, 'config.yaml'), 'utf8'), text);
     const badEnv = await cli(home, ['run', 'echo'], { env: { ...env, BULKHEAD_POLICY: 'maybe' } });
     assert.equal(badEnv.code, 2);
-    assert.match(badEnv.stderr, /environment variable BULKHEAD_POLICY \(scheduler\.policy\) must be one of queue, safety, permissive/);
+    assert.match(
+      badEnv.stderr,
+      /environment variable BULKHEAD_POLICY \(scheduler\.policy\) must be one of queue, safety, permissive/,
+    );
   });
 
   test('a CLI user chooses the policy: safety refuses a job too big for the machine, permissive runs it', async () => {
