@@ -57,8 +57,10 @@ describe('bulkhead new', () => {
       assert.equal((JSON.parse(bad.stderr) as { error: { code: string } }).error.code, 'ERR_INPUT_INVALID');
       const info = JSON.parse((await cli(home, ['info', name, '--json'])).stdout) as {
         manifest: { inputSchema?: { properties?: object; required?: string[] } };
+        plugin: { inputSchema: unknown };
       };
       assert.deepEqual(info.manifest.inputSchema?.required, ['name']);
+      assert.deepEqual(info.plugin.inputSchema, info.manifest.inputSchema);
     });
   }
 

@@ -819,6 +819,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
       loadedAt: m.loadedAt,
       config: this.getConfig(mf.name),
       resources: mf.resources ?? {},
+      inputSchema: (mf.inputSchema as Record<string, unknown> | undefined) ?? null,
       capabilities: m.proc?.info.capabilities ?? mf.capabilities ?? {},
       crashes: m.crashes.count,
       manifestPath: m.plugin.manifestPath,

@@ -80,6 +80,8 @@ export interface PluginSummary {
   loadedAt: number | null;
   config: Record<string, unknown>;
   resources: NonNullable<PluginManifest['resources']>;
+  /** JSON Schema of the input its jobs take (manifest `inputSchema`, from `definePlugin({ input })`), for UIs; null if undeclared. */
+  inputSchema: Record<string, unknown> | null;
   capabilities: Partial<Capabilities>;
   /** Crashes inside the restart policy's window. */
   crashes: number;
