@@ -3,10 +3,10 @@
  * later host, removed with their job, and counted by byte retention at their full size.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { JobQueue, PluginManager } from 'bulkhead';
+import { isBulkheadError, JobQueue, PluginManager } from 'bulkhead';
 import { pluginDir, tempHome } from './manager-helpers.js';
 
 const plugins = pluginDir([{ name: 'binary', fixture: 'binary' }]);
@@ -51,6 +51,19 @@ test('a large input and result live as files, survive the host, and go with thei
     const again = await h.queue.get(id);
     assert.deepEqual(Buffer.from(again.result as Uint8Array), Buffer.from(data));
     assert.deepEqual(Buffer.from((again.input as { data: Uint8Array }).data), Buffer.from(data));
+    // A listing without values reads no file: it works even with the files gone; one with them says which is missing.
+    const moved = join(home, 'moved-aside');
+    renameSync(files, moved);
+    const listed = (await h.queue.list({}, { values: false })).jobs;
+    assert.deepEqual(
+      listed.map((j) => [j.id, j.input, j.result]),
+      [[id, null, null]],
+    );
+    await assert.rejects(
+      h.queue.list(),
+      (e: unknown) => isBulkheadError(e, 'ERR_STORE_UNAVAILABLE') && /is missing: .*\.input/.test(e.message),
+    );
+    renameSync(moved, files);
     assert.equal(await h.queue.prune({ maxCount: 0 }), 1);
     assert.deepEqual(readdirSync(files), []);
   }

@@ -56,9 +56,9 @@ export class LocalQueueClient implements QueueClient {
     return this.queue.get(id);
   }
 
-  async list(filter?: JobFilter): Promise<{ jobs: Job[]; next: string | null }> {
+  async list(filter?: JobFilter, options?: { values?: boolean }): Promise<{ jobs: Job[]; next: string | null }> {
     this.#open();
-    return this.queue.list(filter);
+    return this.queue.list(filter, options);
   }
 
   async cancel(id: string): Promise<Job> {

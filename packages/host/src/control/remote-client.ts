@@ -115,8 +115,11 @@ export class RemoteQueueClient extends EventEmitter<RemoteQueueClientEvents> imp
     return this.#call('get', { id }) as Promise<Job>;
   }
 
-  list(filter?: JobFilter): Promise<{ jobs: Job[]; next: string | null }> {
-    return this.#call('list', { filter }) as Promise<{ jobs: Job[]; next: string | null }>;
+  list(filter?: JobFilter, options?: { values?: boolean }): Promise<{ jobs: Job[]; next: string | null }> {
+    return this.#call('list', { filter, ...(options ? { options } : {}) }) as Promise<{
+      jobs: Job[];
+      next: string | null;
+    }>;
   }
 
   cancel(id: string): Promise<Job> {

@@ -20,7 +20,8 @@ export interface QueueClient {
   readonly mode: 'local' | 'remote';
   submit(plugin: string, input: unknown, options?: SubmitOptions): Promise<string>;
   get(id: string): Promise<Job>;
-  list(filter?: JobFilter): Promise<{ jobs: Job[]; next: string | null }>;
+  /** `values: false`: inputs and results are left out (null), for listings. */
+  list(filter?: JobFilter, options?: { values?: boolean }): Promise<{ jobs: Job[]; next: string | null }>;
   cancel(id: string): Promise<Job>;
   jobLogs(id: string, limit?: number): Promise<LogEntry[]>;
   /** The full id of the one job whose id starts with `prefix` (ERR_JOB_NOT_FOUND, ERR_JOB_ID_AMBIGUOUS). */

@@ -417,9 +417,17 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     return this.#view(await this.#record(id)) as Job<I, O>;
   }
 
-  async list(filter: JobFilter = {}): Promise<{ jobs: Job[]; next: string | null }> {
+  /**
+   * Jobs by `filter`, newest first. `values: false` leaves every job's input and result `null`
+   * unread: a listing of large jobs (values kept as files) then reads none of them.
+   */
+  async list(
+    filter: JobFilter = {},
+    options: { values?: boolean } = {},
+  ): Promise<{ jobs: Job[]; next: string | null }> {
     const page = await this.#store.list(filter);
-    return { jobs: page.jobs.map((j) => this.#view(j)), next: page.next };
+    const values = options.values ?? true;
+    return { jobs: page.jobs.map((j) => this.#view(j, values)), next: page.next };
   }
 
   /** The job's result; rejects with the job's error if it failed or was cancelled, ERR_INVALID_ARGUMENT if not finished. */
@@ -1161,11 +1169,11 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     return decodeValue(this.#files.load(stored));
   }
 
-  #view(job: JobRecord): Job {
+  #view(job: JobRecord, values = true): Job {
     return {
       id: job.id,
       plugin: job.plugin,
-      input: this.#decode(job.input),
+      input: values ? this.#decode(job.input) : null,
       status: job.status,
       priority: job.priority,
       attempts: job.attempts,
@@ -1174,7 +1182,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       createdAt: job.createdAt,
       startedAt: job.startedAt,
       finishedAt: job.finishedAt,
-      result: job.result === null ? null : this.#decode(job.result),
+      result: job.result === null || !values ? null : this.#decode(job.result),
       error: job.error,
       progress: this.#progress.get(job.id) ?? job.progress,
       timeline: this.#timelineOf(job),

@@ -53,7 +53,8 @@ export async function list(
   // would find it taken) nor keep a host alive that has nothing else to do.
   const look = async () => {
     await using session = await openSession(ctx, { host: false });
-    return (await session.client.list(filter)).jobs;
+    // A listing shows no inputs or results: none is read (or sent over the socket).
+    return (await session.client.list(filter, { values: false })).jobs;
   };
   const jobs = await look();
   if (!options.watch) {
