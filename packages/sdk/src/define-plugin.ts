@@ -121,7 +121,11 @@ export type ConfigInputOf<P> =
   P extends Plugin<any, any, any, any, infer Schema>
     ? Schema extends ZodType
       ? z.input<Schema>
-      : Record<string, never>
+      : Schema extends { readonly _input: infer In }
+        ? In
+        : Schema extends object
+          ? Record<string, unknown>
+          : Record<string, never>
     : Record<string, unknown>;
 /* biome-ignore-end lint/suspicious/noExplicitAny: `any` in the positions not being inferred */
 

@@ -75,7 +75,7 @@ async function openLocal(ctx: CommandContext, { host, warm }: SessionOptions): P
   ]);
   let queue: Awaited<ReturnType<typeof JobQueue.open>>;
   try {
-    // The socket is served here, by the session, only when this command is the host.
+    // The queue serves the socket (from start()) only when this command is the host.
     queue = await JobQueue.open({ manager, ...settings.queueOptionsOf(config), control: host });
   } catch (e) {
     await manager.close();
@@ -203,9 +203,10 @@ export async function openPlugins(ctx: CommandContext): Promise<PluginAccess> {
 }
 
 /**
- * A session to follow job `idOrPrefix` (the start of an id is enough), and the job's full id: through the running host if there is one; else this process
- * becomes the host only if the job has yet to end (a finished job needs nobody to run anything,
- * and a host would also run whatever else is pending before it could leave).
+ * A session to follow job `idOrPrefix` (the start of an id is enough), and the job's full id:
+ * through the running host if there is one; else this process becomes the host only if the job
+ * has yet to end (a finished job needs nobody to run anything, and a host would also run whatever
+ * else is pending before it could leave).
  */
 export async function openSessionFor(
   ctx: CommandContext,

@@ -12,8 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BulkheadError } from '@bulkhead/sdk/errors';
-import { issuesOf, type PluginsFileIssue } from '../install/plugins-file.js';
-import { type ParsedYaml, type Problem, parseYaml } from '../install/plugins-file-yaml.js';
+import type { PluginsFileIssue } from '../install/plugins-file.js';
 import { didYouMean } from '../manifest/did-you-mean.js';
 import type { SchedulingPolicy } from '../resources/scheduler.js';
 import { count, duration, oneOf, type SettingKind, size } from './setting-kinds.js';
@@ -103,6 +102,9 @@ export const HOST_SETTINGS: readonly HostSetting[] = [
 
 export type SettingSource = 'default' | 'file' | 'env' | 'flag';
 
+/** One problem: `file:line:column: …` for the file (line 0 for a variable or a flag, which have no place). */
+export type HostConfigIssue = PluginsFileIssue;
+
 /** Every setting's value (undefined: unset) and where it came from. */
 export interface HostConfig {
   /** `<home>/config.yaml`. */
@@ -137,9 +139,11 @@ export async function loadHostConfig(
       throw invalid(file, [{ file, line: 0, column: 0, path: '', message }], e);
     }
   }
-  const fromFile = parseHostConfig(text, file);
+  // The YAML parser and its error wording load only when there is a file: most homes have none,
+  // and every command that opens the queue comes through here.
+  const fromFile = text === '' ? {} : (await import('./host-config-file.js')).parseHostConfig(text, file);
   const config: HostConfig = { file, values: {}, sources: {} };
-  const issues: PluginsFileIssue[] = [];
+  const issues: HostConfigIssue[] = [];
   for (const s of HOST_SETTINGS) {
     config.values[s.key] = s.default;
     config.sources[s.key] = 'default';
@@ -162,61 +166,6 @@ export async function loadHostConfig(
   }
   if (issues.length > 0) throw invalid(file, issues);
   return config;
-}
-
-/**
- * Checks config.yaml's text: a mapping of known settings (nested as in the table, or dotted), each
- * of its kind. Returns the raw values by key (parsed again by {@link loadHostConfig}).
- */
-export function parseHostConfig(text: string, file: string): Record<string, unknown> {
-  const parsed = parseYaml(text);
-  const problems: Problem[] = [...parsed.problems];
-  const found: Record<string, unknown> = {};
-  if (problems.length === 0) collect(parsed, problems, found);
-  if (problems.length > 0) throw invalid(file, issuesOf(file, parsed, problems));
-  return found;
-}
-
-function collect(parsed: ParsedYaml, problems: Problem[], found: Record<string, unknown>): void {
-  const data = parsed.doc.toJS() as unknown;
-  if (data === null || data === undefined) return;
-  if (typeof data !== 'object' || Array.isArray(data)) {
-    problems.push({
-      path: [],
-      offset: 0,
-      message: 'must be a mapping of settings, e.g. "scheduler: { policy: queue }"',
-    });
-    return;
-  }
-  const keys = HOST_SETTINGS.map((s) => s.key);
-  const groups = new Set(keys.filter((k) => k.includes('.')).map((k) => k.split('.')[0]!));
-  const visit = (value: unknown, path: string[]) => {
-    const key = path.join('.');
-    const setting = HOST_SETTINGS.find((s) => s.key === key);
-    if (setting !== undefined) {
-      const r = setting.kind.parse(value);
-      if ('expected' in r) problems.push({ path, message: `must be ${r.expected} (found ${JSON.stringify(value)})` });
-      else found[key] = value;
-      return;
-    }
-    if (path.length === 1 && groups.has(key) && typeof value === 'object' && value !== null && !Array.isArray(value)) {
-      for (const [k, v] of Object.entries(value)) visit(v, [...path, k]);
-      return;
-    }
-    if (path.length === 1 && groups.has(key)) {
-      problems.push({ path, message: `must be a mapping (${keys.filter((k) => k.startsWith(`${key}.`)).join(', ')})` });
-      return;
-    }
-    const candidates =
-      path.length === 1 ? [...keys.filter((k) => !k.includes('.')), ...groups] : keys.map((k) => k.split('.').at(-1)!);
-    const near = didYouMean(path.at(-1)!, candidates);
-    const message = `has unknown field "${path.at(-1)}"${near ? ` (did you mean "${near}"?)` : ''}`;
-    problems.push({ path: path.slice(0, -1), at: path, atKey: true, message });
-  };
-  for (const [k, v] of Object.entries(data as Record<string, unknown>)) {
-    // A dotted key written flat (`scheduler.policy: queue`) is the same setting.
-    visit(v, k.split('.'));
-  }
 }
 
 /** What the job queue takes from the settings. */
@@ -259,7 +208,8 @@ function defined<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Ex
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as never;
 }
 
-function invalid(file: string, issues: PluginsFileIssue[], cause?: unknown): BulkheadError<'ERR_CONFIG_INVALID'> {
+/** @internal the error every problem with the settings is reported as. */
+export function invalid(file: string, issues: HostConfigIssue[], cause?: unknown): BulkheadError<'ERR_CONFIG_INVALID'> {
   // A variable or a flag has no place in the file: its message names it instead.
   const message = issues.map((i) => i.message).join('\n');
   // ConfigIssue's `path` and `message`, with the place; `file` rides beside `issues`, as for plugins.yaml.

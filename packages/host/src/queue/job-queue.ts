@@ -250,9 +250,6 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   }
 
   async #close(): Promise<void> {
-    // Clients go first: a command attached to this host takes over once it is gone.
-    await this.#control?.close();
-    this.#control = null;
     while (this.#running.size > 0 && Date.now() < this.#stopDeadline) await new Promise((r) => setTimeout(r, 20));
     // Jobs still running were stopped on purpose, not by a fault of theirs: they go back to
     // pending with the attempt not counted, first in line for the next host.
@@ -272,6 +269,10 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     }
     if (requeue.length > 0) await this.#write(requeue);
     await this.#flushWrites();
+    // The socket closes once running jobs have ended or gone back to pending: a command watching
+    // one sees it end, or takes over (becomes the host) just as the database is let go below.
+    await this.#control?.close();
+    this.#control = null;
     this.#closed = true;
     for (const t of this.#timers) clearInterval(t);
     if (this.#waitTimer) clearTimeout(this.#waitTimer);

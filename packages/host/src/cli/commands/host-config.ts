@@ -7,13 +7,8 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseDocument } from 'yaml';
-import {
-  HOST_SETTINGS,
-  hostConfigPath,
-  loadHostConfig,
-  parseHostConfig,
-  settingFor,
-} from '../../config/host-config.js';
+import { HOST_SETTINGS, hostConfigPath, loadHostConfig, settingFor } from '../../config/host-config.js';
+import { parseHostConfig } from '../../config/host-config-file.js';
 import { formatDuration } from '../../config/setting-kinds.js';
 import { CliError, usage } from '../cli-error.js';
 import { EXIT } from '../exit-codes.js';
