@@ -6,7 +6,8 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const here = dirname(fileURLToPath(import.meta.url));
+/** build/bench. */
+export const here = dirname(fileURLToPath(import.meta.url));
 
 /** Path of a compiled fixture plugin, e.g. fixture('noop'). */
 export function fixture(name: string): string {

@@ -7,12 +7,17 @@ import { binary } from './benchmarks/binary.js';
 import { cli } from './benchmarks/cli.js';
 import { coldStart } from './benchmarks/cold-start.js';
 import { crash } from './benchmarks/crash.js';
+import { handoff } from './benchmarks/handoff.js';
 import { manager } from './benchmarks/manager.js';
 import { pipelined } from './benchmarks/pipelined.js';
+import { python } from './benchmarks/python.js';
 import { queue } from './benchmarks/queue.js';
+import { reference } from './benchmarks/reference.js';
 import { rss } from './benchmarks/rss.js';
 import { rtt } from './benchmarks/rtt.js';
+import { server } from './benchmarks/server.js';
 import { stream } from './benchmarks/stream.js';
+import { venv } from './benchmarks/venv.js';
 import type { Benchmark } from './types.js';
 
 export const benchmarks: readonly Benchmark[] = [
@@ -25,5 +30,10 @@ export const benchmarks: readonly Benchmark[] = [
   manager,
   queue,
   cli,
+  python,
+  reference,
+  venv,
+  server,
   binary,
+  handoff,
 ];

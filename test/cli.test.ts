@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { BIN, cleanUp, cli, cliEnv, copyExample, finished, start, tempHome, until } from './cli-helpers.js';
 import { eventually, isRunning, repoRoot } from './helpers.js';
@@ -78,7 +78,10 @@ describe('install', () => {
     assert.equal(r.code, 0, r.stderr);
     const { node } = (JSON.parse(r.stdout) as JobJson).result as { node: string };
     assert.match(node, /^v22\./);
-    assert.notEqual(node.split('.')[0], process.version.split('.')[0]);
+    // On the Node 22 leg of CI the host is 22 as well; the pin still decides (the version is the
+    // pinned binary's, checked just above), but "another major" only shows on 24.
+    if (process.versions.node.split('.')[0] !== '22')
+      assert.notEqual(node.split('.')[0], process.version.split('.')[0]);
     const list = JSON.parse((await cli(home, ['list', '--json'])).stdout) as {
       plugins: { name: string; node: string }[];
     };
@@ -610,24 +613,131 @@ describe('logs, jobs, config', () => {
 });
 
 describe('usage', () => {
-  test('a job database whose native addon was built for another Node: one line with the fix, no stack', async () => {
-    // What `nvm use` to another major, without reinstalling, looks like: the addon's dlopen fails.
-    const preload = join(tempHome(), 'wrong-abi.cjs');
-    writeFileSync(
-      preload,
-      `process.dlopen = () => { throw Object.assign(new Error("The module '/x/better_sqlite3.node'\\nwas compiled against a different Node.js version using\\nNODE_MODULE_VERSION 115. This version of Node.js requires\\nNODE_MODULE_VERSION 137. Please try re-compiling or re-installing"), { code: 'ERR_DLOPEN_FAILED' }); };`,
-    );
+  test('a Node without node:sqlite: `bulkhead jobs` says so in one line with the fix, no stack', async () => {
+    // What the CLI's own modules meet on a Node that lacks the module (as 20 does) when the bin's
+    // version check is bypassed: getBuiltinModule answers undefined.
+    const preload = join(tempHome(), 'no-sqlite.cjs');
+    writeFileSync(preload, 'process.getBuiltinModule = () => undefined;');
     const env = cliEnv(tempHome(), { NODE_OPTIONS: `--require ${JSON.stringify(preload)}` });
     const r = await cli(home, ['jobs'], { env });
     assert.equal(r.code, 1, r.stderr);
     assert.equal(
-      r.stderr.split('\n')[0],
-      `error: better-sqlite3 was built for another Node.js (module version 115; Node ${process.versions.node} needs 137); rebuild it: \`npm rebuild better-sqlite3\``,
+      r.stderr,
+      `error: the job store needs node:sqlite, built into Node.js 22.13 and later, and this is Node ${process.versions.node}; ` +
+        'install Node 24 LTS (https://nodejs.org) and run Bulkhead with it\n',
     );
-    assert.doesNotMatch(r.stderr, /\n\s+at /); // no stack
     const json = await cli(home, ['jobs', '--json'], { env });
     const { error } = JSON.parse(json.stderr) as { error: { code: string; message: string } };
-    assert.equal(error.code, 'ERR_STORE_UNAVAILABLE');
+    assert.equal(error.code, 'ERR_NODE_UNSUPPORTED');
+  });
+
+  test('a job database written by a newer Bulkhead: one line with what to do, exit 1, the file untouched', async () => {
+    const newer = tempHome();
+    const file = join(newer, 'jobs.db');
+    const storeUrl = new URL('./queue/sqlite/index.js', import.meta.resolve('bulkhead')).href;
+    const { nodeSqlite } = (await import(
+      new URL('./queue/sqlite/node-sqlite.js', import.meta.resolve('bulkhead')).href
+    )) as typeof import('../packages/host/src/queue/sqlite/node-sqlite.js');
+    const { SqliteJobStore } = (await import(storeUrl)) as typeof import('../packages/host/src/queue/sqlite/index.js');
+    await (await SqliteJobStore.open(file)).close();
+    const db = new (nodeSqlite().DatabaseSync)(file);
+    db.exec('PRAGMA user_version = 2');
+    db.close();
+    const before = readFileSync(file);
+    const r = await cli(newer, ['jobs'], { env: cliEnv(newer) });
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(
+      r.stderr.split('\n')[0],
+      `error: job database ${file} was written by a newer Bulkhead (schema 2, this one knows up to 1); upgrade Bulkhead or use another BULKHEAD_HOME`,
+    );
+    assert.doesNotMatch(r.stderr, /\n\s+at /); // no stack
+    assert.ok(readFileSync(file).equals(before), 'the file is as it was');
+  });
+
+  describe('a Node too old for Bulkhead', () => {
+    /** The bin's own files, copied where no node_modules/.bin/node is above them. */
+    const lonelyBin = () => {
+      const dir = join(tempHome(), 'bin');
+      mkdirSync(dir);
+      for (const f of ['bulkhead.js', 'node-too-old.js']) cpSync(join(dirname(BIN), f), join(dir, f));
+      return join(dir, 'bulkhead.js');
+    };
+    const ONE_LINE =
+      /^error: Bulkhead needs Node\.js 22\.13 or later \(24 LTS recommended\), and this is Node 20\.\d+\.\d+ \(.+\): install Node 24 from https:\/\/nodejs\.org, or run `npm install --save-dev node@24` in your project and start bulkhead with npx or an npm script\n$/;
+    /** A `node` on PATH (outside node_modules) older than 22.13, such as Debian's Node 20, if there is one. */
+    const oldNode = (() => {
+      for (const dir of (process.env.PATH ?? '').split(':')) {
+        if (dir === '' || dir.includes('node_modules')) continue;
+        const node = join(dir, 'node');
+        if (!existsSync(node)) continue;
+        const v = spawnSync(node, ['-p', 'process.versions.node'], { encoding: 'utf8' }).stdout?.trim() ?? '';
+        const [major = 0, minor = 0] = v.split('.').map(Number);
+        if (major > 0 && (major < 22 || (major === 22 && minor < 13))) return node;
+      }
+      return undefined;
+    })();
+
+    test('with no supported Node nearby: one line saying which Node and how to get it, exit code 1', async () => {
+      // This Node, told it is 20.20.2 before the bin runs: the path every older Node takes.
+      const r = spawnSync(
+        process.execPath,
+        [
+          '--import',
+          'data:text/javascript,Object.defineProperty(process,"versions",{value:{...process.versions,node:"20.20.2"}})',
+          lonelyBin(),
+          'jobs',
+        ],
+        { cwd: tempHome(), encoding: 'utf8', env: cliEnv(tempHome()) },
+      );
+      assert.equal(r.status, 1);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, ONE_LINE);
+    });
+
+    test('a real older Node (from PATH) gets the same one line', async (t) => {
+      if (oldNode === undefined) return t.skip('no Node older than 22.13 on PATH');
+      const r = spawnSync(oldNode, [lonelyBin(), '--version'], {
+        cwd: tempHome(),
+        encoding: 'utf8',
+        env: cliEnv(tempHome()),
+      });
+      assert.equal(r.status, 1);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, ONE_LINE);
+    });
+
+    test('in the repository, `npx bulkhead` from an older Node runs on the node dev dependency', async (t) => {
+      if (oldNode === undefined) return t.skip('no Node older than 22.13 on PATH');
+      if (!existsSync(join(repoRoot, 'node_modules', '.bin', 'node'))) return t.skip('no node dev dependency here');
+      // A PATH with no node_modules on it, as a user's shell has: npx (on the old Node) adds the repo's.
+      const PATH = (process.env.PATH ?? '')
+        .split(':')
+        .filter((d) => !d.includes('node_modules'))
+        .join(':');
+      const env = Object.fromEntries(Object.entries(cliEnv(tempHome())).filter(([k]) => !/^npm_/i.test(k)));
+      const r = spawnSync('npx', ['--no', 'bulkhead', 'doctor', '--json'], {
+        cwd: repoRoot,
+        encoding: 'utf8',
+        env: { ...env, PATH },
+      });
+      const { checks } = JSON.parse(r.stdout) as { checks: { id: string; detail: string }[] };
+      assert.match(checks.find((c) => c.id === 'node')!.detail, /^Node 24\./);
+    });
+
+    test('in the repository, the bin runs itself on the supported node in node_modules/.bin', async (t) => {
+      if (oldNode === undefined) return t.skip('no Node older than 22.13 on PATH');
+      const supported = join(repoRoot, 'node_modules', '.bin', 'node');
+      if (!existsSync(supported)) return t.skip('no node_modules/.bin/node (the node dev dependency) in this checkout');
+      const r = spawnSync(oldNode, [BIN, 'doctor', '--json'], {
+        cwd: tempHome(),
+        encoding: 'utf8',
+        env: cliEnv(tempHome()),
+      });
+      const { checks } = JSON.parse(r.stdout) as { checks: { id: string; detail: string }[] };
+      const node = checks.find((c) => c.id === 'node')!;
+      const version = spawnSync(supported, ['-p', 'process.versions.node'], { encoding: 'utf8' }).stdout.trim();
+      assert.equal(node.detail, `Node ${version}`);
+    });
   });
 
   test('every command has --help with an example', async () => {

@@ -17,7 +17,6 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, describe, test } from 'node:test';
 import { BulkheadError } from '@bulkhead/sdk';
-import Database from 'better-sqlite3';
 import { sourceFixture } from './helpers.js';
 import { newJob } from './job-store-conformance.js';
 
@@ -35,9 +34,11 @@ const { GPU_QUERY_ARGS } = (await import(
 const { SqliteJobStore } = (await import(
   built('./queue/sqlite/index.js')
 )) as typeof import('../packages/host/src/queue/sqlite/index.js');
-const { pinHandles } = (await import(
-  built('./queue/sqlite/pin-handles.js')
-)) as typeof import('../packages/host/src/queue/sqlite/pin-handles.js');
+const { nodeSqlite } = (await import(
+  built('./queue/sqlite/node-sqlite.js')
+)) as typeof import('../packages/host/src/queue/sqlite/node-sqlite.js');
+const { DatabaseSync } = nodeSqlite();
+type DatabaseSync = import('node:sqlite').DatabaseSync;
 type DoctorCheck = import('../packages/host/src/cli/doctor.js').DoctorCheck;
 type DoctorOptions = import('../packages/host/src/cli/doctor.js').DoctorOptions;
 type CommandRunner = import('../packages/host/src/resources/command-runner.js').CommandRunner;
@@ -110,10 +111,9 @@ async function homeWithJobs(): Promise<string> {
   return home;
 }
 
-/** Runs `fn` on a raw connection to `file`, pinned as every better-sqlite3 handle must be. */
-function withRawDb<T>(file: string, fn: (db: Database.Database) => T, options?: Database.Options): T {
-  const db = new Database(file, options);
-  pinHandles(db);
+/** Runs `fn` on a raw connection to `file`. */
+function withRawDb<T>(file: string, fn: (db: DatabaseSync) => T, options?: { readOnly?: boolean }): T {
+  const db = new DatabaseSync(file, options ?? {});
   try {
     return fn(db);
   } finally {
@@ -188,7 +188,7 @@ describe('runDoctor: home, node, npm', () => {
     assert.equal(check(checks, 'home').status, 'ok');
     assert.match(check(checks, 'home').detail, /does not exist yet; it will be created on first use/);
     assert.equal(check(checks, 'sqlite').status, 'ok');
-    assert.match(check(checks, 'sqlite').detail, /will be created on first use \(better-sqlite3 loads\)/);
+    assert.match(check(checks, 'sqlite').detail, /will be created on first use \(node:sqlite \d+\.\d+\.\d+\)/);
     assert.equal(check(checks, 'control').status, 'ok');
     assert.match(check(checks, 'plugins').detail, /^no plugins installed/);
     assert.equal(doctorExitCode(checks), 0);
@@ -251,21 +251,25 @@ describe('runDoctor: home, node, npm', () => {
     assert.match(h.fix!, /chmod u\+w/);
   });
 
-  test('node: fail below 20.12, warn on end-of-life lines, ok from 22', () => {
+  test('node: fail below 22.13, warn on end-of-life lines, ok on 22.13+ and 24', () => {
     const cases: [string, DoctorCheck['status']][] = [
       ['18.19.0', 'fail'],
-      ['v20.11.1', 'fail'],
-      ['20.12.0', 'warn'],
-      ['20.20.2', 'warn'],
-      ['21.7.3', 'warn'],
-      ['22.3.0', 'ok'],
+      ['v20.20.2', 'fail'],
+      ['21.7.3', 'fail'],
+      ['22.12.0', 'fail'],
+      ['22.13.0', 'ok'],
+      ['v22.23.3', 'ok'],
+      ['23.11.0', 'warn'],
       ['v24.1.0', 'ok'],
+      ['25.2.0', 'warn'],
       ['26.0.0', 'ok'],
     ];
     for (const [version, status] of cases) assert.equal(checkNodeVersion(version).status, status, version);
-    const eol = checkNodeVersion('20.19.0');
-    assert.match(eol.detail, /Node 20\.19\.0: Node 20 reached end of life on 2026-04-30/);
-    assert.match(eol.fix!, /Node 24 LTS/);
+    const old = checkNodeVersion('20.19.0');
+    assert.equal(old.detail, 'Node 20.19.0 is older than 22.13, the oldest Bulkhead runs on');
+    assert.match(old.fix!, /Node 24 LTS/);
+    const eol = checkNodeVersion('23.11.0');
+    assert.match(eol.detail, /Node 23\.11\.0: Node 23 reached end of life on 2025-06-01/);
     assert.equal(checkNodeVersion('24.1.0').fix, undefined);
   });
 
@@ -316,13 +320,10 @@ describe('runDoctor: job database and its owner', () => {
     assert.equal(doctorExitCode(checks), 1);
   });
 
-  test('a better-sqlite3 that does not load (built for another Node) fails with the rebuild fix', async () => {
-    // A fresh process, as the addon loads once per process; its dlopen fails the way a build for
-    // another Node ABI does (Node 20's build under Node 24).
+  test('a Node without node:sqlite fails the sqlite check with the upgrade, in one line', async () => {
+    // A fresh process whose Node lacks the module, as Node 20 does (getBuiltinModule answers undefined).
     const script = `
-      process.dlopen = () => {
-        throw Object.assign(new Error("The module '/x/better_sqlite3.node'\\nwas compiled against a different Node.js version using\\nNODE_MODULE_VERSION 115. This version of Node.js requires\\nNODE_MODULE_VERSION 137. Please try re-compiling or re-installing"), { code: 'ERR_DLOPEN_FAILED' });
-      };
+      process.getBuiltinModule = () => undefined;
       const { runDoctor } = await import(process.env.DOCTOR_URL);
       const run = async () => ({ stdout: '', stderr: '', exitCode: 0 });
       const checks = await runDoctor({ home: process.env.HOME_DIR, env: {}, runCommand: run });
@@ -334,11 +335,9 @@ describe('runDoctor: job database and its owner', () => {
     assert.equal(child.status, 0, child.stderr);
     const [sqlite, control] = JSON.parse(child.stdout) as DoctorCheck[];
     assert.equal(sqlite!.status, 'fail');
-    assert.equal(
-      sqlite!.detail,
-      `better-sqlite3 was built for another Node.js (module version 115; Node ${process.versions.node} needs 137)`,
-    );
-    assert.equal(sqlite!.fix, 'npm rebuild better-sqlite3');
+    assert.match(sqlite!.detail, /^the job store needs node:sqlite, built into Node\.js 22\.13 and later/);
+    assert.doesNotMatch(sqlite!.detail, /\n/);
+    assert.match(sqlite!.fix!, /Node 24 LTS/);
     assert.equal(control!.status, 'skip');
   });
 
@@ -401,7 +400,9 @@ describe('runDoctor: job database and its owner', () => {
       `stale owner row: pid ${deadPid} (owner since 2030-01-02T03:04:05.000Z) is not running; it will be taken over`,
     );
     assert.equal(doctorExitCode(checks), 0);
-    const row = withRawDb(file, (db) => db.prepare('SELECT pid, started_at FROM owner').all(), { readonly: true });
+    const row = withRawDb(file, (db) => db.prepare('SELECT pid, started_at FROM owner').all(), { readOnly: true }).map(
+      (r) => ({ ...r }),
+    );
     assert.deepEqual(row, [{ pid: deadPid, started_at: since }]);
   });
 

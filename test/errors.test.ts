@@ -47,6 +47,7 @@ test('public API surface of both packages (any change here is an API change)', (
     'PROTOCOL_VERSION',
     'definePlugin',
     'errorFromWire',
+    'handoff',
     'isBulkheadError',
     'isPlugin',
     'isWireError',

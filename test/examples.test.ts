@@ -13,7 +13,7 @@ test("the README's example prints what the README says", async () => {
   assert.equal(stdout, 'Hello, Ada\n');
 });
 
-test('the demo (npm start) runs every step and exits on its own', async () => {
+test('the demo (npm run demo) runs every step and exits on its own', async () => {
   const { stdout } = await run(process.execPath, [join(built, 'demo.js')], { timeout: 30_000 });
   assert.match(stdout, /hello → Bonjour, Ada/);
   assert.match(stdout, /transcript: "plugins run in their own processes so a crash stays contained"/);

@@ -39,14 +39,12 @@ describe('faults', () => {
     });
   }
 
-  test('worker SIGKILLed from outside: pending calls reject within 100 ms', async () => {
+  // How fast is the benchmark's business (crash_detect_ms); here only what the caller learns.
+  test('worker SIGKILLed from outside: pending calls reject with the signal', async () => {
     await using p = await PluginProcess.start<typeof ignoresAbort>({ plugin: fixture('ignores-abort') });
     const call = p.execute({});
-    const t0 = performance.now();
     process.kill(p.pid as number, 'SIGKILL');
     await assert.rejects(call, (e) => isBulkheadError(e, 'ERR_WORKER_EXITED') && e.data.signal === 'SIGKILL');
-    const ms = performance.now() - t0;
-    assert.ok(ms < 100, `rejected after ${ms} ms`);
   });
 
   test('plugin module missing: ERR_PLUGIN_NOT_FOUND naming the path, nothing spawned', async () => {

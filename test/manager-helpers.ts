@@ -12,6 +12,8 @@ export interface FakePlugin {
   configSchema?: Record<string, unknown>;
   config?: Record<string, unknown>;
   capabilities?: Record<string, boolean>;
+  inputSchema?: Record<string, unknown>;
+  concurrency?: number;
 }
 
 /** JSON Schema of the echo fixture's config, as an installer would write it into the manifest. */
@@ -46,6 +48,8 @@ export function pluginDir(plugins: FakePlugin[], into = tempDir('bulkhead-plugin
     if (p.configSchema) manifest.configSchema = p.configSchema;
     if (p.config) manifest.config = p.config;
     if (p.capabilities) manifest.capabilities = p.capabilities;
+    if (p.inputSchema) manifest.inputSchema = p.inputSchema;
+    if (p.concurrency) manifest.concurrency = p.concurrency;
     writeFileSync(join(dir, 'bulkhead-plugin.json'), JSON.stringify(manifest, null, 2));
   }
   return into;

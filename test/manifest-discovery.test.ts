@@ -71,7 +71,12 @@ describe('loadManifest', () => {
     const plugin = await loadManifest(file);
     const dir = join(root, 'ocr');
     assert.deepEqual(plugin, {
-      manifest: { ...manifest('ocr', { env: 'venv', node: 'bin/node' }), category: 'general', concurrency: 1 },
+      manifest: {
+        ...manifest('ocr', { env: 'venv', node: 'bin/node' }),
+        category: 'general',
+        concurrency: 1,
+        runtime: 'node',
+      },
       manifestPath: file,
       dir,
       entryPath: join(dir, 'index.js'),
@@ -108,6 +113,8 @@ describe('loadManifest', () => {
       package: true,
       category: true,
       entry: true,
+      runtime: true,
+      python: true,
       env: true,
       node: true,
       envVars: true,
@@ -123,9 +130,49 @@ describe('loadManifest', () => {
     assert.deepEqual(
       Object.keys(plugin.manifest).sort(),
       Object.keys(keys)
-        .filter((k) => k !== 'node')
+        .filter((k) => k !== 'node' && k !== 'python')
         .sort(),
     );
+    assert.equal(plugin.manifest.runtime, 'node', 'runtime defaults to node');
+  });
+
+  test('a Python manifest: a file entry (with a class name) is resolved and checked, a module entry kept, the interpreter resolved', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bulkhead-pymanifest-'));
+    try {
+      writeFileSync(join(dir, 'plugin.py'), 'x = 1\n');
+      mkdirSync(join(dir, 'venv', 'bin'), { recursive: true });
+      writeFileSync(join(dir, 'venv', 'bin', 'python'), '');
+      const write = (m: object) => {
+        writeFileSync(
+          join(dir, 'bulkhead-plugin.json'),
+          JSON.stringify({ manifestVersion: 1, name: 'py', version: '1.0.0', ...m }),
+        );
+        return loadManifest(join(dir, 'bulkhead-plugin.json'));
+      };
+      const file = await write({ runtime: 'python', entry: 'plugin.py:Upper', python: 'venv/bin/python' });
+      assert.equal(file.entryPath, `${join(dir, 'plugin.py')}:Upper`);
+      assert.equal(file.pythonPath, join(dir, 'venv', 'bin', 'python'));
+      const mod = await write({ runtime: 'python', entry: 'my_pkg.plugin:Upper', python: 'python3.12' });
+      assert.equal(mod.entryPath, 'my_pkg.plugin:Upper');
+      assert.equal(mod.pythonPath, 'python3.12', 'a bare command name is looked up on PATH at spawn');
+      await assert.rejects(write({ runtime: 'python', entry: 'missing.py', python: 'venv/bin/nope' }), (e) => {
+        assert.ok(isBulkheadError(e, 'ERR_MANIFEST_INVALID'));
+        assert.match(e.message, /entry file missing\.py does not exist/);
+        assert.match(e.message, /python interpreter venv\/bin\/nope does not exist/);
+        return true;
+      });
+      await assert.rejects(
+        write({ runtime: 'ruby', entry: 'plugin.py' }),
+        (e) => isBulkheadError(e, 'ERR_MANIFEST_INVALID') && /runtime/.test(e.message),
+      );
+      await assert.rejects(
+        write({ entry: 'plugin.py', python: 'venv/bin/python' }),
+        (e) =>
+          isBulkheadError(e, 'ERR_MANIFEST_INVALID') && /python is set but runtime is not "python"/.test(e.message),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('the published schema is draft 2020-12, has an $id, and describes every field', async () => {

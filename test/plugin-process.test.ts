@@ -24,6 +24,7 @@ describe('PluginProcess', () => {
       progress: true,
       configure: true,
       binary: true,
+      handoff: true,
     });
     assert.equal(p.info.pid, p.pid);
     assert.equal(p.alive, true);

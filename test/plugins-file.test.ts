@@ -191,10 +191,71 @@ describe('plugins.yaml: the published schema', () => {
       resources: true,
       concurrency: true,
       category: true,
+      runtime: true,
+      python: true,
+      requirements: true,
+      entry: true,
+      conda: true,
     };
     assert.deepEqual(Object.keys(entry.properties).sort(), Object.keys(keys).sort());
     const first = parsePluginsFile(FULL, 'plugins.yaml').plugins[0]!;
-    assert.deepEqual(Object.keys(first).sort(), [...Object.keys(keys), 'index', 'line'].sort());
+    // The full example is a Node plugin: the Python-only fields are tested below.
+    const pythonOnly = ['runtime', 'python', 'requirements', 'entry', 'conda'];
+    assert.deepEqual(
+      Object.keys(first).sort(),
+      [...Object.keys(keys).filter((k) => !pythonOnly.includes(k)), 'index', 'line'].sort(),
+    );
+  });
+
+  test('Python entries: pip requirements, local paths, requirements; Python-only fields refused on Node entries', () => {
+    const ok = parsePluginsFile(
+      [
+        'version: 1',
+        'plugins:',
+        '  - { runtime: python, source: "whisper-plugin[gpu]>=1.2,<2", python: "3.12" }',
+        '  - { runtime: python, source: ./plugins/upper.py, requirements: [idna<3] }',
+        '  - { runtime: python, source: ./plugins/asr, requirements: ./requirements.txt, entry: "asr.plugin:Asr" }',
+        '  - { runtime: python, source: ./plugins/seg, conda: ./environment.yml }',
+      ].join('\n'),
+      'plugins.yaml',
+    );
+    assert.deepEqual(
+      ok.plugins.map((p) => [p.runtime, p.python, p.requirements, p.entry, p.conda]),
+      [
+        ['python', '3.12', undefined, undefined, undefined],
+        ['python', undefined, ['idna<3'], undefined, undefined],
+        ['python', undefined, './requirements.txt', 'asr.plugin:Asr', undefined],
+        ['python', undefined, undefined, undefined, './environment.yml'],
+      ],
+    );
+    assert.throws(
+      () =>
+        parsePluginsFile(
+          [
+            'version: 1',
+            'plugins:',
+            '  - { source: ./a, python: "3.12", entry: x }',
+            '  - { runtime: python, source: "not a requirement!", node: 22 }',
+            '  - { runtime: python, source: ./b, python: "three" }',
+            '  - { runtime: perl, source: ./c }',
+            '  - { runtime: python, source: "idna<3" }',
+            '  - { runtime: python, source: "IDNA>=3" }',
+          ].join('\n'),
+          'plugins.yaml',
+        ),
+      (e) => {
+        assert.ok(isBulkheadError(e, 'ERR_CONFIG_INVALID'));
+        const m = e.message;
+        assert.match(m, /plugins\[0\]\.python is for Python plugins: add "runtime: python"/);
+        assert.match(m, /plugins\[0\]\.entry is for Python plugins/);
+        assert.match(m, /plugins\[1\]\.source is not a pip requirement/);
+        assert.match(m, /plugins\[1\]\.node is for Node plugins/);
+        assert.match(m, /plugins\[2\]\.python /);
+        assert.match(m, /plugins\[3\]\.runtime /);
+        assert.match(m, /plugins\[5\]\.source installs the same package as plugins\[4\]/);
+        return true;
+      },
+    );
   });
 
   test("resources and the name pattern are the manifest's, so one plugin means the same in both", () => {

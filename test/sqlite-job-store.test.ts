@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
@@ -7,15 +7,17 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, describe, test } from 'node:test';
 import { isBulkheadError } from '@bulkhead/sdk';
-import Database from 'better-sqlite3';
 import { jobStoreConformance, newJob } from './job-store-conformance.js';
 
 // The store is not (yet) part of the package's public entry: load the built module beside it.
 const storeUrl = new URL('./queue/sqlite/index.js', import.meta.resolve('bulkhead')).href;
 const { SqliteJobStore } = (await import(storeUrl)) as typeof import('../packages/host/src/queue/sqlite/index.js');
-const { pinHandles } = (await import(
-  new URL('./queue/sqlite/pin-handles.js', import.meta.resolve('bulkhead')).href
-)) as typeof import('../packages/host/src/queue/sqlite/pin-handles.js');
+// node:sqlite through the store's own loader, which keeps Node 22's ExperimentalWarning out of the output.
+const { nodeSqlite } = (await import(
+  new URL('./queue/sqlite/node-sqlite.js', import.meta.resolve('bulkhead')).href
+)) as typeof import('../packages/host/src/queue/sqlite/node-sqlite.js');
+const { DatabaseSync } = nodeSqlite();
+type DatabaseSync = import('node:sqlite').DatabaseSync;
 type SqliteJobStoreOptions = import('../packages/host/src/queue/sqlite/index.js').SqliteJobStoreOptions;
 type SqliteJobStore = import('../packages/host/src/queue/sqlite/index.js').SqliteJobStore;
 
@@ -115,11 +117,14 @@ async function deadPid(): Promise<number> {
   return child.pid!;
 }
 
-/** A second, plain connection; pinned like the store's (better-sqlite3 12 on Node 24, see pin-handles.ts). */
-function raw(file: string): Database.Database {
-  const db = new Database(file);
-  pinHandles(db);
-  return db;
+/** A second, plain connection. */
+function raw(file: string): DatabaseSync {
+  return new DatabaseSync(file);
+}
+
+/** The value of a pragma, as `PRAGMA name` reads it. */
+function pragma(db: DatabaseSync, name: string): unknown {
+  return Object.values(db.prepare(`PRAGMA ${name}`).get() ?? {})[0];
 }
 
 describe('SqliteJobStore: the file', () => {
@@ -130,8 +135,8 @@ describe('SqliteJobStore: the file', () => {
     });
     const db = raw(file);
     try {
-      assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-      assert.equal(db.pragma('user_version', { simple: true }), 1);
+      assert.equal(pragma(db, 'journal_mode'), 'wal');
+      assert.equal(pragma(db, 'user_version'), 1);
       const indexes = db
         .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND name NOT LIKE 'sqlite_%'")
         .all()
@@ -246,19 +251,56 @@ describe('SqliteJobStore: the file', () => {
       await rejectsUnavailable(SqliteJobStore.open(file), file, 'not-a-job-database');
     });
 
-    test('a database from a newer Bulkhead', async () => {
+    test('a database from a newer Bulkhead: refused in one line, the file left exactly as it was', async () => {
       const file = tempDb();
-      await withStore(file, async () => {});
+      await withStore(file, (store) => store.insert([newJob('a'), newJob('b')]).then(() => {}));
       const db = raw(file);
-      db.pragma('user_version = 99');
+      // What a newer schema looks like to this code: a higher version, and tables it does not know.
+      db.exec('PRAGMA user_version = 99; CREATE TABLE from_the_future (x)');
       db.close();
-      await rejectsUnavailable(SqliteJobStore.open(file), file, 'newer-schema', /upgrade/);
+      const before = readFileSync(file);
+      await rejectsUnavailable(
+        SqliteJobStore.open(file),
+        file,
+        'newer-schema',
+        /^job database \S+ was written by a newer Bulkhead \(schema 99, this one knows up to 1\); upgrade Bulkhead or use another BULKHEAD_HOME$/,
+      );
+      assert.ok(readFileSync(file).equals(before), 'not a byte changed');
+      const check = raw(file);
+      assert.equal(pragma(check, 'user_version'), 99);
+      assert.equal((check.prepare('SELECT count(*) AS n FROM jobs').get() as { n: number }).n, 2);
+      assert.equal((check.prepare('SELECT count(*) AS n FROM owner').get() as { n: number }).n, 0, 'not claimed');
+      check.close();
     });
 
     test('a path that is a directory', async () => {
       const dir = tempDir();
       await assert.rejects(SqliteJobStore.open(dir), (e: unknown) => isBulkheadError(e, 'ERR_STORE_UNAVAILABLE'));
     });
+  });
+});
+
+describe('SqliteJobStore: node:sqlite', () => {
+  test("Node 22's ExperimentalWarning for SQLite is dropped, and only it", () => {
+    const script = `
+      const { SqliteJobStore } = await import(process.env.STORE_URL);
+      const store = await SqliteJobStore.open(process.env.JOBS_DB);
+      await store.close();
+      process.emitWarning('Some other feature is an experimental feature', 'ExperimentalWarning');
+      process.emitWarning('a warning of our own');`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...process.env, STORE_URL: storeUrl, JOBS_DB: tempDb() },
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /SQLite/);
+    assert.match(r.stderr, /ExperimentalWarning: Some other feature is an experimental feature/);
+    assert.match(r.stderr, /Warning: a warning of our own/);
+    // The control: where Node warns about SQLite at all (22), loading it plainly does.
+    const plain = spawnSync(process.execPath, ['-e', "require('node:sqlite')"], { encoding: 'utf8' });
+    if (Number(process.versions.node.split('.')[0]) === 22) {
+      assert.match(plain.stderr, /ExperimentalWarning: SQLite is an experimental feature/);
+    }
   });
 });
 
@@ -311,7 +353,7 @@ describe('SqliteJobStore: one owner', () => {
       db.prepare(
         `INSERT OR REPLACE INTO owner (id, pid, hostname, started_at, boot_id, proc_start)
          VALUES (1, @pid, @hostname, 0, @boot_id, @proc_start)`,
-      ).run({ pid: child.pid, ...owner });
+      ).run({ pid: child.pid!, ...owner });
       db.close();
     };
     // Control: the row matches the live child exactly, so the file is in use.
@@ -334,7 +376,7 @@ describe('SqliteJobStore: one owner', () => {
     await rejectsUnavailable(SqliteJobStore.open(file), file, 'in-use', /already open in this process/);
     await store.close();
     const db = raw(file);
-    assert.deepEqual(db.prepare('SELECT count(*) AS n FROM owner').get(), { n: 0 });
+    assert.deepEqual({ ...db.prepare('SELECT count(*) AS n FROM owner').get() }, { n: 0 });
     db.close();
     await withStore(file, async () => {});
   });

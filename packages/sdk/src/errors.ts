@@ -38,6 +38,8 @@ export const ERROR_CODES = {
   ERR_WORKER_EXITED: 'ERR_WORKER_EXITED',
   /** The worker process could not be spawned. */
   ERR_SPAWN: 'ERR_SPAWN',
+  /** This Node.js is too old for Bulkhead (it needs 22.13 or later; 24 LTS recommended). */
+  ERR_NODE_UNSUPPORTED: 'ERR_NODE_UNSUPPORTED',
   /** A method the receiver does not know. */
   ERR_METHOD_NOT_FOUND: 'ERR_METHOD_NOT_FOUND',
   /** An argument given to a Bulkhead API is invalid (wrong type, out of range). */
@@ -72,6 +74,19 @@ export const ERROR_CODES = {
   ERR_INSTALL_FAILED: 'ERR_INSTALL_FAILED',
   /** The Bulkhead process that owned the job database (reached through its control socket) went away. */
   ERR_HOST_GONE: 'ERR_HOST_GONE',
+  // ─── the HTTP server (bulkhead serve) ───
+  /** An HTTP request carried no token, or the wrong one. */
+  ERR_UNAUTHORIZED: 'ERR_UNAUTHORIZED',
+  /** No HTTP route matches the method and path. */
+  ERR_ROUTE_NOT_FOUND: 'ERR_ROUTE_NOT_FOUND',
+  /** An HTTP request body is not valid JSON (or not the content type the route takes). */
+  ERR_INVALID_JSON: 'ERR_INVALID_JSON',
+  /** An HTTP request body is larger than the server accepts. */
+  ERR_BODY_TOO_LARGE: 'ERR_BODY_TOO_LARGE',
+  /** `serve` was asked to listen beyond loopback without TLS and without `--insecure`. */
+  ERR_INSECURE_BIND: 'ERR_INSECURE_BIND',
+  /** An event-stream client read too slowly and was dropped, so the server's memory stays bounded. */
+  ERR_SLOW_CLIENT: 'ERR_SLOW_CLIENT',
 } as const;
 
 export type BulkheadErrorCode = keyof typeof ERROR_CODES;
@@ -97,7 +112,12 @@ export interface ErrorDataMap {
   ERR_INPUT_INVALID: { issues: ConfigIssue[] };
   ERR_JOB_INTERRUPTED: { attempts: number };
   ERR_STORE_UNAVAILABLE: { file?: string; reason: string };
+  ERR_NODE_UNSUPPORTED: { node: string; needed: string };
   ERR_HOST_GONE: { socketPath: string; reason?: string };
+  ERR_ROUTE_NOT_FOUND: { method: string; url: string };
+  ERR_BODY_TOO_LARGE: { limitBytes: number };
+  ERR_INSECURE_BIND: { host: string };
+  ERR_SLOW_CLIENT: { bufferedBytes: number; limitBytes: number };
   ERR_WORKER_EXITED: {
     exitCode: number | null;
     signal: string | null;

@@ -39,5 +39,8 @@ export {
   type WireError,
 } from './errors.js';
 
+// Values
+export { type FileHandoff, handoff } from './protocol/handoff.js';
+
 // Protocol version, for diagnostics
 export { PROTOCOL_VERSION } from './protocol/version.js';

@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { toCliError } from './cli-error.js';
+import { docPath } from './doc-path.js';
 import { EXIT } from './exit-codes.js';
 import { Output } from './output.js';
 
@@ -40,7 +41,7 @@ export function buildProgram(
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
-      '\nExit codes: 0 ok, 1 failure, 2 bad usage, 3 job failed, 4 job cancelled, 5 not found, 130 Ctrl-C.\nDocs: docs/cli.md',
+      `\nExit codes: 0 ok, 1 failure, 2 bad usage, 3 job failed, 4 job cancelled, 5 not found, 130 Ctrl-C.\nDocs: ${docPath('cli.md')}`,
     );
   const act =
     (load: () => Promise<Action>) =>
@@ -241,6 +242,18 @@ export function buildProgram(
       .addOption(new Option('-n, --tail <n>', 'the last n entries').argParser(countArg).default(50))
       .action(act(async () => (await import('./commands/logs.js')).logs as Action)),
     'bulkhead logs countdown -f',
+  );
+  example(
+    program
+      .command('serve')
+      .description('run the queue and plugins until stopped, with the HTTP API and dashboard (docs/server.md)')
+      .addOption(new Option('--port <n>', 'the HTTP port (0: any free one)').argParser(countArg).default(7345))
+      .option('--host <address>', 'the address to listen on; beyond loopback needs TLS or --insecure', '127.0.0.1')
+      .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (with --tls-key)')
+      .option('--tls-key <file>', 'the PEM private key of --tls-cert')
+      .option('--insecure', 'allow plain HTTP beyond loopback (the token crosses the network in the clear)')
+      .action(act(async () => (await import('./commands/serve.js')).serveCommand as Action)),
+    'bulkhead serve --port 7345',
   );
   example(
     program

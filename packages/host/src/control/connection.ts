@@ -140,6 +140,18 @@ export class Connection {
         return c.setEnabled(str(p, 'name'), p.enabled);
       },
       telemetry: (p) => c.telemetry(str(p, 'name')),
+      snapshot: (p) => c.snapshot({ recent: optCount(p, 'recent'), pending: optCount(p, 'pending') }),
+      reorder: (p) => c.reorder(str(p, 'id'), obj(p, 'to')),
+      retry: (p) => c.retry(str(p, 'id')),
+      loadPlugin: (p) => c.loadPlugin(str(p, 'name')),
+      unloadPlugin: async (p) => {
+        await c.unloadPlugin(str(p, 'name'));
+        return null;
+      },
+      reloadPlugin: (p) => c.reloadPlugin(str(p, 'name')),
+      pluginSchemas: (p) => c.pluginSchemas(str(p, 'name')),
+      pluginLogs: (p) => c.pluginLogs(str(p, 'name'), optCount(p, 'tail')),
+      system: () => c.system(),
     };
   }
 

@@ -12,5 +12,5 @@ export {
 } from './remote-client.js';
 export { ControlServer, type ControlServerEvents, type ControlServerOptions, serveControl } from './server.js';
 export { controlSocketPath, MAX_SOCKET_PATH_BYTES } from './socket-path.js';
-export type { JobWatchEvent, QueueClient } from './types.js';
+export type { JobWatchEvent, PluginSchemas, QueueClient, SystemView } from './types.js';
 export { CONTROL_PROTOCOL_VERSION, type HelloResult, MAX_LINE_BYTES } from './wire.js';

@@ -15,8 +15,8 @@ import type { ConfigApplied, PluginSummary, PluginTelemetry } from '../manager/t
 import type { LogEntry } from '../process/log-buffer.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import type { JobFilter, RetentionPolicy } from '../queue/job-store.js';
-import type { Explanation, Job, JobQueueEvents, SubmitOptions } from '../queue/types.js';
-import type { JobWatchEvent, QueueClient } from './types.js';
+import type { Explanation, Job, JobQueueEvents, QueueSnapshot, SubmitOptions } from '../queue/types.js';
+import type { JobWatchEvent, PluginSchemas, QueueClient, SystemView } from './types.js';
 
 export interface LocalQueueClientOptions {
   queue: JobQueue;
@@ -127,6 +127,72 @@ export class LocalQueueClient implements QueueClient {
       this.queue.off('progress', listeners.progress);
       this.queue.off('log', listeners.log);
     }
+  }
+
+  async snapshot(options?: { recent?: number; pending?: number }): Promise<QueueSnapshot> {
+    this.#open();
+    return this.queue.snapshot(options);
+  }
+
+  async reorder(id: string, to: { position: number } | { priority: number }): Promise<Job> {
+    this.#open();
+    if (typeof to !== 'object' || to === null || !('position' in to || 'priority' in to)) {
+      throw new BulkheadError('ERR_INVALID_ARGUMENT', 'reorder takes { position } or { priority }');
+    }
+    return this.queue.reorder(id, to);
+  }
+
+  /**
+   * A new job from a finished one's plugin, input and options. The input is read back decoded,
+   * so bytes stay bytes. The idempotency key is not carried over: it would return the old job.
+   */
+  async retry(id: string): Promise<string> {
+    this.#open();
+    const job = await this.queue.get(id);
+    if (job.status === 'pending' || job.status === 'running') {
+      throw new BulkheadError('ERR_INVALID_ARGUMENT', `job ${id} is ${job.status}; only a finished job can be retried`);
+    }
+    return this.queue.submit(job.plugin, job.input, {
+      priority: job.priority,
+      maxAttempts: job.maxAttempts,
+      ...(job.timeoutMs === null ? {} : { timeout: job.timeoutMs }),
+    });
+  }
+
+  async loadPlugin(name: string): Promise<PluginSummary> {
+    await this.#discovered(name);
+    return this.manager.load(name);
+  }
+
+  async unloadPlugin(name: string): Promise<void> {
+    await this.#discovered(name);
+    // unload() of a name it does not know is a no-op; a client asking for one has a typo.
+    if (this.manager.get(name) === undefined) {
+      throw new BulkheadError('ERR_UNKNOWN_PLUGIN', `no plugin named "${name}"`, { name });
+    }
+    await this.manager.unload(name);
+  }
+
+  async reloadPlugin(name: string): Promise<PluginSummary> {
+    await this.#discovered(name);
+    const summary = this.manager.get(name);
+    if (summary?.state === 'failed') await this.manager.reset(name);
+    return this.manager.reload(name);
+  }
+
+  async pluginSchemas(name: string): Promise<PluginSchemas> {
+    await this.#discovered(name);
+    return { config: this.manager.getConfigSchema(name), input: this.manager.inputSchemaOf(name) };
+  }
+
+  async pluginLogs(name: string, tail = 200): Promise<LogEntry[]> {
+    await this.#discovered(name);
+    return this.manager.logs(name, { tail });
+  }
+
+  async system(): Promise<SystemView> {
+    this.#open();
+    return { system: await this.manager.system(), resources: this.queue.scheduler.ledger.view() };
   }
 
   /** Scans the plugin paths again each time: plugins installed or removed since show up. */

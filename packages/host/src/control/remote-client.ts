@@ -15,9 +15,9 @@ import { BulkheadError, errorFromWire, isBulkheadError } from '@bulkhead/sdk/err
 import type { ConfigApplied, PluginSummary, PluginTelemetry } from '../manager/types.js';
 import type { LogEntry } from '../process/log-buffer.js';
 import type { JobFilter, RetentionPolicy } from '../queue/job-store.js';
-import type { Explanation, Job, SubmitOptions } from '../queue/types.js';
+import type { Explanation, Job, QueueSnapshot, SubmitOptions } from '../queue/types.js';
 import { controlSocketDir, controlSocketPath } from './socket-path.js';
-import type { JobWatchEvent, QueueClient } from './types.js';
+import type { JobWatchEvent, PluginSchemas, QueueClient, SystemView } from './types.js';
 import {
   CONTROL_PROTOCOL_VERSION,
   type ControlMessage,
@@ -189,6 +189,42 @@ export class RemoteQueueClient extends EventEmitter<RemoteQueueClientEvents> imp
 
   telemetry(name: string): Promise<PluginTelemetry> {
     return this.#call('telemetry', { name }) as Promise<PluginTelemetry>;
+  }
+
+  snapshot(options?: { recent?: number; pending?: number }): Promise<QueueSnapshot> {
+    return this.#call('snapshot', { ...options }) as Promise<QueueSnapshot>;
+  }
+
+  reorder(id: string, to: { position: number } | { priority: number }): Promise<Job> {
+    return this.#call('reorder', { id, to }) as Promise<Job>;
+  }
+
+  retry(id: string): Promise<string> {
+    return this.#call('retry', { id }) as Promise<string>;
+  }
+
+  loadPlugin(name: string): Promise<PluginSummary> {
+    return this.#call('loadPlugin', { name }) as Promise<PluginSummary>;
+  }
+
+  async unloadPlugin(name: string): Promise<void> {
+    await this.#call('unloadPlugin', { name });
+  }
+
+  reloadPlugin(name: string): Promise<PluginSummary> {
+    return this.#call('reloadPlugin', { name }) as Promise<PluginSummary>;
+  }
+
+  pluginSchemas(name: string): Promise<PluginSchemas> {
+    return this.#call('pluginSchemas', { name }) as Promise<PluginSchemas>;
+  }
+
+  pluginLogs(name: string, tail?: number): Promise<LogEntry[]> {
+    return this.#call('pluginLogs', { name, tail }) as Promise<LogEntry[]>;
+  }
+
+  system(): Promise<SystemView> {
+    return this.#call('system', {}) as Promise<SystemView>;
   }
 
   /** Disconnects; open calls and watches reject with ERR_QUEUE_CLOSED. The host and its jobs go on. Idempotent. */

@@ -7,7 +7,21 @@
 import type { ConfigApplied, PluginSummary, PluginTelemetry } from '../manager/types.js';
 import type { LogEntry } from '../process/log-buffer.js';
 import type { JobFilter, RetentionPolicy } from '../queue/job-store.js';
-import type { Explanation, Job, SubmitOptions } from '../queue/types.js';
+import type { Explanation, Job, QueueSnapshot, SubmitOptions } from '../queue/types.js';
+import type { LedgerView } from '../resources/resource-ledger.js';
+import type { SystemSnapshot } from '../resources/system-monitor.js';
+
+/** A plugin's schemas: its config (null when it declares none) and its job input (null when none). */
+export interface PluginSchemas {
+  config: Record<string, unknown> | null;
+  input: Record<string, unknown> | null;
+}
+
+/** The machine as measured, and what admitted jobs hold of it. */
+export interface SystemView {
+  system: SystemSnapshot;
+  resources: LedgerView;
+}
 
 /** What happens to one job while it is watched. */
 export type JobWatchEvent =
@@ -39,7 +53,24 @@ export interface QueueClient {
    * throws ends the watch with what it threw.
    */
   watch(id: string, onEvent: (e: JobWatchEvent) => void, signal?: AbortSignal): Promise<Job>;
+  /** Running jobs, pending ones in run order, recent history and reservations, for UIs. */
+  snapshot(options?: { recent?: number; pending?: number }): Promise<QueueSnapshot>;
+  /** Moves a pending job: to `position` in the run order, or to a new `priority`. */
+  reorder(id: string, to: { position: number } | { priority: number }): Promise<Job>;
+  /** Submits a finished job again (same plugin, input and options) as a new job; resolves to its id. */
+  retry(id: string): Promise<string>;
   plugins(): Promise<PluginSummary[]>;
+  /** Starts a plugin's worker now (it would start on first use anyway). */
+  loadPlugin(name: string): Promise<PluginSummary>;
+  /** Stops a plugin's worker; it starts again on next use. */
+  unloadPlugin(name: string): Promise<void>;
+  /** Restarts a plugin's worker (or resets one whose circuit breaker is open). */
+  reloadPlugin(name: string): Promise<PluginSummary>;
+  pluginSchemas(name: string): Promise<PluginSchemas>;
+  /** A plugin's log, the last `tail` entries (default 200). */
+  pluginLogs(name: string, tail?: number): Promise<LogEntry[]>;
+  /** CPU, RAM and GPUs now, with what running jobs reserve. */
+  system(): Promise<SystemView>;
   updateConfig(name: string, patch: Record<string, unknown>): Promise<{ applied: ConfigApplied }>;
   setEnabled(name: string, enabled: boolean): Promise<void>;
   telemetry(name: string): Promise<PluginTelemetry>;

@@ -30,13 +30,15 @@ import { npmInstall } from './npm.js';
 import { installedPackageName, packageEntry, readPackageJson } from './package-entry.js';
 import { pinnedNpmEnv } from './pinned-node.js';
 import type { PluginsFileEntry } from './plugins-file.js';
+import { installPython } from './python-env.js';
+import { isPythonSource, type PythonSource } from './python-source.js';
 import type { PluginSource } from './source.js';
 
 /** Written beside the manifest: what was installed, from where, and the fingerprint to skip on. */
 export interface InstallRecord {
   source: string;
   spec: string;
-  kind: PluginSource['kind'];
+  kind: PluginSource['kind'] | PythonSource['kind'];
   packageName: string;
   fingerprint: string;
   /** The Node the plugin reported at install (`node v22.1.0`). */
@@ -44,18 +46,24 @@ export interface InstallRecord {
   /** The Node major it is pinned to, or null when it runs on the host's Node. */
   pinnedNode: number | null;
   installedAt: string;
+  /** Python plugins: what made the environment (`uv`, `venv` + pip, or `conda`). */
+  environment?: 'uv' | 'venv' | 'conda';
 }
 
 export const INSTALL_RECORD = 'install.json';
 export const NODE_BIN = 'node_modules/node/bin/node';
 
-export type InstallStep = 'node' | 'npm' | 'addons' | 'probe' | 'write';
+export type InstallStep = 'node' | 'npm' | 'addons' | 'venv' | 'pip' | 'probe' | 'write';
 
 export interface InstallOneOptions {
   pluginsDir: string;
   entry: PluginsFileEntry;
-  source: PluginSource;
+  source: PluginSource | PythonSource;
   fingerprint: string;
+  /** The plugins.yaml's directory. */
+  baseDir?: string;
+  /** A line of pip's or uv's output, as it comes (progress while they run). */
+  onLine?: (line: string) => void;
   /** The host's @bulkhead/sdk package directory (see {@link hostSdk}). */
   sdkDir: string;
   env?: NodeJS.ProcessEnv;
@@ -85,6 +93,24 @@ export async function installOne(options: InstallOneOptions): Promise<{ manifest
   const staging = join(pluginsDir, '.staging', `${Date.now()}-${randomBytes(4).toString('hex')}`);
   await mkdir(staging, { recursive: true });
   try {
+    if (isPythonSource(source)) {
+      const { manifest, record } = await installPython({
+        staging,
+        entry,
+        source,
+        fingerprint: options.fingerprint,
+        baseDir: options.baseDir ?? process.cwd(),
+        ...(options.env ? { env: options.env } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.onStep ? { onStep: options.onStep } : {}),
+        ...(options.onLine ? { onLine: options.onLine } : {}),
+        ...(options.startTimeoutMs ? { startTimeoutMs: options.startTimeoutMs } : {}),
+      });
+      await writeFile(join(staging, INSTALL_RECORD), `${JSON.stringify(record, null, 2)}\n`);
+      const dir = join(pluginsDir, pluginDirName(manifest.name));
+      await swapIn(staging, dir);
+      return { manifest, dir };
+    }
     await writeFile(
       join(staging, 'package.json'),
       `${JSON.stringify({ name: 'bulkhead-plugin-env', private: true, description: `environment of ${source.written}` }, null, 2)}\n`,
@@ -154,6 +180,7 @@ export async function installOne(options: InstallOneOptions): Promise<{ manifest
       ...(info.description !== undefined ? { description: info.description } : {}),
       package: source.written,
       category: entry.category ?? 'general',
+      runtime: 'node',
       entry: entryRel,
       ...(entry.node !== undefined ? { node: NODE_BIN } : {}),
       ...(entry.env !== undefined ? { envVars: entry.env } : {}),

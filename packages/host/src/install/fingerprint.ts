@@ -8,18 +8,26 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import type { PythonSource } from './python-source.js';
 import type { PluginSource } from './source.js';
 
 /** Directories that are build or VCS state, not the package. */
-const SKIP = new Set(['node_modules', '.git', '.hg', '.svn']);
+const SKIP = new Set(['node_modules', '.git', '.hg', '.svn', '__pycache__', '.venv', 'build', '.eggs']);
 /** Hashing stops being worth it past this; sizes and mtimes stand in for contents then. */
 const MAX_HASHED_BYTES = 64 * 1024 * 1024;
 
-export async function fingerprint(source: PluginSource, fields: unknown, sdkVersion: string): Promise<string> {
+export async function fingerprint(
+  source: PluginSource | PythonSource,
+  fields: unknown,
+  sdkVersion: string,
+  /** Further files whose bytes count (a requirements file). */
+  files: string[] = [],
+): Promise<string> {
   const hash = createHash('sha256');
   hash.update(JSON.stringify({ spec: source.spec, kind: source.kind, fields, sdkVersion }));
-  if (source.kind === 'tarball') hash.update(await readFile(source.spec));
-  if (source.kind === 'directory') await hashTree(source.spec, hash);
+  if (source.kind === 'tarball' || source.kind === 'python-file') hash.update(await readFile(source.spec));
+  if (source.kind === 'directory' || source.kind === 'python-directory') await hashTree(source.spec, hash);
+  for (const f of files) hash.update(await readFile(f).catch(() => Buffer.from(`missing ${f}`)));
   return hash.digest('hex');
 }
 

@@ -15,7 +15,14 @@ import { fingerprint } from './fingerprint.js';
 import { lockInstalls } from './install-lock.js';
 import { stopLeftoverNpm } from './npm.js';
 import type { PluginsFile, PluginsFileEntry } from './plugins-file.js';
+import { classifyPythonSource, type PythonSource } from './python-source.js';
 import { type PluginSource, resolveSource } from './source.js';
+
+function resolvePythonSource(written: string, baseDir: string): PythonSource {
+  const source = classifyPythonSource(written, baseDir);
+  if ('problem' in source) throw new BulkheadError('ERR_INVALID_ARGUMENT', `"${written}" ${source.problem}`);
+  return source;
+}
 
 export interface InstallOptions {
   home?: string;
@@ -34,6 +41,8 @@ export interface InstallOptions {
 export type InstallEvent =
   | { type: 'start'; source: string; index: number }
   | { type: 'step'; source: string; index: number; step: InstallStep }
+  /** A line of pip's or uv's output while a Python plugin installs. */
+  | { type: 'output'; source: string; index: number; line: string }
   | { type: 'done'; source: string; index: number; outcome: InstallOutcome };
 
 export type InstallOutcome =
@@ -88,10 +97,14 @@ async function installLocked(
     const ms = () => Math.round(performance.now() - t0);
     options.onEvent?.({ type: 'start', source: entry.source, index: entry.index });
     try {
-      const source = resolveSource(entry.source, file.dir);
+      const source =
+        entry.runtime === 'python'
+          ? resolvePythonSource(entry.source, file.dir)
+          : resolveSource(entry.source, file.dir);
       await checkLocalSource(source, file, entry);
       const { line: _line, index: _index, ...fields } = entry;
-      const print = await fingerprint(source, fields, sdk.version);
+      const extra = typeof entry.requirements === 'string' ? [join(file.dir, entry.requirements)] : [];
+      const print = await fingerprint(source, fields, sdk.version, extra);
       const previous = installed.find((p) => p.record.spec === source.spec);
       const forced =
         options.force === true ||
@@ -106,7 +119,9 @@ async function installLocked(
         source,
         fingerprint: print,
         sdkDir: sdk.dir,
+        baseDir: file.dir,
         env,
+        onLine: (line) => options.onEvent?.({ type: 'output', source: entry.source, index: entry.index, line }),
         logDir: join(home, 'logs'),
         ...(options.signal ? { signal: options.signal } : {}),
         onStep: (step) => options.onEvent?.({ type: 'step', source: entry.source, index: entry.index, step }),
@@ -127,11 +142,16 @@ async function installLocked(
  * A local source that is not there is a mistake in the file, reported where it is written, not
  * as whatever npm would make of it.
  */
-async function checkLocalSource(source: PluginSource, file: PluginsFile, entry: PluginsFileEntry): Promise<void> {
-  if (source.kind !== 'directory' && source.kind !== 'tarball') return;
+async function checkLocalSource(
+  source: PluginSource | PythonSource,
+  file: PluginsFile,
+  entry: PluginsFileEntry,
+): Promise<void> {
+  const isDir = source.kind === 'directory' || source.kind === 'python-directory';
+  if (!isDir && source.kind !== 'tarball' && source.kind !== 'python-file') return;
   const st = await stat(source.spec).catch(() => null);
-  const want = source.kind === 'directory' ? 'directory' : 'file';
-  const ok = st !== null && (source.kind === 'directory' ? st.isDirectory() : st.isFile());
+  const want = isDir ? 'directory' : 'file';
+  const ok = st !== null && (isDir ? st.isDirectory() : st.isFile());
   if (!ok) {
     throw new BulkheadError(
       'ERR_INSTALL_FAILED',

@@ -9,6 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { BulkheadError } from '@bulkhead/sdk/errors';
 import { found, schemaProblems } from './plugins-file-schema.js';
 import { issuesOf, offsetOf, type ParsedYaml, type Problem, parseYaml, type Segment } from './plugins-file-yaml.js';
+import { classifyPythonSource } from './python-source.js';
 import { classifySource } from './source.js';
 
 export { PLUGINS_FILE_VERSION, pluginsFileSchemaPath } from './plugins-file-schema.js';
@@ -22,6 +23,16 @@ export interface PluginsFileEntry {
   name?: string;
   /** The Node major version to run it with (`"22"` in the file reads as 22). */
   node?: number;
+  /** Which worker runs it: `node` (default) or `python`. */
+  runtime?: 'node' | 'python';
+  /** Python: the interpreter version to make its venv from, `"3.12"`. Default: python3 on PATH. */
+  python?: string;
+  /** Python: what else pip installs first: a requirements file (relative path) or requirement strings. */
+  requirements?: string | string[];
+  /** Python: the plugin to run, `module:Name` or `:Name` in a file source. Default: the file, or the package's `bulkhead.plugins` entry point. */
+  entry?: string;
+  /** Python: an environment.yml (relative path); the environment is made by mamba or conda. */
+  conda?: string;
   /** Variables set in its worker's environment. */
   env?: Record<string, string>;
   /** Config defaults, not yet checked against the plugin's schema. */
@@ -144,10 +155,29 @@ function entryProblems(data: Record<string, unknown>, dir: string, parsed: Parse
     const { source, name } = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<string, unknown>;
     if (typeof name === 'string') once(names, name, index, 'name', `names the same plugin "${name}"`);
     if (typeof source !== 'string' || source === '') return;
-    const read = classifySource(source, dir);
+    const python = (entry as Record<string, unknown>).runtime === 'python';
+    const read = python ? classifyPythonSource(source, dir) : classifySource(source, dir);
+    if (!python) {
+      for (const field of ['python', 'requirements', 'entry', 'conda']) {
+        if ((entry as Record<string, unknown>)[field] !== undefined) {
+          problems.push({ path: ['plugins', index, field], message: 'is for Python plugins: add "runtime: python"' });
+        }
+      }
+    } else if ((entry as Record<string, unknown>).node !== undefined) {
+      problems.push({
+        path: ['plugins', index, 'node'],
+        message: 'is for Node plugins, and this entry has "runtime: python"',
+      });
+    }
     if ('problem' in read) problems.push({ path: ['plugins', index, 'source'], message: read.problem });
     else
-      once(sources, read.key, index, 'source', `installs the same ${read.kind === 'registry' ? 'package' : read.kind}`);
+      once(
+        sources,
+        read.key,
+        index,
+        'source',
+        `installs the same ${read.kind === 'registry' || read.kind === 'pip' ? 'package' : read.kind.replace('python-', '')}`,
+      );
   });
   return problems;
 }

@@ -589,6 +589,9 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
   #wire(m: Managed, proc: PluginProcess): void {
     const name = m.plugin.manifest.name;
     const log = this.#logFor(m);
+    // What the worker logged while it started (initialize loading a model, say) came before these
+    // listeners: keep it too.
+    for (const entry of proc.logs()) log.append(entry);
     proc.on('log', (entry) => {
       log.append(entry);
       if (this.listenerCount('log') > 0) this.emit('log', { name, ...entry });

@@ -18,5 +18,9 @@ export function workerOptionsFor(
     plugin: plugin.entryPath,
     cwd: plugin.envDir,
     ...(plugin.nodePath ? { nodePath: plugin.nodePath } : {}),
+    // The one place the runtime matters: how the worker is spawned.
+    ...(plugin.manifest.runtime === 'python'
+      ? { runtime: 'python' as const, ...(plugin.pythonPath ? { python: plugin.pythonPath } : {}) }
+      : {}),
   };
 }

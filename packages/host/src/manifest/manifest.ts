@@ -39,6 +39,8 @@ export interface ManifestCapabilities {
   progress?: boolean;
   configure?: boolean;
   binary?: boolean;
+  /** The worker hands very large binaries over by file (protocol 1.1). */
+  handoff?: boolean;
 }
 
 /**
@@ -58,8 +60,12 @@ export interface PluginManifest {
   package?: string;
   /** Default `general`. */
   category: string;
-  /** The plugin module. */
+  /** Which worker runs it. Default `node`. */
+  runtime: 'node' | 'python';
+  /** The plugin module (Node), or `file.py[:Name]` / `module[:Name]` (Python). */
   entry: string;
+  /** `runtime: python`: the interpreter. Default `python3` from PATH. */
+  python?: string;
   /** The environment directory, the worker's cwd. Default: the manifest's directory. */
   env?: string;
   /** The Node binary to run it with. Default: the host's. */
@@ -84,8 +90,10 @@ export interface DiscoveredPlugin {
   manifestPath: string;
   /** The manifest's directory. */
   dir: string;
-  /** The plugin module. */
+  /** The plugin module, resolved; for Python a module entry (`pkg.mod:Name`) stays as written. */
   entryPath: string;
+  /** `runtime: python`: the interpreter, resolved when it is a path. */
+  pythonPath?: string;
   /** The worker's cwd: `env`, or the manifest's directory. */
   envDir: string;
   /** The Node binary named by `node`; absent means the host's own. */
@@ -129,27 +137,67 @@ export async function parseManifest(manifestPath: string, text: string): Promise
   if (problems.length > 0) throw invalid(manifestPath, problems);
 
   const manifest = data as PluginManifest;
+  manifest.runtime ??= 'node';
   const dir = dirname(manifestPath);
-  // Found as Node finds a module: `index` is index.js, a directory its main or index.js.
-  const entryPath = resolveModuleFile(resolve(dir, manifest.entry)) ?? resolve(dir, manifest.entry);
+  const python = manifest.runtime === 'python';
+  // A Python entry names a file only when it looks like one; `pkg.mod:Name` is imported.
+  const [pyTarget = '', ...pyAttr] = manifest.entry.split(':');
+  const pyFile = python && (pyTarget.endsWith('.py') || pyTarget.includes('/'));
+  // A Node entry is found as Node finds a module: `index` is index.js, a directory its main or index.js.
+  const nodeEntry = resolve(dir, manifest.entry);
+  const entryPath = !python
+    ? (resolveModuleFile(nodeEntry) ?? nodeEntry)
+    : pyFile
+      ? [resolve(dir, pyTarget), ...pyAttr].join(':')
+      : manifest.entry;
+  const pythonPath =
+    manifest.python === undefined
+      ? undefined
+      : manifest.python.includes('/')
+        ? resolve(dir, manifest.python)
+        : manifest.python;
   const envDir = resolve(dir, manifest.env ?? '.');
   const nodePath = manifest.node === undefined ? undefined : resolve(dir, manifest.node);
   // A missing entry would otherwise surface only when the plugin is first started, far from the
   // manifest that is wrong; checking now costs one stat each, run together.
-  const [entryProblem, envProblem, nodeProblem] = await Promise.all([
-    pathProblem(entryPath, 'file', `entry file ${manifest.entry}`, `entry ${manifest.entry}`, '/entry'),
+  const [entryProblem, envProblem, nodeProblem, pythonProblem] = await Promise.all([
+    python && !pyFile
+      ? undefined
+      : pathProblem(
+          python ? resolve(dir, pyTarget) : entryPath,
+          'file',
+          `entry file ${manifest.entry}`,
+          `entry ${manifest.entry}`,
+          '/entry',
+        ),
     manifest.env === undefined
       ? undefined
       : pathProblem(envDir, 'directory', `env directory ${manifest.env}`, `env ${manifest.env}`, '/env'),
     nodePath === undefined
       ? undefined
       : pathProblem(nodePath, 'file', `node binary ${manifest.node}`, `node ${manifest.node}`, '/node'),
+    pythonPath === undefined || !pythonPath.includes('/')
+      ? undefined
+      : pathProblem(
+          pythonPath,
+          'file',
+          `python interpreter ${manifest.python}`,
+          `python ${manifest.python}`,
+          '/python',
+        ),
   ]);
-  const pathProblems = [entryProblem, envProblem, nodeProblem].filter((p) => p !== undefined);
+  const pathProblems = [entryProblem, envProblem, nodeProblem, pythonProblem].filter((p) => p !== undefined);
+  if (manifest.runtime !== 'python' && manifest.python !== undefined) {
+    pathProblems.push({ field: '/python', message: 'python is set but runtime is not "python"' });
+  }
+  if (manifest.runtime === 'python' && manifest.node !== undefined) {
+    pathProblems.push({ field: '/node', message: 'node is set but runtime is "python"' });
+  }
   if (pathProblems.length > 0) throw invalid(manifestPath, pathProblems);
 
   const plugin: DiscoveredPlugin = { manifest, manifestPath, dir, entryPath, envDir };
   if (nodePath !== undefined) plugin.nodePath = nodePath;
+  if (pythonPath !== undefined) plugin.pythonPath = pythonPath;
   return plugin;
 }
 

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 export const validate = validate0;
 export default validate0;
-const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"urn:bulkhead:schema:plugin-manifest:1","title":"Bulkhead plugin manifest (bulkhead-plugin.json)","description":"Describes one installed plugin: what to run, where, with what, and what it needs. Relative paths are relative to the directory that holds the manifest.","type":"object","required":["manifestVersion","name","version","entry"],"additionalProperties":false,"properties":{"$schema":{"description":"Where editors find this schema, for completion and checking (ignored by Bulkhead).","type":"string"},"manifestVersion":{"description":"The version of this manifest format. Bulkhead refuses a manifest whose version it does not read.","const":1},"name":{"description":"The plugin's unique name: lowercase letters, digits and . _ - / @, starting with a letter, a digit or @ (an npm package name fits).","type":"string","pattern":"^[a-z0-9@][a-z0-9._\\-/@]*$"},"version":{"description":"The plugin's version, semver (major.minor.patch[-prerelease]). When two manifests in one search path have the same name, the higher version is used.","type":"string","minLength":1},"description":{"description":"One line saying what the plugin does.","type":"string"},"author":{"description":"Who wrote the plugin.","type":"string"},"package":{"description":"The npm spec or path the plugin was installed from, so it can be updated or reinstalled.","type":"string"},"category":{"description":"A group to list the plugin under.","type":"string","minLength":1,"default":"general"},"entry":{"description":"The plugin module (the file whose default export is the definePlugin result), relative to the manifest's directory or absolute.","type":"string","minLength":1},"env":{"description":"The plugin's environment directory (where its node_modules live), relative to the manifest's directory or absolute. The worker runs with it as its working directory. Default: the manifest's directory.","type":"string","minLength":1},"node":{"description":"The Node binary to run the plugin with (a pinned version), relative to the manifest's directory or absolute. Default: the host's own Node.","type":"string","minLength":1},"envVars":{"description":"Environment variables set for the plugin's worker, over the host's own.","type":"object","propertyNames":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"type":"string"}},"configSchema":{"description":"A JSON Schema of the plugin's config. Config updates are checked against it before anything changes.","type":"object"},"config":{"description":"Default config values, used under whatever config the user sets.","type":"object"},"resources":{"description":"What one running worker of the plugin needs; the manager reserves it before loading the plugin.","type":"object","additionalProperties":false,"properties":{"memoryMB":{"description":"RAM, in MiB.","type":"number","minimum":0},"gpuMemoryMB":{"description":"GPU memory, in MiB.","type":"number","minimum":0},"gpus":{"description":"Whole GPUs.","type":"integer","minimum":0},"cpus":{"description":"CPU cores (fractions allowed).","type":"number","minimum":0}}},"capabilities":{"description":"What the plugin implements, declared ahead of loading it (the handshake reports the truth once it runs).","type":"object","additionalProperties":false,"properties":{"execute":{"description":"It answers execute (one result per call).","type":"boolean"},"stream":{"description":"It answers stream (many results per call).","type":"boolean"},"cancel":{"description":"It stops work when its call is cancelled.","type":"boolean"},"progress":{"description":"It reports progress.","type":"boolean"},"configure":{"description":"It takes config updates without a restart.","type":"boolean"},"binary":{"description":"Its worker carries binary values as raw attachments, not inside JSON.","type":"boolean"}}},"concurrency":{"description":"How many calls one worker of the plugin may run at once.","type":"integer","minimum":1,"default":1},"inputSchema":{"description":"A JSON Schema of execute's input, for callers and tools (the CLI, the HTTP API).","type":"object"}}};
+const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"urn:bulkhead:schema:plugin-manifest:1","title":"Bulkhead plugin manifest (bulkhead-plugin.json)","description":"Describes one installed plugin: what to run, where, with what, and what it needs. Relative paths are relative to the directory that holds the manifest.","type":"object","required":["manifestVersion","name","version","entry"],"additionalProperties":false,"properties":{"$schema":{"description":"Where editors find this schema, for completion and checking (ignored by Bulkhead).","type":"string"},"manifestVersion":{"description":"The version of this manifest format. Bulkhead refuses a manifest whose version it does not read.","const":1},"name":{"description":"The plugin's unique name: lowercase letters, digits and . _ - / @, starting with a letter, a digit or @ (an npm package name fits).","type":"string","pattern":"^[a-z0-9@][a-z0-9._\\-/@]*$"},"version":{"description":"The plugin's version, semver (major.minor.patch[-prerelease]). When two manifests in one search path have the same name, the higher version is used.","type":"string","minLength":1},"description":{"description":"One line saying what the plugin does.","type":"string"},"author":{"description":"Who wrote the plugin.","type":"string"},"package":{"description":"The npm spec or path the plugin was installed from, so it can be updated or reinstalled.","type":"string"},"category":{"description":"A group to list the plugin under.","type":"string","minLength":1,"default":"general"},"runtime":{"description":"Which worker runs the plugin: node (the default) or python.","enum":["node","python"],"default":"node"},"entry":{"description":"The plugin module. Node: the file whose default export is the definePlugin result. Python: a file, path/to/plugin.py[:Name], or an importable module, package.module[:Name]. Files are relative to the manifest's directory or absolute.","type":"string","minLength":1},"python":{"description":"runtime python: the interpreter to run the plugin with (its venv's bin/python), relative to the manifest's directory or absolute, or a command name looked up on PATH. Default: python3 from PATH.","type":"string","minLength":1},"env":{"description":"The plugin's environment directory (where its node_modules live), relative to the manifest's directory or absolute. The worker runs with it as its working directory. Default: the manifest's directory.","type":"string","minLength":1},"node":{"description":"The Node binary to run the plugin with (a pinned version), relative to the manifest's directory or absolute. Default: the host's own Node.","type":"string","minLength":1},"envVars":{"description":"Environment variables set for the plugin's worker, over the host's own.","type":"object","propertyNames":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"type":"string"}},"configSchema":{"description":"A JSON Schema of the plugin's config. Config updates are checked against it before anything changes.","type":"object"},"config":{"description":"Default config values, used under whatever config the user sets.","type":"object"},"resources":{"description":"What one running worker of the plugin needs; the manager reserves it before loading the plugin.","type":"object","additionalProperties":false,"properties":{"memoryMB":{"description":"RAM, in MiB.","type":"number","minimum":0},"gpuMemoryMB":{"description":"GPU memory, in MiB.","type":"number","minimum":0},"gpus":{"description":"Whole GPUs.","type":"integer","minimum":0},"cpus":{"description":"CPU cores (fractions allowed).","type":"number","minimum":0}}},"capabilities":{"description":"What the plugin implements, declared ahead of loading it (the handshake reports the truth once it runs).","type":"object","additionalProperties":false,"properties":{"execute":{"description":"It answers execute (one result per call).","type":"boolean"},"stream":{"description":"It answers stream (many results per call).","type":"boolean"},"cancel":{"description":"It stops work when its call is cancelled.","type":"boolean"},"progress":{"description":"It reports progress.","type":"boolean"},"configure":{"description":"It takes config updates without a restart.","type":"boolean"},"binary":{"description":"Its worker carries binary values as raw attachments, not inside JSON.","type":"boolean"},"handoff":{"description":"Its worker hands very large binary values over by file (protocol 1.1).","type":"boolean"}}},"concurrency":{"description":"How many calls one worker of the plugin may run at once.","type":"integer","minimum":1,"default":1},"inputSchema":{"description":"A JSON Schema of execute's input, for callers and tools (the CLI, the HTTP API).","type":"object"}}};
 const func0 = Object.prototype.hasOwnProperty;
 const func1 = require("ajv/dist/runtime/ucs2length").default;
 const pattern0 = new RegExp("^[a-z0-9@][a-z0-9._\\-/@]*$", "u");
@@ -26,6 +26,9 @@ evaluated0.items = undefined;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.category === undefined){
 data.category = "general";
+}
+if(data.runtime === undefined){
+data.runtime = "node";
 }
 if(data.concurrency === undefined){
 data.concurrency = 1;
@@ -220,11 +223,9 @@ vErrors.push(err15);
 }
 errors++;
 }
-if(data.entry !== undefined){
-let data8 = data.entry;
-if(typeof data8 === "string"){
-if(func1(data8) < 1){
-const err16 = {instancePath:instancePath+"/entry",schemaPath:"#/properties/entry/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.entry,data:data8};
+let data8 = data.runtime;
+if(!((data8 === "node") || (data8 === "python"))){
+const err16 = {instancePath:instancePath+"/runtime",schemaPath:"#/properties/runtime/enum",keyword:"enum",params:{allowedValues: schema0.properties.runtime.enum},message:"must be equal to one of the allowed values",schema:schema0.properties.runtime.enum,parentSchema:schema0.properties.runtime,data:data8};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -233,9 +234,11 @@ vErrors.push(err16);
 }
 errors++;
 }
-}
-else {
-const err17 = {instancePath:instancePath+"/entry",schemaPath:"#/properties/entry/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.entry.type,parentSchema:schema0.properties.entry,data:data8};
+if(data.entry !== undefined){
+let data9 = data.entry;
+if(typeof data9 === "string"){
+if(func1(data9) < 1){
+const err17 = {instancePath:instancePath+"/entry",schemaPath:"#/properties/entry/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.entry,data:data9};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -245,11 +248,8 @@ vErrors.push(err17);
 errors++;
 }
 }
-if(data.env !== undefined){
-let data9 = data.env;
-if(typeof data9 === "string"){
-if(func1(data9) < 1){
-const err18 = {instancePath:instancePath+"/env",schemaPath:"#/properties/env/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.env,data:data9};
+else {
+const err18 = {instancePath:instancePath+"/entry",schemaPath:"#/properties/entry/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.entry.type,parentSchema:schema0.properties.entry,data:data9};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -259,8 +259,11 @@ vErrors.push(err18);
 errors++;
 }
 }
-else {
-const err19 = {instancePath:instancePath+"/env",schemaPath:"#/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.env.type,parentSchema:schema0.properties.env,data:data9};
+if(data.python !== undefined){
+let data10 = data.python;
+if(typeof data10 === "string"){
+if(func1(data10) < 1){
+const err19 = {instancePath:instancePath+"/python",schemaPath:"#/properties/python/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.python,data:data10};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -270,11 +273,8 @@ vErrors.push(err19);
 errors++;
 }
 }
-if(data.node !== undefined){
-let data10 = data.node;
-if(typeof data10 === "string"){
-if(func1(data10) < 1){
-const err20 = {instancePath:instancePath+"/node",schemaPath:"#/properties/node/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.node,data:data10};
+else {
+const err20 = {instancePath:instancePath+"/python",schemaPath:"#/properties/python/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.python.type,parentSchema:schema0.properties.python,data:data10};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -284,8 +284,11 @@ vErrors.push(err20);
 errors++;
 }
 }
-else {
-const err21 = {instancePath:instancePath+"/node",schemaPath:"#/properties/node/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.node.type,parentSchema:schema0.properties.node,data:data10};
+if(data.env !== undefined){
+let data11 = data.env;
+if(typeof data11 === "string"){
+if(func1(data11) < 1){
+const err21 = {instancePath:instancePath+"/env",schemaPath:"#/properties/env/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.env,data:data11};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -295,14 +298,8 @@ vErrors.push(err21);
 errors++;
 }
 }
-if(data.envVars !== undefined){
-let data11 = data.envVars;
-if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
-for(const key1 in data11){
-const _errs25 = errors;
-if(typeof key1 === "string"){
-if(!pattern1.test(key1)){
-const err22 = {instancePath:instancePath+"/envVars",schemaPath:"#/properties/envVars/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema0.properties.envVars.propertyNames,data:key1,propertyName:key1};
+else {
+const err22 = {instancePath:instancePath+"/env",schemaPath:"#/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.env.type,parentSchema:schema0.properties.env,data:data11};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -312,9 +309,11 @@ vErrors.push(err22);
 errors++;
 }
 }
-var valid1 = _errs25 === errors;
-if(!valid1){
-const err23 = {instancePath:instancePath+"/envVars",schemaPath:"#/properties/envVars/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid",schema:schema0.properties.envVars.propertyNames,parentSchema:schema0.properties.envVars,data:data11};
+if(data.node !== undefined){
+let data12 = data.node;
+if(typeof data12 === "string"){
+if(func1(data12) < 1){
+const err23 = {instancePath:instancePath+"/node",schemaPath:"#/properties/node/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.node,data:data12};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -324,10 +323,8 @@ vErrors.push(err23);
 errors++;
 }
 }
-for(const key2 in data11){
-let data12 = data11[key2];
-if(typeof data12 !== "string"){
-const err24 = {instancePath:instancePath+"/envVars/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/envVars/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.envVars.additionalProperties.type,parentSchema:schema0.properties.envVars.additionalProperties,data:data12};
+else {
+const err24 = {instancePath:instancePath+"/node",schemaPath:"#/properties/node/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.node.type,parentSchema:schema0.properties.node,data:data12};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -337,9 +334,14 @@ vErrors.push(err24);
 errors++;
 }
 }
-}
-else {
-const err25 = {instancePath:instancePath+"/envVars",schemaPath:"#/properties/envVars/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.envVars.type,parentSchema:schema0.properties.envVars,data:data11};
+if(data.envVars !== undefined){
+let data13 = data.envVars;
+if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
+for(const key1 in data13){
+const _errs28 = errors;
+if(typeof key1 === "string"){
+if(!pattern1.test(key1)){
+const err25 = {instancePath:instancePath+"/envVars",schemaPath:"#/properties/envVars/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema0.properties.envVars.propertyNames,data:key1,propertyName:key1};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -349,10 +351,9 @@ vErrors.push(err25);
 errors++;
 }
 }
-if(data.configSchema !== undefined){
-let data13 = data.configSchema;
-if(!(data13 && typeof data13 == "object" && !Array.isArray(data13))){
-const err26 = {instancePath:instancePath+"/configSchema",schemaPath:"#/properties/configSchema/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.configSchema.type,parentSchema:schema0.properties.configSchema,data:data13};
+var valid1 = _errs28 === errors;
+if(!valid1){
+const err26 = {instancePath:instancePath+"/envVars",schemaPath:"#/properties/envVars/propertyNames",keyword:"propertyNames",params:{propertyName: key1},message:"property name must be valid",schema:schema0.properties.envVars.propertyNames,parentSchema:schema0.properties.envVars,data:data13};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -362,10 +363,10 @@ vErrors.push(err26);
 errors++;
 }
 }
-if(data.config !== undefined){
-let data14 = data.config;
-if(!(data14 && typeof data14 == "object" && !Array.isArray(data14))){
-const err27 = {instancePath:instancePath+"/config",schemaPath:"#/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.config.type,parentSchema:schema0.properties.config,data:data14};
+for(const key2 in data13){
+let data14 = data13[key2];
+if(typeof data14 !== "string"){
+const err27 = {instancePath:instancePath+"/envVars/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/envVars/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.envVars.additionalProperties.type,parentSchema:schema0.properties.envVars.additionalProperties,data:data14};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -375,12 +376,9 @@ vErrors.push(err27);
 errors++;
 }
 }
-if(data.resources !== undefined){
-let data15 = data.resources;
-if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
-for(const key3 in data15){
-if(!((((key3 === "memoryMB") || (key3 === "gpuMemoryMB")) || (key3 === "gpus")) || (key3 === "cpus"))){
-const err28 = {instancePath:instancePath+"/resources",schemaPath:"#/properties/resources/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema0.properties.resources,data:data15};
+}
+else {
+const err28 = {instancePath:instancePath+"/envVars",schemaPath:"#/properties/envVars/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.envVars.type,parentSchema:schema0.properties.envVars,data:data13};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -390,11 +388,10 @@ vErrors.push(err28);
 errors++;
 }
 }
-if(data15.memoryMB !== undefined){
-let data16 = data15.memoryMB;
-if((typeof data16 == "number") && (isFinite(data16))){
-if(data16 < 0 || isNaN(data16)){
-const err29 = {instancePath:instancePath+"/resources/memoryMB",schemaPath:"#/properties/resources/properties/memoryMB/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema0.properties.resources.properties.memoryMB,data:data16};
+if(data.configSchema !== undefined){
+let data15 = data.configSchema;
+if(!(data15 && typeof data15 == "object" && !Array.isArray(data15))){
+const err29 = {instancePath:instancePath+"/configSchema",schemaPath:"#/properties/configSchema/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.configSchema.type,parentSchema:schema0.properties.configSchema,data:data15};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -404,8 +401,10 @@ vErrors.push(err29);
 errors++;
 }
 }
-else {
-const err30 = {instancePath:instancePath+"/resources/memoryMB",schemaPath:"#/properties/resources/properties/memoryMB/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema0.properties.resources.properties.memoryMB.type,parentSchema:schema0.properties.resources.properties.memoryMB,data:data16};
+if(data.config !== undefined){
+let data16 = data.config;
+if(!(data16 && typeof data16 == "object" && !Array.isArray(data16))){
+const err30 = {instancePath:instancePath+"/config",schemaPath:"#/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.config.type,parentSchema:schema0.properties.config,data:data16};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -415,11 +414,12 @@ vErrors.push(err30);
 errors++;
 }
 }
-if(data15.gpuMemoryMB !== undefined){
-let data17 = data15.gpuMemoryMB;
-if((typeof data17 == "number") && (isFinite(data17))){
-if(data17 < 0 || isNaN(data17)){
-const err31 = {instancePath:instancePath+"/resources/gpuMemoryMB",schemaPath:"#/properties/resources/properties/gpuMemoryMB/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema0.properties.resources.properties.gpuMemoryMB,data:data17};
+if(data.resources !== undefined){
+let data17 = data.resources;
+if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
+for(const key3 in data17){
+if(!((((key3 === "memoryMB") || (key3 === "gpuMemoryMB")) || (key3 === "gpus")) || (key3 === "cpus"))){
+const err31 = {instancePath:instancePath+"/resources",schemaPath:"#/properties/resources/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema0.properties.resources,data:data17};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -429,8 +429,11 @@ vErrors.push(err31);
 errors++;
 }
 }
-else {
-const err32 = {instancePath:instancePath+"/resources/gpuMemoryMB",schemaPath:"#/properties/resources/properties/gpuMemoryMB/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema0.properties.resources.properties.gpuMemoryMB.type,parentSchema:schema0.properties.resources.properties.gpuMemoryMB,data:data17};
+if(data17.memoryMB !== undefined){
+let data18 = data17.memoryMB;
+if((typeof data18 == "number") && (isFinite(data18))){
+if(data18 < 0 || isNaN(data18)){
+const err32 = {instancePath:instancePath+"/resources/memoryMB",schemaPath:"#/properties/resources/properties/memoryMB/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema0.properties.resources.properties.memoryMB,data:data18};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -440,10 +443,8 @@ vErrors.push(err32);
 errors++;
 }
 }
-if(data15.gpus !== undefined){
-let data18 = data15.gpus;
-if(!(((typeof data18 == "number") && (!(data18 % 1) && !isNaN(data18))) && (isFinite(data18)))){
-const err33 = {instancePath:instancePath+"/resources/gpus",schemaPath:"#/properties/resources/properties/gpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.resources.properties.gpus.type,parentSchema:schema0.properties.resources.properties.gpus,data:data18};
+else {
+const err33 = {instancePath:instancePath+"/resources/memoryMB",schemaPath:"#/properties/resources/properties/memoryMB/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema0.properties.resources.properties.memoryMB.type,parentSchema:schema0.properties.resources.properties.memoryMB,data:data18};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -452,9 +453,12 @@ vErrors.push(err33);
 }
 errors++;
 }
-if((typeof data18 == "number") && (isFinite(data18))){
-if(data18 < 0 || isNaN(data18)){
-const err34 = {instancePath:instancePath+"/resources/gpus",schemaPath:"#/properties/resources/properties/gpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema0.properties.resources.properties.gpus,data:data18};
+}
+if(data17.gpuMemoryMB !== undefined){
+let data19 = data17.gpuMemoryMB;
+if((typeof data19 == "number") && (isFinite(data19))){
+if(data19 < 0 || isNaN(data19)){
+const err34 = {instancePath:instancePath+"/resources/gpuMemoryMB",schemaPath:"#/properties/resources/properties/gpuMemoryMB/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema0.properties.resources.properties.gpuMemoryMB,data:data19};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -464,12 +468,8 @@ vErrors.push(err34);
 errors++;
 }
 }
-}
-if(data15.cpus !== undefined){
-let data19 = data15.cpus;
-if((typeof data19 == "number") && (isFinite(data19))){
-if(data19 < 0 || isNaN(data19)){
-const err35 = {instancePath:instancePath+"/resources/cpus",schemaPath:"#/properties/resources/properties/cpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema0.properties.resources.properties.cpus,data:data19};
+else {
+const err35 = {instancePath:instancePath+"/resources/gpuMemoryMB",schemaPath:"#/properties/resources/properties/gpuMemoryMB/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema0.properties.resources.properties.gpuMemoryMB.type,parentSchema:schema0.properties.resources.properties.gpuMemoryMB,data:data19};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -479,8 +479,10 @@ vErrors.push(err35);
 errors++;
 }
 }
-else {
-const err36 = {instancePath:instancePath+"/resources/cpus",schemaPath:"#/properties/resources/properties/cpus/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema0.properties.resources.properties.cpus.type,parentSchema:schema0.properties.resources.properties.cpus,data:data19};
+if(data17.gpus !== undefined){
+let data20 = data17.gpus;
+if(!(((typeof data20 == "number") && (!(data20 % 1) && !isNaN(data20))) && (isFinite(data20)))){
+const err36 = {instancePath:instancePath+"/resources/gpus",schemaPath:"#/properties/resources/properties/gpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.resources.properties.gpus.type,parentSchema:schema0.properties.resources.properties.gpus,data:data20};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -489,10 +491,9 @@ vErrors.push(err36);
 }
 errors++;
 }
-}
-}
-else {
-const err37 = {instancePath:instancePath+"/resources",schemaPath:"#/properties/resources/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.resources.type,parentSchema:schema0.properties.resources,data:data15};
+if((typeof data20 == "number") && (isFinite(data20))){
+if(data20 < 0 || isNaN(data20)){
+const err37 = {instancePath:instancePath+"/resources/gpus",schemaPath:"#/properties/resources/properties/gpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema0.properties.resources.properties.gpus,data:data20};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -502,12 +503,12 @@ vErrors.push(err37);
 errors++;
 }
 }
-if(data.capabilities !== undefined){
-let data20 = data.capabilities;
-if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
-for(const key4 in data20){
-if(!((((((key4 === "execute") || (key4 === "stream")) || (key4 === "cancel")) || (key4 === "progress")) || (key4 === "configure")) || (key4 === "binary"))){
-const err38 = {instancePath:instancePath+"/capabilities",schemaPath:"#/properties/capabilities/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema0.properties.capabilities,data:data20};
+}
+if(data17.cpus !== undefined){
+let data21 = data17.cpus;
+if((typeof data21 == "number") && (isFinite(data21))){
+if(data21 < 0 || isNaN(data21)){
+const err38 = {instancePath:instancePath+"/resources/cpus",schemaPath:"#/properties/resources/properties/cpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema0.properties.resources.properties.cpus,data:data21};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -517,10 +518,8 @@ vErrors.push(err38);
 errors++;
 }
 }
-if(data20.execute !== undefined){
-let data21 = data20.execute;
-if(typeof data21 !== "boolean"){
-const err39 = {instancePath:instancePath+"/capabilities/execute",schemaPath:"#/properties/capabilities/properties/execute/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.capabilities.properties.execute.type,parentSchema:schema0.properties.capabilities.properties.execute,data:data21};
+else {
+const err39 = {instancePath:instancePath+"/resources/cpus",schemaPath:"#/properties/resources/properties/cpus/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema0.properties.resources.properties.cpus.type,parentSchema:schema0.properties.resources.properties.cpus,data:data21};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -530,10 +529,9 @@ vErrors.push(err39);
 errors++;
 }
 }
-if(data20.stream !== undefined){
-let data22 = data20.stream;
-if(typeof data22 !== "boolean"){
-const err40 = {instancePath:instancePath+"/capabilities/stream",schemaPath:"#/properties/capabilities/properties/stream/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.capabilities.properties.stream.type,parentSchema:schema0.properties.capabilities.properties.stream,data:data22};
+}
+else {
+const err40 = {instancePath:instancePath+"/resources",schemaPath:"#/properties/resources/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.resources.type,parentSchema:schema0.properties.resources,data:data17};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -543,10 +541,12 @@ vErrors.push(err40);
 errors++;
 }
 }
-if(data20.cancel !== undefined){
-let data23 = data20.cancel;
-if(typeof data23 !== "boolean"){
-const err41 = {instancePath:instancePath+"/capabilities/cancel",schemaPath:"#/properties/capabilities/properties/cancel/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.capabilities.properties.cancel.type,parentSchema:schema0.properties.capabilities.properties.cancel,data:data23};
+if(data.capabilities !== undefined){
+let data22 = data.capabilities;
+if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
+for(const key4 in data22){
+if(!(((((((key4 === "execute") || (key4 === "stream")) || (key4 === "cancel")) || (key4 === "progress")) || (key4 === "configure")) || (key4 === "binary")) || (key4 === "handoff"))){
+const err41 = {instancePath:instancePath+"/capabilities",schemaPath:"#/properties/capabilities/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema0.properties.capabilities,data:data22};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -556,10 +556,10 @@ vErrors.push(err41);
 errors++;
 }
 }
-if(data20.progress !== undefined){
-let data24 = data20.progress;
-if(typeof data24 !== "boolean"){
-const err42 = {instancePath:instancePath+"/capabilities/progress",schemaPath:"#/properties/capabilities/properties/progress/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.capabilities.properties.progress.type,parentSchema:schema0.properties.capabilities.properties.progress,data:data24};
+if(data22.execute !== undefined){
+let data23 = data22.execute;
+if(typeof data23 !== "boolean"){
+const err42 = {instancePath:instancePath+"/capabilities/execute",schemaPath:"#/properties/capabilities/properties/execute/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.capabilities.properties.execute.type,parentSchema:schema0.properties.capabilities.properties.execute,data:data23};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -569,10 +569,10 @@ vErrors.push(err42);
 errors++;
 }
 }
-if(data20.configure !== undefined){
-let data25 = data20.configure;
-if(typeof data25 !== "boolean"){
-const err43 = {instancePath:instancePath+"/capabilities/configure",schemaPath:"#/properties/capabilities/properties/configure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.capabilities.properties.configure.type,parentSchema:schema0.properties.capabilities.properties.configure,data:data25};
+if(data22.stream !== undefined){
+let data24 = data22.stream;
+if(typeof data24 !== "boolean"){
+const err43 = {instancePath:instancePath+"/capabilities/stream",schemaPath:"#/properties/capabilities/properties/stream/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.capabilities.properties.stream.type,parentSchema:schema0.properties.capabilities.properties.stream,data:data24};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -582,10 +582,10 @@ vErrors.push(err43);
 errors++;
 }
 }
-if(data20.binary !== undefined){
-let data26 = data20.binary;
-if(typeof data26 !== "boolean"){
-const err44 = {instancePath:instancePath+"/capabilities/binary",schemaPath:"#/properties/capabilities/properties/binary/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.capabilities.properties.binary.type,parentSchema:schema0.properties.capabilities.properties.binary,data:data26};
+if(data22.cancel !== undefined){
+let data25 = data22.cancel;
+if(typeof data25 !== "boolean"){
+const err44 = {instancePath:instancePath+"/capabilities/cancel",schemaPath:"#/properties/capabilities/properties/cancel/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.capabilities.properties.cancel.type,parentSchema:schema0.properties.capabilities.properties.cancel,data:data25};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -595,9 +595,10 @@ vErrors.push(err44);
 errors++;
 }
 }
-}
-else {
-const err45 = {instancePath:instancePath+"/capabilities",schemaPath:"#/properties/capabilities/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.capabilities.type,parentSchema:schema0.properties.capabilities,data:data20};
+if(data22.progress !== undefined){
+let data26 = data22.progress;
+if(typeof data26 !== "boolean"){
+const err45 = {instancePath:instancePath+"/capabilities/progress",schemaPath:"#/properties/capabilities/properties/progress/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.capabilities.properties.progress.type,parentSchema:schema0.properties.capabilities.properties.progress,data:data26};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -607,9 +608,10 @@ vErrors.push(err45);
 errors++;
 }
 }
-let data27 = data.concurrency;
-if(!(((typeof data27 == "number") && (!(data27 % 1) && !isNaN(data27))) && (isFinite(data27)))){
-const err46 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.concurrency.type,parentSchema:schema0.properties.concurrency,data:data27};
+if(data22.configure !== undefined){
+let data27 = data22.configure;
+if(typeof data27 !== "boolean"){
+const err46 = {instancePath:instancePath+"/capabilities/configure",schemaPath:"#/properties/capabilities/properties/configure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.capabilities.properties.configure.type,parentSchema:schema0.properties.capabilities.properties.configure,data:data27};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -618,9 +620,11 @@ vErrors.push(err46);
 }
 errors++;
 }
-if((typeof data27 == "number") && (isFinite(data27))){
-if(data27 < 1 || isNaN(data27)){
-const err47 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema0.properties.concurrency,data:data27};
+}
+if(data22.binary !== undefined){
+let data28 = data22.binary;
+if(typeof data28 !== "boolean"){
+const err47 = {instancePath:instancePath+"/capabilities/binary",schemaPath:"#/properties/capabilities/properties/binary/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.capabilities.properties.binary.type,parentSchema:schema0.properties.capabilities.properties.binary,data:data28};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -630,10 +634,10 @@ vErrors.push(err47);
 errors++;
 }
 }
-if(data.inputSchema !== undefined){
-let data28 = data.inputSchema;
-if(!(data28 && typeof data28 == "object" && !Array.isArray(data28))){
-const err48 = {instancePath:instancePath+"/inputSchema",schemaPath:"#/properties/inputSchema/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.inputSchema.type,parentSchema:schema0.properties.inputSchema,data:data28};
+if(data22.handoff !== undefined){
+let data29 = data22.handoff;
+if(typeof data29 !== "boolean"){
+const err48 = {instancePath:instancePath+"/capabilities/handoff",schemaPath:"#/properties/capabilities/properties/handoff/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.capabilities.properties.handoff.type,parentSchema:schema0.properties.capabilities.properties.handoff,data:data29};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -645,12 +649,60 @@ errors++;
 }
 }
 else {
-const err49 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.type,parentSchema:schema0,data};
+const err49 = {instancePath:instancePath+"/capabilities",schemaPath:"#/properties/capabilities/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.capabilities.type,parentSchema:schema0.properties.capabilities,data:data22};
 if(vErrors === null){
 vErrors = [err49];
 }
 else {
 vErrors.push(err49);
+}
+errors++;
+}
+}
+let data30 = data.concurrency;
+if(!(((typeof data30 == "number") && (!(data30 % 1) && !isNaN(data30))) && (isFinite(data30)))){
+const err50 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.concurrency.type,parentSchema:schema0.properties.concurrency,data:data30};
+if(vErrors === null){
+vErrors = [err50];
+}
+else {
+vErrors.push(err50);
+}
+errors++;
+}
+if((typeof data30 == "number") && (isFinite(data30))){
+if(data30 < 1 || isNaN(data30)){
+const err51 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema0.properties.concurrency,data:data30};
+if(vErrors === null){
+vErrors = [err51];
+}
+else {
+vErrors.push(err51);
+}
+errors++;
+}
+}
+if(data.inputSchema !== undefined){
+let data31 = data.inputSchema;
+if(!(data31 && typeof data31 == "object" && !Array.isArray(data31))){
+const err52 = {instancePath:instancePath+"/inputSchema",schemaPath:"#/properties/inputSchema/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.inputSchema.type,parentSchema:schema0.properties.inputSchema,data:data31};
+if(vErrors === null){
+vErrors = [err52];
+}
+else {
+vErrors.push(err52);
+}
+errors++;
+}
+}
+}
+else {
+const err53 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.type,parentSchema:schema0,data};
+if(vErrors === null){
+vErrors = [err53];
+}
+else {
+vErrors.push(err53);
 }
 errors++;
 }

@@ -27,6 +27,7 @@ import {
   assertCompatible,
   Channel,
   type ChunkParams,
+  DEFAULT_HANDOFF_BYTES,
   DEFAULT_MAX_FRAME_BYTES,
   type InitializeResult,
   type LogParams,
@@ -37,10 +38,12 @@ import {
   type ProgressParams,
   type StatsResult,
 } from '@bulkhead/sdk/protocol';
+import { makeHandoffDir } from './handoff-dir.js';
 import { killGroup, processStartTicks } from './kill-group.js';
 import { type LogEntry, type LogLevel, Ring, splitLines } from './log-buffer.js';
 import { PluginStream, type StreamDriver } from './plugin-stream.js';
 import { cpuPercent, type ProcSample, procAvailable, sampleProc } from './proc-stats.js';
+import { procStat } from './process-identity.js';
 import type { WorkerCommandOptions } from './worker-command.js';
 import { adoptPrelaunched, spawnWorker, workerSpawnSpec } from './worker-spawn.js';
 
@@ -70,6 +73,11 @@ export interface PluginProcessOptions extends WorkerCommandOptions {
   maxLogLineLength?: number;
   /** Chunks a stream may have in flight before the worker waits for the consumer. Default 256. */
   streamWindow?: number;
+  /**
+   * Binaries of at least this many bytes travel by file instead of through the socket, both ways,
+   * with a worker that supports it (docs/protocol.md 3.1); `false` turns file handoff off. Default 128 MiB.
+   */
+  handoffBytes?: number | false;
 }
 
 export interface CallOptions {
@@ -152,6 +160,7 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
   readonly #logs: Ring<LogEntry>;
   #stderr = new Ring<string>(STDERR_TAIL);
   #child: ChildProcess | null = null;
+  #handoffDir: string | undefined;
   #channel: Channel | null = null;
   #pending = new Map<number, Pending>();
   #nextId = 1;
@@ -216,6 +225,11 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
 
   get pid(): number | undefined {
     return this.#child?.pid;
+  }
+
+  /** The current worker's private file-handoff directory (docs/protocol.md 3.1), if handoff is on. */
+  get handoffDir(): string | undefined {
+    return this.#handoffDir;
   }
 
   /** True between a completed handshake and the worker's exit. */
@@ -414,6 +428,10 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
         // Normally the process exit follows at once; a worker that closed fd 3 and lives on
         // would leave every call hanging, so it is killed.
         setTimeout(() => {
+          // A worker that already died (gone, or a zombie awaiting its reap) needs nothing: its
+          // exit event, with the real code and signal, is on its way however loaded the host is.
+          const state = child.pid === undefined ? null : procStat(child.pid)?.[0];
+          if (state === undefined || state === null || state === 'Z') return;
           if (this.#child === child && this.#exit === null) {
             this.#kill(
               new BulkheadError('ERR_WORKER_EXITED', 'worker closed its protocol channel', {
@@ -429,14 +447,32 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
     });
 
     const timeoutMs = o.handshakeTimeoutMs ?? 10_000;
+    const handoffBytes = o.handoffBytes ?? DEFAULT_HANDOFF_BYTES;
+    const handoff = handoffBytes === false ? undefined : makeHandoffDir();
+    this.#handoffDir = handoff?.dir;
+    if (handoff !== undefined) {
+      this.#channel.handoff = { receive: handoff.dir };
+      child.once('exit', handoff.dispose);
+      child.once('error', () => {
+        if (child.pid === undefined) handoff.dispose();
+      });
+    }
     try {
       if (typeof this.#config === 'function') this.#config = (this.#config as () => unknown)();
       const info = (await this.#control(
         Methods.initialize,
-        { protocolVersion: PROTOCOL_VERSION, config: this.#config },
+        {
+          protocolVersion: PROTOCOL_VERSION,
+          config: this.#config,
+          ...(handoff !== undefined ? { handoff: { dir: handoff.dir, minBytes: handoffBytes as number } } : {}),
+        },
         timeoutMs,
       )) as InitializeResult;
       assertCompatible(PROTOCOL_VERSION, String(info?.protocolVersion));
+      // Files go to the worker only if it said it reads them (a 1.0 worker does not).
+      if (handoff !== undefined && info.capabilities?.handoff === true) {
+        this.#channel.handoff = { receive: handoff.dir, send: { dir: handoff.dir, minBytes: handoffBytes as number } };
+      }
       this.#info = info;
       this.#alive = true;
       this.#startedAt = Date.now();

@@ -27,6 +27,7 @@ import { hasNeeds, type Reservation, type ResourceNeeds } from '../resources/res
 import { insufficient, Scheduler } from '../resources/scheduler.js';
 import { decodeValue, encodeValue } from './codec.js';
 import { GroupCommit } from './group-commit.js';
+import { GroupInsert } from './group-insert.js';
 import { JobLogBuffer } from './job-log-buffer.js';
 import type {
   JobError,
@@ -92,6 +93,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   /** wait() callers per job: given the finished job, or the error that kept it from being recorded. */
   readonly #settled = new Map<string, Set<(job: JobRecord | Error) => void>>();
   readonly #commits: GroupCommit;
+  readonly #inserts: GroupInsert;
   readonly #logs = new JobLogBuffer(LOG_BUFFER_LIMIT);
   #progress = new Map<string, { fraction?: number; message?: string }>();
   #timers: NodeJS.Timeout[] = [];
@@ -119,6 +121,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     this.#manager = options.manager;
     this.#store = store;
     this.#commits = new GroupCommit(store);
+    this.#inserts = new GroupInsert(store);
     const s = options.scheduler ?? {};
     this.scheduler = new Scheduler(s.monitor ?? options.manager.monitor, {
       policy: s.policy ?? 'queue',
@@ -332,7 +335,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     }
     let stored: JobRecord[];
     try {
-      stored = await this.#store.insert(fresh);
+      stored = await this.#inserts.insert(fresh);
     } finally {
       for (const job of fresh) this.#files.settled(job.input);
     }

@@ -5,6 +5,7 @@
 import type { Duplex } from 'node:stream';
 import { type BulkheadError, toBulkheadError } from '../errors.js';
 import { decodeBody, encodeFrame, FrameDecoder } from './frame.js';
+import type { HandoffDir } from './handoff.js';
 import type { Message } from './messages.js';
 
 /** Messages per writev within one tick. */
@@ -26,13 +27,18 @@ export class Channel {
   #corked = false;
   #sinceFlush = 0;
   #closed = false;
+  /**
+   * Where files are handed over (docs/protocol.md 3.1): `$file` references that arrive are read
+   * from `receive`; binaries sent go by file into `send.dir` from `send.minBytes` on. Unset: none.
+   */
+  handoff: { receive?: string; send?: HandoffDir } = {};
 
   constructor(socket: Duplex, maxFrameBytes: number, handlers: ChannelHandlers) {
     this.#socket = socket;
     this.#max = maxFrameBytes;
     this.#handlers = handlers;
     this.#decoder = new FrameDecoder(maxFrameBytes, (body) => {
-      handlers.onMessage(decodeBody(body));
+      handlers.onMessage(decodeBody(body, this.handoff.receive));
     });
     socket.on('data', (chunk: Buffer) => {
       if (this.#closed) return;
@@ -63,7 +69,7 @@ export class Channel {
    * having written nothing. Messages sent in the same tick leave in one writev.
    */
   send(message: Message): void {
-    this.sendFrame(encodeFrame(message, this.#max));
+    this.sendFrame(encodeFrame(message, this.#max, this.handoff.send));
   }
 
   /** Queues a frame already encoded (by encodeChunkFrame, say). */

@@ -12,6 +12,7 @@
  * @module
  */
 import { BulkheadError } from '../errors.js';
+import { FILE_KEY, type HandoffDir } from './handoff.js';
 import type { Message } from './messages.js';
 import { preparePayload, revivePayload } from './payload.js';
 
@@ -19,15 +20,15 @@ import { preparePayload, revivePayload } from './payload.js';
 const LARGE_FRAME = 64 * 1024;
 
 /** Encodes a message into buffers to be written in order: header part first, then attachments. */
-export function encodeFrame(message: Message, maxFrameBytes: number): Buffer[] {
+export function encodeFrame(message: Message, maxFrameBytes: number, handoff?: HandoffDir): Buffer[] {
   const bins: Uint8Array[] = [];
   const m = message as { params?: unknown; result?: unknown };
   let wire: Record<string, unknown> = message as unknown as Record<string, unknown>;
   if (m.params !== undefined) {
-    const params = preparePayload(m.params, bins, 'params');
+    const params = preparePayload(m.params, bins, 'params', handoff);
     if (params !== m.params) wire = { ...wire, params };
   } else if (m.result !== undefined) {
-    const result = preparePayload(m.result, bins, 'result');
+    const result = preparePayload(m.result, bins, 'result', handoff);
     if (result !== m.result) wire = { ...wire, result };
   }
   if (bins.length > 0) wire = { ...wire, bin: bins.map((b) => b.byteLength) };
@@ -73,15 +74,16 @@ function frameParts(json: string, bins: Uint8Array[], maxFrameBytes: number): Bu
 }
 
 /** Parses one frame body into a message, reviving binary references. Throws ERR_PROTOCOL. */
-export function decodeBody(body: Buffer): Message {
+export function decodeBody(body: Buffer, handoffDir?: string): Message {
   if (body.length < 4) throw protocolError(`frame body of ${body.length} bytes has no header length`);
   const headerLength = body.readUInt32BE(0);
   if (headerLength > body.length - 4) {
     throw protocolError(`header length ${headerLength} exceeds frame body of ${body.length} bytes`);
   }
   let parsed: unknown;
+  const text = body.toString('utf8', 4, 4 + headerLength);
   try {
-    parsed = JSON.parse(body.toString('utf8', 4, 4 + headerLength));
+    parsed = JSON.parse(text);
   } catch (e) {
     throw protocolError(`header is not valid JSON (${(e as Error).message})`);
   }
@@ -93,6 +95,15 @@ export function decodeBody(body: Buffer): Message {
   let offset = 4 + headerLength;
   if (bin === undefined) {
     if (offset !== body.length) throw protocolError('frame has trailing bytes but no "bin" list');
+    // A file reference without attachments: only then is the header searched for one.
+    if (text.includes(`"${FILE_KEY}"`)) {
+      try {
+        if (msg.params !== undefined) msg.params = revivePayload(msg.params, [], handoffDir);
+        if (msg.result !== undefined) msg.result = revivePayload(msg.result, [], handoffDir);
+      } catch (e) {
+        throw protocolError((e as Error).message);
+      }
+    }
   } else {
     if (!Array.isArray(bin)) throw protocolError('"bin" must be an array of lengths');
     const attachments: Buffer[] = [];
@@ -106,8 +117,8 @@ export function decodeBody(body: Buffer): Message {
     if (offset !== body.length) throw protocolError('"bin" lengths do not match the frame');
     delete msg.bin;
     try {
-      if (msg.params !== undefined) msg.params = revivePayload(msg.params, attachments);
-      if (msg.result !== undefined) msg.result = revivePayload(msg.result, attachments);
+      if (msg.params !== undefined) msg.params = revivePayload(msg.params, attachments, handoffDir);
+      if (msg.result !== undefined) msg.result = revivePayload(msg.result, attachments, handoffDir);
     } catch (e) {
       throw protocolError((e as Error).message);
     }

@@ -6,6 +6,16 @@
 export { Channel, type ChannelHandlers } from './channel.js';
 export { decodeBody, encodeFrame, FrameDecoder } from './frame.js';
 export {
+  DEFAULT_HANDOFF_BYTES,
+  FILE_KEY,
+  type FileHandoff,
+  type HandoffDir,
+  handoff,
+  isFileHandoff,
+  readHandoff,
+  writeHandoff,
+} from './handoff.js';
+export {
   type CancelParams,
   type Capabilities,
   type ChunkParams,

@@ -45,6 +45,8 @@ export const Notifications = {
 export interface InitializeParams {
   protocolVersion: string;
   config?: unknown;
+  /** Since 1.1: the host's handoff directory (docs/protocol.md 3.1). */
+  handoff?: { dir: string; minBytes: number };
 }
 
 export interface Capabilities {
@@ -54,6 +56,8 @@ export interface Capabilities {
   progress: boolean;
   configure: boolean;
   binary: boolean;
+  /** Since 1.1: the worker reads and writes `$file` references (docs/protocol.md 3.1). */
+  handoff?: boolean;
 }
 
 export interface InitializeResult {

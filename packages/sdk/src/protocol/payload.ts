@@ -9,6 +9,7 @@
  * @module
  */
 import { BulkheadError } from '../errors.js';
+import { FILE_KEY, type HandoffDir, isFileHandoff, readHandoff, writeHandoff } from './handoff.js';
 
 export const BIN_KEY = '$bin';
 
@@ -41,7 +42,7 @@ const MAX_DEPTH = 2000;
  * Returns `value` ready for JSON.stringify, with binaries replaced by references appended to
  * `bins`. Containers are copied only along the path to a binary; everything else is shared.
  */
-export function preparePayload(value: unknown, bins: Uint8Array[], where: string): unknown {
+export function preparePayload(value: unknown, bins: Uint8Array[], where: string, handoff?: HandoffDir): unknown {
   // Most payloads are plain JSON: check that without allocating, and only walk with path tracking
   // (to replace binaries, or to say exactly what is wrong) when it is not.
   if (isPlainJson(value, 0)) return value;
@@ -71,7 +72,14 @@ export function preparePayload(value: unknown, bins: Uint8Array[], where: string
     }
     if (v === null) return v;
     const o = v as object;
-    if (ArrayBuffer.isView(o)) return binRef(o, bins);
+    if (ArrayBuffer.isView(o)) {
+      if (handoff !== undefined && o.byteLength >= handoff.minBytes) return fileRef(o, handoff);
+      return binRef(o, bins);
+    }
+    if (isFileHandoff(o)) {
+      if (handoff === undefined) return fail('the peer has no handoff directory for a file');
+      return fileRef(o.bytes, handoff);
+    }
     if (o instanceof ArrayBuffer) {
       bins.push(snapshot(new Uint8Array(o)));
       return { [BIN_KEY]: bins.length - 1, type: 'ArrayBuffer' };
@@ -110,6 +118,7 @@ export function preparePayload(value: unknown, bins: Uint8Array[], where: string
       if (copy) out = copy;
     } else {
       if (Object.hasOwn(o, BIN_KEY)) return fail(`"${BIN_KEY}" is a reserved key`);
+      if (Object.hasOwn(o, FILE_KEY)) return fail(`"${FILE_KEY}" is a reserved key`);
       let copy: Record<string, unknown> | undefined;
       for (const k in o) {
         if (!Object.hasOwn(o, k)) continue;
@@ -156,7 +165,7 @@ function isPlainJson(v: unknown, depth: number): boolean {
   const proto = Object.getPrototypeOf(v);
   if (proto !== Object.prototype && proto !== null) return false;
   for (const k in v as Record<string, unknown>) {
-    if (k === BIN_KEY || !isPlainJson((v as Record<string, unknown>)[k], depth + 1)) return false;
+    if (k === BIN_KEY || k === FILE_KEY || !isPlainJson((v as Record<string, unknown>)[k], depth + 1)) return false;
   }
   return true;
 }
@@ -183,17 +192,33 @@ function binRef(view: ArrayBufferView, bins: Uint8Array[]): BinRef {
   return { [BIN_KEY]: index, type: tag as ViewTypeName };
 }
 
-/** Replaces `{"$bin": i}` references in a parsed payload with views of the attachments. */
-export function revivePayload(value: unknown, attachments: Buffer[]): unknown {
+/** A binary written to a handoff file, referenced with the same type hint as an attachment. */
+function fileRef(view: ArrayBufferView, h: HandoffDir): Record<string, unknown> {
+  const bytes = view instanceof Uint8Array ? view : new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+  const ref = binRef(view, []);
+  return writeHandoff(h, bytes, ref.type);
+}
+
+/**
+ * Replaces `{"$bin": i}` references in a parsed payload with views of the attachments, and
+ * `{"$file": name}` ones with the bytes of that file of `handoffDir` (which is then removed).
+ */
+export function revivePayload(value: unknown, attachments: Buffer[], handoffDir?: string): unknown {
   if (typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = revivePayload(value[i], attachments);
+    for (let i = 0; i < value.length; i++) value[i] = revivePayload(value[i], attachments, handoffDir);
     return value;
   }
   const rec = value as Record<string, unknown>;
   const idx = rec[BIN_KEY];
   if (typeof idx === 'number') return materialize(rec as unknown as BinRef, attachments);
-  for (const k in rec) rec[k] = revivePayload(rec[k], attachments);
+  if (FILE_KEY in rec) {
+    const bytes = readHandoff(handoffDir, rec);
+    return materialize({ [BIN_KEY]: 0, ...(typeof rec.type === 'string' ? { type: rec.type } : {}) } as BinRef, [
+      bytes,
+    ]);
+  }
+  for (const k in rec) rec[k] = revivePayload(rec[k], attachments, handoffDir);
   return rec;
 }
 

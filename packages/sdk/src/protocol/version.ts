@@ -5,7 +5,7 @@
  */
 import { BulkheadError } from '../errors.js';
 
-export const PROTOCOL_VERSION = '1.0';
+export const PROTOCOL_VERSION = '1.1';
 
 /** Default largest frame either side accepts or sends: 256 MiB. */
 export const DEFAULT_MAX_FRAME_BYTES = 256 * 1024 * 1024;

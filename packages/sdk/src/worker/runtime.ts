@@ -225,6 +225,11 @@ export class WorkerRuntime {
     }
     this.#initializing = true;
     assertCompatible(String(params.protocolVersion), PROTOCOL_VERSION);
+    const h = params.handoff;
+    if (typeof h?.dir === 'string' && typeof h.minBytes === 'number') {
+      // Both ways through the host's private directory (docs/protocol.md 3.1).
+      this.#channel.handoff = { receive: h.dir, send: { dir: h.dir, minBytes: h.minBytes } };
+    }
     const plugin = await this.#plugin;
     const def = plugin.definition as AnyDefinition;
     const config = validateConfig(def, params.config);
@@ -252,6 +257,7 @@ export class WorkerRuntime {
         progress: true,
         configure: typeof def.configure === 'function',
         binary: true,
+        handoff: true,
       },
       pid: process.pid,
       runtime: `node ${process.version}`,
@@ -335,7 +341,8 @@ export class WorkerRuntime {
   /** Adds one stream item to the call's next `$/chunk`, flushing first if it would not fit. */
   #enqueue(id: number, call: Call, item: unknown, index: number): void {
     const bins: Uint8Array[] = [];
-    const json = JSON.stringify(preparePayload(item, bins, `params.items[${index}]`)) ?? 'null';
+    const json =
+      JSON.stringify(preparePayload(item, bins, `params.items[${index}]`, this.#channel.handoff.send)) ?? 'null';
     let bytes = Buffer.byteLength(json) + 1;
     for (let i = 0; i < bins.length; i++) {
       const b = bins[i] as Uint8Array;

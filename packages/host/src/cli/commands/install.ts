@@ -7,6 +7,7 @@ import { isBulkheadError } from '@bulkhead/sdk/errors';
 import { type InstallEvent, type InstallReport, installPlugins } from '../../install/installer.js';
 import { readPluginsFile } from '../../install/plugins-file.js';
 import { CliError } from '../cli-error.js';
+import { docPath } from '../doc-path.js';
 import { EXIT } from '../exit-codes.js';
 import type { CommandContext } from '../main.js';
 import { formatMs } from '../output.js';
@@ -16,9 +17,14 @@ const STEP_TEXT = {
   node: 'installing its pinned Node',
   npm: 'npm install',
   addons: 'loading its native addons',
+  venv: 'making its Python environment',
+  pip: 'installing with pip',
   probe: 'starting it once',
   write: 'writing its manifest',
 } as const;
+/** Lines of pip's and uv's output worth a line of their own off a terminal (progress, not noise). */
+const PIP_PROGRESS =
+  /^(Collecting|Downloading|Building|Installing|Successfully|Resolved|Prepared|Installed|Using Python|Creating)\b/;
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 export async function install(
@@ -50,7 +56,7 @@ export async function install(
       throw new CliError(
         `${file} is not a valid plugins file:\n${e.message}`,
         EXIT.USAGE,
-        'see docs/cli.md, "plugins.yaml"',
+        `see ${docPath('cli.md')}, "plugins.yaml"`,
         e.code,
       );
     }
@@ -130,6 +136,10 @@ class InstallProgress {
       this.#active.set(e.index, { source: e.source, step: STEP_TEXT[e.step], since: Date.now() });
       // Without a terminal to redraw on, each step is a line of its own with --verbose.
       if (!out.tty && out.verbose) out.note(`  ${e.source}: ${STEP_TEXT[e.step]}…`);
+    } else if (e.type === 'output') {
+      // pip's own progress: the latest line on a terminal's status line, the main steps as lines elsewhere.
+      if (out.tty) this.#active.set(e.index, { source: e.source, step: e.line.slice(0, 60), since: Date.now() });
+      else if (PIP_PROGRESS.test(e.line)) out.note(`  ${e.source}: ${e.line}`);
     } else {
       this.#active.delete(e.index);
       const o = e.outcome;

@@ -8,11 +8,12 @@
 import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type Database from 'better-sqlite3';
+import type { DatabaseSync } from 'node:sqlite';
+import { nodeSqlite } from '../../queue/sqlite/node-sqlite.js';
+import { pragmaValue } from '../../queue/sqlite/open-database.js';
 import { isOwnerRunning, type OwnerRow, readOwner } from '../../queue/sqlite/owner-lock.js';
-import { pinHandles } from '../../queue/sqlite/pin-handles.js';
 import { hasTables, SCHEMA_VERSION, schemaVersion } from '../../queue/sqlite/schema.js';
-import { nativeLoadFailure } from '../../queue/sqlite/store-error.js';
+import { sqliteCode } from '../../queue/sqlite/store-error.js';
 import { type DoctorContext, errorCode, fail, firstLine, formatBytes, type Outcome, ok, skip, warn } from './check.js';
 
 export interface DatabaseOutcomes {
@@ -40,26 +41,25 @@ export async function inspectDatabase(ctx: DoctorContext): Promise<DatabaseOutco
       };
     }
   }
-  let Sqlite: typeof Database;
+  let sqlite: ReturnType<typeof nodeSqlite>;
   try {
-    Sqlite = await loadSqlite();
+    sqlite = nodeSqlite();
   } catch (e) {
-    return {
-      sqlite: fail(sqliteLoadFailure(e), 'npm rebuild better-sqlite3'),
-      control: UNREAD,
-    };
+    // Only on a Node without node:sqlite, which the node check reports with its fix as well.
+    return { sqlite: fail(firstLine(e), 'install Node 24 LTS (https://nodejs.org)'), control: UNREAD };
   }
   if (size === undefined) {
     return {
-      sqlite: ok(`${file} will be created on first use (better-sqlite3 loads)`),
+      sqlite: ok(`${file} will be created on first use (node:sqlite ${sqliteVersion(sqlite)})`),
       control: ok('no job database yet, so no host owns it'),
     };
   }
-  let db: Database.Database | undefined;
+  let db: DatabaseSync | undefined;
   try {
+    // Read-only: never creates the file, never writes it.
+    db = new sqlite.DatabaseSync(file, { readOnly: true });
     // The busy timeout lets doctor wait out a host's write transaction, but not a stuck lock.
-    db = new Sqlite(file, { readonly: true, fileMustExist: true, timeout: ctx.timeoutMs });
-    pinHandles(db);
+    db.exec(`PRAGMA busy_timeout = ${ctx.timeoutMs}`);
     return readDatabase(db, file, size);
   } catch (e) {
     return { sqlite: sqliteFailure(e, file), control: UNREAD };
@@ -68,34 +68,25 @@ export async function inspectDatabase(ctx: DoctorContext): Promise<DatabaseOutco
   }
 }
 
-let sqliteLoaded: Promise<typeof Database> | undefined;
-
-/** better-sqlite3 with its native addon loaded, which happens on the first open: so open one. */
-function loadSqlite(): Promise<typeof Database> {
-  sqliteLoaded ??= import('better-sqlite3').then(({ default: Sqlite }) => {
-    const probe = new Sqlite(':memory:');
-    pinHandles(probe);
-    probe.close();
-    return Sqlite;
-  });
-  return sqliteLoaded;
-}
-
-/** Why the native addon did not load, in one line. */
-function sqliteLoadFailure(e: unknown): string {
-  const message = e instanceof Error ? e.message : String(e);
-  return nativeLoadFailure(e) ?? `better-sqlite3 does not load: ${message.replace(/\s+/g, ' ').trim().slice(0, 300)}`;
+/** The SQLite library's version, as an in-memory database reports it. */
+function sqliteVersion(sqlite: ReturnType<typeof nodeSqlite>): string {
+  const db = new sqlite.DatabaseSync(':memory:');
+  try {
+    return String(db.prepare('SELECT sqlite_version() AS v').get()?.v);
+  } finally {
+    db.close();
+  }
 }
 
 function moveAside(file: string): string {
   return `move it aside (mv ${file} ${file}.broken); the next start begins with an empty queue`;
 }
 
-function readDatabase(db: Database.Database, file: string, size: number): DatabaseOutcomes {
-  const integrity = db.pragma('quick_check(1)', { simple: true });
+function readDatabase(db: DatabaseSync, file: string, size: number): DatabaseOutcomes {
+  const integrity = pragmaValue(db, 'quick_check(1)');
   if (integrity !== 'ok')
     return { sqlite: fail(`${file} is corrupt: ${String(integrity)}`, moveAside(file)), control: UNREAD };
-  const journal = String(db.pragma('journal_mode', { simple: true }));
+  const journal = String(pragmaValue(db, 'journal_mode'));
   const version = schemaVersion(db);
   if (version === 0) {
     if (!hasTables(db)) {
@@ -122,7 +113,7 @@ function readDatabase(db: Database.Database, file: string, size: number): Databa
 }
 
 function sqliteFailure(e: unknown, file: string): Outcome {
-  const code = errorCode(e);
+  const code = sqliteCode(e);
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
     return fail(`${file} is not a usable SQLite database (${firstLine(e)})`, moveAside(file));
   }

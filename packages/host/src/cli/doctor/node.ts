@@ -5,13 +5,13 @@
 import { type DoctorCheck, type DoctorContext, errorCode, fail, firstLine, type Outcome, ok, warn } from './check.js';
 
 /** Release lines that Bulkhead still runs on but that no longer get security fixes. */
-const END_OF_LIFE: Partial<Record<number, string>> = { 20: '2026-04-30', 21: '2024-06-01', 23: '2025-06-01' };
+const END_OF_LIFE: Partial<Record<number, string>> = { 23: '2025-06-01', 25: '2026-06-01' };
 
 /**
  * The `node` check for one Node version (`process.versions.node`, or `v24.1.0` as `node --version` prints it).
  *
  * @example
- * checkNodeVersion('20.19.0').status // 'warn': Node 20 is past end of life
+ * checkNodeVersion('20.19.0').status // 'fail': older than 22.13 (and past end of life)
  */
 export function checkNodeVersion(version: string): DoctorCheck {
   const check = (o: Outcome): DoctorCheck => ({ id: 'node', title: 'Node.js', ...o });
@@ -20,8 +20,8 @@ export function checkNodeVersion(version: string): DoctorCheck {
   if (m === null) return check(warn(`unrecognised Node version "${version}"`, upgrade));
   const [major, minor] = [Number(m[1]), Number(m[2])];
   const v = `Node ${m[0].replace(/^v/, '')}`;
-  if (major < 20 || (major === 20 && minor < 12)) {
-    return check(fail(`${v} is older than 20.12, the oldest Bulkhead runs on`, upgrade));
+  if (major < 22 || (major === 22 && minor < 13)) {
+    return check(fail(`${v} is older than 22.13, the oldest Bulkhead runs on`, upgrade));
   }
   const endOfLife = END_OF_LIFE[major];
   if (endOfLife !== undefined) return check(warn(`${v}: Node ${major} reached end of life on ${endOfLife}`, upgrade));

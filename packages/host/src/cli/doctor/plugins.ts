@@ -66,7 +66,7 @@ async function pinnedNodeVersion(ctx: DoctorContext, nodePath: string): Promise<
   }
   const version = result.stdout.trim();
   if (checkNodeVersion(version).status === 'fail') {
-    return { good: false, detail: `${nodePath} is Node ${version}, older than 20.12` };
+    return { good: false, detail: `${nodePath} is Node ${version}, older than 22.13` };
   }
   return { good: true, detail: `${nodePath} runs Node ${version}` };
 }

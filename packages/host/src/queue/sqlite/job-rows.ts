@@ -1,7 +1,7 @@
 /**
- * Rows of the job database and the records they stand for. Inputs and results are BLOBs, read
- * back as plain Uint8Array views (no copy) so callers compare and slice them like the bytes they
- * stored; error, progress and log data are JSON text.
+ * Rows of the job database and the records they stand for. Inputs and results are BLOBs, which
+ * node:sqlite binds from any Uint8Array and reads back as plain Uint8Arrays, handed on as they are;
+ * error, progress and log data are JSON text.
  * @module
  */
 import { BulkheadError } from '@bulkhead/sdk/errors';
@@ -11,7 +11,7 @@ import type { JobError, JobEvent, JobRecord, JobStatus } from '../job-store.js';
 export interface JobRow {
   id: string;
   plugin: string;
-  input: Buffer;
+  input: Uint8Array;
   status: JobStatus;
   priority: number;
   rank: number;
@@ -22,7 +22,7 @@ export interface JobRow {
   created_at: number;
   started_at: number | null;
   finished_at: number | null;
-  result: Buffer | null;
+  result: Uint8Array | null;
   error: string | null;
   progress: string | null;
 }
@@ -48,7 +48,7 @@ export function toJobRecord(row: JobRow, timeline: JobEvent[]): JobRecord {
   return {
     id: row.id,
     plugin: row.plugin,
-    input: bytes(row.input),
+    input: row.input,
     status: row.status,
     priority: row.priority,
     rank: row.rank,
@@ -59,7 +59,7 @@ export function toJobRecord(row: JobRow, timeline: JobEvent[]): JobRecord {
     createdAt: row.created_at,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
-    result: row.result === null ? null : bytes(row.result),
+    result: row.result,
     error: row.error === null ? null : (JSON.parse(row.error) as JobError),
     progress: row.progress === null ? null : (JSON.parse(row.progress) as JobRecord['progress']),
     timeline,
@@ -80,11 +80,6 @@ export function toLogEntry(row: LogRow): LogEntry {
   return entry;
 }
 
-/** A Uint8Array for SQLite to bind as a BLOB (better-sqlite3 binds Buffers only); no copy. */
-export function blob(value: Uint8Array): Buffer {
-  return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-}
-
 /**
  * JSON text of `value` (`null` is stored as the text "null", so log data that was null reads back
  * as null, not as absent), or SQL NULL for undefined; ERR_SERIALIZE if JSON cannot hold it.
@@ -98,8 +93,4 @@ export function jsonText(value: unknown, what: string): string | null {
       cause: e,
     });
   }
-}
-
-function bytes(b: Buffer): Uint8Array {
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }

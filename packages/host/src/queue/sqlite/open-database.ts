@@ -4,14 +4,15 @@
  * job database should say so once, at start, rather than crash later in a loop.
  * @module
  */
-import { mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { DatabaseSync } from 'node:sqlite';
 import { isBulkheadError } from '@bulkhead/sdk/errors';
-import Database from 'better-sqlite3';
+import { nodeSqlite } from './node-sqlite.js';
 import { claimOwnership } from './owner-lock.js';
-import { pinHandles } from './pin-handles.js';
 import { hasTables, migrate, SCHEMA_VERSION, schemaVersion } from './schema.js';
-import { fromSqliteError, storeUnavailable } from './store-error.js';
+import { fromSqliteError, readOnlyFileSystem, storeUnavailable } from './store-error.js';
+import { immediateTransaction, type Transaction } from './transaction.js';
 
 export interface OpenOptions {
   durability: 'fsync' | 'process';
@@ -25,46 +26,67 @@ export interface OpenOptions {
  */
 const QUICK_CHECK_MAX_BYTES = 64 * 1024 * 1024;
 
-export function openDatabase(file: string, options: OpenOptions): Database.Database {
+/** An open job database and the write transaction of its connection. */
+export interface OpenDatabase {
+  db: DatabaseSync;
+  transaction: Transaction;
+}
+
+export function openDatabase(file: string, options: OpenOptions): OpenDatabase {
+  const { DatabaseSync } = nodeSqlite();
   try {
     mkdirSync(dirname(file), { recursive: true });
+    // SQLite would open a file on a read-only mount read-only without a word, then fail with
+    // "unable to open database file" on its first write: ask the file system first.
+    accessSync(dirname(file), constants.W_OK);
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EROFS') throw readOnlyFileSystem(file, e);
     throw storeUnavailable(
       file,
       'cannot-open',
-      `cannot create the directory of job database ${file} (${(e as Error).message}); check the path and its permissions`,
+      `the directory of job database ${file} cannot be created or written (${(e as Error).message}); ` +
+        'check the path and its permissions, or set BULKHEAD_HOME to another directory',
       e,
     );
   }
-  let db: Database.Database | undefined;
+  let db: DatabaseSync | undefined;
   try {
-    db = new Database(file, { timeout: options.busyTimeoutMs });
-    pinHandles(db);
-    configure(db, options.durability);
+    db = new DatabaseSync(file);
+    configure(db, options);
     if (fileSize(file) <= QUICK_CHECK_MAX_BYTES) quickCheck(db, file);
-    db.transaction(() => prepareSchema(db!, file)).immediate();
-    return db;
+    const transaction = immediateTransaction(db);
+    transaction(() => prepareSchema(db!, file));
+    return { db, transaction };
   } catch (e) {
     db?.close();
     throw isBulkheadError(e) ? e : fromSqliteError(e, file, options.busyTimeoutMs);
   }
 }
 
-function configure(db: Database.Database, durability: OpenOptions['durability']): void {
+function configure(db: DatabaseSync, { durability, busyTimeoutMs }: OpenOptions): void {
+  // Set first: the pragmas below may already wait on a lock. (A pragma, not the constructor's
+  // `timeout` option, which Node 22 gained only in 22.16.)
+  db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
   // WAL: readers never block the writer, and a commit is one sequential append.
-  db.pragma('journal_mode = WAL');
+  db.exec('PRAGMA journal_mode = WAL');
   // In WAL mode FULL syncs the log on every commit (a returned insert survives power loss);
   // NORMAL syncs only at checkpoints, which still survives a crash of this process.
-  db.pragma(`synchronous = ${durability === 'fsync' ? 'FULL' : 'NORMAL'}`);
+  db.exec(`PRAGMA synchronous = ${durability === 'fsync' ? 'FULL' : 'NORMAL'}`);
   // macOS: fsync does not reach the platter; F_FULLFSYNC does. A no-op elsewhere.
-  if (durability === 'fsync') db.pragma('fullfsync = ON');
-  db.pragma('foreign_keys = ON');
+  if (durability === 'fsync') db.exec('PRAGMA fullfsync = ON');
+  db.exec('PRAGMA foreign_keys = ON');
   // Truncate the WAL back to 16 MiB after a burst instead of keeping its high-water size.
-  db.pragma('journal_size_limit = 16777216');
+  db.exec('PRAGMA journal_size_limit = 16777216');
 }
 
-function quickCheck(db: Database.Database, file: string): void {
-  const result = db.pragma('quick_check(1)', { simple: true });
+/** The first column of a pragma's first row (`PRAGMA quick_check` → 'ok'). */
+export function pragmaValue(db: DatabaseSync, pragma: string): unknown {
+  const row = db.prepare(`PRAGMA ${pragma}`).get();
+  return row === undefined ? undefined : Object.values(row)[0];
+}
+
+function quickCheck(db: DatabaseSync, file: string): void {
+  const result = pragmaValue(db, 'quick_check(1)');
   if (result !== 'ok') {
     throw storeUnavailable(
       file,
@@ -75,7 +97,7 @@ function quickCheck(db: Database.Database, file: string): void {
   }
 }
 
-function prepareSchema(db: Database.Database, file: string): void {
+function prepareSchema(db: DatabaseSync, file: string): void {
   const version = schemaVersion(db);
   if (version > SCHEMA_VERSION) {
     throw storeUnavailable(

@@ -11,7 +11,7 @@
  * @module
  */
 import { hostname } from 'node:os';
-import type { Database } from 'better-sqlite3';
+import type { DatabaseSync } from 'node:sqlite';
 import { identify, isRunning } from '../../process/process-identity.js';
 import { storeUnavailable } from './store-error.js';
 
@@ -29,7 +29,7 @@ export interface OwnerRow {
  * on this machine is. Call inside a write transaction (BEGIN IMMEDIATE), so two hosts starting at
  * once cannot both see the file as free.
  */
-export function claimOwnership(db: Database, file: string): void {
+export function claimOwnership(db: DatabaseSync, file: string): void {
   const current = readOwner(db);
   if (current !== undefined && blocksClaim(current)) {
     const since = new Date(current.started_at).toISOString();
@@ -48,12 +48,12 @@ export function claimOwnership(db: Database, file: string): void {
 }
 
 /** Deletes the owner row if it is still ours. */
-export function releaseOwnership(db: Database): void {
+export function releaseOwnership(db: DatabaseSync): void {
   db.prepare('DELETE FROM owner WHERE id = 1 AND pid = ? AND hostname = ?').run(process.pid, hostname());
 }
 
 /** The owner row, if a host holds the file or held it and died without closing. Only reads. */
-export function readOwner(db: Database): OwnerRow | undefined {
+export function readOwner(db: DatabaseSync): OwnerRow | undefined {
   return db.prepare('SELECT pid, hostname, started_at, boot_id, proc_start FROM owner WHERE id = 1').get() as
     | OwnerRow
     | undefined;

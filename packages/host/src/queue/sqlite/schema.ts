@@ -6,7 +6,7 @@
  * Never edit a migration that has shipped: add the next one.
  * @module
  */
-import type { Database } from 'better-sqlite3';
+import type { DatabaseSync } from 'node:sqlite';
 
 const MIGRATIONS: readonly string[] = [
   // 1: jobs, their timeline and logs, and the owner row.
@@ -79,19 +79,19 @@ const MIGRATIONS: readonly string[] = [
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** The database's schema version (0: empty or not ours). */
-export function schemaVersion(db: Database): number {
-  return db.pragma('user_version', { simple: true }) as number;
+export function schemaVersion(db: DatabaseSync): number {
+  return (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
 }
 
 /** True if the database holds tables (so version 0 means "someone else's database", not "new"). */
-export function hasTables(db: Database): boolean {
+export function hasTables(db: DatabaseSync): boolean {
   return db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' LIMIT 1").get() !== undefined;
 }
 
 /** Applies the migrations after `from`. Call inside a write transaction. */
-export function migrate(db: Database, from: number): void {
+export function migrate(db: DatabaseSync, from: number): void {
   for (let v = from; v < MIGRATIONS.length; v++) {
     db.exec(MIGRATIONS[v]!);
-    db.pragma(`user_version = ${v + 1}`);
+    db.exec(`PRAGMA user_version = ${v + 1}`);
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The embedded job store: one SQLite file (WAL mode) under the Bulkhead home, owned by one live
- * host at a time. better-sqlite3 is synchronous, and that is the point: each call is one short
- * transaction over statements prepared once, so a write costs about one fsync and no thread hop.
+ * host at a time, through Node's built-in `node:sqlite`. Its API is synchronous, and that is the
+ * point: each call is one short transaction over statements prepared once, so a write costs about
+ * one fsync and no thread hop.
  *
  * @example
  * await using store = await SqliteJobStore.open(join(bulkheadHome(), 'jobs.db'));
@@ -10,8 +11,8 @@
  * @module
  */
 import { resolve } from 'node:path';
+import type { DatabaseSync } from 'node:sqlite';
 import { BulkheadError, isBulkheadError } from '@bulkhead/sdk/errors';
-import type { Database, Statement } from 'better-sqlite3';
 import type { LogEntry } from '../../process/log-buffer.js';
 import type {
   JobEvent,
@@ -26,12 +27,13 @@ import type {
   StoreOp,
 } from '../job-store.js';
 import { checkNewJob, encodeOp, type Write } from './encode-op.js';
-import { blob, type JobRow, toJobEvent, toJobRecord, toLogEntry } from './job-rows.js';
+import { type JobRow, toJobEvent, toJobRecord, toLogEntry } from './job-rows.js';
 import { encodeCursor, listQuery } from './list-query.js';
 import { openDatabase } from './open-database.js';
 import { releaseOwnership } from './owner-lock.js';
-import { prepareStatements, type Statements } from './statements.js';
+import { prepareStatements, type Statement, type Statements, typed } from './statements.js';
 import { fromSqliteError, invalidArgument, storeClosed, storeUnavailable } from './store-error.js';
+import type { Transaction } from './transaction.js';
 import type { UpdateQuery } from './update-query.js';
 
 export interface SqliteJobStoreOptions {
@@ -66,24 +68,30 @@ const STORED_SIZE = (column: string) =>
 export class SqliteJobStore implements JobStore {
   /** Absolute path of the database file. */
   readonly file: string;
-  #db: Database | null;
+  #db: DatabaseSync | null;
   /** Durability `fsync`: submits are fsync'd; batches of state changes are not (see batch). */
   #fsync = true;
   #syncNormal: Statement | undefined;
   #syncFull: Statement | undefined;
   readonly #sql: Statements;
-  /** Runs a function inside BEGIN IMMEDIATE … COMMIT; made once (better-sqlite3 builds wrappers per call). */
-  readonly #transaction: (fn: () => unknown) => unknown;
+  /** Runs a function inside BEGIN IMMEDIATE … COMMIT. */
+  readonly #transaction: Transaction;
   readonly #busyTimeoutMs: number;
   readonly #maxLogsPerJob: number;
   /** Statements whose text depends on the call (list filters, update patches), by text. */
   readonly #shaped = new Map<string, Statement<unknown[], JobRow>>();
 
-  private constructor(db: Database, file: string, busyTimeoutMs: number, maxLogsPerJob: number) {
+  private constructor(
+    db: DatabaseSync,
+    transaction: Transaction,
+    file: string,
+    busyTimeoutMs: number,
+    maxLogsPerJob: number,
+  ) {
     this.#db = db;
     this.file = file;
     this.#sql = prepareStatements(db);
-    this.#transaction = db.transaction((fn: () => unknown) => fn()).immediate;
+    this.#transaction = transaction;
     this.#busyTimeoutMs = busyTimeoutMs;
     this.#maxLogsPerJob = maxLogsPerJob;
   }
@@ -106,10 +114,10 @@ export class SqliteJobStore implements JobStore {
     if (openFiles.has(path)) {
       throw storeUnavailable(path, 'in-use', `job database ${path} is already open in this process; close it first`);
     }
-    const db = openDatabase(path, { durability, busyTimeoutMs });
+    const { db, transaction } = openDatabase(path, { durability, busyTimeoutMs });
     let store: SqliteJobStore;
     try {
-      store = new SqliteJobStore(db, path, busyTimeoutMs, maxLogsPerJob);
+      store = new SqliteJobStore(db, transaction, path, busyTimeoutMs, maxLogsPerJob);
       store.#fsync = durability === 'fsync';
     } catch (e) {
       db.close();
@@ -186,9 +194,11 @@ export class SqliteJobStore implements JobStore {
     // State changes are committed without their own fsync (WAL keeps them through a crash of this
     // process); the next fsync'd commit (any submit) flushes them too. Losing one to a power cut
     // re-runs a job within its attempts, which the queue allows; a lost submit it would not.
-    // Prepared once (db.pragma() would prepare, and pin, two statements per batch).
-    this.#syncNormal ??= this.#db?.prepare('PRAGMA synchronous = NORMAL');
-    this.#syncFull ??= this.#db?.prepare('PRAGMA synchronous = FULL');
+    // Prepared once: preparing costs more than running them.
+    if (this.#db !== null) {
+      this.#syncNormal ??= typed(this.#db, 'PRAGMA synchronous = NORMAL');
+      this.#syncFull ??= typed(this.#db, 'PRAGMA synchronous = FULL');
+    }
     this.#syncNormal?.run();
     try {
       return this.#write(() => writes.map((w) => this.#apply(w)));
@@ -219,16 +229,16 @@ export class SqliteJobStore implements JobStore {
     return this.#write(() => {
       let n = 0;
       if (only === null) {
-        if (maxAgeMs !== undefined) n += this.#sql.pruneOlder.run(now - maxAgeMs).changes;
-        if (maxCount !== undefined) n += this.#sql.pruneBeyond.run(maxCount).changes;
+        if (maxAgeMs !== undefined) n += Number(this.#sql.pruneOlder.run(now - maxAgeMs).changes);
+        if (maxCount !== undefined) n += Number(this.#sql.pruneBeyond.run(maxCount).changes);
       } else {
         // Rare (a user's `jobs prune --status`): prepared per call, by the statuses given.
         const ofStatus = `status IN (${only.map(() => '?').join(', ')})`;
-        const db = this.#db as Database;
+        const db = this.#db as DatabaseSync;
         if (maxAgeMs !== undefined) {
           n += db
             .prepare(`DELETE FROM jobs WHERE ${ofStatus} AND coalesce(finished_at, created_at) < ?`)
-            .run(...only, now - maxAgeMs).changes;
+            .run(...only, now - maxAgeMs).changes as number;
         }
         if (maxCount !== undefined) {
           n += db
@@ -236,7 +246,7 @@ export class SqliteJobStore implements JobStore {
               `DELETE FROM jobs WHERE rowid IN (SELECT rowid FROM jobs WHERE ${ofStatus}
                ORDER BY coalesce(finished_at, created_at) DESC, rowid DESC LIMIT -1 OFFSET ?)`,
             )
-            .run(...only, maxCount).changes;
+            .run(...only, maxCount).changes as number;
         }
       }
       if (maxBytes !== undefined) {
@@ -244,14 +254,14 @@ export class SqliteJobStore implements JobStore {
           only === null
             ? "status IN ('completed', 'failed', 'cancelled')"
             : `status IN (${only.map(() => '?').join(', ')})`;
-        n += (this.#db as Database)
+        n += (this.#db as DatabaseSync)
           .prepare(
             `DELETE FROM jobs WHERE rowid IN (SELECT rowid FROM (
                SELECT rowid, sum(${STORED_SIZE('input')} + coalesce(${STORED_SIZE('result')}, 0))
                  OVER (ORDER BY coalesce(finished_at, created_at) DESC, rowid DESC) AS total
                FROM jobs WHERE ${of}) WHERE total > ?)`,
           )
-          .run(...(only ?? []), maxBytes).changes;
+          .run(...(only ?? []), maxBytes).changes as number;
       }
       return n;
     });
@@ -266,7 +276,7 @@ export class SqliteJobStore implements JobStore {
     try {
       releaseOwnership(db);
       // Refreshes the planner's statistics where they went stale; cheap.
-      db.pragma('optimize');
+      db.exec('PRAGMA optimize');
     } catch {
       // A row left behind names our pid, which will be dead: the next open takes it over.
     } finally {
@@ -290,17 +300,17 @@ export class SqliteJobStore implements JobStore {
     }
     // After every pending job: read per job, since an earlier job of the batch is pending too.
     const rank = (this.#sql.maxPendingRank.get()?.rank ?? 0) + 1;
-    this.#sql.insert.run({
-      id: job.id,
-      plugin: job.plugin,
-      input: blob(job.input),
-      priority: job.priority,
+    this.#sql.insert.run(
+      job.id,
+      job.plugin,
+      job.input,
+      job.priority,
       rank,
-      idempotencyKey: job.idempotencyKey,
-      maxAttempts: job.maxAttempts,
-      timeoutMs: job.timeoutMs,
-      createdAt: job.createdAt,
-    });
+      job.idempotencyKey,
+      job.maxAttempts,
+      job.timeoutMs,
+      job.createdAt,
+    );
     return {
       id: job.id,
       plugin: job.plugin,
@@ -330,7 +340,7 @@ export class SqliteJobStore implements JobStore {
   #updated(query: UpdateQuery | null): boolean {
     if (query === null) return false;
     if (!query.sql.endsWith(RETURNING)) return this.#update(query) !== undefined;
-    return this.#shape(query.sql.slice(0, -RETURNING.length)).run(...query.params).changes > 0;
+    return Number(this.#shape(query.sql.slice(0, -RETURNING.length)).run(...query.params).changes) > 0;
   }
 
   /** Applies one write; false if its job is missing or (update) its status did not match. */
@@ -368,7 +378,7 @@ export class SqliteJobStore implements JobStore {
 
   /** Runs `fn` in one write transaction (one commit, one fsync), taking the lock up front. */
   #write<T>(fn: () => T): T {
-    return this.#read(() => this.#transaction(fn) as T);
+    return this.#read(() => this.#transaction(fn));
   }
 
   /** Runs `fn` on the open database, turning SQLite's errors into Bulkhead's. */
@@ -384,7 +394,7 @@ export class SqliteJobStore implements JobStore {
   #shape(sql: string): Statement<unknown[], JobRow> {
     let stmt = this.#shaped.get(sql);
     if (stmt === undefined) {
-      stmt = this.#db!.prepare<unknown[], JobRow>(sql);
+      stmt = typed<unknown[], JobRow>(this.#db!, sql);
       this.#shaped.set(sql, stmt);
     }
     return stmt;

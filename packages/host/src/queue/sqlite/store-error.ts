@@ -1,17 +1,52 @@
 /**
- * Turning SQLite's failures into Bulkhead's: a store never lets a raw `SqliteError` escape, because
- * callers match on `code`, and "database disk image is malformed" tells nobody what to do.
+ * Turning SQLite's failures into Bulkhead's: a store never lets node:sqlite's raw `ERR_SQLITE_ERROR`
+ * escape, because callers match on `code`, and "database disk image is malformed" tells nobody what
+ * to do.
  *
  * `data.reason` is a short stable token (`corrupt`, `locked`, `in-use`, `closed`, `newer-schema`,
- * `not-a-job-database`, `io`, `disk-full`, `read-only`, `cannot-open`, `native-module`); the message
- * says what to do.
+ * `not-a-job-database`, `io`, `disk-full`, `read-only`, `cannot-open`); the message says what to do.
  * @module
  */
+import { statfsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { BulkheadError, toBulkheadError } from '@bulkhead/sdk/errors';
 
 /** ERR_STORE_UNAVAILABLE for `file`. */
 export function storeUnavailable(file: string, reason: string, message: string, cause?: unknown) {
   return new BulkheadError('ERR_STORE_UNAVAILABLE', message, { file, reason }, { cause });
+}
+
+/** ERR_STORE_UNAVAILABLE `disk-full`: what failed was not written, what was written before stays. */
+export function diskFullError(file: string, cause?: unknown) {
+  return storeUnavailable(
+    file,
+    'disk-full',
+    `job database ${file}: the disk is full, and this write was not stored; free some space on it, ` +
+      'or set BULKHEAD_HOME to a directory on another disk',
+    cause,
+  );
+}
+
+/** ERR_STORE_UNAVAILABLE `read-only`, for a home on a read-only file system (EROFS). */
+export function readOnlyFileSystem(file: string, cause?: unknown) {
+  return storeUnavailable(
+    file,
+    'read-only',
+    `job database ${file} is on a read-only file system; remount it read-write, or set BULKHEAD_HOME to a ` +
+      'directory on a writable disk',
+    cause,
+  );
+}
+
+/** Whether the file system holding `file` has (almost) no space left for an unprivileged writer. */
+export function diskFull(file: string): boolean {
+  try {
+    const fs = statfsSync(dirname(file));
+    // Under 1 MiB: too little for SQLite to grow its WAL and shared-memory files by a few pages.
+    return fs.bavail * fs.bsize < 1024 * 1024;
+  } catch {
+    return false;
+  }
 }
 
 /** ERR_INVALID_ARGUMENT: the caller's mistake, not the store's. */
@@ -25,37 +60,13 @@ export function storeClosed(file: string) {
 }
 
 /**
- * Why better-sqlite3's native addon does not load, in one line, or null when `e` is not that (its
- * own message is several lines, the first only a path). The usual case: node_modules was installed
- * under another Node, e.g. before an upgrade from 20 to 24, or with nvm switched since.
- */
-export function nativeLoadFailure(e: unknown): string | null {
-  const message = e instanceof Error ? e.message : String(e);
-  const abi = /NODE_MODULE_VERSION (\d+).*?NODE_MODULE_VERSION (\d+)/s.exec(message);
-  if (abi !== null) {
-    return `better-sqlite3 was built for another Node.js (module version ${abi[1]}; Node ${process.versions.node} needs ${abi[2]})`;
-  }
-  const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ERR_DLOPEN_FAILED' || /Could not locate the bindings file|better_sqlite3\.node/.test(message)) {
-    return `better-sqlite3 does not load: ${message.replace(/\s+/g, ' ').trim().slice(0, 300)}`;
-  }
-  return null;
-}
-
-/**
- * Maps anything thrown by better-sqlite3 to a BulkheadError. Errors that say the database as a
+ * Maps anything thrown by node:sqlite to a BulkheadError. Errors that say the database as a
  * whole cannot be used become ERR_STORE_UNAVAILABLE; constraint failures are the caller's
  * (ERR_INVALID_ARGUMENT); anything else is ERR_INTERNAL with the original as `cause`.
  */
 export function fromSqliteError(e: unknown, file: string, busyTimeoutMs: number): BulkheadError {
   const code = sqliteCode(e);
-  if (code === undefined) {
-    const native = nativeLoadFailure(e);
-    if (native !== null) {
-      return storeUnavailable(file, 'native-module', `${native}; rebuild it: \`npm rebuild better-sqlite3\``, e);
-    }
-    return toBulkheadError(e);
-  }
+  if (code === undefined) return toBulkheadError(e);
   const detail = (e as Error).message;
   if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
     return storeUnavailable(
@@ -75,11 +86,16 @@ export function fromSqliteError(e: unknown, file: string, busyTimeoutMs: number)
       e,
     );
   }
-  if (code === 'SQLITE_FULL') {
-    return storeUnavailable(file, 'disk-full', `job database ${file}: the disk is full; free some space`, e);
-  }
+  // A full disk shows as SQLITE_FULL when the WAL cannot grow, and as an I/O error when SQLite's
+  // shared-memory file cannot be extended: the free space tells the two apart.
+  if (code === 'SQLITE_FULL' || (code === 'SQLITE_IOERR' && diskFull(file))) return diskFullError(file, e);
   if (code.startsWith('SQLITE_READONLY')) {
-    return storeUnavailable(file, 'read-only', `job database ${file} is read-only; check its permissions`, e);
+    return storeUnavailable(
+      file,
+      'read-only',
+      `job database ${file} is read-only; make it writable (chmod u+w), or set BULKHEAD_HOME to another directory`,
+      e,
+    );
   }
   if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_PERM') || code.startsWith('SQLITE_AUTH')) {
     return storeUnavailable(
@@ -98,8 +114,29 @@ export function fromSqliteError(e: unknown, file: string, busyTimeoutMs: number)
   return toBulkheadError(e);
 }
 
-/** The `SQLITE_…` code of a better-sqlite3 error, if it is one. */
+/**
+ * SQLite's primary result codes by number: node:sqlite reports a failure as `ERR_SQLITE_ERROR`
+ * with the (extended) number in `errcode`, whose low byte is the primary code.
+ */
+const PRIMARY_CODES: Partial<Record<number, string>> = {
+  3: 'SQLITE_PERM',
+  5: 'SQLITE_BUSY',
+  6: 'SQLITE_LOCKED',
+  8: 'SQLITE_READONLY',
+  10: 'SQLITE_IOERR',
+  11: 'SQLITE_CORRUPT',
+  13: 'SQLITE_FULL',
+  14: 'SQLITE_CANTOPEN',
+  19: 'SQLITE_CONSTRAINT',
+  20: 'SQLITE_MISMATCH',
+  23: 'SQLITE_AUTH',
+  25: 'SQLITE_RANGE',
+  26: 'SQLITE_NOTADB',
+};
+
+/** The `SQLITE_…` name of a node:sqlite error's primary result code, if it is one. */
 export function sqliteCode(e: unknown): string | undefined {
-  const code = (e as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('SQLITE_') ? code : undefined;
+  const err = e as { code?: unknown; errcode?: unknown } | null;
+  if (err?.code !== 'ERR_SQLITE_ERROR' || typeof err.errcode !== 'number') return undefined;
+  return PRIMARY_CODES[err.errcode & 0xff] ?? 'SQLITE_ERROR';
 }

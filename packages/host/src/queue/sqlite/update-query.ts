@@ -5,7 +5,7 @@
  * @module
  */
 import type { JobPatch, JobStatus } from '../job-store.js';
-import { blob, jsonText } from './job-rows.js';
+import { jsonText } from './job-rows.js';
 import { invalidArgument } from './store-error.js';
 
 /** Patchable fields and their columns. */
@@ -59,7 +59,7 @@ function encode(key: keyof JobPatch, value: unknown): unknown {
     case 'result':
       if (value === null) return null;
       if (!(value instanceof Uint8Array)) throw invalidArgument('result must be a Uint8Array or null');
-      return blob(value);
+      return value; // bound as a BLOB
     case 'error':
     case 'progress':
       return value === null ? null : jsonText(value, key);
