@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as nodeModule from 'node:module';
-import { join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isBulkheadError } from '@bulkhead/sdk';
 import { PluginManager } from 'bulkhead';
@@ -26,6 +26,8 @@ function npm(cwd: string, args: string[], node24 = false) {
   const [cmd, argv] = node24 ? ['npx', ['-y', '-p', 'node@24', 'npm', ...args]] : ['npm', args];
   // Not this test runner's context: a nested `node --test` that sees it skips its files.
   const { NODE_TEST_CONTEXT: _ours, ...env } = cliEnv(tempHome());
+  // npm's scripts run the `node` first on PATH: this test's own Node, whatever the machine's is.
+  env.PATH = `${dirname(process.execPath)}${delimiter}${env.PATH ?? ''}`;
   const r = spawnSync(cmd, argv, { cwd, env, encoding: 'utf8', timeout: 300_000 });
   return { code: r.status, out: `${r.stdout}\n${r.stderr}` };
 }
