@@ -42,18 +42,26 @@ export function cleanUp(): void {
 }
 
 /** Starts `bulkhead ...args` and leaves it running; output accumulates on the returned object. */
-export function start(
-  home: string,
-  args: string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
-): ChildProcess & { out: { stdout: string; stderr: string } } {
+/** A started CLI process: its output so far, and its end (code and signal) once it has come. */
+export type Started = ChildProcess & {
+  out: { stdout: string; stderr: string };
+  closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+};
+
+export function start(home: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Started {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: options.cwd ?? repoRoot,
     env: cliEnv(home, options.env),
     stdio: ['pipe', 'pipe', 'pipe'],
-  }) as ChildProcess & { out: { stdout: string; stderr: string } };
+  }) as Started;
   started.add(child);
-  child.on('close', () => started.delete(child));
+  // Recorded from the start: a child that ends before `finished` is called must not be missed.
+  child.closed = new Promise((resolve) => {
+    child.on('close', (code, signal) => {
+      started.delete(child);
+      resolve({ code, signal });
+    });
+  });
   child.out = { stdout: '', stderr: '' };
   child.stdout?.on('data', (d: Buffer) => {
     child.out.stdout += d.toString();
@@ -64,10 +72,7 @@ export function start(
   return child;
 }
 
-export function finished(
-  child: ChildProcess & { out: { stdout: string; stderr: string } },
-  timeoutMs = 120_000,
-): Promise<CliResult> {
+export function finished(child: Started, timeoutMs = 120_000): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -77,7 +82,7 @@ export function finished(
         ),
       );
     }, timeoutMs);
-    child.on('close', (code, signal) => {
+    void child.closed.then(({ code, signal }) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout: child.out.stdout, stderr: child.out.stderr });
     });

@@ -433,9 +433,11 @@ describe('run', () => {
 
 describe('one host, many commands', () => {
   test('a host that ends its own job first lets a detached job it runs finish', async () => {
-    const host = start(home, ['run', 'countdown', '--input', '{"from":2}']);
+    // The host's own job (3 s) outlasts the second CLI's start even on a loaded machine, and the
+    // detached job (6 s) outlasts the host's own.
+    const host = start(home, ['run', 'countdown', '--input', '{"from":30}']);
     await until(host, (o) => /countdown: \d+%/.test(o.stderr));
-    const detached = await cli(home, ['run', 'countdown', '--input', '{"from":6}', '--detach', '--json']);
+    const detached = await cli(home, ['run', 'countdown', '--input', '{"from":60}', '--detach', '--json']);
     const { id } = JSON.parse(detached.stdout) as { id: string };
     const r = await finished(host, 30_000);
     assert.equal(r.code, 0, r.stderr);
@@ -444,7 +446,8 @@ describe('one host, many commands', () => {
   });
 
   test('Ctrl-C on a host staying for a job it runs puts that job back in the queue', async () => {
-    const host = start(home, ['run', 'countdown', '--input', '{"from":2}']);
+    // Its own job (3 s) outlasts the second CLI's start even on a loaded machine.
+    const host = start(home, ['run', 'countdown', '--input', '{"from":30}']);
     await until(host, (o) => /countdown: \d+%/.test(o.stderr));
     const detached = await cli(home, ['run', 'countdown', '--input', '{"from":100}', '--detach', '--json']);
     const { id } = JSON.parse(detached.stdout) as { id: string };
@@ -756,8 +759,12 @@ describe('usage', () => {
       ['jobs', 'show'],
       ['jobs', 'cancel'],
       ['jobs', 'wait'],
+      ['jobs', 'retry'],
+      ['jobs', 'prune'],
       ['logs'],
       ['doctor'],
+      ['new'],
+      ['completion'],
     ];
     for (const args of commands) {
       const r = await cli(home, [...args, '--help']);

@@ -28,7 +28,8 @@ const PLUGINS = [
 /** A host in this process: manager, queue (not started), and its LocalQueueClient. */
 async function host(home = tempHome()) {
   const manager = new PluginManager({ pluginPaths: [pluginDir(PLUGINS)], home, liveness: { pingIntervalMs: 0 } });
-  const queue = await JobQueue.open({ manager, durability: 'process', cancelTimeoutMs: 1000 });
+  // The socket is served by each test itself (or not at all, for the local client).
+  const queue = await JobQueue.open({ manager, durability: 'process', cancelTimeoutMs: 1000, control: false });
   const local = new control.LocalQueueClient({ queue, manager });
   return {
     home,

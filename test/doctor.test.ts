@@ -43,7 +43,7 @@ type DoctorCheck = import('../packages/host/src/cli/doctor.js').DoctorCheck;
 type DoctorOptions = import('../packages/host/src/cli/doctor.js').DoctorOptions;
 type CommandRunner = import('../packages/host/src/resources/command-runner.js').CommandRunner;
 
-const IDS = ['node', 'npm', 'home', 'sqlite', 'plugins', 'gpu', 'redis', 'control'];
+const IDS = ['node', 'npm', 'home', 'config', 'sqlite', 'plugins', 'gpu', 'redis', 'control'];
 
 const dirs: string[] = [];
 after(() => {
@@ -193,6 +193,23 @@ describe('runDoctor: home, node, npm', () => {
     assert.match(check(checks, 'plugins').detail, /^no plugins installed/);
     assert.equal(doctorExitCode(checks), 0);
     assert.equal(existsSync(home), false);
+  });
+
+  test('config: the host settings as commands will read them; a broken config.yaml fails at its line', async () => {
+    const home = tempDir();
+    assert.match(check(await doctor(home), 'config').detail, /config\.yaml \(absent: defaults\); all defaults/);
+    writeFileSync(join(home, 'config.yaml'), 'scheduler:\n  policy: safety\n');
+    const set = check(await doctor(home, { env: { BULKHEAD_CANCEL_TIMEOUT: '2s' } }), 'config');
+    assert.equal(set.status, 'ok');
+    assert.match(set.detail, /set: scheduler\.policy \(file\), cancelTimeout \(env\)/);
+    writeFileSync(join(home, 'config.yaml'), 'scheduler:\n  policy: sometimes\nconcurrency: 0\n');
+    const broken = await doctor(home);
+    assert.equal(check(broken, 'config').status, 'fail');
+    assert.match(
+      check(broken, 'config').detail,
+      /config\.yaml:2:11: scheduler\.policy must be one of .* \(and 1 more\)$/,
+    );
+    assert.equal(doctorExitCode(broken), 1);
   });
 
   test('a home that is a file fails', async () => {

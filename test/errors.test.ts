@@ -57,6 +57,7 @@ test('public API surface of both packages (any change here is an API change)', (
     'BulkheadError',
     'ControlServer',
     'ERROR_CODES',
+    'HOST_SETTINGS',
     'JobQueue',
     'LocalQueueClient',
     'LocalSystemMonitor',
@@ -68,11 +69,15 @@ test('public API surface of both packages (any change here is an API change)', (
     'Scheduler',
     'connectControl',
     'discover',
+    'hostConfigPath',
     'installPlugins',
     'isBulkheadError',
+    'loadHostConfig',
     'loadManifest',
+    'managerOptionsOf',
     'parsePluginsFile',
     'parseSnapshot',
+    'queueOptionsOf',
     'readPluginsFile',
     'searchPaths',
     'serveControl',
@@ -86,7 +91,12 @@ test('definePlugin refuses malformed definitions with ERR_PLUGIN_INVALID', () =>
     [{ name: 'ok', version: '', execute() {} }, /version/],
     [{ name: 'ok', version: '1' }, /execute.*stream/],
     [{ name: 'ok', version: '1', execute: 3 }, /"execute" must be a function/],
-    [{ name: 'ok', version: '1', execute() {}, config: { type: 'object' } }, /zod schema/],
+    [
+      { name: 'ok', version: '1', execute() {}, config: 'size: number' },
+      /plugin "ok": "config" must be a zod 4 or zod 3 schema .* or a JSON Schema object .*; got string/,
+    ],
+    [{ name: 'ok', version: '1', execute() {}, config: { greeting: 'hi' } }, /"config" must be .*; got object/],
+    [{ name: 'ok', version: '1', execute() {}, input: [1] }, /"input" must be .*; got an array/],
   ];
   for (const [def, pattern] of bad) {
     assert.throws(

@@ -684,6 +684,68 @@ export function jobStoreConformance(name: string, open: () => Promise<OpenedStor
       );
     });
 
+    describe('prune by status and bytes', () => {
+      test(
+        'status limits which finished jobs count and go; unfinished statuses are refused',
+        withStore(async (store) => {
+          await store.insert(['c1', 'c2', 'f1', 'f2', 'x1', 'wait'].map((id) => newJob(id)));
+          const done: [string, JobStatus][] = [
+            ['c1', 'completed'],
+            ['c2', 'completed'],
+            ['f1', 'failed'],
+            ['f2', 'failed'],
+            ['x1', 'cancelled'],
+          ];
+          for (const [i, [id, status]] of done.entries()) await store.update(id, { status, finishedAt: T0 + i });
+          assert.equal(await store.prune({ status: ['failed'], maxCount: 1 }), 1);
+          assert.equal(await store.get('f1'), null);
+          assert.ok(await store.get('f2'));
+          assert.equal(await store.prune({ status: ['failed', 'cancelled'], maxCount: 0 }), 2);
+          assert.deepEqual(ids((await store.list()).jobs).sort(), ['c1', 'c2', 'wait']);
+          assert.equal(await store.prune({ status: [], maxCount: 0 }), 0);
+          await assert.rejects(store.prune({ status: ['pending'], maxCount: 0 }), (e: unknown) =>
+            isBulkheadError(e, 'ERR_INVALID_ARGUMENT'),
+          );
+          assert.ok(await store.get('wait'));
+        }),
+      );
+
+      test(
+        "maxBytes keeps the newest finished jobs whose inputs and results fit; unfinished jobs don't count",
+        withStore(async (store) => {
+          const kb = (n: number) => new Uint8Array(n * 1024);
+          await store.insert([
+            newJob('old', { input: kb(4) }),
+            newJob('mid', { input: kb(1) }),
+            newJob('new', { input: kb(1) }),
+            newJob('wait', { input: kb(64) }),
+          ]);
+          await store.update('old', { status: 'completed', finishedAt: T0 + 1, result: kb(1) });
+          await store.update('mid', { status: 'completed', finishedAt: T0 + 2, result: kb(2) });
+          await store.update('new', { status: 'failed', finishedAt: T0 + 3 });
+          assert.equal(await store.prune({ maxBytes: 8 * 1024 }), 1); // new 1 KB + mid 3 KB fit, old's 5 KB do not
+          assert.deepEqual(ids((await store.list()).jobs).sort(), ['mid', 'new', 'wait']);
+          assert.equal(await store.prune({ maxBytes: 0 }), 2);
+          assert.ok(await store.get('wait'));
+        }),
+      );
+    });
+
+    describe('idsWithPrefix', () => {
+      test(
+        'the ids that start with a prefix, in order, at most limit; wildcards are plain characters',
+        withStore(async (store) => {
+          await store.insert(['ab1', 'ab2', 'ac1', 'a%x', 'b'].map((id) => newJob(id)));
+          assert.deepEqual(await store.idsWithPrefix('ab', 10), ['ab1', 'ab2']);
+          assert.deepEqual(await store.idsWithPrefix('a', 2), ['a%x', 'ab1']);
+          assert.deepEqual(await store.idsWithPrefix('a%', 10), ['a%x']);
+          assert.deepEqual(await store.idsWithPrefix('ab1', 10), ['ab1']);
+          assert.deepEqual(await store.idsWithPrefix('z', 10), []);
+          assert.deepEqual(await store.idsWithPrefix('_', 10), []);
+        }),
+      );
+    });
+
     describe('close', () => {
       test(
         'every method rejects with ERR_STORE_UNAVAILABLE after close; close is idempotent',
@@ -703,6 +765,7 @@ export function jobStoreConformance(name: string, open: () => Promise<OpenedStor
             ['logs', () => store.logs('a')],
             ['batch', () => store.batch([{ op: 'event', id: 'a', event: { at: T0, type: 'queued' } }])],
             ['prune', () => store.prune({ maxCount: 0 })],
+            ['idsWithPrefix', () => store.idsWithPrefix('a', 1)],
           ];
           for (const [method, call] of calls) {
             await assert.rejects(call(), (e: unknown) => isBulkheadError(e, 'ERR_STORE_UNAVAILABLE'), method);

@@ -300,8 +300,9 @@ const broken: {
   },
   {
     dir: 'entry-is-a-dir',
+    // A directory is an entry when Node would find a module in it (main, index.js); this has none.
     content: manifest('entry-is-a-dir', { entry: 'dist' }),
-    files: { 'dist/index.js': '' },
+    files: { 'dist/notes.txt': '' },
     field: '/entry',
     message: 'entry dist is not a file',
   },

@@ -2,7 +2,15 @@
 // The runtime part only checks that the file ran.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ChunkOf, ConfigInputOf, ConfigOf, InputOf, OutputOf, StreamInputOf } from '@bulkhead/sdk';
+import {
+  type ChunkOf,
+  type ConfigInputOf,
+  type ConfigOf,
+  definePlugin,
+  type InputOf,
+  type OutputOf,
+  type StreamInputOf,
+} from '@bulkhead/sdk';
 import type { PluginProcess } from 'bulkhead';
 import type echo from './fixtures/plugins/echo.js';
 import type noop from './fixtures/plugins/noop.js';
@@ -19,6 +27,16 @@ expectType<Equal<ConfigOf<Echo>, { prefix: string; repeat: number }>>();
 expectType<Equal<ConfigInputOf<Echo>, { prefix?: string | undefined; repeat?: number | undefined }>>();
 expectType<Equal<ConfigOf<typeof noop>, Record<string, never>>>();
 
+// A plain JSON Schema config: its values are not typed, but neither side refuses a config.
+const jsonConfigured = definePlugin({
+  name: 'json-configured',
+  version: '1.0.0',
+  config: { type: 'object', properties: { mode: { enum: ['fast', 'exact'], default: 'fast' } } },
+  execute: (_input: unknown, ctx) => ctx.config,
+});
+expectType<Equal<ConfigOf<typeof jsonConfigured>, Record<string, unknown>>>();
+expectType<Equal<ConfigInputOf<typeof jsonConfigured>, Record<string, unknown>>>();
+
 // The host handle carries the same types.
 declare const proc: PluginProcess<Echo>;
 type ExecuteResult = Awaited<ReturnType<typeof proc.execute>>;
@@ -32,5 +50,5 @@ declare const anyProc: PluginProcess;
 expectType<Equal<Awaited<ReturnType<typeof anyProc.execute>>, unknown>>();
 
 test('types flow from definePlugin to PluginProcess (checked by tsc)', () => {
-  assert.ok(true);
+  assert.equal(jsonConfigured.definition.name, 'json-configured');
 });

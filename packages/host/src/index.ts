@@ -11,6 +11,17 @@ export {
   isBulkheadError,
   toBulkheadError,
 } from '@bulkhead/sdk/errors';
+// The home's config.yaml (scheduler policy, budgets, retention, timeouts), for applications too.
+export {
+  HOST_SETTINGS,
+  type HostConfig,
+  type HostSetting,
+  hostConfigPath,
+  loadHostConfig,
+  managerOptionsOf,
+  queueOptionsOf,
+  type SettingSource,
+} from './config/host-config.js';
 // Reaching the process that runs a home's queue (docs/control.md)
 export {
   type ConnectControlOptions,

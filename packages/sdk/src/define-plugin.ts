@@ -18,12 +18,28 @@
  */
 import type { ZodType, z } from 'zod';
 import { BulkheadError } from './errors.js';
+import { schemaProblem } from './plugin-schema.js';
 
-/** A zod (v4) schema describing the plugin's config. Its JSON Schema goes to the host. */
-export type ConfigSchema = ZodType;
+/** A plain JSON Schema object, e.g. `{ type: 'object', properties: { size: { type: 'integer', default: 8 } } }`. */
+export type JsonSchemaObject = { readonly [keyword: string]: unknown };
+
+/**
+ * A schema for the plugin's config (or input): zod 4, zod 3, or a plain JSON Schema object. Its
+ * JSON Schema goes to the host, which checks values against it.
+ */
+export type ConfigSchema =
+  | ZodType
+  | { readonly _output: unknown; safeParse(value: unknown): unknown }
+  | JsonSchemaObject;
 
 /** The config type a schema produces after defaults are applied. */
-export type ConfigFromSchema<S> = S extends ZodType ? z.output<S> : Record<string, never>;
+export type ConfigFromSchema<S> = S extends ZodType
+  ? z.output<S>
+  : S extends { readonly _output: infer O }
+    ? O
+    : S extends object
+      ? Record<string, unknown>
+      : Record<string, never>;
 
 export interface Logger {
   debug(message: string, data?: unknown): void;
@@ -58,8 +74,13 @@ export interface PluginDefinition<I, O, SI, S, Schema extends ConfigSchema | und
   /** The plugin's own version (semver recommended). */
   version: string;
   description?: string;
-  /** Config schema; the host sees its JSON Schema and may validate against it. */
+  /** Config schema (zod 4, zod 3 or JSON Schema); the host sees its JSON Schema and validates against it. */
   config?: Schema;
+  /**
+   * Schema of `execute`'s input (zod 4, zod 3 or JSON Schema). Its JSON Schema goes to the host
+   * (the manifest's `inputSchema`, shown to UIs), which checks each job's input at submit.
+   */
+  input?: ConfigSchema;
   /** Runs once after the handshake, before any call. Load models here. */
   initialize?(config: ConfigFromSchema<Schema>, ctx: InitContext<ConfigFromSchema<Schema>>): void | Promise<void>;
   /** One input, one result. */
@@ -100,7 +121,11 @@ export type ConfigInputOf<P> =
   P extends Plugin<any, any, any, any, infer Schema>
     ? Schema extends ZodType
       ? z.input<Schema>
-      : Record<string, never>
+      : Schema extends { readonly _input: infer In }
+        ? In
+        : Schema extends object
+          ? Record<string, unknown>
+          : Record<string, never>
     : Record<string, unknown>;
 /* biome-ignore-end lint/suspicious/noExplicitAny: `any` in the positions not being inferred */
 
@@ -135,11 +160,8 @@ function checkDefinition(d: PluginDefinition<any, any, any, any, any>): string |
   if (typeof d.execute !== 'function' && typeof d.stream !== 'function') {
     return 'define "execute", "stream", or both';
   }
-  const schema = d.config as unknown as { safeParse?: unknown } | undefined;
-  if (schema !== undefined && typeof schema?.safeParse !== 'function') {
-    return '"config" must be a zod schema, e.g. z.object({ ... })';
-  }
-  return undefined;
+  const problem = schemaProblem('config', d.config) ?? schemaProblem('input', d.input);
+  return problem === undefined ? undefined : `plugin "${d.name}": ${problem}`;
 }
 
 /** True if `value` was made by definePlugin (from any copy of the SDK). */

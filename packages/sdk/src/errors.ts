@@ -62,6 +62,8 @@ export const ERROR_CODES = {
   ERR_QUEUE_CLOSED: 'ERR_QUEUE_CLOSED',
   /** No job with that id. */
   ERR_JOB_NOT_FOUND: 'ERR_JOB_NOT_FOUND',
+  /** A job id prefix that starts the ids of several jobs. */
+  ERR_JOB_ID_AMBIGUOUS: 'ERR_JOB_ID_AMBIGUOUS',
   /** A job's input breaks the plugin's declared input schema. */
   ERR_INPUT_INVALID: 'ERR_INPUT_INVALID',
   /** The job was running when its host died, and no attempts were left to retry it. */
@@ -101,11 +103,12 @@ export interface ErrorDataMap {
   ERR_PROTOCOL_VERSION: { host: string; worker: string };
   ERR_HANDSHAKE_TIMEOUT: { timeoutMs: number };
   ERR_MANIFEST_INVALID: { file: string; field?: string };
-  ERR_UNKNOWN_PLUGIN: { name: string; known?: string[] };
+  ERR_UNKNOWN_PLUGIN: { name: string; known?: string[]; manifest?: string; reason?: string };
   ERR_PLUGIN_DISABLED: { name: string };
   ERR_PLUGIN_UNAVAILABLE: { name: string; crashes: number; lastError?: string; stderrTail?: string[] };
   ERR_INSUFFICIENT_RESOURCES: { resource: string; needed: number; free: number; unit: string };
   ERR_JOB_NOT_FOUND: { id: string };
+  ERR_JOB_ID_AMBIGUOUS: { prefix: string; candidates: string[] };
   ERR_INPUT_INVALID: { issues: ConfigIssue[] };
   ERR_JOB_INTERRUPTED: { attempts: number };
   ERR_STORE_UNAVAILABLE: { file?: string; reason: string };

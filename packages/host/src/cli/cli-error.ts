@@ -45,6 +45,19 @@ export function toCliError(e: unknown): CliError {
         return new CliError(e.message, EXIT.FAILURE, 'see why with `bulkhead logs NAME`', e.code);
       case 'ERR_STORE_UNAVAILABLE':
         return new CliError(e.message, EXIT.FAILURE, 'run `bulkhead doctor`', e.code);
+      case 'ERR_CONFIG_INVALID':
+        // The home's config.yaml (or a variable or flag over it): bad usage, like a bad plugins.yaml.
+        if (typeof data?.file === 'string' && data.file.endsWith('config.yaml')) {
+          return new CliError(
+            e.message,
+            EXIT.USAGE,
+            'fix it (docs/cli.md, "Host settings", lists every setting and its variable)',
+            e.code,
+          );
+        }
+        return new CliError(e.message, EXIT.FAILURE, undefined, e.code);
+      case 'ERR_JOB_ID_AMBIGUOUS':
+        return new CliError(e.message, EXIT.USAGE, 'give more of the id', e.code);
       case 'ERR_INSUFFICIENT_RESOURCES':
         return new CliError(e.message, EXIT.FAILURE, "free resources, or lower the plugin's declared needs", e.code);
       default:

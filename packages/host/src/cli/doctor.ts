@@ -12,6 +12,7 @@
 import { resolve } from 'node:path';
 import { type CommandRunner, execCommandRunner } from '../resources/command-runner.js';
 import { type DoctorCheck, type DoctorContext, fail, firstLine, type Outcome } from './doctor/check.js';
+import { checkConfig } from './doctor/config.js';
 import { inspectDatabase } from './doctor/database.js';
 import { checkGpu } from './doctor/gpu.js';
 import { checkHome } from './doctor/home.js';
@@ -59,6 +60,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
     guard('node', 'Node.js', ctx, async () => checkNodeVersion(process.versions.node)),
     guard('npm', 'npm', ctx, () => checkNpm(ctx)),
     guard('home', 'Bulkhead home', ctx, () => checkHome(ctx.home)),
+    guard('config', 'Host settings', ctx, () => checkConfig(ctx)),
     guard('sqlite', 'Job database', ctx, async () => (await database).sqlite),
     guard('plugins', 'Plugins', ctx, () => checkPlugins(ctx)),
     guard('gpu', 'NVIDIA GPUs', ctx, () => checkGpu(ctx)),

@@ -23,6 +23,8 @@ export interface CommandContext {
   home: string;
   globals: GlobalOptions;
   env: NodeJS.ProcessEnv;
+  /** Host settings given as flags (`run --policy`), by setting key: they override config.yaml and the environment. */
+  settings: Record<string, unknown>;
 }
 
 type Action = (ctx: CommandContext, ...args: never[]) => Promise<number | undefined>;
@@ -45,10 +47,23 @@ export function buildProgram(
     (load: () => Promise<Action>) =>
     async (...args: unknown[]) => {
       const cmd = args.at(-1) as Command;
-      await run(load, args.slice(0, -1), cmd);
+      // An option the parent command also has (`jobs --status`, `jobs prune --status`) is parsed by
+      // the parent wherever it is written: the command sees its own and its parents' options.
+      const positional = args.slice(0, -2);
+      await run(load, [...positional, { ...cmd.optsWithGlobals(), ...cmd.opts() }], cmd);
     };
   const example = (cmd: Command, text: string) => cmd.addHelpText('after', `\nExample:\n  ${text}`);
 
+  example(
+    program
+      .command('new')
+      .description('create a plugin package: npm install, npm test, bulkhead install and run work as generated')
+      .argument('<name>', 'the plugin name, e.g. image-resize')
+      .option('--ts', 'in TypeScript (run as written, no build step)')
+      .option('--dir <dir>', 'where to create it (default: ./NAME)')
+      .action(act(async () => (await import('./commands/new.js')).newPlugin as Action)),
+    'bulkhead new image-resize --ts && cd image-resize && npm install && npm test',
+  );
   example(
     program
       .command('install')
@@ -82,25 +97,33 @@ export function buildProgram(
       .action(act(async () => (await import('./commands/plugins.js')).info as Action)),
     'bulkhead info hello',
   );
-  const config = program.command('config').description("read or change a plugin's config");
-  example(config, 'bulkhead config get countdown   ·   bulkhead config set countdown stepMs=50');
+  const config = program.command('config').description("read or change a plugin's config, or the host's settings");
+  example(
+    config,
+    'bulkhead config get countdown   ·   bulkhead config set countdown stepMs=50   ·   bulkhead config set --host scheduler.policy=queue',
+  );
   example(
     config
       .command('get')
-      .description("print a plugin's config, or one key of it")
-      .argument('<name>')
+      .description("print a plugin's config (or one key of it), or with --host the host's settings")
+      .argument('[name]', 'the plugin (with --host: the setting, e.g. scheduler.policy)')
       .argument('[key]', 'a dotted key, e.g. model.size')
-      .action(act(async () => (await import('./commands/plugins.js')).configGet as Action)),
-    'bulkhead config get hello greeting',
+      .option('--host', "the host's settings (<home>/config.yaml, then BULKHEAD_* variables) instead of a plugin's")
+      .action(act(async () => (await import('./commands/host-config.js')).configGet as Action)),
+    'bulkhead config get hello greeting   ·   bulkhead config get --host',
   );
   example(
     config
       .command('set')
-      .description("change a plugin's config (checked against its schema first)")
-      .argument('<name>')
-      .argument('<assignments...>', 'key=value pairs; values are JSON when they parse, else strings')
-      .action(act(async () => (await import('./commands/plugins.js')).configSet as Action)),
-    'bulkhead config set countdown stepMs=50',
+      .description("change a plugin's config (checked against its schema first), or with --host a host setting")
+      .argument('[name]', 'the plugin (omit with --host)')
+      .argument(
+        '[assignments...]',
+        'key=value pairs; values are JSON when they parse, else strings; key= unsets a host setting',
+      )
+      .option('--host', 'set host settings in <home>/config.yaml (policy, budgets, retention, timeouts, concurrency)')
+      .action(act(async () => (await import('./commands/host-config.js')).configSet as Action)),
+    'bulkhead config set countdown stepMs=50   ·   bulkhead config set --host scheduler.policy=queue retention.maxAge=3d',
   );
   for (const [verb, description] of [
     ['enable', 'let a plugin run again'],
@@ -120,20 +143,42 @@ export function buildProgram(
       .command('run')
       .description('run a plugin as a job and print its result')
       .argument('<name>')
-      .option('-i, --input <json>', 'the input: JSON, @file to read it from a file, or - for stdin', '{}')
+      .option(
+        '-i, --input <json>',
+        'the input: JSON, @file to read it from a file, or - for stdin; bytes as {"$bytes": "<base64>"}',
+        '{}',
+      )
+      .option('--file <field=path...>', "put a file's bytes at this field of the input (repeatable)", collect, [])
+      .option('-o, --output <file>', 'write the result to this file (bytes raw) instead of printing it')
+      .option('--result-only', 'with --json: print only the result, not the whole job')
       .option('--stream', 'call its stream and print each chunk as it comes (not a queued job)')
       .addOption(new Option('-p, --priority <n>', 'higher runs first').argParser(intArg).default(0))
       .addOption(new Option('--timeout <ms>', 'fail the job after this long').argParser(countArg))
       .option('--detach', 'submit the job and print its id without waiting')
+      .addOption(
+        new Option(
+          '--policy <policy>',
+          'when its needs do not fit: queue (wait), safety (refuse), permissive (run)',
+        ).choices(['queue', 'safety', 'permissive']),
+      )
+      .option('--queue-timeout <duration>', 'queue policy: how long it may wait for resources, e.g. 10m')
       .action(act(async () => (await import('./commands/run.js')).run as Action)),
-    'bulkhead run countdown --input \'{"from": 5}\'',
+    'bulkhead run countdown --input \'{"from": 5}\'   ·   bulkhead run thumbnail --file image=photo.png -o thumb.png',
   );
-  const jobs = program.command('jobs').description('list, inspect, wait for and cancel jobs');
-  example(jobs, 'bulkhead jobs --status running   ·   bulkhead jobs show ID   ·   bulkhead jobs cancel ID');
+  const jobs = program
+    .command('jobs')
+    .description('list, inspect, wait for, cancel, retry and prune jobs (ids may be abbreviated)')
+    .argument('[subcommand...]')
+    .option('-s, --status <status>', 'only pending, running, completed, failed or cancelled (comma-separated)')
+    .option('--plugin <name>', 'only jobs of this plugin')
+    .addOption(new Option('-n, --limit <n>', 'at most this many').argParser(countArg).default(20))
+    .option('-w, --watch', 'keep printing jobs as they change')
+    .action(act(async () => (await import('./commands/jobs.js')).listOrUnknown as Action));
+  example(jobs, 'bulkhead jobs --status running   ·   bulkhead jobs show ec5006c2   ·   bulkhead jobs retry ec50');
   const jobsList = jobs
-    .command('list', { isDefault: true })
+    .command('list')
     .description('list recent jobs, newest first')
-    .option('-s, --status <status>', 'only pending, running, completed, failed or cancelled')
+    .option('-s, --status <status>', 'only pending, running, completed, failed or cancelled (comma-separated)')
     .option('--plugin <name>', 'only jobs of this plugin')
     .addOption(new Option('-n, --limit <n>', 'at most this many').argParser(countArg).default(20))
     .option('-w, --watch', 'keep printing jobs as they change')
@@ -142,26 +187,50 @@ export function buildProgram(
   example(
     jobs
       .command('show')
-      .description("a job's state, result or error, timeline and why it waits")
-      .argument('<id>')
+      .description("a job's state, result or error (and the plugin's stack), timeline and why it waits")
+      .argument('<id>', 'the id, or enough of its start to name one job')
+      .option('-o, --output <file>', 'write the result to this file (bytes raw)')
       .action(act(async () => (await import('./commands/jobs.js')).show as Action)),
-    'bulkhead jobs show 01J…',
+    'bulkhead jobs show ec5006c2',
   );
   example(
     jobs
       .command('cancel')
       .description('cancel a pending or running job')
-      .argument('<id>')
+      .argument('<id>', 'the id, or enough of its start to name one job')
       .action(act(async () => (await import('./commands/jobs.js')).cancel as Action)),
-    'bulkhead jobs cancel 01J…',
+    'bulkhead jobs cancel ec5006c2',
   );
   example(
     jobs
       .command('wait')
       .description('wait for a job to end; the exit code says how it ended')
-      .argument('<id>')
+      .argument('<id>', 'the id, or enough of its start to name one job')
+      .option('-o, --output <file>', 'write the result to this file (bytes raw)')
+      .option('--result-only', 'with --json: print only the result')
       .action(act(async () => (await import('./commands/jobs.js')).wait as Action)),
-    'bulkhead jobs wait 01J…',
+    'bulkhead jobs wait ec5006c2',
+  );
+  example(
+    jobs
+      .command('retry')
+      .description('run a finished job again, as a new job with the same plugin, input and options')
+      .argument('<id>', 'the id, or enough of its start to name one job')
+      .option('--detach', 'submit the new job and print its id without waiting')
+      .option('-o, --output <file>', 'write the result to this file (bytes raw)')
+      .option('--result-only', 'with --json: print only the result')
+      .action(act(async () => (await import('./commands/jobs-manage.js')).retry as Action)),
+    'bulkhead jobs retry ec5006c2',
+  );
+  example(
+    jobs
+      .command('prune')
+      .description('delete finished jobs now: by status, age, or all but the newest N')
+      .option('-s, --status <status>', 'only completed, failed or cancelled (comma-separated; default all three)')
+      .option('--older-than <duration>', 'only jobs that finished longer ago than this, e.g. 7d, 12h')
+      .addOption(new Option('--keep <n>', 'keep the newest n of them').argParser(countArg))
+      .action(act(async () => (await import('./commands/jobs-manage.js')).prune as Action)),
+    'bulkhead jobs prune --status failed,cancelled --older-than 7d',
   );
   example(
     program
@@ -193,6 +262,14 @@ export function buildProgram(
       .action(act(async () => (await import('./commands/doctor.js')).doctor as Action)),
     'bulkhead doctor',
   );
+  example(
+    program
+      .command('completion')
+      .description('print a shell completion script for bash or zsh')
+      .argument('[shell]', 'bash or zsh (default: from $SHELL)')
+      .action(act(async () => (await import('./commands/completion.js')).completion as Action)),
+    "bulkhead completion bash > ~/.bulkhead-completion.bash && echo 'source ~/.bulkhead-completion.bash' >> ~/.bashrc",
+  );
   example(program, 'bulkhead install examples/plugins.yaml && bulkhead run countdown --input \'{"from": 5}\'');
   return program;
 }
@@ -205,6 +282,10 @@ function intArg(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n)) throw new InvalidArgumentError(`"${value}" is not a whole number`);
   return n;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 function countArg(value: string): number {
@@ -223,7 +304,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     const { resolve } = await import('node:path');
     const home = globals.home ? resolve(globals.home) : bulkheadHome();
     const action = await load();
-    const ctx: CommandContext = { out, home, globals, env: process.env };
+    const ctx: CommandContext = { out, home, globals, env: process.env, settings: {} };
     exitCode = (await action(ctx, ...(args as never[]))) ?? EXIT.OK;
   });
   const json = argv.includes('--json');

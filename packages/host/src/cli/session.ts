@@ -61,8 +61,13 @@ export async function openSession(ctx: CommandContext, options: SessionOptions):
 }
 
 async function openLocal(ctx: CommandContext, { host, warm }: SessionOptions): Promise<Session> {
-  const { PluginManager } = await import('../manager/plugin-manager.js');
-  const manager = new PluginManager({ home: ctx.home, env: ctx.env });
+  const [{ PluginManager }, settings] = await Promise.all([
+    import('../manager/plugin-manager.js'),
+    import('../config/host-config.js'),
+  ]);
+  // config.yaml, then BULKHEAD_* variables, then this command's flags.
+  const config = await settings.loadHostConfig(ctx.home, ctx.env, ctx.settings);
+  const manager = new PluginManager({ home: ctx.home, env: ctx.env, ...settings.managerOptionsOf(config) });
   if (host && warm !== undefined) await warmUp(manager, warm);
   const [{ JobQueue }, { LocalQueueClient }] = await Promise.all([
     import('../queue/job-queue.js'),
@@ -70,7 +75,8 @@ async function openLocal(ctx: CommandContext, { host, warm }: SessionOptions): P
   ]);
   let queue: Awaited<ReturnType<typeof JobQueue.open>>;
   try {
-    queue = await JobQueue.open({ manager });
+    // The queue serves the socket (from start()) only when this command is the host.
+    queue = await JobQueue.open({ manager, ...settings.queueOptionsOf(config), control: host });
   } catch (e) {
     await manager.close();
     throw e;
@@ -80,8 +86,7 @@ async function openLocal(ctx: CommandContext, { host, warm }: SessionOptions): P
   if (host) {
     try {
       await queue.start();
-      const { serveControl } = await import('../control/server.js');
-      server = await serveControl({ client, home: ctx.home });
+      server = queue.control ?? undefined;
     } catch (e) {
       await client.close();
       throw e;
@@ -198,22 +203,28 @@ export async function openPlugins(ctx: CommandContext): Promise<PluginAccess> {
 }
 
 /**
- * A session to follow job `id`: through the running host if there is one; else this process
- * becomes the host only if the job has yet to end (a finished job needs nobody to run anything,
- * and a host would also run whatever else is pending before it could leave).
+ * A session to follow job `idOrPrefix` (the start of an id is enough), and the job's full id:
+ * through the running host if there is one; else this process becomes the host only if the job
+ * has yet to end (a finished job needs nobody to run anything, and a host would also run whatever
+ * else is pending before it could leave).
  */
-export async function openSessionFor(ctx: CommandContext, id: string): Promise<Session> {
+export async function openSessionFor(
+  ctx: CommandContext,
+  idOrPrefix: string,
+): Promise<{ session: Session; id: string }> {
   const first = await openSession(ctx, { host: false });
+  let id: string;
   try {
-    if (first.client.mode === 'remote') return first;
+    id = await first.client.resolveId(idOrPrefix);
+    if (first.client.mode === 'remote') return { session: first, id };
     const { status } = await first.client.get(id);
-    if (status !== 'pending' && status !== 'running') return first;
+    if (status !== 'pending' && status !== 'running') return { session: first, id };
   } catch (e) {
     await first[Symbol.asyncDispose]();
     throw e;
   }
   await first[Symbol.asyncDispose]();
-  return openSession(ctx, { host: true });
+  return { session: await openSession(ctx, { host: true }), id };
 }
 
 /** How often a host that is done with its own work looks whether anyone still needs it. */

@@ -120,10 +120,12 @@ export class Connection {
       },
       submit: (p) => c.submit(str(p, 'plugin'), p.input, optObj(p, 'options')),
       get: (p) => c.get(str(p, 'id')),
-      list: (p) => c.list(optObj(p, 'filter')),
+      list: (p) => c.list(optObj(p, 'filter'), optObj(p, 'options')),
       cancel: (p) => c.cancel(str(p, 'id')),
       jobLogs: (p) => c.jobLogs(str(p, 'id'), optCount(p, 'limit')),
       explain: (p) => c.explain(str(p, 'id')),
+      resolveId: (p) => c.resolveId(str(p, 'prefix')),
+      prune: (p) => c.prune(obj(p, 'policy')),
       watch: (p, requestId) => this.#watch(str(p, 'id'), requestId),
       unwatch: async (p) => {
         const watch = p.watch;

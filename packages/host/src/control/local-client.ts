@@ -14,7 +14,7 @@ import type { PluginManager } from '../manager/plugin-manager.js';
 import type { ConfigApplied, PluginSummary, PluginTelemetry } from '../manager/types.js';
 import type { LogEntry } from '../process/log-buffer.js';
 import type { JobQueue } from '../queue/job-queue.js';
-import type { JobFilter } from '../queue/job-store.js';
+import type { JobFilter, RetentionPolicy } from '../queue/job-store.js';
 import type { Explanation, Job, JobQueueEvents, QueueSnapshot, SubmitOptions } from '../queue/types.js';
 import type { JobWatchEvent, PluginSchemas, QueueClient, SystemView } from './types.js';
 
@@ -56,9 +56,9 @@ export class LocalQueueClient implements QueueClient {
     return this.queue.get(id);
   }
 
-  async list(filter?: JobFilter): Promise<{ jobs: Job[]; next: string | null }> {
+  async list(filter?: JobFilter, options?: { values?: boolean }): Promise<{ jobs: Job[]; next: string | null }> {
     this.#open();
-    return this.queue.list(filter);
+    return this.queue.list(filter, options);
   }
 
   async cancel(id: string): Promise<Job> {
@@ -69,6 +69,16 @@ export class LocalQueueClient implements QueueClient {
   async jobLogs(id: string, limit?: number): Promise<LogEntry[]> {
     this.#open();
     return this.queue.logs(id, limit);
+  }
+
+  async resolveId(prefix: string): Promise<string> {
+    this.#open();
+    return this.queue.resolveId(prefix);
+  }
+
+  async prune(policy: RetentionPolicy): Promise<number> {
+    this.#open();
+    return this.queue.prune(policy);
   }
 
   async explain(id: string): Promise<Explanation> {

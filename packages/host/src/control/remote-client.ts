@@ -14,7 +14,7 @@ import { connect, type Socket } from 'node:net';
 import { BulkheadError, errorFromWire, isBulkheadError } from '@bulkhead/sdk/errors';
 import type { ConfigApplied, PluginSummary, PluginTelemetry } from '../manager/types.js';
 import type { LogEntry } from '../process/log-buffer.js';
-import type { JobFilter } from '../queue/job-store.js';
+import type { JobFilter, RetentionPolicy } from '../queue/job-store.js';
 import type { Explanation, Job, QueueSnapshot, SubmitOptions } from '../queue/types.js';
 import { controlSocketDir, controlSocketPath } from './socket-path.js';
 import type { JobWatchEvent, PluginSchemas, QueueClient, SystemView } from './types.js';
@@ -115,8 +115,11 @@ export class RemoteQueueClient extends EventEmitter<RemoteQueueClientEvents> imp
     return this.#call('get', { id }) as Promise<Job>;
   }
 
-  list(filter?: JobFilter): Promise<{ jobs: Job[]; next: string | null }> {
-    return this.#call('list', { filter }) as Promise<{ jobs: Job[]; next: string | null }>;
+  list(filter?: JobFilter, options?: { values?: boolean }): Promise<{ jobs: Job[]; next: string | null }> {
+    return this.#call('list', { filter, ...(options ? { options } : {}) }) as Promise<{
+      jobs: Job[];
+      next: string | null;
+    }>;
   }
 
   cancel(id: string): Promise<Job> {
@@ -125,6 +128,14 @@ export class RemoteQueueClient extends EventEmitter<RemoteQueueClientEvents> imp
 
   jobLogs(id: string, limit?: number): Promise<LogEntry[]> {
     return this.#call('jobLogs', { id, limit }) as Promise<LogEntry[]>;
+  }
+
+  resolveId(prefix: string): Promise<string> {
+    return this.#call('resolveId', { prefix }) as Promise<string>;
+  }
+
+  prune(policy: RetentionPolicy): Promise<number> {
+    return this.#call('prune', { policy }) as Promise<number>;
   }
 
   explain(id: string): Promise<Explanation> {

@@ -6,7 +6,7 @@
  */
 import type { ConfigApplied, PluginSummary, PluginTelemetry } from '../manager/types.js';
 import type { LogEntry } from '../process/log-buffer.js';
-import type { JobFilter } from '../queue/job-store.js';
+import type { JobFilter, RetentionPolicy } from '../queue/job-store.js';
 import type { Explanation, Job, QueueSnapshot, SubmitOptions } from '../queue/types.js';
 import type { LedgerView } from '../resources/resource-ledger.js';
 import type { SystemSnapshot } from '../resources/system-monitor.js';
@@ -34,9 +34,14 @@ export interface QueueClient {
   readonly mode: 'local' | 'remote';
   submit(plugin: string, input: unknown, options?: SubmitOptions): Promise<string>;
   get(id: string): Promise<Job>;
-  list(filter?: JobFilter): Promise<{ jobs: Job[]; next: string | null }>;
+  /** `values: false`: inputs and results are left out (null), for listings. */
+  list(filter?: JobFilter, options?: { values?: boolean }): Promise<{ jobs: Job[]; next: string | null }>;
   cancel(id: string): Promise<Job>;
   jobLogs(id: string, limit?: number): Promise<LogEntry[]>;
+  /** The full id of the one job whose id starts with `prefix` (ERR_JOB_NOT_FOUND, ERR_JOB_ID_AMBIGUOUS). */
+  resolveId(prefix: string): Promise<string>;
+  /** Deletes finished jobs beyond `policy` (statuses, age, count, bytes); returns how many. */
+  prune(policy: RetentionPolicy): Promise<number>;
   /** Why a pending job waits (resources, its plugin busy, jobs ahead), or what a running one does. */
   explain(id: string): Promise<Explanation>;
   /**

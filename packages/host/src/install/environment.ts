@@ -13,12 +13,22 @@ import { randomBytes } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { BulkheadError, isBulkheadError } from '@bulkhead/sdk/errors';
-import { loadManifest, MANIFEST_FILE, manifestSchemaPath, type PluginManifest } from '../manifest/index.js';
+import {
+  describeIssues,
+  loadManifest,
+  MANIFEST_FILE,
+  manifestSchemaPath,
+  type PluginManifest,
+  validateAgainstSchema,
+} from '../manifest/index.js';
 import { PluginProcess } from '../process/plugin-process.js';
+import { resolveModuleFile } from '../process/resolve-module.js';
+import { checkNativeAddons } from './native-addons.js';
 import { npmInstall } from './npm.js';
 import { installedPackageName, packageEntry, readPackageJson } from './package-entry.js';
+import { pinnedNpmEnv } from './pinned-node.js';
 import type { PluginsFileEntry } from './plugins-file.js';
 import { installPython } from './python-env.js';
 import { isPythonSource, type PythonSource } from './python-source.js';
@@ -43,7 +53,7 @@ export interface InstallRecord {
 export const INSTALL_RECORD = 'install.json';
 export const NODE_BIN = 'node_modules/node/bin/node';
 
-export type InstallStep = 'npm' | 'venv' | 'pip' | 'probe' | 'write';
+export type InstallStep = 'node' | 'npm' | 'addons' | 'venv' | 'pip' | 'probe' | 'write';
 
 export interface InstallOneOptions {
   pluginsDir: string;
@@ -105,22 +115,43 @@ export async function installOne(options: InstallOneOptions): Promise<{ manifest
       join(staging, 'package.json'),
       `${JSON.stringify({ name: 'bulkhead-plugin-env', private: true, description: `environment of ${source.written}` }, null, 2)}\n`,
     );
-    options.onStep?.('npm');
-    const specs = [source.spec, options.sdkDir];
-    if (entry.node !== undefined) specs.push(`node@${entry.node}`);
+    const npmOptions = {
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    };
     try {
-      await npmInstall(staging, specs, {
-        ...(options.env ? { env: options.env } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
+      // A pinned Node first, so the plugin's own install (native addons included) runs under it.
+      let pinned: Awaited<ReturnType<typeof pinnedNpmEnv>> | undefined;
+      if (entry.node !== undefined) {
+        options.onStep?.('node');
+        await npmInstall(staging, [`node@${entry.node}`], npmOptions);
+        pinned = await pinnedNpmEnv(staging, options.env ?? process.env);
+      }
+      options.onStep?.('npm');
+      try {
+        await npmInstall(staging, [source.spec, options.sdkDir], {
+          ...npmOptions,
+          ...(pinned ? { env: pinned.env } : {}),
+        });
+      } finally {
+        await pinned?.done();
+      }
     } catch (e) {
       throw await keepLog(e, staging, source, options.logDir);
     }
+    options.onStep?.('addons');
+    await checkNativeAddons(
+      staging,
+      entry.node !== undefined ? join(staging, NODE_BIN) : process.execPath,
+      options.signal,
+    );
 
     options.onStep?.('probe');
     const packageName = await installedPackageName(staging, source.packageName);
     const packageDir = join(staging, 'node_modules', packageName);
-    const entryRel = join('node_modules', packageName, packageEntry(await readPackageJson(packageDir)));
+    const named = join(packageDir, packageEntry(await readPackageJson(packageDir)));
+    // As Node would resolve it (`"main": "index"`, a directory): the manifest names the file.
+    const entryRel = relative(staging, resolveModuleFile(named) ?? named);
     const info = await probe(staging, entryRel, entry, options.startTimeoutMs ?? 60_000, options.signal);
     // Cancelled while it started: nothing of it is written or swapped in.
     if (options.signal?.aborted) throw new BulkheadError('ERR_CANCELLED', 'install cancelled', { forced: false });
@@ -128,6 +159,15 @@ export async function installOne(options: InstallOneOptions): Promise<{ manifest
       throw new BulkheadError(
         'ERR_INSTALL_FAILED',
         `plugins.yaml names it "${entry.name}" but the plugin calls itself "${info.name}"`,
+      );
+    }
+
+    // As the manager checks every later change: a JSON Schema config is not checked in the worker.
+    const issues = info.configSchema ? validateAgainstSchema(info.configSchema, entry.config ?? {}) : [];
+    if (issues.length > 0) {
+      throw new BulkheadError(
+        'ERR_INSTALL_FAILED',
+        `its config in plugins.yaml breaks its schema: ${describeIssues(issues)}`,
       );
     }
 
@@ -145,6 +185,7 @@ export async function installOne(options: InstallOneOptions): Promise<{ manifest
       ...(entry.node !== undefined ? { node: NODE_BIN } : {}),
       ...(entry.env !== undefined ? { envVars: entry.env } : {}),
       ...(info.configSchema ? { configSchema: info.configSchema } : {}),
+      ...(info.inputSchema ? { inputSchema: info.inputSchema } : {}),
       ...(entry.config !== undefined ? { config: entry.config } : {}),
       ...(entry.resources !== undefined ? { resources: entry.resources } : {}),
       capabilities: info.capabilities,

@@ -16,6 +16,7 @@ import {
   visit,
   type YAMLError,
 } from 'yaml';
+import type { PluginsFileIssue } from './plugins-file.js';
 
 /** A step into the data: a mapping key or a list index. */
 export type Segment = string | number;
@@ -167,4 +168,32 @@ function opening(doc: Document.Parsed, offset: number, kind: 'Scalar' | 'Map' | 
   };
   visit(doc, { [kind]: (_: unknown, node: Node) => check(node) });
   return found;
+}
+
+/** Problems as issues, in the order of the file, each once. */
+export function issuesOf(file: string, parsed: ParsedYaml, problems: Problem[]): PluginsFileIssue[] {
+  const placed = problems.map((p) => {
+    const offset = p.offset ?? offsetOf(parsed.doc, p.at ?? p.path ?? [], p.atKey);
+    const { line, col: column } = parsed.lines.linePos(offset);
+    const path = dotted(p.path ?? []);
+    const subject = p.path === undefined ? '' : `${path === '' ? 'the file' : path} `;
+    const message = `${file}:${line}:${column}: ${subject}${p.message}`;
+    // One fault in the YAML text can trip several of yaml's checks at one place; the first says it.
+    const key = p.path === undefined ? `${line}:${column}` : message;
+    return { issue: { file, line, column, path, message }, offset, key };
+  });
+  placed.sort((a, b) => a.offset - b.offset);
+  const seen = new Set<string>();
+  return placed.filter((p) => !seen.has(p.key) && seen.add(p.key)).map((p) => p.issue);
+}
+
+/** `['plugins', 2, 'env', 'A-B']` → `plugins[2].env["A-B"]`. */
+export function dotted(path: readonly Segment[]): string {
+  return path
+    .map((s, i) => {
+      if (typeof s === 'number') return `[${s}]`;
+      if (!/^[A-Za-z_$][\w$]*$/.test(s)) return `[${JSON.stringify(s)}]`;
+      return i === 0 ? s : `.${s}`;
+    })
+    .join('');
 }

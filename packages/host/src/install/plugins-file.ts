@@ -8,11 +8,12 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { BulkheadError } from '@bulkhead/sdk/errors';
 import { found, schemaProblems } from './plugins-file-schema.js';
-import { offsetOf, type ParsedYaml, type Problem, parseYaml, type Segment } from './plugins-file-yaml.js';
+import { issuesOf, offsetOf, type ParsedYaml, type Problem, parseYaml, type Segment } from './plugins-file-yaml.js';
 import { classifyPythonSource } from './python-source.js';
 import { classifySource } from './source.js';
 
 export { PLUGINS_FILE_VERSION, pluginsFileSchemaPath } from './plugins-file-schema.js';
+export { dotted, issuesOf } from './plugins-file-yaml.js';
 
 /** One plugin of the file, as written (see the schema's descriptions), with where it was written. */
 export interface PluginsFileEntry {
@@ -183,34 +184,6 @@ function entryProblems(data: Record<string, unknown>, dir: string, parsed: Parse
 
 function lineOf(parsed: ParsedYaml, path: Segment[]): number {
   return parsed.lines.linePos(offsetOf(parsed.doc, path)).line;
-}
-
-/** Problems as issues, in the order of the file, each once. */
-function issuesOf(file: string, parsed: ParsedYaml, problems: Problem[]): PluginsFileIssue[] {
-  const placed = problems.map((p) => {
-    const offset = p.offset ?? offsetOf(parsed.doc, p.at ?? p.path ?? [], p.atKey);
-    const { line, col: column } = parsed.lines.linePos(offset);
-    const path = dotted(p.path ?? []);
-    const subject = p.path === undefined ? '' : `${path === '' ? 'the file' : path} `;
-    const message = `${file}:${line}:${column}: ${subject}${p.message}`;
-    // One fault in the YAML text can trip several of yaml's checks at one place; the first says it.
-    const key = p.path === undefined ? `${line}:${column}` : message;
-    return { issue: { file, line, column, path, message }, offset, key };
-  });
-  placed.sort((a, b) => a.offset - b.offset);
-  const seen = new Set<string>();
-  return placed.filter((p) => !seen.has(p.key) && seen.add(p.key)).map((p) => p.issue);
-}
-
-/** `['plugins', 2, 'env', 'A-B']` → `plugins[2].env["A-B"]`. */
-function dotted(path: readonly Segment[]): string {
-  return path
-    .map((s, i) => {
-      if (typeof s === 'number') return `[${s}]`;
-      if (!/^[A-Za-z_$][\w$]*$/.test(s)) return `[${JSON.stringify(s)}]`;
-      return i === 0 ? s : `.${s}`;
-    })
-    .join('');
 }
 
 function invalid(file: string, issues: PluginsFileIssue[], cause?: unknown): BulkheadError<'ERR_CONFIG_INVALID'> {

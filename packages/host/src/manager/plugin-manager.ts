@@ -11,7 +11,7 @@
  * @module
  */
 import { EventEmitter } from 'node:events';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { BulkheadError, isBulkheadError } from '@bulkhead/sdk/errors';
 import {
   applyDefaults,
@@ -382,7 +382,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
 
   /** Calls the plugin takes at once (manifest `concurrency`, default 1). */
   concurrencyOf(name: string): number {
-    return this.#known(name).plugin.manifest.concurrency ?? 1;
+    return this.#known(name).plugin.manifest.concurrency ?? this.#options.defaultConcurrency ?? 1;
   }
 
   /** The plugin's declared input schema (manifest `inputSchema`), if any. */
@@ -450,6 +450,15 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
   #known(name: string): Managed {
     const m = this.#plugins.get(name);
     if (m) return m;
+    // A plugin whose manifest is broken is named by its directory: say why it was not discovered.
+    const broken = this.#discovery?.errors.find((e) => basename(dirname(e.file)) === name);
+    if (broken !== undefined) {
+      throw new BulkheadError(
+        'ERR_UNKNOWN_PLUGIN',
+        `plugin "${name}" was not discovered: its manifest ${broken.file} is invalid: ${broken.message}`,
+        { name, manifest: broken.file, reason: broken.message },
+      );
+    }
     const known = [...this.#plugins.keys()];
     const close = known.filter((k) => k.includes(name) || name.includes(k));
     throw new BulkheadError(
@@ -813,6 +822,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
       loadedAt: m.loadedAt,
       config: this.getConfig(mf.name),
       resources: mf.resources ?? {},
+      inputSchema: (mf.inputSchema as Record<string, unknown> | undefined) ?? null,
       capabilities: m.proc?.info.capabilities ?? mf.capabilities ?? {},
       crashes: m.crashes.count,
       manifestPath: m.plugin.manifestPath,

@@ -40,6 +40,8 @@ export interface PluginManagerOptions {
   runCommand?: CommandRunner;
   /** Unload plugins idle for this long. Default: never. */
   idleTimeoutMs?: number;
+  /** Calls (and jobs) of one plugin at once where its manifest sets no `concurrency`. Default 1. */
+  defaultConcurrency?: number;
   /** Loading a plugin whose declared needs would pass these evicts idle plugins first, LRU. */
   budget?: { memoryMB?: number; gpuMemoryMB?: number };
   restart?: Partial<RestartPolicy>;
@@ -78,6 +80,8 @@ export interface PluginSummary {
   loadedAt: number | null;
   config: Record<string, unknown>;
   resources: NonNullable<PluginManifest['resources']>;
+  /** JSON Schema of the input its jobs take (manifest `inputSchema`, from `definePlugin({ input })`), for UIs; null if undeclared. */
+  inputSchema: Record<string, unknown> | null;
   capabilities: Partial<Capabilities>;
   /** Crashes inside the restart policy's window. */
   crashes: number;

@@ -7,6 +7,7 @@ import { readFile as readFileCallback, type Stats, stat as statCallback } from '
 import { dirname, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { BulkheadError } from '@bulkhead/sdk/errors';
+import { resolveModuleFile } from '../process/resolve-module.js';
 import { jsonSyntaxError } from './json-syntax-error.js';
 import { type ManifestProblem, manifestProblems } from './manifest-validator.js';
 
@@ -142,8 +143,10 @@ export async function parseManifest(manifestPath: string, text: string): Promise
   // A Python entry names a file only when it looks like one; `pkg.mod:Name` is imported.
   const [pyTarget = '', ...pyAttr] = manifest.entry.split(':');
   const pyFile = python && (pyTarget.endsWith('.py') || pyTarget.includes('/'));
+  // A Node entry is found as Node finds a module: `index` is index.js, a directory its main or index.js.
+  const nodeEntry = resolve(dir, manifest.entry);
   const entryPath = !python
-    ? resolve(dir, manifest.entry)
+    ? (resolveModuleFile(nodeEntry) ?? nodeEntry)
     : pyFile
       ? [resolve(dir, pyTarget), ...pyAttr].join(':')
       : manifest.entry;

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BulkheadError } from '@bulkhead/sdk/errors';
+import { resolveModuleFile } from './resolve-module.js';
 
 export interface WorkerCommand {
   file: string;
@@ -56,15 +57,15 @@ export function workerCommand(options: WorkerCommandOptions): WorkerCommand {
     throw new BulkheadError('ERR_INVALID_ARGUMENT', 'give "plugin" (a module path) or "command"');
   }
   if (options.runtime === 'python') return pythonCommand(String(options.plugin), options);
-  const pluginFile = typeScriptSource(
+  const given = typeScriptSource(
     options.plugin instanceof URL || String(options.plugin).startsWith('file:')
       ? fileURLToPath(options.plugin)
       : resolve(String(options.plugin)),
   );
-  if (!existsSync(pluginFile) || !statSync(pluginFile).isFile()) {
-    throw new BulkheadError('ERR_PLUGIN_NOT_FOUND', `plugin module not found: ${pluginFile}`, {
-      modulePath: pluginFile,
-    });
+  // As Node resolves it: `index` finds index.js, a directory its main or index.js.
+  const pluginFile = resolveModuleFile(given);
+  if (pluginFile === undefined) {
+    throw new BulkheadError('ERR_PLUGIN_NOT_FOUND', `plugin module not found: ${given}`, { modulePath: given });
   }
   return {
     file: options.nodePath ?? process.execPath,

@@ -19,6 +19,7 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { BulkheadError, ERROR_CODES, isBulkheadError, toBulkheadError } from '@bulkhead/sdk/errors';
+import type { ControlServer } from '../control/server.js';
 import type { PluginManager } from '../manager/plugin-manager.js';
 import { describeIssues, validateAgainstSchema } from '../manifest/index.js';
 import type { LogEntry } from '../process/log-buffer.js';
@@ -28,10 +29,21 @@ import { decodeValue, encodeValue } from './codec.js';
 import { GroupCommit } from './group-commit.js';
 import { GroupInsert } from './group-insert.js';
 import { JobLogBuffer } from './job-log-buffer.js';
-import type { JobError, JobEvent, JobFilter, JobRecord, JobStatus, JobStore, NewJob, StoreOp } from './job-store.js';
+import type {
+  JobError,
+  JobEvent,
+  JobFilter,
+  JobRecord,
+  JobStatus,
+  JobStore,
+  NewJob,
+  RetentionPolicy,
+  StoreOp,
+} from './job-store.js';
 import { TERMINAL_STATUSES } from './job-store.js';
 import { type PendingEntry, PendingIndex } from './pending-index.js';
 import type { Explanation, Job, JobQueueEvents, JobQueueOptions, QueueSnapshot, SubmitOptions } from './types.js';
+import { ValueFiles } from './value-files.js';
 
 interface Running {
   id: string;
@@ -97,8 +109,13 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   #settling = 0;
   #idle: (() => void)[] = [];
   readonly #onManagerLog: (e: { name: string } & LogEntry) => void;
+  /** The queue owns `<home>/jobs.db` (no store was given): it serves the home's control socket. */
+  readonly #ownsHome: boolean;
+  #control: ControlServer | null = null;
+  /** Large inputs and results, as files beside the job database. */
+  readonly #files: ValueFiles;
 
-  private constructor(options: JobQueueOptions, store: JobStore) {
+  private constructor(options: JobQueueOptions, store: JobStore, ownsHome: boolean) {
     super();
     this.#options = options;
     this.#manager = options.manager;
@@ -112,18 +129,26 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       ...(s.refreshMs !== undefined ? { refreshMs: s.refreshMs } : {}),
     });
     this.#onManagerLog = (e) => this.#pluginOutput(e);
+    this.#ownsHome = ownsHome;
+    this.#files = new ValueFiles(join(options.manager.home, 'jobs.files'), options.largeValueBytes);
+  }
+
+  /** The home's control socket while this queue serves it (from `start()` to `stop()`), else null. */
+  get control(): ControlServer | null {
+    return this.#control;
   }
 
   /** Opens the store (SQLite at `<home>/jobs.db` unless one is given). */
   static async open(options: JobQueueOptions): Promise<JobQueue> {
     let store = options.store;
+    const ownsHome = store === undefined;
     if (store === undefined) {
       const { SqliteJobStore } = await import('./sqlite/index.js');
       store = await SqliteJobStore.open(join(options.manager.home, 'jobs.db'), {
         durability: options.durability ?? 'fsync',
       });
     }
-    return new JobQueue(options, store);
+    return new JobQueue(options, store, ownsHome);
   }
 
   // ─── lifecycle ──────────────────────────────────────────────────────────────────────────────
@@ -135,6 +160,9 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   async start(): Promise<void> {
     this.#open();
     if (this.#started) return;
+    // Served first: a socket that cannot be served (another live host on this home) leaves
+    // nothing started. Clients that connect meanwhile may submit; dispatch begins below.
+    if (this.#options.control ?? this.#ownsHome) await this.#serveControl();
     this.#started = true;
     // Jobs left by an earlier host are admitted by their plugins' declared resources: without
     // discovery first, those would read as none, and the jobs would run unchecked.
@@ -182,6 +210,8 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     this.#timers.push(setInterval(() => this.#flushLogs(), LOG_FLUSH_MS));
     this.#timers.push(setInterval(() => this.#flushProgress(), PROGRESS_FLUSH_MS));
     this.#timers.push(setInterval(() => void this.prune().catch(() => {}), 60_000));
+    // Value files left by a host that died between writing one and committing its job.
+    void this.sweepFiles().catch(() => {});
     for (const t of this.#timers) t.unref();
     this.#dispatchSoon();
   }
@@ -213,6 +243,15 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     return this.#stopped;
   }
 
+  async #serveControl(): Promise<void> {
+    const [{ serveControl }, { LocalQueueClient }] = await Promise.all([
+      import('../control/server.js'),
+      import('../control/local-client.js'),
+    ]);
+    const client = new LocalQueueClient({ queue: this, manager: this.#manager });
+    this.#control = await serveControl({ client, home: this.#manager.home });
+  }
+
   async #close(): Promise<void> {
     while (this.#running.size > 0 && Date.now() < this.#stopDeadline) await new Promise((r) => setTimeout(r, 20));
     // Jobs still running were stopped on purpose, not by a fault of theirs: they go back to
@@ -233,6 +272,10 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     }
     if (requeue.length > 0) await this.#write(requeue);
     await this.#flushWrites();
+    // The socket closes once running jobs have ended or gone back to pending: a command watching
+    // one sees it end, or takes over (becomes the host) just as the database is let go below.
+    await this.#control?.close();
+    this.#control = null;
     this.#closed = true;
     for (const t of this.#timers) clearInterval(t);
     if (this.#waitTimer) clearTimeout(this.#waitTimer);
@@ -271,7 +314,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       fresh.push({
         id,
         plugin,
-        input: encodeValue(input),
+        input: await this.#files.keep(id, 'input', encodeValue(input)),
         priority: options.priority ?? 0,
         idempotencyKey: options.idempotencyKey ?? null,
         maxAttempts: options.maxAttempts ?? this.#options.maxAttempts ?? 1,
@@ -290,12 +333,20 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
         input: null,
       });
     }
-    const stored = await this.#inserts.insert(fresh);
+    let stored: JobRecord[];
+    try {
+      stored = await this.#inserts.insert(fresh);
+    } finally {
+      for (const job of fresh) this.#files.settled(job.input);
+    }
     const ids: string[] = [];
     stored.forEach((record, i) => {
       ids.push(record.id);
       // A repeated idempotency key returns the first job: nothing new to queue.
-      if (record.id !== fresh[i]?.id) return;
+      if (record.id !== fresh[i]?.id) {
+        void this.#files.discard(fresh[i]?.input ?? new Uint8Array()).catch(() => {});
+        return;
+      }
       if (record.status === 'pending') this.#pending.add(this.#entry(record, plans[i]?.needs, fresh[i]?.input));
       this.emit('submitted', { id: record.id, plugin: record.plugin, priority: record.priority });
     });
@@ -370,9 +421,17 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     return this.#view(await this.#record(id)) as Job<I, O>;
   }
 
-  async list(filter: JobFilter = {}): Promise<{ jobs: Job[]; next: string | null }> {
+  /**
+   * Jobs by `filter`, newest first. `values: false` leaves every job's input and result `null`
+   * unread: a listing of large jobs (values kept as files) then reads none of them.
+   */
+  async list(
+    filter: JobFilter = {},
+    options: { values?: boolean } = {},
+  ): Promise<{ jobs: Job[]; next: string | null }> {
     const page = await this.#store.list(filter);
-    return { jobs: page.jobs.map((j) => this.#view(j)), next: page.next };
+    const values = options.values ?? true;
+    return { jobs: page.jobs.map((j) => this.#view(j, values)), next: page.next };
   }
 
   /** The job's result; rejects with the job's error if it failed or was cancelled, ERR_INVALID_ARGUMENT if not finished. */
@@ -609,10 +668,49 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     return this.get(id);
   }
 
-  /** Drops finished jobs beyond the retention policy now (also runs every minute). */
-  prune(): Promise<number> {
+  /**
+   * Drops finished jobs beyond the retention policy now (also runs every minute), or, given a
+   * policy, beyond that one (`bulkhead jobs prune`); returns how many went.
+   */
+  async prune(policy?: RetentionPolicy): Promise<number> {
+    this.#open();
     const r = this.#options.retention ?? {};
-    return this.#store.prune({ maxCount: r.maxCount ?? 10_000, maxAgeMs: r.maxAgeMs ?? 7 * 24 * 3600_000 });
+    const p: RetentionPolicy = policy ?? {
+      maxCount: r.maxCount ?? 10_000,
+      maxAgeMs: r.maxAgeMs ?? 7 * 24 * 3600_000,
+      ...(r.maxBytes !== undefined ? { maxBytes: r.maxBytes } : {}),
+    };
+    const removed = await this.#store.prune(p);
+    // Their value files go with them.
+    if (removed > 0) await this.sweepFiles();
+    return removed;
+  }
+
+  /** Removes value files whose job is gone (pruned, or never committed); returns how many. */
+  async sweepFiles(): Promise<number> {
+    return this.#files.sweep(async (id) => (await this.#store.get(id)) !== null);
+  }
+
+  /**
+   * The full id of the one job whose id starts with `prefix` (an id is its own prefix), as git
+   * and docker accept abbreviated ids. Rejects with ERR_JOB_NOT_FOUND for none, and
+   * ERR_JOB_ID_AMBIGUOUS (with the candidates) for several.
+   */
+  async resolveId(prefix: string): Promise<string> {
+    this.#open();
+    if (typeof prefix !== 'string' || prefix === '') {
+      throw new BulkheadError('ERR_INVALID_ARGUMENT', 'a job id (or the start of one) is required');
+    }
+    if ((await this.#store.get(prefix)) !== null) return prefix;
+    const ids = await this.#store.idsWithPrefix(prefix, 6);
+    if (ids.length === 1) return ids[0] as string;
+    if (ids.length === 0) throw new BulkheadError('ERR_JOB_NOT_FOUND', `no job ${prefix}`, { id: prefix });
+    const shown = ids.slice(0, 5).join(', ');
+    throw new BulkheadError(
+      'ERR_JOB_ID_AMBIGUOUS',
+      `job id ${prefix} is ambiguous: ${shown}${ids.length > 5 ? ', …' : ''} start with it`,
+      { prefix, candidates: ids.slice(0, 5) },
+    );
   }
 
   // ─── dispatching ────────────────────────────────────────────────────────────────────────────
@@ -803,7 +901,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
         input = job.input;
       }
       this.emit('started', { id, plugin, attempt: run.attempt });
-      const value = await this.#manager.execute(plugin, decodeValue(input), {
+      const value = await this.#manager.execute(plugin, this.#decode(input), {
         signal: run.controller.signal,
         ...(e.timeoutMs !== null ? { timeout: e.timeoutMs } : {}),
         cancelGraceMs: this.#options.cancelTimeoutMs ?? 5000,
@@ -863,18 +961,22 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     if (outcome.ok) {
       let result: Uint8Array;
       try {
-        result = encodeValue(outcome.value);
+        result = await this.#files.keep(id, 'result', encodeValue(outcome.value));
       } catch (err) {
         return this.#settle(e, run, { ok: false, error: toBulkheadError(err) }, ms);
       }
-      await this.#write([
-        {
-          op: 'update',
-          id,
-          patch: { status: 'completed', result, finishedAt: now, ...progress },
-          ifStatus: ['running'],
-        },
-      ]);
+      try {
+        await this.#write([
+          {
+            op: 'update',
+            id,
+            patch: { status: 'completed', result, finishedAt: now, ...progress },
+            ifStatus: ['running'],
+          },
+        ]);
+      } finally {
+        this.#files.settled(result);
+      }
       await this.#finishedById(id);
       this.emit('completed', { id, plugin, ms });
       return;
@@ -1036,7 +1138,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   }
 
   #outcome(job: JobRecord): unknown {
-    if (job.status === 'completed') return job.result === null ? null : decodeValue(job.result);
+    if (job.status === 'completed') return job.result === null ? null : this.#decode(job.result);
     if (job.status === 'failed' || job.status === 'cancelled') {
       const e = job.error ?? {
         code: job.status === 'cancelled' ? 'ERR_CANCELLED' : 'ERR_INTERNAL',
@@ -1066,11 +1168,16 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     return events.sort((a, b) => a.at - b.at);
   }
 
-  #view(job: JobRecord): Job {
+  /** A stored value (inline, or a stub naming its file) decoded. */
+  #decode(stored: Uint8Array): unknown {
+    return decodeValue(this.#files.load(stored));
+  }
+
+  #view(job: JobRecord, values = true): Job {
     return {
       id: job.id,
       plugin: job.plugin,
-      input: decodeValue(job.input),
+      input: values ? this.#decode(job.input) : null,
       status: job.status,
       priority: job.priority,
       attempts: job.attempts,
@@ -1079,7 +1186,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       createdAt: job.createdAt,
       startedAt: job.startedAt,
       finishedAt: job.finishedAt,
-      result: job.result === null ? null : decodeValue(job.result),
+      result: job.result === null || !values ? null : this.#decode(job.result),
       error: job.error,
       progress: this.#progress.get(job.id) ?? job.progress,
       timeline: this.#timelineOf(job),

@@ -108,6 +108,10 @@ export interface RetentionPolicy {
   maxCount?: number;
   /** Drop finished jobs that finished longer ago than this. */
   maxAgeMs?: number;
+  /** Keep finished jobs' inputs and results (as stored) to at most this many bytes in all (newest kept). */
+  maxBytes?: number;
+  /** Only finished jobs of these statuses count and go (default: every finished status). */
+  status?: JobStatus[];
 }
 
 /** One write of a batch. */
@@ -124,6 +128,8 @@ export interface JobStore {
    */
   insert(jobs: NewJob[]): Promise<JobRecord[]>;
   get(id: string): Promise<JobRecord | null>;
+  /** Ids that start with `prefix`, at most `limit` of them, so ids can be abbreviated as git's are. */
+  idsWithPrefix(prefix: string, limit: number): Promise<string[]>;
   /** Pending jobs in run order (priority desc, rank asc). */
   pending(limit?: number): Promise<JobRecord[]>;
   /** Jobs whose status is running (after a crash: the ones that were interrupted). */

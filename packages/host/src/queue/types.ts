@@ -32,6 +32,17 @@ export interface JobQueueOptions {
   maxAttempts?: number;
   /** A running job that ignores its cancel is forced (worker killed) after this. Default 5 s. */
   cancelTimeoutMs?: number;
+  /**
+   * Inputs and results whose encoding is larger than this are kept as files beside the job
+   * database (`<home>/jobs.files/`), removed with their job. Default 1 MiB.
+   */
+  largeValueBytes?: number;
+  /**
+   * Serve the home's control socket from `start()` until `stop()`, so `bulkhead jobs`, `run` and
+   * `cancel` in a shell reach this queue (docs/control.md). Default: true when the queue owns
+   * `<home>/jobs.db` (no `store` given); false turns it off.
+   */
+  control?: boolean;
 }
 
 export interface SubmitOptions {

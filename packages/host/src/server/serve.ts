@@ -84,7 +84,8 @@ export async function serve(options: ServeOptions): Promise<BulkheadServer> {
   const manager = new PluginManager({ ...options.manager, home: options.home, env: options.env ?? process.env });
   let queue: JobQueue;
   try {
-    queue = await JobQueue.open({ ...options.queue, manager });
+    // The control socket is served below, through this server's own client (not the queue's default).
+    queue = await JobQueue.open({ ...options.queue, manager, control: false });
   } catch (e) {
     await manager.close();
     throw e;

@@ -43,6 +43,7 @@ ERROR_CODES: frozenset[str] = frozenset(
         "ERR_MANAGER_CLOSED",
         "ERR_QUEUE_CLOSED",
         "ERR_JOB_NOT_FOUND",
+        "ERR_JOB_ID_AMBIGUOUS",
         "ERR_INPUT_INVALID",
         "ERR_JOB_INTERRUPTED",
         "ERR_STORE_UNAVAILABLE",

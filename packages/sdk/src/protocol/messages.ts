@@ -69,6 +69,8 @@ export interface InitializeResult {
   configSchema: Record<string, unknown> | null;
   /** The config after defaults were applied. */
   config: unknown;
+  /** JSON Schema of `execute`'s input, when the plugin declares one (`definePlugin({ input })`). */
+  inputSchema?: Record<string, unknown> | null;
   capabilities: Capabilities;
   pid: number;
   runtime: string;

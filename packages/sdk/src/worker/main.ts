@@ -34,6 +34,11 @@ async function loadPlugin(path: string | undefined): Promise<AnyPlugin> {
   if (!path) throw new BulkheadError('ERR_PLUGIN_LOAD', 'no plugin module given to the worker');
   let mod: Record<string, unknown>;
   try {
+    // A TypeScript plugin runs from its source: the hooks strip its types as it loads.
+    if (/\.(c|m)?ts$/.test(path)) {
+      const { register } = await import('node:module');
+      register('./typescript-hooks.js', import.meta.url);
+    }
     mod = (await import(path.startsWith('file:') ? path : pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (e) {
     const err = e as Error;

@@ -5,7 +5,8 @@
  */
 
 import type { AnyPlugin, InitContext, Logger, PluginContext, PluginDefinition } from '../define-plugin.js';
-import { BulkheadError, type ConfigIssue, isBulkheadError, toBulkheadError } from '../errors.js';
+import { BulkheadError, isBulkheadError, toBulkheadError } from '../errors.js';
+import { parseWith, toJsonSchema } from '../plugin-schema.js';
 import type { Channel } from '../protocol/channel.js';
 import { encodeChunkFrame } from '../protocol/frame.js';
 import {
@@ -246,7 +247,8 @@ export class WorkerRuntime {
       name: def.name,
       version: def.version,
       ...(def.description !== undefined ? { description: def.description } : {}),
-      configSchema: await jsonSchemaOf(def),
+      configSchema: await toJsonSchema(def.config),
+      ...(def.input !== undefined ? { inputSchema: await toJsonSchema(def.input) } : {}),
       config,
       capabilities: {
         execute: typeof def.execute === 'function',
@@ -533,34 +535,8 @@ export class WorkerRuntime {
 }
 
 function validateConfig(def: AnyDefinition, raw: unknown): unknown {
-  const schema = def.config as
-    | {
-        safeParse(v: unknown): {
-          success: boolean;
-          data?: unknown;
-          error?: { issues: { path: PropertyKey[]; message: string }[] };
-        };
-      }
-    | undefined;
-  if (schema === undefined) return raw ?? {};
-  const parsed = schema.safeParse(raw ?? {});
-  if (parsed.success) return parsed.data;
-  const issues: ConfigIssue[] = (parsed.error?.issues ?? []).map((i) => ({
-    path: i.path.map(String).join('.'),
-    message: i.message,
-  }));
-  const list = issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ');
-  throw new BulkheadError('ERR_CONFIG_INVALID', `invalid config for plugin "${def.name}": ${list}`, { issues });
-}
-
-async function jsonSchemaOf(def: AnyDefinition): Promise<Record<string, unknown> | null> {
-  const schema = def.config as { toJSONSchema?: (o: object) => Record<string, unknown> } | undefined;
-  if (schema === undefined) return null;
-  const options = { io: 'input', unrepresentable: 'any' };
-  if (typeof schema.toJSONSchema === 'function') return schema.toJSONSchema(options);
-  // Older zod 4 releases have only the free function; load it only for plugins that need it.
-  const { z } = await import('zod');
-  return z.toJSONSchema(schema as never, options as never) as Record<string, unknown>;
+  if (def.config === undefined) return raw ?? {};
+  return parseWith(def.config, raw ?? {}, `config for plugin "${def.name}"`, 'ERR_CONFIG_INVALID');
 }
 
 function throwIfAborted(call: Call): void {

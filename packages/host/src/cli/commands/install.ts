@@ -14,7 +14,9 @@ import { formatMs } from '../output.js';
 import { interrupted } from '../session.js';
 
 const STEP_TEXT = {
+  node: 'installing its pinned Node',
   npm: 'npm install',
+  addons: 'loading its native addons',
   venv: 'making its Python environment',
   pip: 'installing with pip',
   probe: 'starting it once',
@@ -118,7 +120,7 @@ function toJson(report: InstallReport) {
 /** A task list on a terminal (one line per plugin, a spinner on the active ones); plain lines elsewhere. */
 class InstallProgress {
   readonly #ctx: CommandContext;
-  readonly #active = new Map<number, { source: string; step: string }>();
+  readonly #active = new Map<number, { source: string; step: string; since: number }>();
   #frame = 0;
   #timer: NodeJS.Timeout | undefined;
 
@@ -129,11 +131,14 @@ class InstallProgress {
 
   on(e: InstallEvent): void {
     const { out } = this.#ctx;
-    if (e.type === 'start') this.#active.set(e.index, { source: e.source, step: 'checking' });
-    else if (e.type === 'step') this.#active.set(e.index, { source: e.source, step: STEP_TEXT[e.step] });
-    else if (e.type === 'output') {
+    if (e.type === 'start') this.#active.set(e.index, { source: e.source, step: 'checking', since: Date.now() });
+    else if (e.type === 'step') {
+      this.#active.set(e.index, { source: e.source, step: STEP_TEXT[e.step], since: Date.now() });
+      // Without a terminal to redraw on, each step is a line of its own with --verbose.
+      if (!out.tty && out.verbose) out.note(`  ${e.source}: ${STEP_TEXT[e.step]}…`);
+    } else if (e.type === 'output') {
       // pip's own progress: the latest line on a terminal's status line, the main steps as lines elsewhere.
-      if (out.tty) this.#active.set(e.index, { source: e.source, step: e.line.slice(0, 60) });
+      if (out.tty) this.#active.set(e.index, { source: e.source, step: e.line.slice(0, 60), since: Date.now() });
       else if (PIP_PROGRESS.test(e.line)) out.note(`  ${e.source}: ${e.line}`);
     } else {
       this.#active.delete(e.index);
@@ -157,7 +162,11 @@ class InstallProgress {
       return;
     }
     this.#frame = (this.#frame + 1) % SPINNER.length;
-    const parts = [...this.#active.values()].map((a) => `${a.source}: ${a.step}…`);
+    // How long the step has taken so far: a slow download is seen to be moving, not stuck.
+    const parts = [...this.#active.values()].map((a) => {
+      const s = Math.floor((Date.now() - a.since) / 1000);
+      return `${a.source}: ${a.step}…${s > 0 ? out.style('dim', ` ${s}s`) : ''}`;
+    });
     out.status(`${SPINNER[this.#frame]} ${parts.join('  ·  ')}`);
   }
 

@@ -2,6 +2,8 @@
  * `bulkhead jobs [list|show|cancel|wait]`.
  * @module
  */
+
+import { didYouMean } from '../../manifest/did-you-mean.js';
 import type { JobStatus } from '../../queue/job-store.js';
 import type { Explanation, Job } from '../../queue/types.js';
 import { usage } from '../cli-error.js';
@@ -9,10 +11,30 @@ import { EXIT } from '../exit-codes.js';
 import type { CommandContext } from '../main.js';
 import { formatMs, table } from '../output.js';
 import { interrupted, openSession, openSessionFor, type Session, watchJob } from '../session.js';
-import { report } from './run.js';
+import { bytesHint, showValue, writeResult } from '../value-output.js';
+import { type ReportOptions, report, stackOf } from './run.js';
 
-const STATUSES: readonly JobStatus[] = ['pending', 'running', 'completed', 'failed', 'cancelled'];
+export const STATUSES: readonly JobStatus[] = ['pending', 'running', 'completed', 'failed', 'cancelled'];
 const WATCH_MS = 500;
+
+/** `bulkhead jobs [SUBCOMMAND]`: the list, or a clear error for a subcommand that does not exist. */
+export async function listOrUnknown(
+  ctx: CommandContext,
+  args: string[],
+  options: { status?: string; plugin?: string; limit: number; watch?: boolean },
+): Promise<number> {
+  const subcommand = args[0];
+  if (subcommand !== undefined) {
+    const near = didYouMean(subcommand, SUBCOMMANDS);
+    throw usage(
+      `unknown jobs subcommand "${subcommand}"${near ? ` (did you mean "${near}"?)` : ''}`,
+      `jobs subcommands: ${SUBCOMMANDS.join(', ')} (see \`bulkhead jobs --help\`)`,
+    );
+  }
+  return list(ctx, options);
+}
+
+const SUBCOMMANDS = ['list', 'show', 'cancel', 'wait', 'retry', 'prune'];
 
 export async function list(
   ctx: CommandContext,
@@ -31,7 +53,8 @@ export async function list(
   // would find it taken) nor keep a host alive that has nothing else to do.
   const look = async () => {
     await using session = await openSession(ctx, { host: false });
-    return (await session.client.list(filter)).jobs;
+    // A listing shows no inputs or results: none is read (or sent over the socket).
+    return (await session.client.list(filter, { values: false })).jobs;
   };
   const jobs = await look();
   if (!options.watch) {
@@ -63,10 +86,13 @@ export async function list(
   return EXIT.INTERRUPTED;
 }
 
-export async function show(ctx: CommandContext, id: string): Promise<number> {
+export async function show(ctx: CommandContext, prefix: string, options: { output?: string } = {}): Promise<number> {
   await using session = await openSession(ctx, { host: false });
+  const id = await session.client.resolveId(prefix);
   const job = await session.client.get(id);
   const waiting = job.status === 'pending' || job.status === 'running' ? await whyWaiting(session, id) : null;
+  const saved =
+    options.output !== undefined && job.status === 'completed' ? await writeResult(options.output, job.result) : null;
   if (ctx.out.json) {
     ctx.out.document({ ...job, ...(waiting ? { explanation: waiting } : {}) });
     return EXIT.OK;
@@ -76,11 +102,23 @@ export async function show(ctx: CommandContext, id: string): Promise<number> {
   out.line(
     `  priority ${job.priority}, attempt ${job.attempts} of ${job.maxAttempts}${job.timeoutMs ? `, timeout ${formatMs(job.timeoutMs)}` : ''}`,
   );
-  out.line(`  input    ${JSON.stringify(job.input)}`);
+  out.line(`  input    ${showValue(job.input)}`);
   if (job.progress) out.line(`  progress ${progressText(job)}`);
   if (waiting) out.line(`  now      ${waiting.message}`);
-  if (job.status === 'completed') out.line(`  result   ${JSON.stringify(job.result)}`);
+  if (job.status === 'completed') {
+    out.line(`  result   ${showValue(job.result)}`);
+    if (saved !== null) out.note(`wrote ${saved} to ${options.output}`);
+    else {
+      const hint = bytesHint(job.result, `bulkhead jobs show ${job.id.slice(0, 8)}`);
+      if (hint) out.note(out.style('dim', hint));
+    }
+  }
   if (job.error) out.line(`  error    ${job.error.code}: ${job.error.message}`);
+  const stack = stackOf(job);
+  if (stack) {
+    out.line('  stack');
+    for (const line of stack.split('\n')) out.line(`    ${line.trim()}`);
+  }
   out.line('  timeline');
   for (const e of job.timeline) {
     out.line(
@@ -90,8 +128,9 @@ export async function show(ctx: CommandContext, id: string): Promise<number> {
   return EXIT.OK;
 }
 
-export async function cancel(ctx: CommandContext, id: string): Promise<number> {
+export async function cancel(ctx: CommandContext, prefix: string): Promise<number> {
   await using session = await openSession(ctx, { host: false });
+  const id = await session.client.resolveId(prefix);
   const before = await session.client.get(id);
   if (before.status !== 'pending' && before.status !== 'running') {
     if (ctx.out.json) ctx.out.document(brief(before));
@@ -104,13 +143,14 @@ export async function cancel(ctx: CommandContext, id: string): Promise<number> {
   return EXIT.OK;
 }
 
-export async function wait(ctx: CommandContext, id: string): Promise<number> {
+export async function wait(ctx: CommandContext, prefix: string, options: ReportOptions = {}): Promise<number> {
   // Waiting runs the job if no host is running to do it.
-  const holder = { session: await openSessionFor(ctx, id) };
+  const { session, id } = await openSessionFor(ctx, prefix);
+  const holder = { session };
   const stop = interrupted();
   try {
     const job = await watchJob(ctx, holder, id, () => {}, stop.signal);
-    return report(ctx, job);
+    return await report(ctx, job, false, options);
   } catch (e) {
     if (stop.signal.aborted) return EXIT.INTERRUPTED;
     throw e;
@@ -135,7 +175,7 @@ async function whyWaiting(session: Session, id: string): Promise<Explanation> {
   return e;
 }
 
-function brief(job: Job) {
+export function brief(job: Job) {
   const { input: _input, result: _result, timeline: _timeline, ...rest } = job;
   return rest;
 }

@@ -45,13 +45,19 @@ export async function logs(
   return EXIT.INTERRUPTED;
 }
 
-async function jobLogs(ctx: CommandContext, id: string, options: { follow?: boolean; tail: number }): Promise<number> {
+async function jobLogs(
+  ctx: CommandContext,
+  prefix: string,
+  options: { follow?: boolean; tail: number },
+): Promise<number> {
   if (!options.follow) {
     await using session = await openSession(ctx, { host: false });
+    const id = await session.client.resolveId(prefix);
     for (const entry of (await session.client.jobLogs(id)).slice(tailStart(options.tail))) print(ctx.out, entry);
     return EXIT.OK;
   }
-  const holder = { session: await openSessionFor(ctx, id) };
+  const { session, id } = await openSessionFor(ctx, prefix);
+  const holder = { session };
   const stop = interrupted();
   try {
     // The watch starts first and holds what it sees until the stored log is printed, so no line

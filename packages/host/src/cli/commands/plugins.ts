@@ -6,6 +6,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { BulkheadError } from '@bulkhead/sdk/errors';
+import { diskUsage } from '../../install/disk-usage.js';
 import { INSTALL_RECORD, type InstallRecord } from '../../install/environment.js';
 import type { PluginSummary } from '../../manager/types.js';
 import { CliError, usage } from '../cli-error.js';
@@ -13,19 +14,28 @@ import { EXIT } from '../exit-codes.js';
 import type { CommandContext } from '../main.js';
 import { table } from '../output.js';
 import { openPlugins } from '../session.js';
+import { formatBytes } from '../value-output.js';
 
 export async function list(ctx: CommandContext): Promise<number> {
   await using access = await openPlugins(ctx);
   const plugins = await access.plugins();
-  const rows = await Promise.all(plugins.map(async (p) => ({ ...p, install: await installRecord(p) })));
+  const rows = await Promise.all(
+    plugins.map(async (p) => {
+      const install = await installRecord(p);
+      // Only an environment `install` made is this plugin's own; a plugin found on a path is not.
+      const disk = install ? await diskUsage(dirname(p.manifestPath)) : null;
+      return { ...p, install, disk };
+    }),
+  );
   if (ctx.out.json) {
     ctx.out.document({
       home: ctx.home,
       host: access.remote ? 'running' : 'none',
-      plugins: rows.map(({ install, ...p }) => ({
+      plugins: rows.map(({ install, disk, ...p }) => ({
         ...p,
         node: install?.pinnedNode ? install.runtime : 'host',
         source: install?.source ?? null,
+        diskBytes: disk,
       })),
     });
     return EXIT.OK;
@@ -37,13 +47,14 @@ export async function list(ctx: CommandContext): Promise<number> {
   }
   ctx.out.line(
     table([
-      ['NAME', 'VERSION', 'STATE', 'ENV', 'NODE', 'RESOURCES'],
+      ['NAME', 'VERSION', 'STATE', 'ENV', 'NODE', 'DISK', 'RESOURCES'],
       ...rows.map((p) => [
         p.name,
         p.version,
         p.state,
         envColumn(ctx, p),
         nodeColumn(p.install),
+        p.disk === null ? '-' : formatBytes(p.disk),
         resourcesText(p.resources),
       ]),
     ]),
@@ -57,8 +68,9 @@ export async function info(ctx: CommandContext, name: string): Promise<number> {
   const manifest = JSON.parse(await readFile(p.manifestPath, 'utf8')) as Record<string, unknown>;
   const install = await installRecord(p);
   const stats = access.remote && p.pid !== null ? await access.telemetry(name).catch(() => null) : null;
+  const disk = install ? await diskUsage(dirname(p.manifestPath)) : null;
   if (ctx.out.json) {
-    ctx.out.document({ plugin: p, manifest, install, stats });
+    ctx.out.document({ plugin: p, manifest, install, stats, diskBytes: disk });
     return EXIT.OK;
   }
   const { out } = ctx;
@@ -68,6 +80,7 @@ export async function info(ctx: CommandContext, name: string): Promise<number> {
   );
   out.line(`  manifest   ${p.manifestPath}`);
   if (install) out.line(`  source     ${install.source} (installed ${install.installedAt}, ${install.runtime})`);
+  if (disk !== null) out.line(`  disk       ${formatBytes(disk)} (${dirname(p.manifestPath)})`);
   out.line(`  resources  ${resourcesText(p.resources)}`);
   const caps = Object.entries(p.capabilities)
     .filter(([, v]) => v)
@@ -82,6 +95,15 @@ export async function info(ctx: CommandContext, name: string): Promise<number> {
     for (const [key, prop] of Object.entries(schema.properties)) {
       const dflt = prop.default !== undefined ? ` (default ${JSON.stringify(prop.default)})` : '';
       out.line(`    ${key}: ${String(prop.type ?? 'any')}${dflt}${prop.description ? ` — ${prop.description}` : ''}`);
+    }
+  }
+  const input = manifest.inputSchema as
+    | { properties?: Record<string, { type?: unknown }>; required?: string[] }
+    | undefined;
+  if (input?.properties) {
+    out.line('  input schema:');
+    for (const [key, prop] of Object.entries(input.properties)) {
+      out.line(`    ${key}: ${String(prop.type ?? 'any')}${input.required?.includes(key) ? ' (required)' : ''}`);
     }
   }
   if (stats)

@@ -6,23 +6,35 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { JobWatchEvent } from '../../control/types.js';
+import { fromWire } from '../../control/wire.js';
 import type { Job } from '../../queue/types.js';
 import { CliError, usage } from '../cli-error.js';
 import { EXIT } from '../exit-codes.js';
 import type { CommandContext } from '../main.js';
 import { bar, formatEntry, formatMs, type Output } from '../output.js';
 import { interrupted, openSession, type Session, watchJob } from '../session.js';
+import { bytesHint, showValue, writeResult } from '../value-output.js';
 
 export interface RunOptions {
   input: string;
+  file?: string[];
   stream?: boolean;
   priority: number;
   timeout?: number;
   detach?: boolean;
+  output?: string;
+  resultOnly?: boolean;
+  policy?: string;
+  queueTimeout?: string;
+  /** Not a flag: `jobs retry` gives the first job's. */
+  maxAttempts?: number;
 }
 
 export async function run(ctx: CommandContext, name: string, options: RunOptions): Promise<number> {
-  const input = await readInput(options.input);
+  const input = await withFiles(await readInput(options.input), options.file ?? []);
+  // Host settings for this run, over config.yaml and the environment (checked with them).
+  if (options.policy !== undefined) ctx.settings['scheduler.policy'] = options.policy;
+  if (options.queueTimeout !== undefined) ctx.settings['scheduler.queueTimeout'] = options.queueTimeout;
   if (options.stream) return runStream(ctx, name, input);
   const holder = {
     session: await openSession(ctx, { host: !options.detach, ...(options.detach ? {} : { warm: name }) }),
@@ -34,17 +46,19 @@ export async function run(ctx: CommandContext, name: string, options: RunOptions
   }
 }
 
-async function submitAndWatch(
+/** Submits one job and follows it to its end (or, detached, prints its id); `bulkhead jobs retry` too. */
+export async function submitAndWatch(
   ctx: CommandContext,
   holder: { session: Session },
   name: string,
   input: unknown,
-  options: RunOptions,
+  options: RunOptions & ReportOptions,
 ): Promise<number> {
   const { client } = holder.session;
   const id = await client.submit(name, input, {
     priority: options.priority,
     ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
+    ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
   });
   if (options.detach) {
     if (ctx.out.json) ctx.out.document({ id });
@@ -65,18 +79,42 @@ async function submitAndWatch(
     progress.stop();
     stop.dispose();
   }
-  return report(ctx, job, stop.signal.aborted);
+  return report(ctx, job, stop.signal.aborted, options);
+}
+
+/** How `report` prints a result. */
+export interface ReportOptions {
+  /** Write the result here (bytes raw) instead of printing it. */
+  output?: string;
+  /** `--json`: print only the result, not the whole job. */
+  resultOnly?: boolean;
 }
 
 /** Prints how a job ended and returns the exit code for it. */
-export function report(ctx: CommandContext, job: Job, interruptedByUser = false): number {
+export async function report(
+  ctx: CommandContext,
+  job: Job,
+  interruptedByUser = false,
+  options: ReportOptions = {},
+): Promise<number> {
   const { out } = ctx;
-  if (out.json) out.document(job);
+  const saved =
+    job.status === 'completed' && options.output !== undefined ? await writeResult(options.output, job.result) : null;
+  if (out.json) {
+    if (!options.resultOnly) out.document(job);
+    else if (job.status === 'completed') out.document(saved === null ? job.result : null);
+    else out.document({ error: job.error, status: job.status });
+  }
   const took = job.startedAt && job.finishedAt ? ` in ${formatMs(job.finishedAt - job.startedAt)}` : '';
   switch (job.status) {
     case 'completed':
       if (!out.json) {
-        out.line(typeof job.result === 'string' ? job.result : JSON.stringify(job.result, jsonBytes, 2));
+        if (saved !== null) out.note(`wrote ${saved} to ${options.output}`);
+        else {
+          out.line(showValue(job.result, 2));
+          const hint = bytesHint(job.result, `bulkhead jobs show ${job.id.slice(0, 8)}`);
+          if (hint) out.note(out.style('dim', hint));
+        }
         out.note(out.style('dim', `job ${job.id} completed${took}`));
       }
       return EXIT.OK;
@@ -84,11 +122,16 @@ export function report(ctx: CommandContext, job: Job, interruptedByUser = false)
       if (!out.json) out.note(`job ${job.id} cancelled${took}`);
       return interruptedByUser ? EXIT.INTERRUPTED : EXIT.JOB_CANCELLED;
     case 'failed':
-      if (!out.json)
+      if (!out.json) {
         out.error(
           `job ${job.id} failed: ${job.error?.code ?? ''} ${job.error?.message ?? ''}`.trim(),
-          `see its log with \`bulkhead logs --job ${job.id}\``,
+          out.verbose
+            ? `see its log with \`bulkhead logs --job ${job.id}\``
+            : `see its log with \`bulkhead logs --job ${job.id}\`, the plugin's stack with --verbose`,
         );
+        const stack = stackOf(job);
+        if (out.verbose && stack) out.note(stack);
+      }
       return EXIT.JOB_FAILED;
     default:
       if (!out.json) out.note(`job ${job.id} is ${job.status}`);
@@ -105,7 +148,7 @@ async function runStream(ctx: CommandContext, name: string, input: unknown): Pro
     for await (const chunk of manager.stream(name, input, { signal: stop.signal })) {
       n++;
       if (ctx.out.json) ctx.out.record(chunk);
-      else ctx.out.line(typeof chunk === 'string' ? chunk : JSON.stringify(chunk, jsonBytes));
+      else ctx.out.line(showValue(chunk));
     }
   } catch (e) {
     if (stop.signal.aborted) return EXIT.INTERRUPTED;
@@ -137,18 +180,64 @@ export async function readInput(arg: string): Promise<unknown> {
       );
     }
   }
+  let parsed: unknown;
   try {
-    return JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch (e) {
     throw usage(
       `${from} is not JSON: ${(e as Error).message}`,
       `e.g. --input '{"name": "Ada"}' (quote it for the shell)`,
     );
   }
+  // Bytes as `--json` prints them ({"$bytes": base64}) read back as bytes.
+  try {
+    return fromWire(parsed);
+  } catch (e) {
+    throw usage(`${from}: ${(e as Error).message}`, 'bytes are written {"$bytes": "<base64>"}');
+  }
 }
 
-function jsonBytes(_k: string, v: unknown): unknown {
-  return v instanceof Uint8Array ? `<${v.byteLength} bytes>` : v;
+/** `--file field=path`: each file's bytes at that (dotted) field of the input. */
+export async function withFiles(input: unknown, files: string[]): Promise<unknown> {
+  if (files.length === 0) return input;
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw usage('--file needs an input that is a JSON object', "e.g. --input '{}' --file image=photo.png");
+  }
+  const root = input as Record<string, unknown>;
+  for (const spec of files) {
+    const eq = spec.indexOf('=');
+    if (eq <= 0 || eq === spec.length - 1) {
+      throw usage(`--file ${spec}: expected FIELD=PATH`, 'e.g. --file image=photo.png');
+    }
+    const [field, path] = [spec.slice(0, eq), spec.slice(eq + 1)];
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(path);
+    } catch (e) {
+      throw new CliError(
+        `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        EXIT.USAGE,
+      );
+    }
+    const keys = field.split('.');
+    let node = root;
+    for (const key of keys.slice(0, -1)) {
+      const next = node[key];
+      if (next === undefined) node[key] = {};
+      else if (typeof next !== 'object' || next === null || Array.isArray(next) || ArrayBuffer.isView(next)) {
+        throw usage(`--file ${spec}: ${key} in the input is not an object`);
+      }
+      node = node[key] as Record<string, unknown>;
+    }
+    node[keys.at(-1) as string] = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  return root;
+}
+
+/** The plugin's stack, for a job that failed in plugin code. */
+export function stackOf(job: Job): string | undefined {
+  const stack = (job.error?.data as { stack?: unknown } | undefined)?.stack;
+  return typeof stack === 'string' ? stack : undefined;
 }
 
 /** A bar on a terminal; elsewhere a plain line at each step of 10 % or new message, at most one a second. */

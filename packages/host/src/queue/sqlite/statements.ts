@@ -53,6 +53,7 @@ export interface Statements {
   logs: Statement<[string, number], LogRow>;
   pruneOlder: Statement<[number]>;
   pruneBeyond: Statement<[number]>;
+  idRange: Statement<[string, string, number], { id: string }>;
 }
 
 export function prepareStatements(db: DatabaseSync): Statements {
@@ -109,6 +110,10 @@ export function prepareStatements(db: DatabaseSync): Statements {
       db,
       `DELETE FROM jobs INDEXED BY jobs_finished
        WHERE status IN ${TERMINAL} AND coalesce(finished_at, created_at) < ?`,
+    ),
+    idRange: typed<[string, string, number], { id: string }>(
+      db,
+      'SELECT id FROM jobs WHERE id >= ? AND id < ? ORDER BY id LIMIT ?',
     ),
     pruneBeyond: typed<[number]>(
       db,

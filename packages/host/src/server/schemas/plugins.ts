@@ -27,6 +27,10 @@ export const PluginSummary = z.object({
   loadedAt: z.number().nullable(),
   config: z.record(z.string(), z.unknown()),
   resources: z.record(z.string(), z.unknown()),
+  inputSchema: z
+    .record(z.string(), z.unknown())
+    .nullable()
+    .describe("JSON Schema of its jobs' input (definePlugin({ input })), null if it declares none"),
   capabilities: z.record(z.string(), z.unknown()),
   crashes: z.number(),
   lastError: z.string().optional(),
