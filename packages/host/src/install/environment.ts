@@ -19,12 +19,12 @@ import {
   describeIssues,
   loadManifest,
   MANIFEST_FILE,
-  manifestSchemaPath,
   type PluginManifest,
   validateAgainstSchema,
 } from '../manifest/index.js';
 import { PluginProcess } from '../process/plugin-process.js';
 import { resolveModuleFile } from '../process/resolve-module.js';
+import { checkReportedName, installedManifest } from './installed-manifest.js';
 import { checkNativeAddons } from './native-addons.js';
 import { npmInstall } from './npm.js';
 import { installedPackageName, packageEntry, readPackageJson } from './package-entry.js';
@@ -155,12 +155,7 @@ export async function installOne(options: InstallOneOptions): Promise<{ manifest
     const info = await probe(staging, entryRel, entry, options.startTimeoutMs ?? 60_000, options.signal);
     // Cancelled while it started: nothing of it is written or swapped in.
     if (options.signal?.aborted) throw new BulkheadError('ERR_CANCELLED', 'install cancelled', { forced: false });
-    if (entry.name !== undefined && info.name !== entry.name) {
-      throw new BulkheadError(
-        'ERR_INSTALL_FAILED',
-        `plugins.yaml names it "${entry.name}" but the plugin calls itself "${info.name}"`,
-      );
-    }
+    checkReportedName(entry, info);
 
     // As the manager checks every later change: a JSON Schema config is not checked in the worker.
     const issues = info.configSchema ? validateAgainstSchema(info.configSchema, entry.config ?? {}) : [];
@@ -172,25 +167,11 @@ export async function installOne(options: InstallOneOptions): Promise<{ manifest
     }
 
     options.onStep?.('write');
-    const manifest: PluginManifest = {
-      $schema: manifestSchemaPath,
-      manifestVersion: 1,
-      name: info.name,
-      version: info.version,
-      ...(info.description !== undefined ? { description: info.description } : {}),
-      package: source.written,
-      category: entry.category ?? 'general',
+    const manifest = installedManifest(entry, info, source.written, {
       runtime: 'node',
       entry: entryRel,
       ...(entry.node !== undefined ? { node: NODE_BIN } : {}),
-      ...(entry.env !== undefined ? { envVars: entry.env } : {}),
-      ...(info.configSchema ? { configSchema: info.configSchema } : {}),
-      ...(info.inputSchema ? { inputSchema: info.inputSchema } : {}),
-      ...(entry.config !== undefined ? { config: entry.config } : {}),
-      ...(entry.resources !== undefined ? { resources: entry.resources } : {}),
-      capabilities: info.capabilities,
-      concurrency: entry.concurrency ?? 1,
-    };
+    });
     const record: InstallRecord = {
       source: source.written,
       spec: source.spec,

@@ -14,10 +14,11 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { basename, delimiter, dirname, join } from 'node:path';
 import { BulkheadError } from '@bulkhead/sdk/errors';
-import { loadManifest, MANIFEST_FILE, manifestSchemaPath, type PluginManifest } from '../manifest/index.js';
+import { loadManifest, MANIFEST_FILE, type PluginManifest } from '../manifest/index.js';
 import { PluginProcess } from '../process/plugin-process.js';
 import { HOST_PYTHON_SDK } from '../process/worker-command.js';
 import type { InstallRecord, InstallStep } from './environment.js';
+import { checkReportedName, installedManifest } from './installed-manifest.js';
 import { runTool } from './pip.js';
 import type { PluginsFileEntry } from './plugins-file.js';
 import { pickPython } from './python-interpreters.js';
@@ -102,32 +103,14 @@ export async function installPython(o: PythonInstallOptions): Promise<PythonInst
   o.onStep?.('probe');
   const info = await probe(staging, python, entrySpec, entry, o.startTimeoutMs ?? 60_000, o.signal);
   if (o.signal?.aborted) throw new BulkheadError('ERR_CANCELLED', 'install cancelled', { forced: false });
-  if (entry.name !== undefined && info.name !== entry.name) {
-    throw new BulkheadError(
-      'ERR_INSTALL_FAILED',
-      `plugins.yaml names it "${entry.name}" but the plugin calls itself "${info.name}"`,
-    );
-  }
+  checkReportedName(entry, info);
   o.onStep?.('write');
   const relPython = python.startsWith(`${staging}/`) ? python.slice(staging.length + 1) : python;
-  const manifest: PluginManifest = {
-    $schema: manifestSchemaPath,
-    manifestVersion: 1,
-    name: info.name,
-    version: info.version,
-    ...(info.description !== undefined ? { description: info.description } : {}),
-    package: source.written,
-    category: entry.category ?? 'general',
+  const manifest = installedManifest(entry, info, source.written, {
     runtime: 'python',
     entry: entrySpec,
     python: relPython,
-    ...(entry.env !== undefined ? { envVars: entry.env } : {}),
-    ...(info.configSchema ? { configSchema: info.configSchema } : {}),
-    ...(entry.config !== undefined ? { config: entry.config } : {}),
-    ...(entry.resources !== undefined ? { resources: entry.resources } : {}),
-    capabilities: info.capabilities,
-    concurrency: entry.concurrency ?? 1,
-  };
+  });
   const record: InstallRecord = {
     source: source.written,
     spec: source.spec,
