@@ -15,7 +15,7 @@ import type { QueueClient } from '../control/types.js';
 import type { PluginManager } from '../manager/plugin-manager.js';
 import type { PluginSummary } from '../manager/types.js';
 import { discardPrelaunched } from '../process/worker-spawn.js';
-import type { JobQueue } from '../queue/job-queue.js';
+import type { JobQueueApi } from '../queue/job-queue-api.js';
 import type { Job } from '../queue/types.js';
 import { hasNeeds, type ResourceNeeds } from '../resources/resource-ledger.js';
 import type { CommandContext } from './main.js';
@@ -69,14 +69,14 @@ async function openLocal(ctx: CommandContext, { host, warm }: SessionOptions): P
   const config = await settings.loadHostConfig(ctx.home, ctx.env, ctx.settings);
   const manager = new PluginManager({ home: ctx.home, env: ctx.env, ...settings.managerOptionsOf(config) });
   if (host && warm !== undefined) await warmUp(manager, warm);
-  const [{ JobQueue }, { LocalQueueClient }] = await Promise.all([
-    import('../queue/job-queue.js'),
+  const [{ openJobQueue }, { LocalQueueClient }] = await Promise.all([
+    import('../queue/open-queue.js'),
     import('../control/local-client.js'),
   ]);
-  let queue: Awaited<ReturnType<typeof JobQueue.open>>;
+  let queue: JobQueueApi;
   try {
     // The queue serves the socket (from start()) only when this command is the host.
-    queue = await JobQueue.open({ manager, ...settings.queueOptionsOf(config), control: host });
+    queue = await openJobQueue({ manager, ...settings.queueOptionsOf(config), control: host });
   } catch (e) {
     await manager.close();
     throw e;
@@ -233,7 +233,7 @@ const LINGER_POLL_MS = 200;
 /** Waits until no command is attached and no job is pending or running, or `signal` aborts. */
 async function whileNeeded(
   ctx: CommandContext,
-  queue: Pick<JobQueue, 'snapshot'>,
+  queue: Pick<JobQueueApi, 'snapshot'>,
   server: ControlServer,
   signal: AbortSignal,
 ): Promise<void> {

@@ -29,6 +29,7 @@ import { decodeValue, encodeValue } from './codec.js';
 import { GroupCommit } from './group-commit.js';
 import { GroupInsert } from './group-insert.js';
 import { JobLogBuffer } from './job-log-buffer.js';
+import type { JobQueueApi } from './job-queue-api.js';
 import type {
   JobError,
   JobEvent,
@@ -82,7 +83,7 @@ const LOG_FLUSH_MS = 100;
 const PROGRESS_FLUSH_MS = 250;
 const LOG_BUFFER_LIMIT = 1000;
 
-export class JobQueue extends EventEmitter<JobQueueEvents> {
+export class JobQueue extends EventEmitter<JobQueueEvents> implements JobQueueApi {
   readonly scheduler: Scheduler;
   readonly #manager: PluginManager;
   readonly #store: JobStore;
