@@ -9,6 +9,9 @@ export function redisMissing(): string | false {
     execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
     return false;
   } catch {
+    // CI installs it and sets this: there a missing server is a failure, not a skip.
+    if (process.env.BULKHEAD_REQUIRE_REDIS === '1')
+      throw new Error('redis-server is required (BULKHEAD_REQUIRE_REDIS=1)');
     return 'redis-server is not installed (apt-get install -y redis-server)';
   }
 }

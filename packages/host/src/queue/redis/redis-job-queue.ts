@@ -114,6 +114,8 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
   readonly #queues = new Map<string, Queue>();
   readonly #lanes = new Map<string, PluginLane>();
   readonly #running = new Map<string, Running>();
+  /** Jobs taken from BullMQ and not yet settled (some not yet in #running: their record is being read). */
+  #inFlight = 0;
   readonly #settled = new Map<string, Set<(job: JobRecord | Error) => void>>();
   readonly #logs = new Map<string, LogEntry[]>();
   readonly #progress = new Map<string, { fraction?: number; message?: string }>();
@@ -259,13 +261,15 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
     if (this.#stopped) return this.#stopped;
     this.#stopped = (async () => {
       if (options.drain && this.#started) {
-        while (!this.#closed && (this.#running.size > 0 || (await this.#waitingForMine()) > 0)) {
+        while (!this.#closed && (this.#inFlight > 0 || (await this.#waitingForMine()) > 0)) {
           await new Promise((r) => setTimeout(r, 50));
         }
       }
       this.#stopping = true;
       const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-      while (this.#running.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while (this.#inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      // A job taken a moment ago is being marked running: it hands itself back on seeing #stopping.
+      while (this.#inFlight > this.#running.size) await new Promise((r) => setTimeout(r, 5));
       await Promise.all([...this.#running.values()].map((run) => this.#handBack(run)));
       await this.#control?.close();
       this.#control = null;
@@ -305,35 +309,39 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
       await this.#checkSubmit(plugin, input, options);
       plans.push({ plugin, options, input: encodeValue(input), bull: toBullPriority(options.priority ?? 0) });
     }
-    const ids: string[] = [];
-    for (const { plugin, options, input, bull } of plans) {
-      const id = crypto.randomUUID();
-      const maxAttempts = options.maxAttempts ?? this.#options.maxAttempts ?? 1;
-      const idem = options.idempotencyKey ?? null;
-      const held = await this.#records.insert({
-        id,
-        plugin,
-        input,
-        priority: options.priority ?? 0,
-        idempotencyKey: idem,
-        maxAttempts,
-        timeoutMs: options.timeout ?? null,
-        createdAt: Date.now(),
-      });
-      ids.push(held);
-      if (held !== id) continue; // a repeated idempotency key: the first job stands
-      try {
-        await this.#queue(plugin).add(
+    // All at once: ioredis sends commands in order on one connection, so each job's insert, then
+    // its add, keep submission order (BullMQ's order within a priority), in one round trip or two.
+    const ids = await Promise.all(
+      plans.map(async ({ plugin, options, input, bull }) => {
+        const id = crypto.randomUUID();
+        const maxAttempts = options.maxAttempts ?? this.#options.maxAttempts ?? 1;
+        const idem = options.idempotencyKey ?? null;
+        const held = await this.#records.insert({
+          id,
           plugin,
-          {},
-          { jobId: id, priority: bull, attempts: maxAttempts, removeOnComplete: true, removeOnFail: true },
-        );
-      } catch (e) {
-        await this.#records.discard(id, idem).catch(() => {});
-        throw toBulkheadError(e, 'ERR_REDIS_UNAVAILABLE');
-      }
-      this.#announceEvent('submitted', { id, plugin, priority: options.priority ?? 0 });
-    }
+          input,
+          priority: options.priority ?? 0,
+          idempotencyKey: idem,
+          maxAttempts,
+          timeoutMs: options.timeout ?? null,
+          createdAt: Date.now(),
+        });
+        if (held !== id) return held; // a repeated idempotency key: the first job stands
+        try {
+          await this.#queue(plugin).add(
+            plugin,
+            {},
+            { jobId: id, priority: bull, attempts: maxAttempts, removeOnComplete: true, removeOnFail: true },
+          );
+        } catch (e) {
+          await this.#records.discard(id, idem).catch(() => {});
+          throw toBulkheadError(e, 'ERR_REDIS_UNAVAILABLE');
+        }
+        this.#announceEvent('submitted', { id, plugin, priority: options.priority ?? 0 });
+        this.#poke(plugin);
+        return id;
+      }),
+    );
     return ids;
   }
 
@@ -651,6 +659,14 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
 
   // ─── taking and running ─────────────────────────────────────────────────────────────────────
 
+  /** News of a job for `plugin` (submitted, or back in the queue): take it if this host can. */
+  #poke(plugin: string): void {
+    const lane = this.#lanes.get(plugin);
+    if (lane === undefined) return;
+    lane.mayHaveWork = true;
+    void this.#fill(lane);
+  }
+
   #pokeAll(): void {
     for (const lane of this.#lanes.values()) {
       lane.mayHaveWork = true;
@@ -687,9 +703,11 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
           break;
         }
         lane.running++;
+        this.#inFlight++;
         this.#background(
           this.#run(lane, job, token, reservation).finally(() => {
             lane.running--;
+            this.#inFlight--;
             this.scheduler.release(reservation);
             lane.mayHaveWork = true;
             this.#pokeAll(); // a release may let another plugin's job fit
@@ -708,7 +726,7 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
     const record = await this.#records.get(id);
     if (record === null || TERMINAL_STATUSES.includes(record.status)) {
       // Cancelled while pending, or finished by a host that died before telling BullMQ: let it go.
-      await job.moveToCompleted(null, token).catch(() => {});
+      await job.moveToCompleted(null, token, false).catch(() => {});
       return;
     }
     const now = Date.now();
@@ -732,7 +750,7 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
           { finishedAt: now, error: JSON.stringify(error.toJSON()) },
           [...events, { at: now, type: status, detail: error.message }],
         );
-        await job.moveToFailed(new UnrecoverableError(error.message), token).catch(() => {});
+        await job.moveToFailed(new UnrecoverableError(error.message), token, false).catch(() => {});
         if (ended) {
           if (cancelAsked) this.#announceEvent('cancelled', { id, plugin: record.plugin, forced: true });
           else this.#announceEvent('failed', { id, plugin: record.plugin, error: error.toJSON(), willRetry: false });
@@ -753,7 +771,7 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
       events,
     );
     if (!took) {
-      await job.moveToCompleted(null, token).catch(() => {});
+      await job.moveToCompleted(null, token, false).catch(() => {});
       return;
     }
     const run: Running = {
@@ -770,6 +788,7 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
       lane,
     };
     this.#running.set(id, run);
+    if (this.#stopping) return this.#handBack(run);
     cancelAsked ||= await this.#records.cancelRequested(id);
     if (cancelAsked) this.#abort(run);
     this.#announceEvent('started', { id, plugin: run.plugin, attempt });
@@ -823,7 +842,7 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
         finishedAt: now,
         ...progress,
       });
-      await this.#ack(job, token, () => job.moveToCompleted(null, token));
+      await this.#ack(job, token, () => job.moveToCompleted(null, token, false));
       this.#announceEvent('completed', { id, plugin, ms });
       return;
     }
@@ -841,7 +860,7 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
         { finishedAt: now, error: JSON.stringify(wire), ...progress },
         [{ at: now, type: 'cancelled', attempt: run.attempt, detail }],
       );
-      await this.#ack(job, token, () => job.moveToFailed(new UnrecoverableError(error.message), token));
+      await this.#ack(job, token, () => job.moveToFailed(new UnrecoverableError(error.message), token, false));
       this.#announceEvent('cancelled', { id, plugin, forced });
       return;
     }
@@ -858,7 +877,7 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
     }
     // Unrecoverable: BullMQ must not retry what Bulkhead's rule (attempts, codes) has ended.
     const reported = retry ? error : new UnrecoverableError(error.message);
-    await this.#ack(job, token, () => job.moveToFailed(reported, token));
+    await this.#ack(job, token, () => job.moveToFailed(reported, token, false));
     this.#announceEvent('failed', { id, plugin, error: wire, willRetry: retry });
   }
 
@@ -956,13 +975,7 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
       if (run) this.#abort(run);
       return;
     }
-    if (m.t === 'submitted') {
-      const lane = this.#lanes.get(m.e.plugin);
-      if (lane) {
-        lane.mayHaveWork = true;
-        void this.#fill(lane);
-      }
-    }
+    if (m.t === 'submitted') this.#poke(m.e.plugin);
     (this.emit as (k: string, v: unknown) => boolean)(m.t, m.e);
     if (m.t === 'completed' || m.t === 'cancelled' || (m.t === 'failed' && !m.e.willRetry)) void this.#wake(m.e.id);
   }
