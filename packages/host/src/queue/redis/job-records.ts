@@ -32,8 +32,10 @@ const LOG_LIMIT = 1000;
 
 /**
  * KEYS: job hash, running set, finished zset, events list. ARGV: id, allowed statuses (comma
- * separated), new status ('' keeps it), now, event count n, n events, then field/value pairs
- * (an empty value deletes the field). Returns 1 when applied, 0 when the status did not match.
+ * separated), new status ('' keeps it), now, channel, message ('' for none: published when
+ * applied, so a state change and its news cost one round trip), event count n, n events, then
+ * field/value pairs (an empty value deletes the field). Returns 0 when the status did not match;
+ * 1 when applied, 2 when applied and a cancel has been asked for the job.
  */
 const TRANSITION = `
 local cur = redis.call('HGET', KEYS[1], 'status')
@@ -41,9 +43,9 @@ if not cur then return 0 end
 local ok = false
 for s in string.gmatch(ARGV[2], '[^,]+') do if s == cur then ok = true end end
 if not ok then return 0 end
-local n = tonumber(ARGV[5])
-for i = 6, 5 + n do redis.call('RPUSH', KEYS[4], ARGV[i]) end
-for i = 6 + n, #ARGV, 2 do
+local n = tonumber(ARGV[7])
+for i = 8, 7 + n do redis.call('RPUSH', KEYS[4], ARGV[i]) end
+for i = 8 + n, #ARGV, 2 do
   if ARGV[i + 1] == '' then redis.call('HDEL', KEYS[1], ARGV[i]) else redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 end
 local st = ARGV[3]
@@ -52,6 +54,8 @@ if st ~= '' then
   if st == 'running' then redis.call('SADD', KEYS[2], ARGV[1]) else redis.call('SREM', KEYS[2], ARGV[1]) end
   if st == 'completed' or st == 'failed' or st == 'cancelled' then redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1]) end
 end
+if ARGV[6] ~= '' then redis.call('PUBLISH', ARGV[5], ARGV[6]) end
+if redis.call('HGET', KEYS[1], 'cancel') == '1' then return 2 end
 return 1
 `;
 
@@ -69,6 +73,9 @@ redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
 return ARGV[1]
 `;
 
+/** A record as Redis holds it: the host that runs (or ran) it, and whether a cancel was asked. */
+export type RedisJobRecord = JobRecord & { host: string | null; cancelAsked: boolean };
+
 export interface NewRedisJob {
   id: string;
   plugin: string;
@@ -81,7 +88,7 @@ export interface NewRedisJob {
 }
 
 type WithScripts = Redis & {
-  bhTransition(...args: (string | Buffer | number)[]): Promise<number>;
+  bhTransition(...args: (string | Buffer | number)[]): Promise<0 | 1 | 2>;
   bhInsert(...args: (string | Buffer | number)[]): Promise<string>;
 };
 
@@ -135,15 +142,17 @@ export class JobRecords {
 
   /**
    * Moves a job from one of `from` to `to` (null: status unchanged), with its events and field
-   * changes, in one script; false when its status was none of `from` (or it is gone).
+   * changes, and publishes `message` on `channel` if it applied, in one script. 0: its status was
+   * none of `from` (or it is gone); 1: applied; 2: applied, and a cancel was asked for it.
    */
-  async transition(
+  transition(
     id: string,
     from: JobStatus[],
     to: JobStatus | null,
     fields: Fields = {},
     events: JobEvent[] = [],
-  ): Promise<boolean> {
+    publish?: { channel: string; message: string },
+  ): Promise<0 | 1 | 2> {
     const args: (string | Buffer | number)[] = [
       this.key(id),
       `${this.#p}:running`,
@@ -153,11 +162,13 @@ export class JobRecords {
       from.join(','),
       to ?? '',
       Date.now(),
+      publish?.channel ?? '',
+      publish?.message ?? '',
       events.length,
       ...events.map((e) => JSON.stringify(e)),
     ];
     for (const [k, v] of Object.entries(fields)) args.push(k, v === null || v === undefined ? '' : v);
-    return (await this.#redis.bhTransition(...args)) === 1;
+    return this.#redis.bhTransition(...args);
   }
 
   async setFields(id: string, fields: Fields): Promise<void> {
@@ -194,13 +205,13 @@ export class JobRecords {
     return rows.map((r) => JSON.parse(r) as LogEntry);
   }
 
-  async get(id: string): Promise<JobRecord | null> {
+  async get(id: string): Promise<RedisJobRecord | null> {
     const [one] = await this.getMany([id]);
     return one ?? null;
   }
 
   /** Records in the order of `ids` (null for a missing one), in one round trip. */
-  async getMany(ids: string[]): Promise<(JobRecord | null)[]> {
+  async getMany(ids: string[]): Promise<(RedisJobRecord | null)[]> {
     if (ids.length === 0) return [];
     const pipe = this.#redis.pipeline();
     for (const id of ids) {
@@ -208,22 +219,13 @@ export class JobRecords {
       pipe.lrange(`${this.key(id)}:events`, 0, -1);
     }
     const out = (await pipe.exec()) ?? [];
-    const records: (JobRecord | null)[] = [];
+    const records: (RedisJobRecord | null)[] = [];
     for (let i = 0; i < ids.length; i++) {
       const hash = out[2 * i]?.[1] as Record<string, Buffer> | undefined;
       const events = (out[2 * i + 1]?.[1] as string[] | undefined) ?? [];
       records.push(hash?.status ? toRecord(hash, events) : null);
     }
     return records;
-  }
-
-  /** The host that runs (or last ran) each job, and whether a cancel was asked for it. */
-  async hostOf(id: string): Promise<string | null> {
-    return this.#redis.hget(this.key(id), 'host');
-  }
-
-  async cancelRequested(id: string): Promise<boolean> {
-    return (await this.#redis.hget(this.key(id), 'cancel')) === '1';
   }
 
   async runningIds(): Promise<string[]> {
@@ -291,13 +293,13 @@ export class JobRecords {
   /** Finished jobs, newest finished first. */
   async recent(limit: number): Promise<JobRecord[]> {
     const ids = await this.#redis.zrevrange(`${this.#p}:finished`, 0, limit - 1);
-    return (await this.getMany(ids)).filter((j): j is JobRecord => j !== null);
+    return (await this.getMany(ids)).filter((j): j is RedisJobRecord => j !== null);
   }
 
   /** Drops finished jobs beyond the policy (count, age, statuses; bytes counted from the stored values). */
   async prune(policy: RetentionPolicy): Promise<number> {
     const ids = await this.#redis.zrevrange(`${this.#p}:finished`, 0, -1);
-    const jobs = (await this.getMany(ids)).filter((j): j is JobRecord => j !== null);
+    const jobs = (await this.getMany(ids)).filter((j): j is RedisJobRecord => j !== null);
     const statuses = policy.status ?? TERMINAL_STATUSES;
     const now = Date.now();
     const drop: JobRecord[] = [];
@@ -337,7 +339,7 @@ function num(b: Buffer | undefined): number | null {
   return b === undefined ? null : Number(b.toString());
 }
 
-function toRecord(h: Record<string, Buffer>, events: string[]): JobRecord & { host: string | null } {
+function toRecord(h: Record<string, Buffer>, events: string[]): RedisJobRecord {
   const text = (k: string) => h[k]?.toString() ?? null;
   const json = <T>(k: string): T | null => {
     const t = text(k);
@@ -362,5 +364,6 @@ function toRecord(h: Record<string, Buffer>, events: string[]): JobRecord & { ho
     progress: json('progress'),
     timeline: events.map((e) => JSON.parse(e) as JobEvent),
     host: text('host'),
+    cancelAsked: text('cancel') === '1',
   };
 }

@@ -55,6 +55,9 @@ export function redisTarget(url: string, connectTimeoutMs = 3000): RedisTarget {
       // Reconnect forever, 100 ms doubling to 2 s: a restarted Redis is found again within 2 s.
       retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2000),
       lazyConnect: true,
+      // Commands issued in the same tick leave in one write: a job's handful of small commands
+      // cost one syscall instead of one each (the host's largest cost without it).
+      enableAutoPipelining: true,
     },
   };
 }

@@ -107,7 +107,14 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
   readonly #manager: PluginManager;
   readonly #options: JobQueueOptions;
   readonly #settings: Required<RedisQueueSettings>;
+  /** Bulkhead's records and events: few scripts, commands of one tick pipelined in one write. */
   readonly #redis: Redis;
+  /**
+   * BullMQ's: it defines some sixty scripts on its connection, and ioredis copies every one onto
+   * each pipeline it makes, so the records keep a connection of their own (a pipeline there costs
+   * little) and this one pipelines nothing.
+   */
+  readonly #bull: Redis;
   readonly #sub: Redis;
   readonly #records: JobRecords;
   readonly #hosts: HostRegistry;
@@ -116,6 +123,8 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
   readonly #running = new Map<string, Running>();
   /** Jobs taken from BullMQ and not yet settled (some not yet in #running: their record is being read). */
   #inFlight = 0;
+  /** Cancels asked (by other hosts) for jobs that were not running here when the message came. */
+  readonly #cancelsSeen = new Map<string, number>();
   readonly #settled = new Map<string, Set<(job: JobRecord | Error) => void>>();
   readonly #logs = new Map<string, LogEntry[]>();
   readonly #progress = new Map<string, { fraction?: number; message?: string }>();
@@ -128,12 +137,18 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
   #lastError: string | null = null;
   readonly #onManagerLog: (e: { name: string } & LogEntry) => void;
 
-  private constructor(options: JobQueueOptions, settings: Required<RedisQueueSettings>, redis: Redis, sub: Redis) {
+  private constructor(
+    options: JobQueueOptions,
+    settings: Required<RedisQueueSettings>,
+    connections: { redis: Redis; bull: Redis; sub: Redis },
+  ) {
     super();
+    const { redis, bull, sub } = connections;
     this.#options = options;
     this.#manager = options.manager;
     this.#settings = settings;
     this.#redis = redis;
+    this.#bull = bull;
     this.#sub = sub;
     this.#records = new JobRecords(redis, settings.prefix);
     this.#hosts = new HostRegistry(redis, settings.prefix);
@@ -156,6 +171,7 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
       this.#pokeAll();
     });
     sub.on('error', () => {});
+    bull.on('error', () => {});
     sub.on('messageBuffer', (_channel: Buffer, raw: Buffer) => this.#onMessage(raw));
   }
 
@@ -178,15 +194,15 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
       );
     }
     const sub = redis.duplicate();
+    const bull = redis.duplicate({ enableAutoPipelining: false });
     try {
-      await sub.connect();
+      await Promise.all([sub.connect(), bull.connect()]);
       await sub.subscribe(`${settings.prefix}:events`);
     } catch (e) {
-      redis.disconnect();
-      sub.disconnect();
-      throw unavailable(settings.url, 'connect', `cannot subscribe on Redis at ${target.shown}`, e);
+      for (const c of [redis, sub, bull]) c.disconnect();
+      throw unavailable(settings.url, 'connect', `cannot reach Redis at ${target.shown}`, e);
     }
-    return new RedisJobQueue(options, settings, redis, sub);
+    return new RedisJobQueue(options, settings, { redis, bull, sub });
   }
 
   get control(): ControlServer | null {
@@ -226,7 +242,7 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
       if (!p.enabled) continue;
       const lane = new PluginLane(
         p.name,
-        this.#redis,
+        this.#bull,
         this.#settings.prefix,
         { lockDurationMs: this.#settings.lockDurationMs, stalledIntervalMs: this.#settings.stalledIntervalMs },
         (e) => {
@@ -284,6 +300,7 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
       await Promise.all([...this.#queues.values()].map((q) => q.close().catch(() => {})));
       for (const [id, waiters] of this.#settled) for (const w of waiters) w({ id } as JobRecord);
       this.#sub.disconnect();
+      await this.#bull.quit().catch(() => this.#bull.disconnect());
       await this.#redis.quit().catch(() => this.#redis.disconnect());
     })();
     return this.#stopped;
@@ -538,7 +555,7 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
       this.#records.getMany(pendingIds),
       this.#records.recent(options.recent ?? 20),
     ]);
-    const live = (j: JobRecord | null): j is JobRecord => j !== null;
+    const live = <T>(j: T | null): j is T => j !== null;
     return {
       ...base,
       running: running.filter(live).map((j) => this.#view(j)),
@@ -612,7 +629,7 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
         throw new BulkheadError('ERR_INVALID_ARGUMENT', '"position" must be an integer ≥ 0');
       const order = await this.#queue(job.plugin).getJobs(['prioritized', 'wait'], 0, -1, true);
       const others = (await this.#records.getMany(order.map((j) => j.id as string).filter((x) => x !== id))).filter(
-        (j): j is JobRecord => j !== null,
+        (j) => j !== null,
       );
       const p = Math.min(to.position, others.length);
       const next = others[p];
@@ -679,7 +696,7 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
     if (lane.taking || !this.#started || this.#stopping || this.#closed) return;
     lane.taking = true;
     try {
-      while (lane.mayHaveWork && !this.#stopping && this.#redis.status === 'ready') {
+      while (lane.mayHaveWork && !this.#stopping && this.#bull.status === 'ready') {
         const info = this.#manager.get(lane.plugin);
         if (info === undefined || !info.enabled) break;
         if (lane.running >= this.#manager.concurrencyOf(lane.plugin)) break;
@@ -731,10 +748,10 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
     }
     const now = Date.now();
     const events: JobEvent[] = [];
-    let cancelAsked = await this.#records.cancelRequested(id);
+    const cancelAsked = record.cancelAsked;
     if (record.status === 'running') {
       // Its host died mid-attempt (its lock expired and BullMQ's stalled check put it back).
-      const detail = `its host ${(record as { host?: string }).host ?? ''} stopped while attempt ${record.attempts} ran`;
+      const detail = `its host ${record.host ?? ''} stopped while attempt ${record.attempts} ran`;
       events.push({ at: now, type: 'interrupted', attempt: record.attempts, detail });
       if (cancelAsked || record.attempts >= record.maxAttempts) {
         const error = cancelAsked
@@ -763,14 +780,16 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
     }
     const attempt = record.attempts + 1;
     if (!this.#manager.isLoaded(record.plugin)) events.push({ at: now, type: 'loading-plugin' });
+    const started = { id, plugin: record.plugin, attempt };
     const took = await this.#records.transition(
       id,
       ['pending', 'running'],
       'running',
       { attempts: attempt, startedAt: now, host: this.hostId, progress: null },
       events,
+      this.#message('started', started),
     );
-    if (!took) {
+    if (took === 0) {
       await job.moveToCompleted(null, token, false).catch(() => {});
       return;
     }
@@ -789,9 +808,10 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
     };
     this.#running.set(id, run);
     if (this.#stopping) return this.#handBack(run);
-    cancelAsked ||= await this.#records.cancelRequested(id);
-    if (cancelAsked) this.#abort(run);
-    this.#announceEvent('started', { id, plugin: run.plugin, attempt });
+    // A cancel asked while this host was taking the job: the flag (read by the script), or the
+    // message, which may have come in on the other connection before the script's answer.
+    if (cancelAsked || took === 2 || this.#cancelsSeen.has(id)) this.#abort(run);
+    this.emit('started', started);
     const t0 = performance.now();
     let outcome: Outcome;
     try {
@@ -837,13 +857,20 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
       } catch (err) {
         return this.#settle(run, { ok: false, error: toBulkheadError(err) }, ms);
       }
-      await this.#records.transition(id, ['running'], 'completed', {
-        result: Buffer.from(result.buffer, result.byteOffset, result.byteLength),
-        finishedAt: now,
-        ...progress,
-      });
+      const completed = { id, plugin, ms };
+      // The record first, then BullMQ's ack: a host that dies in between leaves a completed record,
+      // which the next host to take the stalled job lets go without running it again.
+      await this.#records.transition(
+        id,
+        ['running'],
+        'completed',
+        { result: Buffer.from(result.buffer, result.byteOffset, result.byteLength), finishedAt: now, ...progress },
+        [],
+        this.#message('completed', completed),
+      );
       await this.#ack(job, token, () => job.moveToCompleted(null, token, false));
-      this.#announceEvent('completed', { id, plugin, ms });
+      this.emit('completed', completed);
+      void this.#wake(id);
       return;
     }
     const error = outcome.error;
@@ -957,6 +984,11 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
       void this.#wake((e as { id: string }).id);
   }
 
+  /** A message for the events channel, published by a record transition when it applies. */
+  #message<K extends Message['t']>(t: K, e: Extract<Message, { t: K }>['e']): { channel: string; message: string } {
+    return { channel: `${this.#settings.prefix}:events`, message: JSON.stringify({ h: this.hostId, t, e }) };
+  }
+
   #publish(m: Message): void {
     if (this.#closed) return;
     void this.#redis.publish(`${this.#settings.prefix}:events`, JSON.stringify(m)).catch(() => {});
@@ -973,11 +1005,22 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
     if (m.t === 'cancel') {
       const run = this.#running.get(m.e.id);
       if (run) this.#abort(run);
+      else this.#sawCancel(m.e.id);
       return;
     }
     if (m.t === 'submitted') this.#poke(m.e.plugin);
     (this.emit as (k: string, v: unknown) => boolean)(m.t, m.e);
     if (m.t === 'completed' || m.t === 'cancelled' || (m.t === 'failed' && !m.e.willRetry)) void this.#wake(m.e.id);
+  }
+
+  /** Remembers a cancel for a job not running here (yet: it may be being taken), for a minute. */
+  #sawCancel(id: string): void {
+    const now = Date.now();
+    this.#cancelsSeen.set(id, now);
+    for (const [k, at] of this.#cancelsSeen) {
+      if (now - at < 60_000) break;
+      this.#cancelsSeen.delete(k);
+    }
   }
 
   /** Resolves wait() callers of a job if it has ended. */
@@ -1028,7 +1071,7 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
   #queue(plugin: string): Queue {
     let q = this.#queues.get(plugin);
     if (q === undefined) {
-      q = new Queue(laneName(plugin), { connection: this.#redis, prefix: `${this.#settings.prefix}:q` });
+      q = new Queue(laneName(plugin), { connection: this.#bull, prefix: `${this.#settings.prefix}:q` });
       q.on('error', () => {});
       this.#queues.set(plugin, q);
       void this.#redis.sadd(`${this.#settings.prefix}:plugins`, plugin).catch(() => {});
