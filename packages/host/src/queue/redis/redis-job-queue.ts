@@ -815,7 +815,15 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
     const t0 = performance.now();
     let outcome: Outcome;
     try {
-      const value = await this.#manager.execute(run.plugin, decodeValue(record.input), {
+      const input = decodeValue(record.input);
+      // Submitted on a host without the plugin: its input meets the schema for the first time here.
+      const schema = this.#manager.inputSchemaOf(run.plugin);
+      const issues = schema ? validateAgainstSchema(schema, input) : [];
+      if (issues.length > 0) {
+        const list = describeIssues(issues);
+        throw new BulkheadError('ERR_INPUT_INVALID', `input for plugin "${run.plugin}" is invalid: ${list}`, { issues });
+      }
+      const value = await this.#manager.execute(run.plugin, input, {
         signal: run.controller.signal,
         ...(record.timeoutMs !== null ? { timeout: record.timeoutMs } : {}),
         cancelGraceMs: this.#options.cancelTimeoutMs ?? 5000,
