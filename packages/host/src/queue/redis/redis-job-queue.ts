@@ -17,18 +17,16 @@
  */
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
-import { BulkheadError, ERROR_CODES, isBulkheadError, toBulkheadError } from '@bulkhead/sdk/errors';
-import { type Job as BullJob, Queue, UnrecoverableError } from 'bullmq';
+import { BulkheadError, ERROR_CODES, toBulkheadError } from '@bulkhead/sdk/errors';
+import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ControlServer } from '../../control/server.js';
 import type { PluginManager } from '../../manager/plugin-manager.js';
-import { describeIssues, validateAgainstSchema } from '../../manifest/index.js';
 import type { LogEntry } from '../../process/log-buffer.js';
-import { hasNeeds } from '../../resources/resource-ledger.js';
-import { insufficient, Scheduler } from '../../resources/scheduler.js';
+import { Scheduler } from '../../resources/scheduler.js';
 import { decodeValue, encodeValue } from '../codec.js';
 import type { JobQueueApi } from '../job-queue-api.js';
-import type { JobEvent, JobFilter, JobRecord, JobStatus, RetentionPolicy } from '../job-store.js';
+import type { JobEvent, JobFilter, JobRecord, RetentionPolicy } from '../job-store.js';
 import { TERMINAL_STATUSES } from '../job-store.js';
 import type {
   Explanation,
@@ -41,10 +39,14 @@ import type {
   SubmitOptions,
 } from '../types.js';
 import { toBullPriority } from './bull-priority.js';
+import { type Message, parseMessage } from './events-channel.js';
 import { HEARTBEAT_MS, HostRegistry } from './host-registry.js';
-import { type Fields, JobRecords } from './job-records.js';
+import { JobRecords } from './job-records.js';
+import { JobRunner } from './job-runner.js';
+import { timelineOf, toJob } from './job-view.js';
 import { laneName, PluginLane } from './plugin-lane.js';
 import { connectRedis, redactUrl, redisTarget, unavailable } from './redis-connection.js';
+import { checkSubmit } from './submit-check.js';
 
 /** The queue's Redis settings: a URL, or the URL with timings. */
 export interface RedisQueueSettings {
@@ -59,44 +61,6 @@ export interface RedisQueueSettings {
   pollMs?: number;
 }
 
-interface Running {
-  id: string;
-  plugin: string;
-  attempt: number;
-  maxAttempts: number;
-  controller: AbortController;
-  reservation: string;
-  cancelRequested: boolean;
-  startedAt: number;
-  job: BullJob;
-  token: string;
-  lane: PluginLane;
-}
-
-type Outcome = { ok: true; value: unknown } | { ok: false; error: BulkheadError };
-
-/** One message on the events channel: who sent it, and a queue event (or a cancel request). */
-type Message = { h: string } & (
-  | { t: 'submitted'; e: JobQueueEvents['submitted'][0] }
-  | { t: 'started'; e: JobQueueEvents['started'][0] }
-  | { t: 'progress'; e: JobQueueEvents['progress'][0] }
-  | { t: 'log'; e: JobQueueEvents['log'][0] }
-  | { t: 'completed'; e: JobQueueEvents['completed'][0] }
-  | { t: 'failed'; e: JobQueueEvents['failed'][0] }
-  | { t: 'cancelled'; e: JobQueueEvents['cancelled'][0] }
-  | { t: 'cancel'; e: { id: string } }
-);
-
-const NOT_RETRYABLE = new Set([
-  'ERR_CANCELLED',
-  'ERR_SERIALIZE',
-  'ERR_UNKNOWN_PLUGIN',
-  'ERR_PLUGIN_DISABLED',
-  'ERR_INPUT_INVALID',
-  'ERR_INSUFFICIENT_RESOURCES',
-  'ERR_CONFIG_INVALID',
-  'ERR_NOT_SUPPORTED',
-]);
 const LOG_FLUSH_MS = 100;
 const PROGRESS_FLUSH_MS = 250;
 
@@ -119,15 +83,8 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
   readonly #records: JobRecords;
   readonly #hosts: HostRegistry;
   readonly #queues = new Map<string, Queue>();
-  readonly #lanes = new Map<string, PluginLane>();
-  readonly #running = new Map<string, Running>();
-  /** Jobs taken from BullMQ and not yet settled (some not yet in #running: their record is being read). */
-  #inFlight = 0;
-  /** Cancels asked (by other hosts) for jobs that were not running here when the message came. */
-  readonly #cancelsSeen = new Map<string, number>();
+  readonly #runner: JobRunner;
   readonly #settled = new Map<string, Set<(job: JobRecord | Error) => void>>();
-  readonly #logs = new Map<string, LogEntry[]>();
-  readonly #progress = new Map<string, { fraction?: number; message?: string }>();
   readonly #timers: NodeJS.Timeout[] = [];
   #control: ControlServer | null = null;
   #started = false;
@@ -159,7 +116,25 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
       ...(s.queueTimeoutMs !== undefined ? { queueTimeoutMs: s.queueTimeoutMs } : {}),
       ...(s.refreshMs !== undefined ? { refreshMs: s.refreshMs } : {}),
     });
-    this.#onManagerLog = (e) => this.#pluginOutput(e);
+    this.#runner = new JobRunner({
+      manager: this.#manager,
+      scheduler: this.scheduler,
+      records: this.#records,
+      hostId: this.hostId,
+      lockDurationMs: settings.lockDurationMs,
+      cancelGraceMs: options.cancelTimeoutMs ?? 5000,
+      taking: () => this.#started && !this.#stopping && !this.#closed,
+      stopping: () => this.#stopping,
+      ready: () => this.#bull.status === 'ready',
+      emit: (t, e) => (this.emit as (k: string, v: unknown) => boolean)(t, e),
+      announce: (t, e) => this.#announceEvent(t, e),
+      message: (t, e) => this.#message(t, e as never),
+      wake: (id) => void this.#wake(id),
+      onError: (e) => {
+        this.#lastError = e instanceof Error ? e.message : String(e);
+      },
+    });
+    this.#onManagerLog = (e) => this.#runner.pluginOutput(e);
     // Reconnects are ioredis's (backoff, forever); this only keeps what to say about them.
     redis.on('error', (e: Error) => {
       this.#lastError = (e as NodeJS.ErrnoException).code ?? e.message;
@@ -168,7 +143,7 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
       this.#lastError = null;
       // Missed while away: finished jobs someone waits for, and jobs submitted meanwhile.
       for (const id of this.#settled.keys()) void this.#wake(id);
-      this.#pokeAll();
+      this.#runner.pokeAll();
     });
     sub.on('error', () => {});
     bull.on('error', () => {});
@@ -249,7 +224,7 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
           this.#lastError = e.message;
         },
       );
-      this.#lanes.set(p.name, lane);
+      this.#runner.addLane(lane);
     }
     await this.scheduler.fresh().catch(() => {});
     this.#manager.on('log', this.#onManagerLog);
@@ -258,14 +233,14 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
       t.unref();
       this.#timers.push(t);
     };
-    every(this.#settings.pollMs, () => this.#pokeAll());
-    every(Math.max(100, Math.floor(this.#settings.lockDurationMs / 3)), () => this.#renewLocks());
+    every(this.#settings.pollMs, () => this.#runner.pokeAll());
+    every(Math.max(100, Math.floor(this.#settings.lockDurationMs / 3)), () => this.#runner.renewLocks());
     every(HEARTBEAT_MS, () => void this.#announce());
-    every(LOG_FLUSH_MS, () => this.#flushLogs());
-    every(PROGRESS_FLUSH_MS, () => this.#flushProgress());
+    every(LOG_FLUSH_MS, () => void this.#runner.flushLogs());
+    every(PROGRESS_FLUSH_MS, () => this.#runner.flushProgress());
     every(60_000, () => void this.prune().catch(() => {}));
     await this.#announce();
-    this.#pokeAll();
+    this.#runner.pokeAll();
   }
 
   /**
@@ -277,26 +252,20 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
     if (this.#stopped) return this.#stopped;
     this.#stopped = (async () => {
       if (options.drain && this.#started) {
-        while (!this.#closed && (this.#inFlight > 0 || (await this.#waitingForMine()) > 0)) {
+        while (!this.#closed && (this.#runner.inFlight > 0 || (await this.#waitingForMine()) > 0)) {
           await new Promise((r) => setTimeout(r, 50));
         }
       }
       this.#stopping = true;
-      const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-      while (this.#inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      // A job taken a moment ago is being marked running: it hands itself back on seeing #stopping.
-      while (this.#inFlight > this.#running.size) await new Promise((r) => setTimeout(r, 5));
-      await Promise.all([...this.#running.values()].map((run) => this.#handBack(run)));
+      await this.#runner.handBackAll(Date.now() + (options.timeoutMs ?? 30_000));
       await this.#control?.close();
       this.#control = null;
       this.#closed = true;
       for (const t of this.#timers) clearInterval(t);
       this.#manager.off('log', this.#onManagerLog);
       this.scheduler.close();
-      this.#flushLogs();
-      this.#flushProgress();
+      await this.#runner.close();
       await this.#hosts.leave(this.hostId).catch(() => {});
-      await Promise.all([...this.#lanes.values()].map((l) => l.close().catch(() => {})));
       await Promise.all([...this.#queues.values()].map((q) => q.close().catch(() => {})));
       for (const [id, waiters] of this.#settled) for (const w of waiters) w({ id } as JobRecord);
       this.#sub.disconnect();
@@ -323,7 +292,12 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
     this.#ready();
     const plans = [];
     for (const { plugin, input, options = {} } of jobs) {
-      await this.#checkSubmit(plugin, input, options);
+      await checkSubmit(
+        { manager: this.#manager, scheduler: this.scheduler, hosts: this.#hosts },
+        plugin,
+        input,
+        options,
+      );
       plans.push({ plugin, options, input: encodeValue(input), bull: toBullPriority(options.priority ?? 0) });
     }
     // All at once: ioredis sends commands in order on one connection, so each job's insert, then
@@ -355,71 +329,17 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
           throw toBulkheadError(e, 'ERR_REDIS_UNAVAILABLE');
         }
         this.#announceEvent('submitted', { id, plugin, priority: options.priority ?? 0 });
-        this.#poke(plugin);
+        this.#runner.poke(plugin);
         return id;
       }),
     );
     return ids;
   }
 
-  async #checkSubmit(plugin: string, input: unknown, options: SubmitOptions): Promise<void> {
-    const bad = (m: string) => new BulkheadError('ERR_INVALID_ARGUMENT', m);
-    if (
-      options.timeout !== undefined &&
-      !(Number.isFinite(options.timeout) && options.timeout > 0 && options.timeout <= 2 ** 31 - 1)
-    )
-      throw bad(`"timeout" must be a positive number of ms (got ${options.timeout})`);
-    if (options.maxAttempts !== undefined && !(Number.isSafeInteger(options.maxAttempts) && options.maxAttempts >= 1))
-      throw bad(`"maxAttempts" must be an integer ≥ 1 (got ${options.maxAttempts})`);
-    if (options.priority !== undefined && !Number.isFinite(options.priority))
-      throw bad(`"priority" must be a finite number (got ${options.priority})`);
-    if (
-      options.idempotencyKey !== undefined &&
-      (typeof options.idempotencyKey !== 'string' || options.idempotencyKey === '')
-    )
-      throw bad('"idempotencyKey" must be a non-empty string');
-    toBullPriority(options.priority ?? 0);
-    let info = this.#manager.get(plugin);
-    if (info === undefined) {
-      await this.#manager.discover();
-      info = this.#manager.get(plugin);
-    }
-    if (info === undefined) {
-      // Not installed here: fine if another live host has it (it will run the job).
-      const hosts = await this.#hosts.list();
-      if (!hosts.some((h) => h.plugins.includes(plugin))) {
-        throw new BulkheadError('ERR_UNKNOWN_PLUGIN', `no plugin named "${plugin}" on any host of this queue`, {
-          name: plugin,
-          reason: 'no-host',
-        });
-      }
-      encodeValue(input); // ERR_SERIALIZE here, not on the host that runs it
-      return;
-    }
-    if (!info.enabled)
-      throw new BulkheadError('ERR_PLUGIN_DISABLED', `plugin "${plugin}" is disabled; enable it first`, {
-        name: plugin,
-      });
-    const schema = this.#manager.inputSchemaOf(plugin);
-    if (schema) {
-      const issues = validateAgainstSchema(schema, input);
-      if (issues.length > 0) {
-        const list = describeIssues(issues);
-        throw new BulkheadError('ERR_INPUT_INVALID', `input for plugin "${plugin}" is invalid: ${list}`, { issues });
-      }
-    }
-    const needs = { ...this.#manager.resourcesOf(plugin), ...options.resources };
-    if (hasNeeds(needs) && this.scheduler.policy !== 'permissive') {
-      await this.scheduler.fresh();
-      const possible = this.scheduler.ledger.possible(needs);
-      if (!possible.ok) throw insufficient(possible);
-    }
-  }
-
   // ─── reading ────────────────────────────────────────────────────────────────────────────────
 
   async get<I = unknown, O = unknown>(id: string): Promise<Job<I, O>> {
-    return this.#view(await this.#record(id)) as Job<I, O>;
+    return this.#job(await this.#record(id)) as Job<I, O>;
   }
 
   async list(
@@ -428,7 +348,10 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
   ): Promise<{ jobs: Job[]; next: string | null }> {
     this.#ready();
     const page = await this.#records.list(filter);
-    return { jobs: page.jobs.map((j) => this.#view(j, options.values ?? true)), next: page.next };
+    return {
+      jobs: page.jobs.map((j) => toJob(j, this.#runner.progressOf(j.id), options.values ?? true)),
+      next: page.next,
+    };
   }
 
   async result<O = unknown>(id: string): Promise<O> {
@@ -494,12 +417,12 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
         void this.#wake(id); // it may have ended between the read above and now
       });
     }
-    return this.#view(job) as Job<I, O>;
+    return this.#job(job) as Job<I, O>;
   }
 
   async logs(id: string, limit?: number): Promise<LogEntry[]> {
     await this.#record(id);
-    await this.#flushLogs(id);
+    await this.#runner.flushLogs(id);
     return this.#records.logs(id, limit);
   }
 
@@ -558,14 +481,14 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
     const live = <T>(j: T | null): j is T => j !== null;
     return {
       ...base,
-      running: running.filter(live).map((j) => this.#view(j)),
+      running: running.filter(live).map((j) => this.#job(j)),
       pending: pending
         .filter(live)
         .filter((j) => j.status === 'pending')
         .sort((a, b) => b.priority - a.priority || a.createdAt - b.createdAt)
         .slice(0, limit)
-        .map((j) => this.#view(j)),
-      recent: recent.map((j) => this.#view(j)),
+        .map((j) => this.#job(j)),
+      recent: recent.map((j) => this.#job(j)),
     };
   }
 
@@ -578,12 +501,8 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
    */
   async cancel(id: string): Promise<Job> {
     const job = await this.#record(id);
-    if (TERMINAL_STATUSES.includes(job.status)) return this.#view(job);
-    const local = this.#running.get(id);
-    if (local) {
-      this.#abort(local);
-      return this.wait(id);
-    }
+    if (TERMINAL_STATUSES.includes(job.status)) return this.#job(job);
+    if (this.#runner.cancel(id)) return this.wait(id);
     const now = Date.now();
     const detail = 'cancelled while pending';
     const applied = await this.#records.transition(id, ['pending'], 'cancelled', { finishedAt: now }, [
@@ -674,292 +593,7 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
     );
   }
 
-  // ─── taking and running ─────────────────────────────────────────────────────────────────────
-
-  /** News of a job for `plugin` (submitted, or back in the queue): take it if this host can. */
-  #poke(plugin: string): void {
-    const lane = this.#lanes.get(plugin);
-    if (lane === undefined) return;
-    lane.mayHaveWork = true;
-    void this.#fill(lane);
-  }
-
-  #pokeAll(): void {
-    for (const lane of this.#lanes.values()) {
-      lane.mayHaveWork = true;
-      void this.#fill(lane);
-    }
-  }
-
-  /** Takes jobs of one plugin while it has free slots, each after a local reservation. */
-  async #fill(lane: PluginLane): Promise<void> {
-    if (lane.taking || !this.#started || this.#stopping || this.#closed) return;
-    lane.taking = true;
-    try {
-      while (lane.mayHaveWork && !this.#stopping && this.#bull.status === 'ready') {
-        const info = this.#manager.get(lane.plugin);
-        if (info === undefined || !info.enabled) break;
-        if (lane.running >= this.#manager.concurrencyOf(lane.plugin)) break;
-        const needs = this.#manager.resourcesOf(lane.plugin);
-        if (hasNeeds(needs)) await this.scheduler.fresh();
-        const reservation = `take-${crypto.randomUUID()}`;
-        const r = this.scheduler.tryAcquire(reservation, needs);
-        // Does not fit now: leave the job in Redis for a host where it fits; look again at the next poll.
-        if (!('id' in r)) break;
-        const token = `${this.hostId}:${reservation}`;
-        let job: BullJob | undefined;
-        try {
-          job = await lane.take(token);
-        } catch (e) {
-          this.scheduler.release(reservation);
-          throw e;
-        }
-        if (job === undefined || job.id === undefined) {
-          this.scheduler.release(reservation);
-          lane.mayHaveWork = false;
-          break;
-        }
-        lane.running++;
-        this.#inFlight++;
-        this.#background(
-          this.#run(lane, job, token, reservation).finally(() => {
-            lane.running--;
-            this.#inFlight--;
-            this.scheduler.release(reservation);
-            lane.mayHaveWork = true;
-            this.#pokeAll(); // a release may let another plugin's job fit
-          }),
-        );
-      }
-    } catch (e) {
-      this.#lastError = e instanceof Error ? e.message : String(e);
-    } finally {
-      lane.taking = false;
-    }
-  }
-
-  async #run(lane: PluginLane, job: BullJob, token: string, reservation: string): Promise<void> {
-    const id = job.id as string;
-    const record = await this.#records.get(id);
-    if (record === null || TERMINAL_STATUSES.includes(record.status)) {
-      // Cancelled while pending, or finished by a host that died before telling BullMQ: let it go.
-      await job.moveToCompleted(null, token, false).catch(() => {});
-      return;
-    }
-    const now = Date.now();
-    const events: JobEvent[] = [];
-    const cancelAsked = record.cancelAsked;
-    if (record.status === 'running') {
-      // Its host died mid-attempt (its lock expired and BullMQ's stalled check put it back).
-      const detail = `its host ${record.host ?? ''} stopped while attempt ${record.attempts} ran`;
-      events.push({ at: now, type: 'interrupted', attempt: record.attempts, detail });
-      if (cancelAsked || record.attempts >= record.maxAttempts) {
-        const error = cancelAsked
-          ? new BulkheadError('ERR_CANCELLED', 'job cancelled', { forced: true })
-          : new BulkheadError('ERR_JOB_INTERRUPTED', `job interrupted: ${detail}, and it had no attempts left`, {
-              attempts: record.attempts,
-            });
-        const status: JobStatus = cancelAsked ? 'cancelled' : 'failed';
-        const ended = await this.#records.transition(
-          id,
-          ['running'],
-          status,
-          { finishedAt: now, error: JSON.stringify(error.toJSON()) },
-          [...events, { at: now, type: status, detail: error.message }],
-        );
-        await job.moveToFailed(new UnrecoverableError(error.message), token, false).catch(() => {});
-        if (ended) {
-          if (cancelAsked) this.#announceEvent('cancelled', { id, plugin: record.plugin, forced: true });
-          else this.#announceEvent('failed', { id, plugin: record.plugin, error: error.toJSON(), willRetry: false });
-        }
-        return;
-      }
-      if (record.startedAt !== null)
-        events.push({ at: record.startedAt, type: 'started', attempt: record.attempts, detail: 'interrupted' });
-      events.push({ at: now, type: 'retrying', attempt: record.attempts + 1 });
-    }
-    const attempt = record.attempts + 1;
-    if (!this.#manager.isLoaded(record.plugin)) events.push({ at: now, type: 'loading-plugin' });
-    const started = { id, plugin: record.plugin, attempt };
-    const took = await this.#records.transition(
-      id,
-      ['pending', 'running'],
-      'running',
-      { attempts: attempt, startedAt: now, host: this.hostId, progress: null },
-      events,
-      this.#message('started', started),
-    );
-    if (took === 0) {
-      await job.moveToCompleted(null, token, false).catch(() => {});
-      return;
-    }
-    const run: Running = {
-      id,
-      plugin: record.plugin,
-      attempt,
-      maxAttempts: record.maxAttempts,
-      controller: new AbortController(),
-      reservation,
-      cancelRequested: false,
-      startedAt: now,
-      job,
-      token,
-      lane,
-    };
-    this.#running.set(id, run);
-    if (this.#stopping) return this.#handBack(run);
-    // A cancel asked while this host was taking the job: the flag (read by the script), or the
-    // message, which may have come in on the other connection before the script's answer.
-    if (cancelAsked || took === 2 || this.#cancelsSeen.has(id)) this.#abort(run);
-    this.emit('started', started);
-    const t0 = performance.now();
-    let outcome: Outcome;
-    try {
-      const input = decodeValue(record.input);
-      // Submitted on a host without the plugin: its input meets the schema for the first time here.
-      const schema = this.#manager.inputSchemaOf(run.plugin);
-      const issues = schema ? validateAgainstSchema(schema, input) : [];
-      if (issues.length > 0) {
-        const list = describeIssues(issues);
-        throw new BulkheadError('ERR_INPUT_INVALID', `input for plugin "${run.plugin}" is invalid: ${list}`, { issues });
-      }
-      const value = await this.#manager.execute(run.plugin, input, {
-        signal: run.controller.signal,
-        ...(record.timeoutMs !== null ? { timeout: record.timeoutMs } : {}),
-        cancelGraceMs: this.#options.cancelTimeoutMs ?? 5000,
-        onProgress: (p) => {
-          const progress = {
-            ...(p.fraction !== undefined ? { fraction: p.fraction } : {}),
-            ...(p.message !== undefined ? { message: p.message } : {}),
-          };
-          this.#progress.set(id, progress);
-          this.#announceEvent('progress', { id, ...progress });
-        },
-        onLog: (entry) => this.#jobLog(id, entry),
-      });
-      outcome = { ok: true, value };
-    } catch (err) {
-      outcome = { ok: false, error: toBulkheadError(err) };
-    }
-    // Stopped past its deadline: stop() has handed it back already.
-    if (this.#running.get(id) !== run) return;
-    try {
-      await this.#settle(run, outcome, performance.now() - t0);
-    } finally {
-      this.#running.delete(id);
-    }
-  }
-
-  /** Writes the outcome (ioredis holds the writes through a reconnect), then tells BullMQ. */
-  async #settle(run: Run, outcome: Outcome, ms: number): Promise<void> {
-    const { id, plugin, job, token } = run;
-    const now = Date.now();
-    await this.#flushLogs(id);
-    const last = this.#progress.get(id);
-    this.#progress.delete(id);
-    const progress: Fields = last ? { progress: JSON.stringify(last) } : {};
-    if (outcome.ok) {
-      let result: Uint8Array;
-      try {
-        result = encodeValue(outcome.value);
-      } catch (err) {
-        return this.#settle(run, { ok: false, error: toBulkheadError(err) }, ms);
-      }
-      const completed = { id, plugin, ms };
-      // The record first, then BullMQ's ack: a host that dies in between leaves a completed record,
-      // which the next host to take the stalled job lets go without running it again.
-      await this.#records.transition(
-        id,
-        ['running'],
-        'completed',
-        { result: Buffer.from(result.buffer, result.byteOffset, result.byteLength), finishedAt: now, ...progress },
-        [],
-        this.#message('completed', completed),
-      );
-      await this.#ack(job, token, () => job.moveToCompleted(null, token, false));
-      this.emit('completed', completed);
-      void this.#wake(id);
-      return;
-    }
-    const error = outcome.error;
-    const wire = error.toJSON();
-    if (run.cancelRequested) {
-      const forced = isBulkheadError(error, 'ERR_CANCELLED') && error.data?.forced === true;
-      const detail = forced
-        ? 'forced: the plugin ignored its signal, its worker was killed'
-        : 'the plugin stopped on its signal';
-      await this.#records.transition(
-        id,
-        ['running'],
-        'cancelled',
-        { finishedAt: now, error: JSON.stringify(wire), ...progress },
-        [{ at: now, type: 'cancelled', attempt: run.attempt, detail }],
-      );
-      await this.#ack(job, token, () => job.moveToFailed(new UnrecoverableError(error.message), token, false));
-      this.#announceEvent('cancelled', { id, plugin, forced });
-      return;
-    }
-    const retry = run.attempt < run.maxAttempts && !NOT_RETRYABLE.has(error.code);
-    if (retry) {
-      await this.#records.transition(id, ['running'], 'pending', { error: JSON.stringify(wire), progress: null }, [
-        { at: run.startedAt, type: 'started', attempt: run.attempt },
-        { at: now, type: 'retrying', attempt: run.attempt + 1, detail: wire.message },
-      ]);
-    } else {
-      await this.#records.transition(id, ['running'], 'failed', { error: JSON.stringify(wire), finishedAt: now }, [
-        { at: now, type: 'failed', attempt: run.attempt, detail: wire.message },
-      ]);
-    }
-    // Unrecoverable: BullMQ must not retry what Bulkhead's rule (attempts, codes) has ended.
-    const reported = retry ? error : new UnrecoverableError(error.message);
-    await this.#ack(job, token, () => job.moveToFailed(reported, token, false));
-    this.#announceEvent('failed', { id, plugin, error: wire, willRetry: retry });
-  }
-
-  /** Tells BullMQ; a lock lost meanwhile (Redis was away longer than the lock) means another host may run it again. */
-  async #ack(job: BullJob, _token: string, move: () => Promise<unknown>): Promise<void> {
-    try {
-      await move();
-    } catch (e) {
-      process.emitWarning(
-        `Bulkhead job queue: job ${job.id}: ${e instanceof Error ? e.message : String(e)}`,
-        'BulkheadQueueWarning',
-      );
-    }
-  }
-
-  /** Back to waiting, the attempt not counted: this host is stopping, not failing. */
-  async #handBack(run: Running): Promise<void> {
-    this.#running.delete(run.id);
-    run.controller.abort(new BulkheadError('ERR_CANCELLED', 'the host is stopping', { forced: false }));
-    const now = Date.now();
-    const detail = 'its host was stopped; queued again (the attempt does not count)';
-    await this.#records
-      .transition(run.id, ['running'], 'pending', { attempts: run.attempt - 1, progress: null }, [
-        { at: now, type: 'interrupted', attempt: run.attempt, detail },
-      ])
-      .catch(() => {});
-    await this.#ack(run.job, run.token, () => run.job.moveToWait(run.token));
-  }
-
-  #abort(run: Running): void {
-    run.cancelRequested = true;
-    run.controller.abort(new BulkheadError('ERR_CANCELLED', 'job cancelled', { forced: false }));
-  }
-
-  #renewLocks(): void {
-    const byLane = new Map<PluginLane, Running[]>();
-    for (const run of this.#running.values()) byLane.set(run.lane, [...(byLane.get(run.lane) ?? []), run]);
-    for (const [lane, runs] of byLane) {
-      void lane.worker
-        .extendJobLocks(
-          runs.map((r) => r.id),
-          runs.map((r) => r.token),
-          this.#settings.lockDurationMs,
-        )
-        .catch(() => {});
-    }
-  }
+  // ─── host ─────────────────────────────────────────────────────────────────────────────────
 
   async #announce(): Promise<void> {
     if (this.#redis.status !== 'ready') return;
@@ -967,8 +601,8 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
       id: this.hostId,
       hostname: hostname(),
       pid: process.pid,
-      plugins: [...this.#lanes.keys()].filter((p) => this.#manager.get(p)?.enabled),
-      running: [...this.#running.keys()],
+      plugins: this.#runner.lanes.map((l) => l.plugin).filter((p) => this.#manager.get(p)?.enabled),
+      running: this.#runner.runningIds,
       resources: this.scheduler.ledger.view(),
       seenAt: Date.now(),
     };
@@ -978,7 +612,7 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
   /** Jobs waiting for the plugins this host has (for `stop({ drain })`). */
   async #waitingForMine(): Promise<number> {
     let n = 0;
-    for (const p of this.#lanes.keys()) n += await this.#queue(p).getJobCountByTypes('prioritized', 'wait');
+    for (const l of this.#runner.lanes) n += await this.#queue(l.plugin).getJobCountByTypes('prioritized', 'wait');
     return n;
   }
 
@@ -1003,32 +637,15 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
   }
 
   #onMessage(raw: Buffer): void {
-    let m: Message;
-    try {
-      m = JSON.parse(raw.toString()) as Message;
-    } catch {
-      return;
-    }
-    if (m.h === this.hostId) return;
+    const m = parseMessage(raw);
+    if (m === null || m.h === this.hostId) return;
     if (m.t === 'cancel') {
-      const run = this.#running.get(m.e.id);
-      if (run) this.#abort(run);
-      else this.#sawCancel(m.e.id);
+      this.#runner.cancel(m.e.id);
       return;
     }
-    if (m.t === 'submitted') this.#poke(m.e.plugin);
+    if (m.t === 'submitted') this.#runner.poke(m.e.plugin);
     (this.emit as (k: string, v: unknown) => boolean)(m.t, m.e);
     if (m.t === 'completed' || m.t === 'cancelled' || (m.t === 'failed' && !m.e.willRetry)) void this.#wake(m.e.id);
-  }
-
-  /** Remembers a cancel for a job not running here (yet: it may be being taken), for a minute. */
-  #sawCancel(id: string): void {
-    const now = Date.now();
-    this.#cancelsSeen.set(id, now);
-    for (const [k, at] of this.#cancelsSeen) {
-      if (now - at < 60_000) break;
-      this.#cancelsSeen.delete(k);
-    }
   }
 
   /** Resolves wait() callers of a job if it has ended. */
@@ -1037,41 +654,6 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
     if (!waiters) return;
     const job = await this.#records.get(id).catch(() => null);
     if (job && TERMINAL_STATUSES.includes(job.status)) for (const w of [...waiters]) w(job);
-  }
-
-  // ─── logs and progress ──────────────────────────────────────────────────────────────────────
-
-  #jobLog(id: string, entry: LogEntry): void {
-    const list = this.#logs.get(id) ?? [];
-    list.push(entry);
-    if (list.length > 1000) list.shift();
-    this.#logs.set(id, list);
-    this.#announceEvent('log', { id, ...entry });
-  }
-
-  #pluginOutput(e: { name: string } & LogEntry): void {
-    if (e.source !== 'stdout' && e.source !== 'stderr') return;
-    const runs = [...this.#running.values()].filter((r) => r.plugin === e.name);
-    if (runs.length !== 1) return;
-    const { name: _, ...entry } = e;
-    this.#jobLog((runs[0] as Running).id, entry);
-  }
-
-  async #flushLogs(only?: string): Promise<void> {
-    const ids = only === undefined ? [...this.#logs.keys()] : [only];
-    await Promise.all(
-      ids.map((id) => {
-        const entries = this.#logs.get(id);
-        this.#logs.delete(id);
-        return entries ? this.#records.appendLogs(id, entries).catch(() => {}) : undefined;
-      }),
-    );
-  }
-
-  #flushProgress(): void {
-    for (const [id, p] of this.#progress) {
-      if (this.#running.has(id)) void this.#records.setFields(id, { progress: JSON.stringify(p) }).catch(() => {});
-    }
   }
 
   // ─── helpers ────────────────────────────────────────────────────────────────────────────────
@@ -1096,31 +678,8 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
     return job;
   }
 
-  #view(job: JobRecord, values = true): Job {
-    return {
-      id: job.id,
-      plugin: job.plugin,
-      input: values ? decodeValue(job.input) : null,
-      status: job.status,
-      priority: job.priority,
-      attempts: job.attempts,
-      maxAttempts: job.maxAttempts,
-      timeoutMs: job.timeoutMs,
-      createdAt: job.createdAt,
-      startedAt: job.startedAt,
-      finishedAt: job.finishedAt,
-      result: job.result === null || !values ? null : decodeValue(job.result),
-      error: job.error,
-      progress: this.#progress.get(job.id) ?? job.progress,
-      timeline: timelineOf(job),
-      host: (job as { host?: string | null }).host ?? null,
-    };
-  }
-
-  #background(p: Promise<unknown>): void {
-    p.catch((e) => {
-      process.emitWarning(`Bulkhead job queue: ${e instanceof Error ? e.message : String(e)}`, 'BulkheadQueueWarning');
-    });
+  #job(job: JobRecord): Job {
+    return toJob(job, this.#runner.progressOf(job.id));
   }
 
   #open(): void {
@@ -1137,20 +696,4 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
       );
     }
   }
-}
-
-type Run = Running;
-
-/** Stored events plus those implied by the record (queued, the current start, completion), in time order. */
-function timelineOf(job: JobRecord): JobEvent[] {
-  const events: JobEvent[] = [{ at: job.createdAt, type: 'queued' }, ...job.timeline];
-  if (
-    job.startedAt !== null &&
-    job.status !== 'pending' &&
-    !job.timeline.some((x) => x.type === 'started' && x.attempt === job.attempts)
-  )
-    events.push({ at: job.startedAt, type: 'started', attempt: job.attempts });
-  if (job.status === 'completed' && job.finishedAt !== null)
-    events.push({ at: job.finishedAt, type: 'completed', attempt: job.attempts });
-  return events.sort((a, b) => a.at - b.at);
 }
