@@ -38,7 +38,7 @@ test('Resources lists the hosts of the queue; a running job names its host', { s
   const backend = (await server.client.snapshot()).backend;
   assert.ok(backend);
   await page.locator(`table[data-hosts] tr[data-host="${backend.host}"]`).waitFor();
-  assert.match(await page.locator(`tr[data-host="${backend.host}"]`).textContent(), /slow/);
+  assert.match((await page.locator(`tr[data-host="${backend.host}"]`).textContent()) ?? '', /slow/);
   await page.locator('#backend').filter({ hasText: 'Redis redis://127.0.0.1' }).waitFor();
   const id = await server.client.submit('slow', { steps: 10_000, stepMs: 20 });
   await page.goto(`${server.url}#/jobs`);
