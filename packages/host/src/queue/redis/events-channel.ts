@@ -1,5 +1,5 @@
 /**
- * The events channel of a Redis queue (`<prefix>:events`, pub/sub): every host publishes what
+ * The events channel of a Redis queue (`<prefix>:<db>:events`, pub/sub): every host publishes what
  * happens to the jobs it runs, and every host emits it, so watchers anywhere see every host's jobs.
  * A cancel for a job running elsewhere travels here too.
  * @module
@@ -17,6 +17,14 @@ export type Message = { h: string } & (
   | { t: 'cancelled'; e: JobQueueEvents['cancelled'][0] }
   | { t: 'cancel'; e: { id: string } }
 );
+
+/**
+ * The channel's name. Pub/sub channels are not per database (a message reaches subscribers of
+ * every database on the server), so two queues on one server, in two databases, must not share it.
+ */
+export function eventsChannel(prefix: string, db: number): string {
+  return `${prefix}:${db}:events`;
+}
 
 /** A message as it travels (JSON), or null for what is not one. */
 export function parseMessage(raw: Buffer): Message | null {

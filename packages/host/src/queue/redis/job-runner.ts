@@ -194,7 +194,7 @@ export class JobRunner {
         lane.running++;
         this.#inFlight++;
         this.#background(
-          this.#run(lane, job, token, reservation).finally(() => {
+          this.#chain(lane, job, token, reservation).finally(() => {
             lane.running--;
             this.#inFlight--;
             this.#scheduler.release(reservation);
@@ -210,7 +210,19 @@ export class JobRunner {
     }
   }
 
-  async #run(lane: PluginLane, job: BullJob, token: string, reservation: string): Promise<void> {
+  /**
+   * Runs a job, then each next job BullMQ hands over with the completion (same plugin, same
+   * token): the reservation made for the first stays for them, so the rule holds (reserved, then
+   * taken) with one round trip less a job.
+   */
+  async #chain(lane: PluginLane, first: BullJob, token: string, reservation: string): Promise<void> {
+    for (let job: BullJob | undefined = first; job !== undefined; ) {
+      job = await this.#run(lane, job, token, reservation);
+    }
+  }
+
+  /** Runs one job to its recorded outcome; resolves to the next job, when BullMQ handed one over. */
+  async #run(lane: PluginLane, job: BullJob, token: string, reservation: string): Promise<BullJob | undefined> {
     const id = job.id as string;
     const record = await this.#records.get(id);
     if (record === null || TERMINAL_STATUSES.includes(record.status)) {
@@ -279,7 +291,10 @@ export class JobRunner {
       lane,
     };
     this.#running.set(id, run);
-    if (this.#deps.stopping()) return this.#handBack(run);
+    if (this.#deps.stopping()) {
+      await this.#handBack(run);
+      return undefined;
+    }
     // A cancel asked while this host was taking the job: the flag (read by the script), or the
     // message, which may have come in on the other connection before the script's answer.
     if (cancelAsked || took === 2 || this.#cancelsSeen.has(id)) this.#abort(run);
@@ -318,14 +333,14 @@ export class JobRunner {
     // Stopped past its deadline: stop() has handed it back already.
     if (this.#running.get(id) !== run) return;
     try {
-      await this.#settle(run, outcome, performance.now() - t0);
+      return await this.#settle(run, outcome, performance.now() - t0);
     } finally {
       this.#running.delete(id);
     }
   }
 
   /** Writes the outcome (ioredis holds the writes through a reconnect), then tells BullMQ. */
-  async #settle(run: Running, outcome: Outcome, ms: number): Promise<void> {
+  async #settle(run: Running, outcome: Outcome, ms: number): Promise<BullJob | undefined> {
     const { id, plugin, job, token } = run;
     const now = Date.now();
     await this.flushLogs(id);
@@ -350,10 +365,19 @@ export class JobRunner {
         [],
         this.#deps.message('completed', completed),
       );
-      await this.#ack(job, token, () => job.moveToCompleted(null, token, false));
+      // Take the next job with this ack when this host would take it anyway: still taking, the
+      // plugin enabled, and this job's slot (and its reservation) about to be free.
+      const more =
+        this.#deps.taking() &&
+        this.#manager.get(plugin)?.enabled === true &&
+        run.lane.running <= this.#manager.concurrencyOf(plugin);
+      let raw: unknown;
+      await this.#ack(job, token, async () => {
+        raw = await job.moveToCompleted(null, token, more);
+      });
       this.#deps.emit('completed', completed);
       void this.#deps.wake(id);
-      return;
+      return more ? await run.lane.next(raw, token).catch(() => undefined) : undefined;
     }
     const error = outcome.error;
     const wire = error.toJSON();

@@ -7,7 +7,7 @@
  * lock (killed, cut off) goes back to waiting, for any host to take.
  * @module
  */
-import { type Job, Worker } from 'bullmq';
+import { type Job, type JobJson, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 
 export interface LaneTiming {
@@ -17,9 +17,17 @@ export interface LaneTiming {
   stalledIntervalMs: number;
 }
 
+/** A manual-fetch Worker that can also make a Job of what `moveToCompleted(…, fetchNext)` returned. */
+class LaneWorker extends Worker {
+  jobFrom(raw: unknown, token: string): Promise<Job | undefined> {
+    if (!Array.isArray(raw) || !raw[0]) return Promise.resolve(undefined);
+    return this.nextJobFromJobData(raw[0] as JobJson, raw[1] as string, token);
+  }
+}
+
 export class PluginLane {
   readonly plugin: string;
-  readonly worker: Worker;
+  readonly worker: LaneWorker;
   /** Jobs of this lane running on this host. */
   running = 0;
   /** Cleared when a take finds nothing; set again by a submit, a poll, or a finished job. */
@@ -29,7 +37,7 @@ export class PluginLane {
 
   constructor(plugin: string, connection: Redis, prefix: string, timing: LaneTiming, onError: (e: Error) => void) {
     this.plugin = plugin;
-    this.worker = new Worker(laneName(plugin), null, {
+    this.worker = new LaneWorker(laneName(plugin), null, {
       connection,
       prefix: `${prefix}:q`,
       autorun: false,
@@ -46,6 +54,11 @@ export class PluginLane {
   /** Takes the next job of this plugin now, or undefined when none waits. Never blocks. */
   take(token: string): Promise<Job | undefined> {
     return this.worker.getNextJob(token, { block: false });
+  }
+
+  /** The job BullMQ handed over with a completion (`fetchNext`), locked with the same token; undefined if none. */
+  next(raw: unknown, token: string): Promise<Job | undefined> {
+    return this.worker.jobFrom(raw, token);
   }
 
   async close(): Promise<void> {

@@ -39,7 +39,7 @@ import type {
   SubmitOptions,
 } from '../types.js';
 import { toBullPriority } from './bull-priority.js';
-import { type Message, parseMessage } from './events-channel.js';
+import { eventsChannel, type Message, parseMessage } from './events-channel.js';
 import { HEARTBEAT_MS, HostRegistry } from './host-registry.js';
 import { JobRecords } from './job-records.js';
 import { JobRunner } from './job-runner.js';
@@ -80,6 +80,8 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
    */
   readonly #bull: Redis;
   readonly #sub: Redis;
+  /** The events channel: pub/sub is one namespace for the whole server, so it names the database too. */
+  readonly #channel: string;
   readonly #records: JobRecords;
   readonly #hosts: HostRegistry;
   readonly #queues = new Map<string, Queue>();
@@ -107,6 +109,7 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
     this.#redis = redis;
     this.#bull = bull;
     this.#sub = sub;
+    this.#channel = eventsChannel(settings.prefix, redis.options.db ?? 0);
     this.#records = new JobRecords(redis, settings.prefix);
     this.#hosts = new HostRegistry(redis, settings.prefix);
     this.hostId = `${hostname()}-${process.pid}-${crypto.randomUUID().slice(0, 4)}`;
@@ -172,7 +175,7 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
     const bull = redis.duplicate({ enableAutoPipelining: false });
     try {
       await Promise.all([sub.connect(), bull.connect()]);
-      await sub.subscribe(`${settings.prefix}:events`);
+      await sub.subscribe(eventsChannel(settings.prefix, target.options.db ?? 0));
     } catch (e) {
       for (const c of [redis, sub, bull]) c.disconnect();
       throw unavailable(settings.url, 'connect', `cannot reach Redis at ${target.shown}`, e);
@@ -628,12 +631,12 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
 
   /** A message for the events channel, published by a record transition when it applies. */
   #message<K extends Message['t']>(t: K, e: Extract<Message, { t: K }>['e']): { channel: string; message: string } {
-    return { channel: `${this.#settings.prefix}:events`, message: JSON.stringify({ h: this.hostId, t, e }) };
+    return { channel: this.#channel, message: JSON.stringify({ h: this.hostId, t, e }) };
   }
 
   #publish(m: Message): void {
     if (this.#closed) return;
-    void this.#redis.publish(`${this.#settings.prefix}:events`, JSON.stringify(m)).catch(() => {});
+    void this.#redis.publish(this.#channel, JSON.stringify(m)).catch(() => {});
   }
 
   #onMessage(raw: Buffer): void {
