@@ -168,7 +168,7 @@ export class JobRunner {
     if (lane.taking || !this.#deps.taking()) return;
     lane.taking = true;
     try {
-      while (lane.mayHaveWork && this.#deps.ready()) {
+      while (lane.mayHaveWork && this.#deps.taking() && this.#deps.ready()) {
         const info = this.#manager.get(lane.plugin);
         if (info === undefined || !info.enabled) break;
         if (lane.running >= this.#manager.concurrencyOf(lane.plugin)) break;
