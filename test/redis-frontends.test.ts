@@ -96,4 +96,31 @@ describe('front doors on a Redis queue', { skip: redisMissing() }, () => {
     assert.equal(error.code, 'ERR_REDIS_UNAVAILABLE');
     assert.match(error.message, new RegExp(`cannot reach Redis at 127\\.0\\.0\\.1:${dead.port}`));
   });
+
+  test("CLI: `run` on a busy shared queue ends with its own job (it does not stay for other hosts' work)", async () => {
+    const url = `${redis.url}/4`;
+    // Another host, busy: one long job running, one waiting behind it.
+    const manager = new PluginManager({
+      pluginPaths: [pluginDir([{ name: 'slow', fixture: 'slow' }])],
+      home: tempHome(),
+    });
+    const busy = await RedisJobQueue.open({ manager, redis: url, control: false });
+    await busy.start();
+    const started = new Promise<void>((r) => busy.once('progress', () => r()));
+    const long = await busy.submit('slow', { steps: 100_000, stepMs: 10 });
+    await busy.submit('slow', { steps: 1, stepMs: 1 });
+    await started;
+    try {
+      const home = cliHome();
+      const run = await cli(home, ['run', 'echo', '--json'], {
+        env: { BULKHEAD_PLUGIN_PATH: plugins, BULKHEAD_REDIS_URL: url },
+      });
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal((await busy.get(long)).status, 'running');
+    } finally {
+      await busy.cancel(long);
+      await busy.stop();
+      await manager.close();
+    }
+  });
 });

@@ -239,7 +239,12 @@ async function whileNeeded(
 ): Promise<void> {
   let said = '';
   while (!signal.aborted) {
-    const { running, pending } = await queue.snapshot({ recent: 1, pending: 1000 });
+    const snap = await queue.snapshot({ recent: 1, pending: 1000 });
+    // A queue shared through Redis: other hosts run what is queued, so this one stays only for
+    // the jobs it runs itself (the SQLite queue's pending jobs have no one else).
+    const shared = snap.backend;
+    const running = shared ? snap.running.filter((j) => j.host === shared.host) : snap.running;
+    const pending = shared ? [] : snap.pending;
     const waits = [
       server.connections > 0 ? `${server.connections} other bulkhead command(s) attached` : '',
       running.length + pending.length > 0 ? `${running.length} running and ${pending.length} queued job(s)` : '',
