@@ -240,10 +240,11 @@ async function whileNeeded(
   let said = '';
   while (!signal.aborted) {
     const snap = await queue.snapshot({ recent: 1, pending: 1000 });
-    // A queue shared through Redis: other hosts run what is queued, so this one stays only for
-    // the jobs it runs itself (the SQLite queue's pending jobs have no one else).
-    const shared = snap.backend;
-    const running = shared ? snap.running.filter((j) => j.host === shared.host) : snap.running;
+    // A queue shared through Redis: other hosts run what is queued, so this one waits for no job
+    // (the SQLite queue's jobs have no one else). Stopping, it takes nothing more, lets the jobs
+    // of others it took meanwhile finish (the stop's timeout) and hands back the rest.
+    const shared = snap.backend !== undefined;
+    const running = shared ? [] : snap.running;
     const pending = shared ? [] : snap.pending;
     const waits = [
       server.connections > 0 ? `${server.connections} other bulkhead command(s) attached` : '',
