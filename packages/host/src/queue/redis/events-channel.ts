@@ -8,7 +8,7 @@ import type { JobQueueEvents } from '../types.js';
 
 /** One message on the events channel: who sent it, and a queue event (or a cancel request). */
 export type Message = { h: string } & (
-  | { t: 'submitted'; e: JobQueueEvents['submitted'][0] }
+  | { t: 'submitted'; e: JobQueueEvents['submitted'][0][] } // a batch: one message per submitMany
   | { t: 'started'; e: JobQueueEvents['started'][0] }
   | { t: 'progress'; e: JobQueueEvents['progress'][0] }
   | { t: 'log'; e: JobQueueEvents['log'][0] }

@@ -303,6 +303,7 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
       );
       plans.push({ plugin, options, input: encodeValue(input), bull: toBullPriority(options.priority ?? 0) });
     }
+    const fresh: JobQueueEvents['submitted'][0][] = [];
     // All at once: ioredis sends commands in order on one connection, so each job's insert, then
     // its add, keep submission order (BullMQ's order within a priority), in one round trip or two.
     const ids = await Promise.all(
@@ -331,11 +332,15 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
           await this.#records.discard(id, idem).catch(() => {});
           throw toBulkheadError(e, 'ERR_REDIS_UNAVAILABLE');
         }
-        this.#announceEvent('submitted', { id, plugin, priority: options.priority ?? 0 });
+        const submitted = { id, plugin, priority: options.priority ?? 0 };
+        (this.emit as (k: string, v: unknown) => boolean)('submitted', submitted);
+        fresh.push(submitted);
         this.#runner.poke(plugin);
         return id;
       }),
     );
+    // One message for the batch: the other hosts emit each job's event, and look for work.
+    if (fresh.length > 0) this.#publish({ h: this.hostId, t: 'submitted', e: fresh });
     return ids;
   }
 
@@ -646,7 +651,13 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
       this.#runner.cancel(m.e.id);
       return;
     }
-    if (m.t === 'submitted') this.#runner.poke(m.e.plugin);
+    if (m.t === 'submitted') {
+      for (const e of m.e) {
+        this.#runner.poke(e.plugin);
+        (this.emit as (k: string, v: unknown) => boolean)('submitted', e);
+      }
+      return;
+    }
     (this.emit as (k: string, v: unknown) => boolean)(m.t, m.e);
     if (m.t === 'completed' || m.t === 'cancelled' || (m.t === 'failed' && !m.e.willRetry)) void this.#wake(m.e.id);
   }
