@@ -15,7 +15,7 @@ import type { QueueClient } from '../control/types.js';
 import type { PluginManager } from '../manager/plugin-manager.js';
 import type { PluginSummary } from '../manager/types.js';
 import { discardPrelaunched } from '../process/worker-spawn.js';
-import type { JobQueue } from '../queue/job-queue.js';
+import type { JobQueueApi } from '../queue/job-queue-api.js';
 import type { Job } from '../queue/types.js';
 import { hasNeeds, type ResourceNeeds } from '../resources/resource-ledger.js';
 import type { CommandContext } from './main.js';
@@ -233,7 +233,7 @@ const LINGER_POLL_MS = 200;
 /** Waits until no command is attached and no job is pending or running, or `signal` aborts. */
 async function whileNeeded(
   ctx: CommandContext,
-  queue: Pick<JobQueue, 'snapshot'>,
+  queue: Pick<JobQueueApi, 'snapshot'>,
   server: ControlServer,
   signal: AbortSignal,
 ): Promise<void> {

@@ -20,7 +20,6 @@ import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { BulkheadError, ERROR_CODES, isBulkheadError, toBulkheadError } from '@bulkhead/sdk/errors';
 import type { ControlServer } from '../control/server.js';
-import type { PluginManager } from '../manager/plugin-manager.js';
 import { describeIssues, validateAgainstSchema } from '../manifest/index.js';
 import type { LogEntry } from '../process/log-buffer.js';
 import { hasNeeds, type Reservation, type ResourceNeeds } from '../resources/resource-ledger.js';
@@ -29,6 +28,7 @@ import { decodeValue, encodeValue } from './codec.js';
 import { GroupCommit } from './group-commit.js';
 import { GroupInsert } from './group-insert.js';
 import { JobLogBuffer } from './job-log-buffer.js';
+import type { JobQueueApi } from './job-queue-api.js';
 import type {
   JobError,
   JobEvent,
@@ -42,6 +42,7 @@ import type {
 } from './job-store.js';
 import { TERMINAL_STATUSES } from './job-store.js';
 import { type PendingEntry, PendingIndex } from './pending-index.js';
+import type { PluginRunner } from './plugin-runner.js';
 import type { Explanation, Job, JobQueueEvents, JobQueueOptions, QueueSnapshot, SubmitOptions } from './types.js';
 import { ValueFiles } from './value-files.js';
 
@@ -82,9 +83,9 @@ const LOG_FLUSH_MS = 100;
 const PROGRESS_FLUSH_MS = 250;
 const LOG_BUFFER_LIMIT = 1000;
 
-export class JobQueue extends EventEmitter<JobQueueEvents> {
+export class JobQueue extends EventEmitter<JobQueueEvents> implements JobQueueApi {
   readonly scheduler: Scheduler;
-  readonly #manager: PluginManager;
+  readonly #manager: PluginRunner;
   readonly #store: JobStore;
   readonly #options: JobQueueOptions;
   readonly #pending = new PendingIndex();
@@ -244,10 +245,18 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   }
 
   async #serveControl(): Promise<void> {
-    const [{ serveControl }, { LocalQueueClient }] = await Promise.all([
+    const [{ serveControl }, { LocalQueueClient }, { PluginManager }] = await Promise.all([
       import('../control/server.js'),
       import('../control/local-client.js'),
+      import('../manager/plugin-manager.js'),
     ]);
+    // The socket also serves plugin commands (load, config, logs): those need the whole manager.
+    if (!(this.#manager instanceof PluginManager)) {
+      throw new BulkheadError(
+        'ERR_INVALID_ARGUMENT',
+        'serving the control socket needs a PluginManager as "manager"; pass control: false with another PluginRunner',
+      );
+    }
     const client = new LocalQueueClient({ queue: this, manager: this.#manager });
     this.#control = await serveControl({ client, home: this.#manager.home });
   }
