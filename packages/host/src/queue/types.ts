@@ -47,6 +47,11 @@ export interface JobQueueOptions {
    * `<home>/jobs.db` (no `store` given); false turns it off.
    */
   control?: boolean;
+  /**
+   * The clock the queue records and schedules by (job times, resource-wait deadlines). Default
+   * `Date.now`; tests pass their own to drive time.
+   */
+  now?: () => number;
 }
 
 export interface SubmitOptions {
