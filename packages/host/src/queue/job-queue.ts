@@ -25,14 +25,15 @@ import type { ControlServer } from '../control/server.js';
 import type { LogEntry } from '../process/log-buffer.js';
 import { hasNeeds, type ResourceNeeds } from '../resources/resource-ledger.js';
 import { Scheduler } from '../resources/scheduler.js';
-import { decodeValue, encodeValue } from './codec.js';
+import { encodeValue } from './codec.js';
 import { type Waiting, waitingEntry } from './dispatch-plan.js';
-import { background, Dispatcher } from './dispatcher.js';
+import { Dispatcher } from './dispatcher.js';
 import { GroupCommit } from './group-commit.js';
 import { GroupInsert } from './group-insert.js';
 import { JobActivity } from './job-activity.js';
 import { resolveJobId } from './job-ids.js';
 import type { JobQueueApi } from './job-queue-api.js';
+import { JobReader } from './job-reader.js';
 import type {
   JobEvent,
   JobFilter,
@@ -52,7 +53,6 @@ import { cancelledPendingOps } from './settlement.js';
 import { checkSubmit } from './submit-checks.js';
 import type { Explanation, Job, JobQueueEvents, JobQueueOptions, QueueSnapshot, SubmitOptions } from './types.js';
 import { ValueFiles } from './value-files.js';
-import { explanation, outcomeOf, timelineOf, viewOf } from './views.js';
 import { Waiters } from './waiters.js';
 
 const LOG_FLUSH_MS = 100;
@@ -69,6 +69,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> implements JobQueueAp
   readonly #waiters = new Waiters();
   readonly #activity: JobActivity;
   readonly #jobs: Dispatcher;
+  readonly #reads: JobReader;
   #timers: NodeJS.Timeout[] = [];
   #stopDeadline = 0;
   #stopped: Promise<void> = Promise.resolve();
@@ -105,11 +106,22 @@ export class JobQueue extends EventEmitter<JobQueueEvents> implements JobQueueAp
       activity: this.#activity,
       events: this,
       write: (ops) => this.#write(ops),
-      decode: (stored) => this.#decode(stored),
+      decode: (stored) => this.#reads.decode(stored),
       now: this.#now,
       queueTimeoutMs: s.queueTimeoutMs ?? 600_000,
       refreshMs: s.refreshMs ?? 1000,
       cancelGraceMs: options.cancelTimeoutMs ?? 5000,
+    });
+    this.#reads = new JobReader({
+      store,
+      files: this.#files,
+      waiters: this.#waiters,
+      activity: this.#activity,
+      dispatcher: this.#jobs,
+      runner: this.#manager,
+      scheduler: this.scheduler,
+      flushWrites: () => this.#flushWrites(),
+      now: this.#now,
     });
     this.#onManagerLog = (e) => this.#jobs.pluginOutput(e);
   }
@@ -268,96 +280,47 @@ export class JobQueue extends EventEmitter<JobQueueEvents> implements JobQueueAp
     return ids;
   }
 
-  // ─── reading ────────────────────────────────────────────────────────────────────────────────
+  // ─── reading (job-reader.ts) ───────────────────────────────────────────────────────────────
 
-  async get<I = unknown, O = unknown>(id: string): Promise<Job<I, O>> {
-    return this.#view(await this.#record(id)) as Job<I, O>;
+  get<I = unknown, O = unknown>(id: string): Promise<Job<I, O>> {
+    return this.#reads.get<I, O>(id);
   }
 
   /**
    * Jobs by `filter`, newest first. `values: false` leaves every job's input and result `null`
    * unread: a listing of large jobs (values kept as files) then reads none of them.
    */
-  async list(
-    filter: JobFilter = {},
-    options: { values?: boolean } = {},
-  ): Promise<{ jobs: Job[]; next: string | null }> {
-    const page = await this.#store.list(filter);
-    const values = options.values ?? true;
-    return { jobs: page.jobs.map((j) => this.#view(j, values)), next: page.next };
+  list(filter?: JobFilter, options?: { values?: boolean }): Promise<{ jobs: Job[]; next: string | null }> {
+    return this.#reads.list(filter, options);
   }
 
   /** The job's result; rejects with the job's error if it failed or was cancelled, ERR_INVALID_ARGUMENT if not finished. */
-  async result<O = unknown>(id: string): Promise<O> {
-    return outcomeOf(await this.#record(id), (v) => this.#decode(v)) as O;
+  result<O = unknown>(id: string): Promise<O> {
+    return this.#reads.result<O>(id);
   }
 
   /** Resolves with the job once it has finished (whatever the outcome). */
-  async wait<I = unknown, O = unknown>(
-    id: string,
-    options: { timeout?: number; signal?: AbortSignal } = {},
-  ): Promise<Job<I, O>> {
-    let job = await this.#record(id);
-    if (!TERMINAL_STATUSES.includes(job.status)) {
-      // It may have finished between the read above and the waiter's registration.
-      job = await this.#waiters.wait(id, options, (wake) =>
-        background(
-          this.#store.get(id).then((j) => {
-            if (j && TERMINAL_STATUSES.includes(j.status)) wake(j);
-          }),
-        ),
-      );
-    }
-    return this.#view(job) as Job<I, O>;
+  wait<I = unknown, O = unknown>(id: string, options?: { timeout?: number; signal?: AbortSignal }): Promise<Job<I, O>> {
+    return this.#reads.wait<I, O>(id, options);
   }
 
   /** The job's log lines (its own `ctx.log`, and its plugin's output while it ran alone on it). */
-  async logs(id: string, limit?: number): Promise<LogEntry[]> {
-    await this.#record(id);
-    this.#activity.flushLogs();
-    await this.#flushWrites();
-    return this.#store.logs(id, limit);
+  logs(id: string, limit?: number): Promise<LogEntry[]> {
+    return this.#reads.logs(id, limit);
   }
 
-  async timeline(id: string): Promise<JobEvent[]> {
-    return timelineOf(await this.#record(id));
+  timeline(id: string): Promise<JobEvent[]> {
+    return this.#reads.timeline(id);
   }
 
   /** Why a pending job is not running yet, in words and as data. */
-  async explain(id: string): Promise<Explanation> {
-    const job = await this.#record(id);
-    const { pending, running } = this.#jobs;
-    const entry = job.status === 'pending' ? (pending.get(id) as Waiting | undefined) : undefined;
-    const place = entry && {
-      ahead: Math.max(0, pending.position(id)),
-      running: running.of(job.plugin),
-      concurrency: this.#manager.concurrencyOf(job.plugin),
-      fit: this.scheduler.ledger.fit(entry.needs),
-    };
-    return explanation(job, place ?? null, this.#jobs.started);
+  explain(id: string): Promise<Explanation> {
+    return this.#reads.explain(id);
   }
 
   /** Running, pending (in order), recent history and resources, for UIs. */
-  async snapshot(options: { recent?: number; pending?: number } = {}): Promise<QueueSnapshot> {
-    const pendingIds = this.#jobs.pending
-      .entries()
-      .slice(0, options.pending ?? 100)
-      .map((e) => e.id);
-    const [running, pending, recent] = await Promise.all([
-      Promise.all(this.#jobs.running.ids().map((id) => this.#store.get(id))),
-      Promise.all(pendingIds.map((id) => this.#store.get(id))),
-      this.#store.list({ status: ['completed', 'failed', 'cancelled'], limit: options.recent ?? 20 }),
-    ]);
-    const live = (j: JobRecord | null): j is JobRecord => j !== null;
-    return {
-      time: this.#now(),
-      running: running.filter(live).map((j) => this.#view(j)),
-      pending: pending.filter(live).map((j) => this.#view(j)),
-      // The store pages by creation; history reads best by when jobs finished.
-      recent: recent.jobs.sort((a, b) => (b.finishedAt ?? 0) - (a.finishedAt ?? 0)).map((j) => this.#view(j)),
-      resources: this.scheduler.ledger.view(),
-      policy: this.scheduler.policy,
-    };
+  snapshot(options?: { recent?: number; pending?: number }): Promise<QueueSnapshot> {
+    return this.#reads.snapshot(options);
   }
 
   // ─── changing ───────────────────────────────────────────────────────────────────────────────
@@ -368,8 +331,8 @@ export class JobQueue extends EventEmitter<JobQueueEvents> implements JobQueueAp
    * once it is `cancelled` (a job already finished is returned as it is).
    */
   async cancel(id: string): Promise<Job> {
-    const job = await this.#record(id);
-    if (TERMINAL_STATUSES.includes(job.status)) return this.#view(job);
+    const job = await this.#reads.record(id);
+    if (TERMINAL_STATUSES.includes(job.status)) return this.#reads.view(job);
     const reason = () => new BulkheadError('ERR_CANCELLED', 'job cancelled', { forced: false });
     if (this.#jobs.running.cancel(id, reason())) return this.wait(id);
     this.#jobs.pending.remove(id);
@@ -385,11 +348,11 @@ export class JobQueue extends EventEmitter<JobQueueEvents> implements JobQueueAp
       return this.wait(id);
     }
     await this.#write([event]);
-    const done = await this.#record(id);
+    const done = await this.#reads.record(id);
     this.#waiters.finished(done);
     this.emit('cancelled', { id, plugin: job.plugin, forced: false });
     this.#jobs.soon();
-    return this.#view(done);
+    return this.#reads.view(done);
   }
 
   /**
@@ -397,7 +360,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> implements JobQueueAp
    * above), or to a new `priority` (behind the jobs already there).
    */
   async reorder(id: string, to: { position: number } | { priority: number }): Promise<Job> {
-    const job = await this.#record(id);
+    const job = await this.#reads.record(id);
     const entry = this.#jobs.pending.get(id);
     if (job.status !== 'pending' || entry === undefined) {
       throw new BulkheadError('ERR_INVALID_ARGUMENT', `job ${id} is ${job.status}; only pending jobs can be reordered`);
@@ -458,26 +421,8 @@ export class JobQueue extends EventEmitter<JobQueueEvents> implements JobQueueAp
     return this.#commits.flush();
   }
 
-  async #record(id: string): Promise<JobRecord> {
-    if (typeof id !== 'string' || id === '')
-      throw new BulkheadError('ERR_INVALID_ARGUMENT', 'a job id is a non-empty string');
-    await this.#flushWrites();
-    const job = await this.#store.get(id);
-    if (job === null) throw new BulkheadError('ERR_JOB_NOT_FOUND', `no job with id ${id}`, { id });
-    return job;
-  }
-
   #entry(job: JobRecord, needs?: ResourceNeeds, input?: Uint8Array): Waiting {
     return waitingEntry(job, () => this.#manager.resourcesOf(job.plugin), needs, input);
-  }
-
-  /** A stored value (inline, or a stub naming its file) decoded. */
-  #decode(stored: Uint8Array): unknown {
-    return decodeValue(this.#files.load(stored));
-  }
-
-  #view(job: JobRecord, values = true): Job {
-    return viewOf(job, (v) => this.#decode(v), this.#activity.latest(job.id), values);
   }
 
   #open(): void {
