@@ -22,7 +22,7 @@ import type {
   Plugin,
   StreamInputOf,
 } from '@bulkhead/sdk';
-import { BulkheadError, toBulkheadError } from '@bulkhead/sdk/errors';
+import { BulkheadError } from '@bulkhead/sdk/errors';
 import {
   assertCompatible,
   Channel,
@@ -35,14 +35,13 @@ import {
   PROTOCOL_VERSION,
   type StatsResult,
 } from '@bulkhead/sdk/protocol';
-import { CallTable, MAX_TIMER_MS } from './call-table.js';
-import { makeHandoffDir } from './handoff-dir.js';
-import { killGroup, processStartTicks } from './kill-group.js';
+import { CallTable } from './call-table.js';
+import { killGroup } from './kill-group.js';
 import { type LogEntry, type LogLevel, Ring, splitLines } from './log-buffer.js';
 import { guard, type NotificationTarget, onNotification } from './notifications.js';
 import { PluginStream, type StreamDriver } from './plugin-stream.js';
 import { cpuPercent, type ProcSample, procAvailable, sampleProc } from './proc-stats.js';
-import { procStat } from './process-identity.js';
+import { validateOptions } from './process-options.js';
 import type {
   CallOptions,
   PluginProcessEvents,
@@ -50,9 +49,10 @@ import type {
   ProcessStats,
   WorkerExit,
 } from './process-types.js';
-import { type ExitFacts, notRunning, workerExited } from './worker-errors.js';
-import { escalateStop, watchExit } from './worker-exit.js';
-import { adoptPrelaunched, spawnWorker, workerSpawnSpec } from './worker-spawn.js';
+import { handshakeError, notRunning, workerExited } from './worker-errors.js';
+import { escalateStop, killIfLingering, watchExit } from './worker-exit.js';
+import { attachHandoff, spawnOrAdopt } from './worker-launch.js';
+import { workerSpawnSpec } from './worker-spawn.js';
 
 export type {
   CallOptions,
@@ -64,8 +64,6 @@ export type {
 } from './process-types.js';
 
 const STDERR_TAIL = 20;
-/** A worker whose channel closed gets this long to exit by itself before it is killed. */
-const CHANNEL_CLOSE_GRACE_MS = 200;
 
 /**
  * One plugin in one worker process. Never restarts on its own: after a crash or a forced cancel
@@ -332,19 +330,10 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
     const spec = workerSpawnSpec(o);
 
     this.#reset();
-    // A worker prelaunched from this very spec (see worker-spawn.ts) is taken over, not respawned.
-    const early = adoptPrelaunched(spec);
-    this.#prelaunchedAt = early?.spawnedAt;
-    let child: ChildProcess;
-    try {
-      child = early?.child ?? spawnWorker(spec);
-    } catch (e) {
-      throw new BulkheadError('ERR_SPAWN', `cannot start worker ${spec.file}: ${(e as Error).message}`, undefined, {
-        cause: e,
-      });
-    }
+    const { child, prelaunchedAt, startTicks } = spawnOrAdopt(spec);
+    this.#prelaunchedAt = prelaunchedAt;
     this.#child = child;
-    this.#startTicks = early ? early.startTicks : child.pid === undefined ? undefined : processStartTicks(child.pid);
+    this.#startTicks = startTicks;
     const exited = new Promise<WorkerExit>((resolve) =>
       watchExit(
         child,
@@ -365,37 +354,23 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
     this.#channel = new Channel(child.stdio[3] as unknown as import('node:net').Socket, maxFrame, {
       onMessage: (m) => this.#onMessage(m),
       onProtocolError: (e) => this.#kill(e),
-      onClose: () => {
-        // Normally the process exit follows at once; a worker that closed fd 3 and lives on
-        // would leave every call hanging, so it is killed.
-        setTimeout(() => {
-          // A worker that already died (gone, or a zombie awaiting its reap) needs nothing: its
-          // exit event, with the real code and signal, is on its way however loaded the host is.
-          const state = child.pid === undefined ? null : procStat(child.pid)?.[0];
-          if (state === undefined || state === null || state === 'Z') return;
-          if (this.#child === child && this.#exit === null) {
+      onClose: () =>
+        killIfLingering(
+          child,
+          () => this.#child === child && this.#exit === null,
+          () =>
             this.#kill(
               workerExited('worker closed its protocol channel', {
                 stderrTail: this.#stderr.last(),
                 reason: 'channel closed',
               }),
-            );
-          }
-        }, CHANNEL_CLOSE_GRACE_MS).unref();
-      },
+            ),
+        ),
     });
 
     const timeoutMs = o.handshakeTimeoutMs ?? 10_000;
-    const handoffBytes = o.handoffBytes ?? DEFAULT_HANDOFF_BYTES;
-    const handoff = handoffBytes === false ? undefined : makeHandoffDir();
+    const handoff = attachHandoff(child, this.#channel, o.handoffBytes ?? DEFAULT_HANDOFF_BYTES);
     this.#handoffDir = handoff?.dir;
-    if (handoff !== undefined) {
-      this.#channel.handoff = { receive: handoff.dir };
-      child.once('exit', handoff.dispose);
-      child.once('error', () => {
-        if (child.pid === undefined) handoff.dispose();
-      });
-    }
     try {
       if (typeof this.#config === 'function') this.#config = (this.#config as () => unknown)();
       const info = (await this.#control(
@@ -403,27 +378,20 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
         {
           protocolVersion: PROTOCOL_VERSION,
           config: this.#config,
-          ...(handoff !== undefined ? { handoff: { dir: handoff.dir, minBytes: handoffBytes as number } } : {}),
+          ...(handoff !== undefined ? { handoff } : {}),
         },
         timeoutMs,
       )) as InitializeResult;
       assertCompatible(PROTOCOL_VERSION, String(info?.protocolVersion));
       // Files go to the worker only if it said it reads them (a 1.0 worker does not).
       if (handoff !== undefined && info.capabilities?.handoff === true) {
-        this.#channel.handoff = { receive: handoff.dir, send: { dir: handoff.dir, minBytes: handoffBytes as number } };
+        this.#channel.handoff = { receive: handoff.dir, send: handoff };
       }
       this.#info = info;
       this.#alive = true;
       this.#startedAt = Date.now();
     } catch (e) {
-      let err = toBulkheadError(e);
-      if (err.code === 'ERR_TIMEOUT') {
-        err = new BulkheadError('ERR_HANDSHAKE_TIMEOUT', `worker did not answer the handshake within ${timeoutMs} ms`, {
-          timeoutMs,
-        });
-      } else if (err.code === 'ERR_WORKER_EXITED') {
-        err = workerExited(`worker exited during start-up: ${err.message}`, err.data as ExitFacts);
-      }
+      const err = handshakeError(e, timeoutMs);
       this.#stopping = true;
       this.#kill(err);
       await exited;
@@ -528,25 +496,5 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
   /** Emits to user listeners; one that throws is reported as a warning, not as our failure. */
   #safeEmit<K extends keyof PluginProcessEvents>(event: K, ...args: PluginProcessEvents[K]): void {
     guard(() => (this.emit as (e: K, ...a: PluginProcessEvents[K]) => boolean)(event, ...args));
-  }
-}
-
-function validateOptions(o: PluginProcessOptions): void {
-  const ms = ['handshakeTimeoutMs', 'cancelGraceMs', 'stopTimeoutMs'] as const;
-  for (const k of ms) {
-    const v = o[k];
-    if (v !== undefined && !(Number.isFinite(v) && v >= 0 && v <= MAX_TIMER_MS)) {
-      throw new BulkheadError(
-        'ERR_INVALID_ARGUMENT',
-        `The "${k}" option must be a number of ms from 0 to ${MAX_TIMER_MS} (got ${v})`,
-      );
-    }
-  }
-  const ints = ['streamWindow', 'logBufferLines', 'maxLogLineLength', 'maxFrameBytes'] as const;
-  for (const k of ints) {
-    const v = o[k];
-    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1)) {
-      throw new BulkheadError('ERR_INVALID_ARGUMENT', `The "${k}" option must be a positive integer (got ${v})`);
-    }
   }
 }

@@ -3,7 +3,7 @@
  * `workerExited()` for every way it goes), a cancelled or timed-out call, a protocol violation.
  * @module
  */
-import { BulkheadError } from '@bulkhead/sdk/errors';
+import { BulkheadError, toBulkheadError } from '@bulkhead/sdk/errors';
 import type { WorkerExit } from './process-types.js';
 
 /** How the worker went: what ERR_WORKER_EXITED carries. */
@@ -71,4 +71,18 @@ export function forcedCancel(error: BulkheadError, graceMs: number): BulkheadErr
 
 export function protocolError(message: string): BulkheadError {
   return new BulkheadError('ERR_PROTOCOL', `protocol error: ${message}`);
+}
+
+/** Why a start failed, from the handshake's error: a timeout says so, an exit says "during start-up". */
+export function handshakeError(e: unknown, timeoutMs: number): BulkheadError {
+  const err = toBulkheadError(e);
+  if (err.code === 'ERR_TIMEOUT') {
+    return new BulkheadError('ERR_HANDSHAKE_TIMEOUT', `worker did not answer the handshake within ${timeoutMs} ms`, {
+      timeoutMs,
+    });
+  }
+  if (err.code === 'ERR_WORKER_EXITED') {
+    return workerExited(`worker exited during start-up: ${err.message}`, err.data as ExitFacts);
+  }
+  return err;
 }

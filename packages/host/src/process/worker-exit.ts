@@ -6,7 +6,10 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { killGroup } from './kill-group.js';
+import { procStat } from './process-identity.js';
 
+/** A worker whose channel closed gets this long to exit by itself before it is killed. */
+const CHANNEL_CLOSE_GRACE_MS = 200;
 /** After exit, how long to wait for the rest of stderr before failing pending calls. */
 const STDERR_SETTLE_MS = 25;
 
@@ -78,4 +81,18 @@ export async function escalateStop(o: {
   if (await settlesWithin(o.exited, o.graceMs)) return;
   killGroup(o.pid, 'SIGKILL', o.startTicks);
   await o.exited;
+}
+
+/**
+ * The worker closed its protocol channel. Normally its exit follows at once; one that lives on
+ * would leave every call hanging, so after a grace it is killed (while it is still `current`).
+ */
+export function killIfLingering(child: ChildProcess, current: () => boolean, kill: () => void): void {
+  setTimeout(() => {
+    // A worker that already died (gone, or a zombie awaiting its reap) needs nothing: its
+    // exit event, with the real code and signal, is on its way however loaded the host is.
+    const state = child.pid === undefined ? null : procStat(child.pid)?.[0];
+    if (state === undefined || state === null || state === 'Z') return;
+    if (current()) kill();
+  }, CHANNEL_CLOSE_GRACE_MS).unref();
 }
