@@ -29,43 +29,19 @@ import type { ResourceNeeds } from '../resources/resource-ledger.js';
 import { bulkheadHome } from '../util/home.js';
 import { CrashTracker, DEFAULT_RESTART_POLICY, type RestartPolicy } from './crash-policy.js';
 import { type EvictionCandidate, idleVictims, victimsFor } from './eviction.js';
+import { ManagedPlugin } from './managed-plugin.js';
 import { PluginLog, readLogTail } from './plugin-log.js';
 import { PluginMonitor } from './plugin-monitor.js';
 import { StateStore } from './state-store.js';
-import { collectTelemetry, type GroupCpu } from './telemetry.js';
+import { collectTelemetry } from './telemetry.js';
 import type {
   ConfigApplied,
   PluginManagerEvents,
   PluginManagerOptions,
-  PluginState,
   PluginSummary,
   PluginTelemetry,
 } from './types.js';
 import { workerOptionsFor } from './worker-options.js';
-
-interface Managed {
-  plugin: DiscoveredPlugin;
-  proc: PluginProcess | null;
-  loading: Promise<PluginProcess> | null;
-  state: PluginState;
-  inFlight: number;
-  idleWaiters: (() => void)[];
-  lastUsed: number | null;
-  loadedAt: number | null;
-  crashes: CrashTracker;
-  lastError?: string;
-  /** The last lines of stderr of the worker that crashed last. */
-  lastStderr?: string[];
-  log: PluginLog | null;
-  calls: number;
-  errors: number;
-  lastDurationMs: number | null;
-  cpu: GroupCpu;
-  pingTimer: NodeJS.Timeout | null;
-  restartTimer: NodeJS.Timeout | null;
-  configChain: Promise<unknown>;
-  wakeBackoff: (() => void) | null;
-}
 
 export class PluginManager extends EventEmitter<PluginManagerEvents> {
   readonly home: string;
@@ -74,7 +50,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
   readonly #policy: RestartPolicy;
   readonly #state: StateStore;
   readonly #monitor: SystemMonitor;
-  readonly #plugins = new Map<string, Managed>();
+  readonly #plugins = new Map<string, ManagedPlugin>();
   #discovery: DiscoveryResult | null = null;
   #discovering: Promise<DiscoveryResult> | null = null;
   #idleTimer: NodeJS.Timeout | null = null;
@@ -150,7 +126,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
   /** Starts the plugin's worker if it is not running. Lazy: execute() calls it for you. */
   async load(name: string): Promise<PluginSummary> {
     await this.#acquire(await this.#managed(name));
-    return this.#summary(this.#plugins.get(name) as Managed);
+    return this.#summary(this.#plugins.get(name) as ManagedPlugin);
   }
 
   /** Loads every enabled plugin that is not failed, concurrently. Rejects with the first error after all settled. */
@@ -187,7 +163,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
   async enable(name: string): Promise<void> {
     const m = await this.#managed(name);
     this.#state.set(name, { enabled: true });
-    if (m.state === 'disabled') this.#setState(m, 'discovered');
+    if (m.state === 'disabled') m.setState('discovered');
   }
 
   /** Disables a plugin (persisted across restarts): it is unloaded and cannot be loaded or run. */
@@ -195,7 +171,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     const m = await this.#managed(name);
     this.#state.set(name, { enabled: false });
     await this.#stopWorker(m, 'disabled');
-    this.#setState(m, 'disabled');
+    m.setState('disabled');
   }
 
   /** Closes a plugin's circuit breaker after it `failed`, so it may be loaded again. */
@@ -204,7 +180,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     m.crashes.reset();
     delete m.lastError;
     delete m.lastStderr;
-    if (m.state === 'failed' || m.state === 'crashed') this.#setState(m, this.#enabled(m) ? 'discovered' : 'disabled');
+    if (m.state === 'failed' || m.state === 'crashed') m.setState(this.#enabled(m) ? 'discovered' : 'disabled');
   }
 
   get(name: string): PluginSummary | undefined {
@@ -223,8 +199,8 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     const m = this.#plugins.get(name);
     // Fast path: no awaits before the call when the worker is up.
     const proc = m?.proc?.alive && m.state !== 'unresponsive' ? m.proc : await this.#acquire(await this.#managed(name));
-    const entry = m ?? (this.#plugins.get(name) as Managed);
-    this.#begin(entry);
+    const entry = m ?? (this.#plugins.get(name) as ManagedPlugin);
+    entry.begin();
     const t0 = performance.now();
     let failed = false;
     try {
@@ -234,7 +210,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
       this.#callFailed(entry, proc, e);
       throw e;
     } finally {
-      this.#end(entry, performance.now() - t0, failed);
+      entry.end(performance.now() - t0, failed);
     }
   }
 
@@ -242,7 +218,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
   async *stream<T = unknown>(name: string, input: unknown, options?: Omit<CallOptions, 'timeout'>): AsyncGenerator<T> {
     const m = await this.#managed(name);
     const proc = await this.#acquire(m);
-    this.#begin(m);
+    m.begin();
     const t0 = performance.now();
     let failed = false;
     try {
@@ -252,7 +228,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
       this.#callFailed(m, proc, e);
       throw e;
     } finally {
-      this.#end(m, performance.now() - t0, failed);
+      m.end(performance.now() - t0, failed);
     }
   }
 
@@ -291,7 +267,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
   }
 
   async #updateConfig(
-    m: Managed,
+    m: ManagedPlugin,
     name: string,
     partial: Record<string, unknown>,
   ): Promise<{ config: Record<string, unknown>; applied: ConfigApplied }> {
@@ -322,7 +298,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     // Merged into the config as stored now: another process may have set other keys meanwhile.
     this.#state.update(name, (current) => ({ config: { ...(current.config ?? {}), ...partial } }));
     if (applied === 'restart') {
-      await this.#whenIdle(m);
+      await m.whenIdle();
       await this.#stopWorker(m, 'config');
       const fresh = await this.#acquire(m);
       this.emit('restarted', { name, pid: fresh.pid ?? -1, reason: 'config' });
@@ -402,7 +378,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
    */
   async evictFor(shortfall: { memoryMB?: number; gpuMemoryMB?: number }): Promise<string[]> {
     const victims = victimsFor(this.#candidates(), shortfall.memoryMB ?? 0, shortfall.gpuMemoryMB ?? 0) ?? [];
-    await Promise.all(victims.map((v) => this.#stopWorker(this.#plugins.get(v.name) as Managed, 'budget')));
+    await Promise.all(victims.map((v) => this.#stopWorker(this.#plugins.get(v.name) as ManagedPlugin, 'budget')));
     return victims.map((v) => v.name);
   }
 
@@ -411,7 +387,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
   /** Unloads plugins idle for longer than `idleTimeoutMs` (runs on a timer; callable by hand). */
   async evictIdle(idleTimeoutMs = this.#options.idleTimeoutMs ?? Number.POSITIVE_INFINITY): Promise<string[]> {
     const victims = idleVictims(this.#candidates(), Date.now() - idleTimeoutMs);
-    await Promise.all(victims.map((v) => this.#stopWorker(this.#plugins.get(v.name) as Managed, 'idle')));
+    await Promise.all(victims.map((v) => this.#stopWorker(this.#plugins.get(v.name) as ManagedPlugin, 'idle')));
     return victims.map((v) => v.name);
   }
 
@@ -441,13 +417,13 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     if (this.#discovery === null) await this.discover();
   }
 
-  async #managed(name: string): Promise<Managed> {
+  async #managed(name: string): Promise<ManagedPlugin> {
     this.#open();
     if (!this.#plugins.has(name)) await this.discover();
     return this.#known(name);
   }
 
-  #known(name: string): Managed {
+  #known(name: string): ManagedPlugin {
     const m = this.#plugins.get(name);
     if (m) return m;
     // A plugin whose manifest is broken is named by its directory: say why it was not discovered.
@@ -471,37 +447,24 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     );
   }
 
-  #newManaged(plugin: DiscoveredPlugin): Managed {
-    const m: Managed = {
+  #newManaged(plugin: DiscoveredPlugin): ManagedPlugin {
+    const enabled = this.#state.get(plugin.manifest.name).enabled;
+    return new ManagedPlugin(
       plugin,
-      proc: null,
-      loading: null,
-      state: 'discovered',
-      inFlight: 0,
-      idleWaiters: [],
-      lastUsed: null,
-      loadedAt: null,
-      crashes: new CrashTracker(this.#policy),
-      log: null,
-      calls: 0,
-      errors: 0,
-      lastDurationMs: null,
-      cpu: { last: null },
-      pingTimer: null,
-      restartTimer: null,
-      configChain: Promise.resolve(),
-      wakeBackoff: null,
-    };
-    if (!this.#enabled(m)) m.state = 'disabled';
-    return m;
+      new CrashTracker(this.#policy),
+      enabled ? 'discovered' : 'disabled',
+      (m, previous) => {
+        if (this.listenerCount('state') > 0) this.emit('state', { name: m.name, state: m.state, previous });
+      },
+    );
   }
 
-  #enabled(m: Managed): boolean {
+  #enabled(m: ManagedPlugin): boolean {
     return this.#state.get(m.plugin.manifest.name).enabled;
   }
 
   /** The running worker of a plugin, starting it when needed. */
-  async #acquire(m: Managed): Promise<PluginProcess> {
+  async #acquire(m: ManagedPlugin): Promise<PluginProcess> {
     this.#open();
     const name = m.plugin.manifest.name;
     if (!this.#enabled(m))
@@ -528,7 +491,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     return m.loading;
   }
 
-  async #start(m: Managed): Promise<PluginProcess> {
+  async #start(m: ManagedPlugin): Promise<PluginProcess> {
     const name = m.plugin.manifest.name;
     if (m.restartTimer) {
       clearTimeout(m.restartTimer);
@@ -549,7 +512,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     this.#open(); // closed during the backoff: start nothing
     if (m.proc) await this.#stopWorker(m, 'reload'); // an unresponsive one being replaced
     await this.#makeRoom(m);
-    this.#setState(m, 'loading');
+    m.setState('loading');
     const t0 = performance.now();
     const { plugin } = m;
     let proc: PluginProcess;
@@ -566,7 +529,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
       m.lastError = message;
       const open = m.crashes.record(Date.now());
       this.#note(m, 'error', `failed to start: ${message}`);
-      this.#setState(m, open ? 'failed' : 'discovered');
+      m.setState(open ? 'failed' : 'discovered');
       throw e;
     }
     if (this.#closed) {
@@ -577,7 +540,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     m.proc = proc;
     m.loadedAt = Date.now();
     m.cpu = { last: null };
-    this.#setState(m, m.inFlight > 0 ? 'busy' : 'ready');
+    m.setState(m.inFlight > 0 ? 'busy' : 'ready');
     this.#startLiveness(m, proc);
     // A prelaunched worker's start began at its spawn, before this call.
     const ms = performance.now() - Math.min(t0, proc.prelaunchedAt ?? t0);
@@ -586,7 +549,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     return proc;
   }
 
-  #wire(m: Managed, proc: PluginProcess): void {
+  #wire(m: ManagedPlugin, proc: PluginProcess): void {
     const name = m.plugin.manifest.name;
     const log = this.#logFor(m);
     // What the worker logged while it started (initialize loading a model, say) came before these
@@ -608,14 +571,14 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
         // Killed because a call ignored its cancel: the plugin misbehaved, but it did not crash.
         // It restarts on next use and does not count against the circuit breaker.
         this.#note(m, 'warn', 'worker killed: a call ignored its cancel');
-        this.#setState(m, this.#enabled(m) ? 'discovered' : 'disabled');
+        m.setState(this.#enabled(m) ? 'discovered' : 'disabled');
         return;
       }
       const open = m.crashes.record(Date.now());
       m.lastError =
         exit.error?.message ?? `worker exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.exitCode}`}`;
       m.lastStderr = exit.stderrTail;
-      this.#setState(m, open ? 'failed' : 'crashed');
+      m.setState(open ? 'failed' : 'crashed');
       this.emit('crashed', {
         name,
         exitCode: exit.exitCode,
@@ -628,7 +591,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     });
   }
 
-  #scheduleRestart(m: Managed, reason: 'crash' | 'unresponsive'): void {
+  #scheduleRestart(m: ManagedPlugin, reason: 'crash' | 'unresponsive'): void {
     const delay = m.crashes.delay(Date.now());
     m.restartTimer = setTimeout(() => {
       m.restartTimer = null;
@@ -641,7 +604,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     m.restartTimer.unref();
   }
 
-  async #stopWorker(m: Managed, reason: PluginManagerEvents['unloaded'][0]['reason']): Promise<void> {
+  async #stopWorker(m: ManagedPlugin, reason: PluginManagerEvents['unloaded'][0]['reason']): Promise<void> {
     if (m.restartTimer) {
       clearTimeout(m.restartTimer);
       m.restartTimer = null;
@@ -655,30 +618,13 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     // A call may have started a new worker while this one stopped: then its state stands.
     if (m.proc === null && !m.loading) {
       m.loadedAt = null;
-      if (m.state !== 'failed') this.#setState(m, this.#enabled(m) ? 'discovered' : 'disabled');
+      if (m.state !== 'failed') m.setState(this.#enabled(m) ? 'discovered' : 'disabled');
     }
     this.#note(m, 'info', `unloaded (${reason})`);
     this.emit('unloaded', { name: m.plugin.manifest.name, reason });
   }
 
-  #begin(m: Managed): void {
-    m.inFlight++;
-    m.calls++;
-    if (m.inFlight === 1 && m.state === 'ready') this.#setState(m, 'busy');
-  }
-
-  #end(m: Managed, ms: number, failed: boolean): void {
-    m.inFlight--;
-    m.lastUsed = Date.now();
-    m.lastDurationMs = ms;
-    if (failed) m.errors++;
-    if (m.inFlight === 0) {
-      if (m.state === 'busy') this.#setState(m, 'ready');
-      for (const wake of m.idleWaiters.splice(0)) wake();
-    }
-  }
-
-  #callFailed(m: Managed, proc: PluginProcess, e: unknown): void {
+  #callFailed(m: ManagedPlugin, proc: PluginProcess, e: unknown): void {
     if (isBulkheadError(e, 'ERR_TIMEOUT')) {
       this.emit('unresponsive', {
         name: m.plugin.manifest.name,
@@ -688,12 +634,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     }
   }
 
-  #whenIdle(m: Managed): Promise<void> {
-    if (m.inFlight === 0) return Promise.resolve();
-    return new Promise((resolve) => m.idleWaiters.push(resolve));
-  }
-
-  #startLiveness(m: Managed, proc: PluginProcess): void {
+  #startLiveness(m: ManagedPlugin, proc: PluginProcess): void {
     const every = this.#options.liveness?.pingIntervalMs ?? 15_000;
     if (every <= 0) return;
     const timeout = this.#options.liveness?.pingTimeoutMs ?? 5_000;
@@ -704,7 +645,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
       proc.ping(timeout).then(
         () => {
           pinging = false;
-          if (m.state === 'unresponsive' && m.proc === proc) this.#setState(m, m.inFlight > 0 ? 'busy' : 'ready');
+          if (m.state === 'unresponsive' && m.proc === proc) m.setState(m.inFlight > 0 ? 'busy' : 'ready');
         },
         (e) => {
           pinging = false;
@@ -716,14 +657,14 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     m.pingTimer.unref();
   }
 
-  #stopLiveness(m: Managed): void {
+  #stopLiveness(m: ManagedPlugin): void {
     if (m.pingTimer) clearInterval(m.pingTimer);
     m.pingTimer = null;
   }
 
-  async #unresponsive(m: Managed, proc: PluginProcess, reason: string): Promise<void> {
+  async #unresponsive(m: ManagedPlugin, proc: PluginProcess, reason: string): Promise<void> {
     const name = m.plugin.manifest.name;
-    this.#setState(m, 'unresponsive');
+    m.setState('unresponsive');
     this.#note(m, 'warn', `unresponsive: ${reason}`);
     this.emit('unresponsive', { name, pid: proc.pid ?? null, reason });
     if ((this.#options.liveness?.onUnresponsive ?? 'restart') !== 'restart') return;
@@ -733,7 +674,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     m.lastError = `unresponsive: ${reason}`;
     if (m.crashes.record(Date.now())) {
       // Hangs count like crashes: one that keeps hanging ends up failed, not restarted forever.
-      this.#setState(m, 'failed');
+      m.setState('failed');
       return;
     }
     if (this.#closed) return;
@@ -742,7 +683,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
   }
 
   /** Evicts idle plugins, LRU first, until the plugin's declared needs fit the budget. */
-  async #makeRoom(m: Managed): Promise<void> {
+  async #makeRoom(m: ManagedPlugin): Promise<void> {
     const budget = this.#options.budget;
     if (!budget) return;
     const need = m.plugin.manifest.resources ?? {};
@@ -766,27 +707,15 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
         { resource, needed, free: Math.max(0, limit - used), unit: 'MB' },
       );
     }
-    await Promise.all(victims.map((v) => this.#stopWorker(this.#plugins.get(v.name) as Managed, 'budget')));
+    await Promise.all(victims.map((v) => this.#stopWorker(this.#plugins.get(v.name) as ManagedPlugin, 'budget')));
   }
 
   /** Loaded plugins as eviction candidates: declared needs, or measured RSS when larger. */
   #candidates(): EvictionCandidate[] {
-    const out: EvictionCandidate[] = [];
-    for (const [name, m] of this.#plugins) {
-      if (m.proc === null) continue;
-      const r = m.plugin.manifest.resources ?? {};
-      out.push({
-        name,
-        idle: m.inFlight === 0 && !m.loading,
-        lastUsed: m.lastUsed ?? m.loadedAt ?? 0,
-        memoryMB: Math.max(r.memoryMB ?? 0, m.cpu.rssBytes ? m.cpu.rssBytes / 2 ** 20 : 0),
-        gpuMemoryMB: r.gpuMemoryMB ?? 0,
-      });
-    }
-    return out;
+    return [...this.#plugins.values()].flatMap((m) => m.candidate() ?? []);
   }
 
-  #logFor(m: Managed): PluginLog {
+  #logFor(m: ManagedPlugin): PluginLog {
     m.log ??= new PluginLog(join(this.home, 'logs'), m.plugin.manifest.name, this.#options.log);
     return m.log;
   }
@@ -796,41 +725,14 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
   }
 
   /** A host-side note about a plugin, in its log. */
-  #note(m: Managed, level: LogEntry['level'], message: string): void {
+  #note(m: ManagedPlugin, level: LogEntry['level'], message: string): void {
     const entry: LogEntry = { time: Date.now(), source: 'host', level, message };
     this.#logFor(m).append(entry);
     if (this.listenerCount('log') > 0) this.emit('log', { name: m.plugin.manifest.name, ...entry });
   }
 
-  #setState(m: Managed, state: PluginState): void {
-    const previous = m.state;
-    if (previous === state) return;
-    m.state = state;
-    if (this.listenerCount('state') > 0) this.emit('state', { name: m.plugin.manifest.name, state, previous });
-  }
-
-  #summary(m: Managed): PluginSummary {
-    const mf = m.plugin.manifest;
-    const s: PluginSummary = {
-      name: mf.name,
-      version: mf.version,
-      category: mf.category ?? 'general',
-      state: m.state,
-      enabled: this.#enabled(m),
-      pid: m.proc?.pid ?? null,
-      lastUsed: m.lastUsed,
-      loadedAt: m.loadedAt,
-      config: this.getConfig(mf.name),
-      resources: mf.resources ?? {},
-      inputSchema: (mf.inputSchema as Record<string, unknown> | undefined) ?? null,
-      capabilities: m.proc?.info.capabilities ?? mf.capabilities ?? {},
-      crashes: m.crashes.count,
-      manifestPath: m.plugin.manifestPath,
-    };
-    if (mf.description !== undefined) s.description = mf.description;
-    if (m.lastError !== undefined) s.lastError = m.lastError;
-    if (m.lastStderr !== undefined) s.stderrTail = m.lastStderr;
-    return s;
+  #summary(m: ManagedPlugin): PluginSummary {
+    return m.summary(this.#enabled(m), this.getConfig(m.name));
   }
 }
 
