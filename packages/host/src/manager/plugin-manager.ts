@@ -13,24 +13,25 @@
 import { EventEmitter } from 'node:events';
 import { basename, dirname, join } from 'node:path';
 import { BulkheadError, isBulkheadError } from '@bulkhead/sdk/errors';
-import {
-  applyDefaults,
-  type DiscoveredPlugin,
-  type DiscoveryResult,
-  describeIssues,
-  discover,
-  searchPaths,
-  validateAgainstSchema,
-} from '../manifest/index.js';
+import { type DiscoveredPlugin, type DiscoveryResult, discover, searchPaths } from '../manifest/index.js';
 import type { LogEntry } from '../process/log-buffer.js';
 import { type CallOptions, PluginProcess } from '../process/plugin-process.js';
 import { LocalSystemMonitor, type SystemMonitor, type SystemSnapshot } from '../resources/index.js';
 import type { ResourceNeeds } from '../resources/resource-ledger.js';
 import { bulkheadHome } from '../util/home.js';
-import { CrashTracker, DEFAULT_RESTART_POLICY, type RestartPolicy } from './crash-policy.js';
-import { type EvictionCandidate, idleVictims, victimsFor } from './eviction.js';
+import {
+  CrashTracker,
+  crashMessage,
+  DEFAULT_RESTART_POLICY,
+  exitVerdict,
+  type RestartPolicy,
+  unavailable,
+} from './crash-policy.js';
+import { budgetVictims, type EvictionCandidate, idleVictims, victimsFor } from './eviction.js';
+import { startLiveness, stopLiveness } from './liveness.js';
 import { ManagedPlugin } from './managed-plugin.js';
-import { PluginLog, readLogTail } from './plugin-log.js';
+import { configSchemaOf, effectiveConfig, nextConfig } from './plugin-config.js';
+import { followLog, PluginLog, readLogTail } from './plugin-log.js';
 import { PluginMonitor } from './plugin-monitor.js';
 import { StateStore } from './state-store.js';
 import { collectTelemetry } from './telemetry.js';
@@ -236,16 +237,12 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
 
   /** The JSON Schema of the plugin's config: from its manifest, else from its running worker. */
   getConfigSchema(name: string): Record<string, unknown> | null {
-    const m = this.#known(name);
-    return (m.plugin.manifest.configSchema as Record<string, unknown> | undefined) ?? m.proc?.info.configSchema ?? null;
+    return configSchemaOf(this.#known(name));
   }
 
   /** Effective config: schema defaults, then the manifest's `config`, then what the user set. */
   getConfig(name: string): Record<string, unknown> {
-    const m = this.#known(name);
-    const merged = { ...(m.plugin.manifest.config ?? {}), ...(this.#state.get(name).config ?? {}) };
-    const schema = this.getConfigSchema(name);
-    return schema ? (applyDefaults(schema, merged) as Record<string, unknown>) : merged;
+    return effectiveConfig(this.#known(name), this.#state.get(name).config);
   }
 
   /**
@@ -273,20 +270,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
   ): Promise<{ config: Record<string, unknown>; applied: ConfigApplied }> {
     // A worker starting now was given the old config: apply the new one to it once it is up.
     if (m.loading) await m.loading.catch(() => {});
-    if (typeof partial !== 'object' || partial === null || Array.isArray(partial)) {
-      throw new BulkheadError('ERR_INVALID_ARGUMENT', 'updateConfig expects an object of config fields');
-    }
-    const user = { ...(this.#state.get(name).config ?? {}), ...partial };
-    const next = { ...(m.plugin.manifest.config ?? {}), ...user };
-    const schema = this.getConfigSchema(name);
-    if (schema) {
-      const issues = validateAgainstSchema(schema, next);
-      if (issues.length > 0) {
-        const list = describeIssues(issues);
-        throw new BulkheadError('ERR_CONFIG_INVALID', `invalid config for plugin "${name}": ${list}`, { issues });
-      }
-    }
-    const config = schema ? (applyDefaults(schema, next) as Record<string, unknown>) : next;
+    const config = nextConfig(m, this.#state.get(name).config, partial);
     let applied: ConfigApplied = 'stored';
     const proc = m.proc;
     if (proc?.alive) {
@@ -469,18 +453,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     const name = m.plugin.manifest.name;
     if (!this.#enabled(m))
       throw new BulkheadError('ERR_PLUGIN_DISABLED', `plugin "${name}" is disabled; enable it first`, { name });
-    if (m.state === 'failed') {
-      throw new BulkheadError(
-        'ERR_PLUGIN_UNAVAILABLE',
-        `plugin "${name}" crashed ${m.crashes.count} times within ${this.#policy.windowMs} ms and is not restarted until reset: ${m.lastError ?? ''}`,
-        {
-          name,
-          crashes: m.crashes.count,
-          ...(m.lastError ? { lastError: m.lastError } : {}),
-          ...(m.lastStderr ? { stderrTail: m.lastStderr } : {}),
-        },
-      );
-    }
+    if (m.state === 'failed') throw unavailable(name, m.crashes, this.#policy, m);
     // An unresponsive worker is replaced on next use, unless the policy says to leave it alone.
     const leaveAlone = (this.#options.liveness?.onUnresponsive ?? 'restart') === 'report';
     if (m.proc?.alive && (m.state !== 'unresponsive' || leaveAlone)) return m.proc;
@@ -541,7 +514,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     m.loadedAt = Date.now();
     m.cpu = { last: null };
     m.setState(m.inFlight > 0 ? 'busy' : 'ready');
-    this.#startLiveness(m, proc);
+    startLiveness(m, proc, this.#options.liveness, (reason) => void this.#unresponsive(m, proc, reason));
     // A prelaunched worker's start began at its spawn, before this call.
     const ms = performance.now() - Math.min(t0, proc.prelaunchedAt ?? t0);
     this.#note(m, 'info', `loaded (pid ${proc.pid}, ${ms.toFixed(0)} ms${proc.prelaunchedAt ? ', prelaunched' : ''})`);
@@ -565,9 +538,9 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     proc.on('exit', (exit) => {
       if (m.proc !== proc) return; // an old worker, already replaced
       m.proc = null;
-      this.#stopLiveness(m);
+      stopLiveness(m);
       if (exit.expected) return; // stopWorker sets the state
-      if (exit.error?.data && (exit.error.data as { reason?: string }).reason === 'cancel-timeout') {
+      if (exitVerdict(exit) === 'cancel-timeout') {
         // Killed because a call ignored its cancel: the plugin misbehaved, but it did not crash.
         // It restarts on next use and does not count against the circuit breaker.
         this.#note(m, 'warn', 'worker killed: a call ignored its cancel');
@@ -575,8 +548,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
         return;
       }
       const open = m.crashes.record(Date.now());
-      m.lastError =
-        exit.error?.message ?? `worker exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.exitCode}`}`;
+      m.lastError = crashMessage(exit);
       m.lastStderr = exit.stderrTail;
       m.setState(open ? 'failed' : 'crashed');
       this.emit('crashed', {
@@ -613,7 +585,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     const proc = m.proc;
     if (proc === null) return;
     m.proc = null;
-    this.#stopLiveness(m);
+    stopLiveness(m);
     await proc.stop();
     // A call may have started a new worker while this one stopped: then its state stands.
     if (m.proc === null && !m.loading) {
@@ -634,34 +606,6 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     }
   }
 
-  #startLiveness(m: ManagedPlugin, proc: PluginProcess): void {
-    const every = this.#options.liveness?.pingIntervalMs ?? 15_000;
-    if (every <= 0) return;
-    const timeout = this.#options.liveness?.pingTimeoutMs ?? 5_000;
-    let pinging = false;
-    m.pingTimer = setInterval(() => {
-      if (pinging || m.inFlight > 0 || m.proc !== proc || !proc.alive) return;
-      pinging = true;
-      proc.ping(timeout).then(
-        () => {
-          pinging = false;
-          if (m.state === 'unresponsive' && m.proc === proc) m.setState(m.inFlight > 0 ? 'busy' : 'ready');
-        },
-        (e) => {
-          pinging = false;
-          if (m.proc === proc && isBulkheadError(e, 'ERR_TIMEOUT'))
-            void this.#unresponsive(m, proc, `no answer to a ping within ${timeout} ms`);
-        },
-      );
-    }, every);
-    m.pingTimer.unref();
-  }
-
-  #stopLiveness(m: ManagedPlugin): void {
-    if (m.pingTimer) clearInterval(m.pingTimer);
-    m.pingTimer = null;
-  }
-
   async #unresponsive(m: ManagedPlugin, proc: PluginProcess, reason: string): Promise<void> {
     const name = m.plugin.manifest.name;
     m.setState('unresponsive');
@@ -669,7 +613,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     this.emit('unresponsive', { name, pid: proc.pid ?? null, reason });
     if ((this.#options.liveness?.onUnresponsive ?? 'restart') !== 'restart') return;
     m.proc = null;
-    this.#stopLiveness(m);
+    stopLiveness(m);
     await proc.kill(`unresponsive: ${reason}`);
     m.lastError = `unresponsive: ${reason}`;
     if (m.crashes.record(Date.now())) {
@@ -686,27 +630,8 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
   async #makeRoom(m: ManagedPlugin): Promise<void> {
     const budget = this.#options.budget;
     if (!budget) return;
-    const need = m.plugin.manifest.resources ?? {};
-    const others = this.#candidates().filter((c) => c.name !== m.plugin.manifest.name);
-    const short = (limit: number | undefined, used: number, needed = 0) =>
-      limit === undefined ? 0 : Math.max(0, used + needed - limit);
-    const usedMem = others.reduce((s, c) => s + c.memoryMB, 0);
-    const usedGpu = others.reduce((s, c) => s + c.gpuMemoryMB, 0);
-    const shortMem = short(budget.memoryMB, usedMem, need.memoryMB);
-    const shortGpu = short(budget.gpuMemoryMB, usedGpu, need.gpuMemoryMB);
-    if (shortMem === 0 && shortGpu === 0) return;
-    const victims = victimsFor(others, shortMem, shortGpu);
-    if (victims === undefined) {
-      const [resource, needed, limit, used] =
-        shortGpu > 0
-          ? ['gpuMemoryMB', need.gpuMemoryMB ?? 0, budget.gpuMemoryMB ?? 0, usedGpu]
-          : ['memoryMB', need.memoryMB ?? 0, budget.memoryMB ?? 0, usedMem];
-      throw new BulkheadError(
-        'ERR_INSUFFICIENT_RESOURCES',
-        `plugin "${m.plugin.manifest.name}" needs ${needed} MB of ${resource === 'gpuMemoryMB' ? 'GPU memory' : 'RAM'}; the budget has ${Math.max(0, limit - used)} MB free and busy plugins cannot be evicted`,
-        { resource, needed, free: Math.max(0, limit - used), unit: 'MB' },
-      );
-    }
+    const others = this.#candidates().filter((c) => c.name !== m.name);
+    const victims = budgetVictims(m.name, m.plugin.manifest.resources ?? {}, others, budget);
     await Promise.all(victims.map((v) => this.#stopWorker(this.#plugins.get(v.name) as ManagedPlugin, 'budget')));
   }
 
@@ -733,46 +658,5 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
 
   #summary(m: ManagedPlugin): PluginSummary {
     return m.summary(this.#enabled(m), this.getConfig(m.name));
-  }
-}
-
-const FOLLOW_QUEUE_LIMIT = 10_000;
-
-async function* followLog(log: PluginLog, backlog: LogEntry[], signal?: AbortSignal): AsyncGenerator<LogEntry> {
-  const queue: LogEntry[] = [...backlog];
-  let wake: (() => void) | null = null;
-  let dropped = 0;
-  const stop = log.follow((e) => {
-    // A reader slower than a flooding plugin loses the oldest entries, not the host's memory.
-    if (queue.length >= FOLLOW_QUEUE_LIMIT) {
-      queue.shift();
-      dropped++;
-    }
-    queue.push(e);
-    wake?.();
-  });
-  const onAbort = () => wake?.();
-  signal?.addEventListener('abort', onAbort);
-  try {
-    for (;;) {
-      if (dropped > 0) {
-        yield {
-          time: Date.now(),
-          source: 'host',
-          level: 'warn',
-          message: `${dropped} log entries skipped (reader too slow)`,
-        };
-        dropped = 0;
-      }
-      while (queue.length > 0) yield queue.shift() as LogEntry;
-      if (signal?.aborted) return;
-      await new Promise<void>((r) => {
-        wake = r;
-      });
-      wake = null;
-    }
-  } finally {
-    stop();
-    signal?.removeEventListener('abort', onAbort);
   }
 }
