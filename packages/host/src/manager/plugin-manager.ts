@@ -16,6 +16,7 @@ import { BulkheadError, isBulkheadError } from '@bulkhead/sdk/errors';
 import { type DiscoveredPlugin, type DiscoveryResult, discover, searchPaths } from '../manifest/index.js';
 import type { LogEntry } from '../process/log-buffer.js';
 import { type CallOptions, PluginProcess } from '../process/plugin-process.js';
+import type { PrelaunchedWorker } from '../process/worker-spawn.js';
 import { LocalSystemMonitor, type SystemMonitor, type SystemSnapshot } from '../resources/index.js';
 import type { ResourceNeeds } from '../resources/resource-ledger.js';
 import { bulkheadHome } from '../util/home.js';
@@ -56,10 +57,12 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
   #discovering: Promise<DiscoveryResult> | null = null;
   #idleTimer: NodeJS.Timeout | null = null;
   #closed = false;
+  #prelaunched: PrelaunchedWorker | undefined;
 
   constructor(options: PluginManagerOptions = {}) {
     super();
     this.#options = options;
+    this.#prelaunched = options.prelaunched;
     this.#env = options.env ?? process.env;
     this.home = options.home ?? bulkheadHome(this.#env);
     this.#policy = { ...DEFAULT_RESTART_POLICY, ...options.restart };
@@ -381,6 +384,8 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#prelaunched?.discard();
+    this.#prelaunched = undefined;
     if (this.#idleTimer) clearInterval(this.#idleTimer);
     for (const m of this.#plugins.values()) m.wakeBackoff?.();
     await Promise.all([...this.#plugins.values()].map((m) => this.#stopWorker(m, 'closing')));
@@ -490,8 +495,12 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     const { plugin } = m;
     let proc: PluginProcess;
     try {
+      // The prelaunched worker is offered once, to the first start.
+      const prelaunched = this.#prelaunched;
+      this.#prelaunched = undefined;
       proc = await PluginProcess.start({
         ...workerOptionsFor(plugin, this.#options.worker),
+        ...(prelaunched ? { prelaunched } : {}),
         // Worked out once the worker is spawned: filling in the schema's defaults may load and run
         // Ajv, tens of ms that the worker's start now hides.
         config: () => this.getConfig(name),

@@ -52,7 +52,7 @@ import type {
 import { handshakeError, notRunning, workerExited } from './worker-errors.js';
 import { escalateStop, killIfLingering, watchExit } from './worker-exit.js';
 import { attachHandoff, spawnOrAdopt } from './worker-launch.js';
-import { workerSpawnSpec } from './worker-spawn.js';
+import { type PrelaunchedWorker, workerSpawnSpec } from './worker-spawn.js';
 
 export type {
   CallOptions,
@@ -89,6 +89,8 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
   /** Start time of the worker, so a kill never hits a process that reused its pid. */
   #startTicks: number | undefined;
   #prelaunchedAt: number | undefined;
+  /** The prelaunched worker offered to the first launch (option `prelaunched`). */
+  #offered: PrelaunchedWorker | undefined;
   /** The config the next launch starts with (updated by configure). */
   #config: unknown;
   /** Start, stop, kill and restart run one after another, never interleaved. */
@@ -99,6 +101,7 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
     this.#options = options;
     this.#logs = new Ring(options.logBufferLines ?? 1000);
     this.#config = options.config;
+    this.#offered = options.prelaunched;
     this.#calls = new CallTable({
       channel: () => this.#channel,
       refuse: (control) => {
@@ -330,7 +333,10 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
     const spec = workerSpawnSpec(o);
 
     this.#reset();
-    const { child, prelaunchedAt, startTicks } = spawnOrAdopt(spec);
+    // Offered to the first launch only: a restart spawns its own.
+    const offered = this.#offered;
+    this.#offered = undefined;
+    const { child, prelaunchedAt, startTicks } = spawnOrAdopt(spec, offered);
     this.#prelaunchedAt = prelaunchedAt;
     this.#child = child;
     this.#startTicks = startTicks;

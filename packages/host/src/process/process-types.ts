@@ -5,6 +5,7 @@
 import type { BulkheadError } from '@bulkhead/sdk/errors';
 import type { LogEntry } from './log-buffer.js';
 import type { WorkerCommandOptions } from './worker-command.js';
+import type { PrelaunchedWorker } from './worker-spawn.js';
 
 export interface PluginProcessOptions extends WorkerCommandOptions {
   /** Extra environment for the worker, over the host's own (`undefined` removes a variable). */
@@ -37,6 +38,11 @@ export interface PluginProcessOptions extends WorkerCommandOptions {
    * with a worker that supports it (docs/protocol.md 3.1); `false` turns file handoff off. Default 128 MiB.
    */
   handoffBytes?: number | false;
+  /**
+   * A worker spawned early (`prelaunch()`), taken over by this start if it was spawned exactly as
+   * this start would spawn one, else killed; a restart spawns its own.
+   */
+  prelaunched?: PrelaunchedWorker;
 }
 
 export interface CallOptions {

@@ -8,10 +8,13 @@ import { BulkheadError } from '@bulkhead/sdk/errors';
 import type { Channel } from '@bulkhead/sdk/protocol';
 import { makeHandoffDir } from './handoff-dir.js';
 import { processStartTicks } from './kill-group.js';
-import { adoptPrelaunched, spawnWorker, type WorkerSpawnSpec } from './worker-spawn.js';
+import { type PrelaunchedWorker, spawnWorker, type WorkerSpawnSpec } from './worker-spawn.js';
 
-/** ERR_SPAWN when the process cannot be created at all. */
-export function spawnOrAdopt(spec: WorkerSpawnSpec): {
+/** ERR_SPAWN when the process cannot be created at all. `prelaunched` is used up either way. */
+export function spawnOrAdopt(
+  spec: WorkerSpawnSpec,
+  prelaunched: PrelaunchedWorker | undefined,
+): {
   child: ChildProcess;
   /** When a prelaunched worker taken over was spawned (performance.now()); undefined for a fresh spawn. */
   prelaunchedAt: number | undefined;
@@ -19,7 +22,7 @@ export function spawnOrAdopt(spec: WorkerSpawnSpec): {
   startTicks: number | undefined;
 } {
   // A worker prelaunched from this very spec (see worker-spawn.ts) is taken over, not respawned.
-  const early = adoptPrelaunched(spec);
+  const early = prelaunched?.adopt(spec) ?? null;
   let child: ChildProcess;
   try {
     child = early?.child ?? spawnWorker(spec);

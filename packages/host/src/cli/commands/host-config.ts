@@ -11,8 +11,8 @@ import { HOST_SETTINGS, hostConfigPath, loadHostConfig, settingFor } from '../..
 import { parseHostConfig } from '../../config/host-config-file.js';
 import { formatDuration } from '../../config/setting-kinds.js';
 import { CliError, usage } from '../cli-error.js';
+import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import type { CommandContext } from '../main.js';
 import { table } from '../output.js';
 
 /** `config get [NAME] [KEY]`: a plugin's config, or with `--host` the host's settings. */
