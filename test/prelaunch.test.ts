@@ -176,6 +176,15 @@ describe('prelaunch from `bulkhead run`', () => {
     assert.deepEqual(JSON.parse(run.stdout).result.echo, { x: 1 });
     assert.match(log('early'), new RegExp(`loaded \\(pid ${run.pids[0]}, \\d+ ms, prelaunched\\)`));
 
+    // `run --stream` calls the plugin directly, through a manager of its own: handed the same worker.
+    writeFileSync(spawnLog, '');
+    const streamed = await cli(home, ['run', 'early', '--stream', '--json', '--input', '{"count":2}'], { env: env() });
+    assert.equal(streamed.code, 0, streamed.stderr);
+    const streamPids = readFileSync(spawnLog, 'utf8').split('\n').filter(Boolean).map(Number);
+    assert.equal(streamPids.length, 1, 'one worker, spawned early and adopted by the stream');
+    assert.match(log('early'), new RegExp(`loaded \\(pid ${streamPids[0]}, \\d+ ms, prelaunched\\)`));
+    for (const pid of streamPids) assert.ok(await eventually(() => !isRunning(pid)), `worker ${pid} outlived the CLI`);
+
     const off = await runOnce('early', { BULKHEAD_PRELAUNCH: '0' });
     assert.equal(off.code, 0, off.stderr);
     assert.equal(off.pids.length, 1);

@@ -33,7 +33,12 @@ export async function run(ctx: CommandContext, name: string, options: RunOptions
 
 async function runStream(ctx: CommandContext, name: string, input: unknown): Promise<number> {
   const { PluginManager } = await import('../../manager/plugin-manager.js');
-  await using manager = new PluginManager({ home: ctx.home, env: ctx.env });
+  // The early worker (bin/bulkhead.js) is offered to this manager's start, as a job's would be.
+  await using manager = new PluginManager({
+    home: ctx.home,
+    env: ctx.env,
+    ...(ctx.prelaunched ? { prelaunched: ctx.prelaunched } : {}),
+  });
   const stop = interrupted();
   let n = 0;
   try {
