@@ -12,28 +12,20 @@
  */
 import { EventEmitter } from 'node:events';
 import { basename, dirname, join } from 'node:path';
-import { BulkheadError, isBulkheadError } from '@bulkhead/sdk/errors';
+import { BulkheadError } from '@bulkhead/sdk/errors';
 import { type DiscoveredPlugin, type DiscoveryResult, discover, searchPaths } from '../manifest/index.js';
 import type { LogEntry } from '../process/log-buffer.js';
-import { type CallOptions, PluginProcess } from '../process/plugin-process.js';
-import type { PrelaunchedWorker } from '../process/worker-spawn.js';
+import type { CallOptions } from '../process/plugin-process.js';
 import { LocalSystemMonitor, type SystemMonitor, type SystemSnapshot } from '../resources/index.js';
 import type { ResourceNeeds } from '../resources/resource-ledger.js';
 import { bulkheadHome } from '../util/home.js';
-import {
-  CrashTracker,
-  crashMessage,
-  DEFAULT_RESTART_POLICY,
-  exitVerdict,
-  type RestartPolicy,
-  unavailable,
-} from './crash-policy.js';
-import { budgetVictims, type EvictionCandidate, idleVictims, victimsFor } from './eviction.js';
-import { startLiveness, stopLiveness } from './liveness.js';
+import { CrashTracker, DEFAULT_RESTART_POLICY, type RestartPolicy } from './crash-policy.js';
+import { idleVictims, victimsFor } from './eviction.js';
 import { ManagedPlugin } from './managed-plugin.js';
 import { configSchemaOf, effectiveConfig, nextConfig } from './plugin-config.js';
-import { followLog, PluginLog, readLogTail } from './plugin-log.js';
+import { followLog, readLogTail } from './plugin-log.js';
 import { PluginMonitor } from './plugin-monitor.js';
+import { PluginWorkers } from './plugin-workers.js';
 import { StateStore } from './state-store.js';
 import { collectTelemetry } from './telemetry.js';
 import type {
@@ -43,7 +35,6 @@ import type {
   PluginSummary,
   PluginTelemetry,
 } from './types.js';
-import { workerOptionsFor } from './worker-options.js';
 
 export class PluginManager extends EventEmitter<PluginManagerEvents> {
   readonly home: string;
@@ -57,16 +48,26 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
   #discovering: Promise<DiscoveryResult> | null = null;
   #idleTimer: NodeJS.Timeout | null = null;
   #closed = false;
-  #prelaunched: PrelaunchedWorker | undefined;
+  readonly #workers: PluginWorkers;
 
   constructor(options: PluginManagerOptions = {}) {
     super();
     this.#options = options;
-    this.#prelaunched = options.prelaunched;
     this.#env = options.env ?? process.env;
     this.home = options.home ?? bulkheadHome(this.#env);
     this.#policy = { ...DEFAULT_RESTART_POLICY, ...options.restart };
     this.#state = new StateStore(join(this.home, 'state.json'));
+    this.#workers = new PluginWorkers({
+      options,
+      policy: this.#policy,
+      state: this.#state,
+      home: this.home,
+      plugins: this.#plugins,
+      events: this,
+      config: (name) => this.getConfig(name),
+      closed: () => this.#closed,
+      open: () => this.#open(),
+    });
     const m = options.monitor;
     this.#monitor =
       m === undefined
@@ -129,15 +130,15 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
 
   /** Starts the plugin's worker if it is not running. Lazy: execute() calls it for you. */
   async load(name: string): Promise<PluginSummary> {
-    await this.#acquire(await this.#managed(name));
+    await this.#workers.acquire(await this.#managed(name));
     return this.#summary(this.#plugins.get(name) as ManagedPlugin);
   }
 
   /** Loads every enabled plugin that is not failed, concurrently. Rejects with the first error after all settled. */
   async loadAll(): Promise<PluginSummary[]> {
     await this.#ensureDiscovered();
-    const targets = [...this.#plugins.values()].filter((m) => this.#enabled(m) && m.state !== 'failed');
-    const results = await Promise.allSettled(targets.map((m) => this.#acquire(m)));
+    const targets = [...this.#plugins.values()].filter((m) => this.#workers.enabled(m) && m.state !== 'failed');
+    const results = await Promise.allSettled(targets.map((m) => this.#workers.acquire(m)));
     const failure = results.find((r) => r.status === 'rejected');
     if (failure) throw (failure as PromiseRejectedResult).reason;
     return targets.map((m) => this.#summary(m));
@@ -146,19 +147,19 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
   /** Stops the plugin's worker (its cleanup runs). Calls still running are cancelled. */
   async unload(name: string): Promise<void> {
     const m = this.#plugins.get(name);
-    if (m) await this.#stopWorker(m, 'requested');
+    if (m) await this.#workers.stop(m, 'requested');
   }
 
   async unloadAll(): Promise<void> {
-    await Promise.all([...this.#plugins.values()].map((m) => this.#stopWorker(m, 'requested')));
+    await Promise.all([...this.#plugins.values()].map((m) => this.#workers.stop(m, 'requested')));
   }
 
   /** Restarts the plugin's worker (or starts it). */
   async reload(name: string): Promise<PluginSummary> {
     const m = await this.#managed(name);
     const wasRunning = m.proc !== null;
-    await this.#stopWorker(m, 'reload');
-    const proc = await this.#acquire(m);
+    await this.#workers.stop(m, 'reload');
+    const proc = await this.#workers.acquire(m);
     if (wasRunning) this.emit('restarted', { name, pid: proc.pid ?? -1, reason: 'reload' });
     return this.#summary(m);
   }
@@ -174,7 +175,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
   async disable(name: string): Promise<void> {
     const m = await this.#managed(name);
     this.#state.set(name, { enabled: false });
-    await this.#stopWorker(m, 'disabled');
+    await this.#workers.stop(m, 'disabled');
     m.setState('disabled');
   }
 
@@ -184,7 +185,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     m.crashes.reset();
     delete m.lastError;
     delete m.lastStderr;
-    if (m.state === 'failed' || m.state === 'crashed') m.setState(this.#enabled(m) ? 'discovered' : 'disabled');
+    if (m.state === 'failed' || m.state === 'crashed') m.setState(this.#workers.enabled(m) ? 'discovered' : 'disabled');
   }
 
   get(name: string): PluginSummary | undefined {
@@ -202,7 +203,8 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
   async execute<O = unknown>(name: string, input: unknown, options?: CallOptions): Promise<O> {
     const m = this.#plugins.get(name);
     // Fast path: no awaits before the call when the worker is up.
-    const proc = m?.proc?.alive && m.state !== 'unresponsive' ? m.proc : await this.#acquire(await this.#managed(name));
+    const proc =
+      m?.proc?.alive && m.state !== 'unresponsive' ? m.proc : await this.#workers.acquire(await this.#managed(name));
     const entry = m ?? (this.#plugins.get(name) as ManagedPlugin);
     entry.begin();
     const t0 = performance.now();
@@ -211,7 +213,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
       return (await proc.execute(input, options)) as O;
     } catch (e) {
       failed = true;
-      this.#callFailed(entry, proc, e);
+      this.#workers.callFailed(entry, proc, e);
       throw e;
     } finally {
       entry.end(performance.now() - t0, failed);
@@ -221,7 +223,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
   /** Runs the plugin's `stream`; iterate with `for await`, leaving the loop cancels it. */
   async *stream<T = unknown>(name: string, input: unknown, options?: Omit<CallOptions, 'timeout'>): AsyncGenerator<T> {
     const m = await this.#managed(name);
-    const proc = await this.#acquire(m);
+    const proc = await this.#workers.acquire(m);
     m.begin();
     const t0 = performance.now();
     let failed = false;
@@ -229,7 +231,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
       yield* proc.stream(input, options) as AsyncIterable<T>;
     } catch (e) {
       failed = true;
-      this.#callFailed(m, proc, e);
+      this.#workers.callFailed(m, proc, e);
       throw e;
     } finally {
       m.end(performance.now() - t0, failed);
@@ -286,11 +288,11 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     this.#state.update(name, (current) => ({ config: { ...(current.config ?? {}), ...partial } }));
     if (applied === 'restart') {
       await m.whenIdle();
-      await this.#stopWorker(m, 'config');
-      const fresh = await this.#acquire(m);
+      await this.#workers.stop(m, 'config');
+      const fresh = await this.#workers.acquire(m);
       this.emit('restarted', { name, pid: fresh.pid ?? -1, reason: 'config' });
     }
-    this.#note(m, 'info', `config changed (${applied})`);
+    this.#workers.note(m, 'info', `config changed (${applied})`);
     this.emit('config-changed', { name, config, applied });
     return { config, applied };
   }
@@ -331,9 +333,10 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
   ): LogEntry[] | AsyncIterable<LogEntry> {
     const m = this.#known(name);
     const n = options.tail ?? 100;
-    const recent = () => (m.log && m.log.tail().length > 0 ? m.log.tail(n) : readLogTail(this.#logFile(name), n));
+    const recent = () =>
+      m.log && m.log.tail().length > 0 ? m.log.tail(n) : readLogTail(this.#workers.logFile(name), n);
     if (!options.follow) return recent();
-    return followLog(this.#logFor(m), recent(), options.signal);
+    return followLog(this.#workers.logFor(m), recent(), options.signal);
   }
 
   // ─── for schedulers ─────────────────────────────────────────────────────────────────────────
@@ -364,8 +367,8 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
    * (declared needs or measured RSS). Returns the names unloaded (none if nothing would help).
    */
   async evictFor(shortfall: { memoryMB?: number; gpuMemoryMB?: number }): Promise<string[]> {
-    const victims = victimsFor(this.#candidates(), shortfall.memoryMB ?? 0, shortfall.gpuMemoryMB ?? 0) ?? [];
-    await Promise.all(victims.map((v) => this.#stopWorker(this.#plugins.get(v.name) as ManagedPlugin, 'budget')));
+    const victims = victimsFor(this.#workers.candidates(), shortfall.memoryMB ?? 0, shortfall.gpuMemoryMB ?? 0) ?? [];
+    await Promise.all(victims.map((v) => this.#workers.stop(this.#plugins.get(v.name) as ManagedPlugin, 'budget')));
     return victims.map((v) => v.name);
   }
 
@@ -373,8 +376,8 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
 
   /** Unloads plugins idle for longer than `idleTimeoutMs` (runs on a timer; callable by hand). */
   async evictIdle(idleTimeoutMs = this.#options.idleTimeoutMs ?? Number.POSITIVE_INFINITY): Promise<string[]> {
-    const victims = idleVictims(this.#candidates(), Date.now() - idleTimeoutMs);
-    await Promise.all(victims.map((v) => this.#stopWorker(this.#plugins.get(v.name) as ManagedPlugin, 'idle')));
+    const victims = idleVictims(this.#workers.candidates(), Date.now() - idleTimeoutMs);
+    await Promise.all(victims.map((v) => this.#workers.stop(this.#plugins.get(v.name) as ManagedPlugin, 'idle')));
     return victims.map((v) => v.name);
   }
 
@@ -384,11 +387,10 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#prelaunched?.discard();
-    this.#prelaunched = undefined;
+    this.#workers.discardPrelaunched();
     if (this.#idleTimer) clearInterval(this.#idleTimer);
     for (const m of this.#plugins.values()) m.wakeBackoff?.();
-    await Promise.all([...this.#plugins.values()].map((m) => this.#stopWorker(m, 'closing')));
+    await Promise.all([...this.#plugins.values()].map((m) => this.#workers.stop(m, 'closing')));
     await Promise.all([...this.#plugins.values()].map((m) => m.log?.close()));
   }
 
@@ -448,224 +450,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     );
   }
 
-  #enabled(m: ManagedPlugin): boolean {
-    return this.#state.get(m.plugin.manifest.name).enabled;
-  }
-
-  /** The running worker of a plugin, starting it when needed. */
-  async #acquire(m: ManagedPlugin): Promise<PluginProcess> {
-    this.#open();
-    const name = m.plugin.manifest.name;
-    if (!this.#enabled(m))
-      throw new BulkheadError('ERR_PLUGIN_DISABLED', `plugin "${name}" is disabled; enable it first`, { name });
-    if (m.state === 'failed') throw unavailable(name, m.crashes, this.#policy, m);
-    // An unresponsive worker is replaced on next use, unless the policy says to leave it alone.
-    const leaveAlone = (this.#options.liveness?.onUnresponsive ?? 'restart') === 'report';
-    if (m.proc?.alive && (m.state !== 'unresponsive' || leaveAlone)) return m.proc;
-    if (m.loading) return m.loading;
-    m.loading = this.#start(m).finally(() => {
-      m.loading = null;
-    });
-    return m.loading;
-  }
-
-  async #start(m: ManagedPlugin): Promise<PluginProcess> {
-    const name = m.plugin.manifest.name;
-    if (m.restartTimer) {
-      clearTimeout(m.restartTimer);
-      m.restartTimer = null;
-    }
-    const wait = m.crashes.delay(Date.now());
-    if (wait > 0) {
-      // close() cuts the backoff short (and then nothing starts).
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, wait);
-        m.wakeBackoff = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      m.wakeBackoff = null;
-    }
-    this.#open(); // closed during the backoff: start nothing
-    if (m.proc) await this.#stopWorker(m, 'reload'); // an unresponsive one being replaced
-    await this.#makeRoom(m);
-    m.setState('loading');
-    const t0 = performance.now();
-    const { plugin } = m;
-    let proc: PluginProcess;
-    try {
-      // The prelaunched worker is offered once, to the first start.
-      const prelaunched = this.#prelaunched;
-      this.#prelaunched = undefined;
-      proc = await PluginProcess.start({
-        ...workerOptionsFor(plugin, this.#options.worker),
-        ...(prelaunched ? { prelaunched } : {}),
-        // Worked out once the worker is spawned: filling in the schema's defaults may load and run
-        // Ajv, tens of ms that the worker's start now hides.
-        config: () => this.getConfig(name),
-      });
-    } catch (e) {
-      // A plugin that cannot start counts against its circuit breaker like a crash.
-      const message = e instanceof Error ? e.message : String(e);
-      m.lastError = message;
-      const open = m.crashes.record(Date.now());
-      this.#note(m, 'error', `failed to start: ${message}`);
-      m.setState(open ? 'failed' : 'discovered');
-      throw e;
-    }
-    if (this.#closed) {
-      await proc.stop();
-      throw new BulkheadError('ERR_MANAGER_CLOSED', 'the plugin manager was closed');
-    }
-    this.#wire(m, proc);
-    m.proc = proc;
-    m.loadedAt = Date.now();
-    m.cpu = { last: null };
-    m.setState(m.inFlight > 0 ? 'busy' : 'ready');
-    startLiveness(m, proc, this.#options.liveness, (reason) => void this.#unresponsive(m, proc, reason));
-    // A prelaunched worker's start began at its spawn, before this call.
-    const ms = performance.now() - Math.min(t0, proc.prelaunchedAt ?? t0);
-    this.#note(m, 'info', `loaded (pid ${proc.pid}, ${ms.toFixed(0)} ms${proc.prelaunchedAt ? ', prelaunched' : ''})`);
-    this.emit('loaded', { name, pid: proc.pid ?? -1, ms });
-    return proc;
-  }
-
-  #wire(m: ManagedPlugin, proc: PluginProcess): void {
-    const name = m.plugin.manifest.name;
-    const log = this.#logFor(m);
-    // What the worker logged while it started (initialize loading a model, say) came before these
-    // listeners: keep it too.
-    for (const entry of proc.logs()) log.append(entry);
-    proc.on('log', (entry) => {
-      log.append(entry);
-      if (this.listenerCount('log') > 0) this.emit('log', { name, ...entry });
-    });
-    proc.on('progress', (p) => {
-      if (this.listenerCount('progress') > 0) this.emit('progress', { name, ...p });
-    });
-    proc.on('exit', (exit) => {
-      if (m.proc !== proc) return; // an old worker, already replaced
-      m.proc = null;
-      stopLiveness(m);
-      if (exit.expected) return; // stopWorker sets the state
-      if (exitVerdict(exit) === 'cancel-timeout') {
-        // Killed because a call ignored its cancel: the plugin misbehaved, but it did not crash.
-        // It restarts on next use and does not count against the circuit breaker.
-        this.#note(m, 'warn', 'worker killed: a call ignored its cancel');
-        m.setState(this.#enabled(m) ? 'discovered' : 'disabled');
-        return;
-      }
-      const open = m.crashes.record(Date.now());
-      m.lastError = crashMessage(exit);
-      m.lastStderr = exit.stderrTail;
-      m.setState(open ? 'failed' : 'crashed');
-      this.emit('crashed', {
-        name,
-        exitCode: exit.exitCode,
-        signal: exit.signal,
-        stderrTail: exit.stderrTail,
-        crashes: m.crashes.count,
-        failed: open,
-      });
-      if (!open && this.#policy.mode === 'eager' && !this.#closed) this.#scheduleRestart(m, 'crash');
-    });
-  }
-
-  #scheduleRestart(m: ManagedPlugin, reason: 'crash' | 'unresponsive'): void {
-    const delay = m.crashes.delay(Date.now());
-    m.restartTimer = setTimeout(() => {
-      m.restartTimer = null;
-      if (this.#closed || m.proc !== null || m.loading) return;
-      this.#acquire(m).then(
-        (proc) => this.emit('restarted', { name: m.plugin.manifest.name, pid: proc.pid ?? -1, reason }),
-        () => {}, // recorded by #start; the next crash or call reports it
-      );
-    }, delay);
-    m.restartTimer.unref();
-  }
-
-  async #stopWorker(m: ManagedPlugin, reason: PluginManagerEvents['unloaded'][0]['reason']): Promise<void> {
-    if (m.restartTimer) {
-      clearTimeout(m.restartTimer);
-      m.restartTimer = null;
-    }
-    if (m.loading) await m.loading.catch(() => {});
-    const proc = m.proc;
-    if (proc === null) return;
-    m.proc = null;
-    stopLiveness(m);
-    await proc.stop();
-    // A call may have started a new worker while this one stopped: then its state stands.
-    if (m.proc === null && !m.loading) {
-      m.loadedAt = null;
-      if (m.state !== 'failed') m.setState(this.#enabled(m) ? 'discovered' : 'disabled');
-    }
-    this.#note(m, 'info', `unloaded (${reason})`);
-    this.emit('unloaded', { name: m.plugin.manifest.name, reason });
-  }
-
-  #callFailed(m: ManagedPlugin, proc: PluginProcess, e: unknown): void {
-    if (isBulkheadError(e, 'ERR_TIMEOUT')) {
-      this.emit('unresponsive', {
-        name: m.plugin.manifest.name,
-        pid: proc.pid ?? null,
-        reason: 'a call exceeded its timeout',
-      });
-    }
-  }
-
-  async #unresponsive(m: ManagedPlugin, proc: PluginProcess, reason: string): Promise<void> {
-    const name = m.plugin.manifest.name;
-    m.setState('unresponsive');
-    this.#note(m, 'warn', `unresponsive: ${reason}`);
-    this.emit('unresponsive', { name, pid: proc.pid ?? null, reason });
-    if ((this.#options.liveness?.onUnresponsive ?? 'restart') !== 'restart') return;
-    m.proc = null;
-    stopLiveness(m);
-    await proc.kill(`unresponsive: ${reason}`);
-    m.lastError = `unresponsive: ${reason}`;
-    if (m.crashes.record(Date.now())) {
-      // Hangs count like crashes: one that keeps hanging ends up failed, not restarted forever.
-      m.setState('failed');
-      return;
-    }
-    if (this.#closed) return;
-    const fresh = await this.#acquire(m).catch(() => null);
-    if (fresh) this.emit('restarted', { name, pid: fresh.pid ?? -1, reason: 'unresponsive' });
-  }
-
-  /** Evicts idle plugins, LRU first, until the plugin's declared needs fit the budget. */
-  async #makeRoom(m: ManagedPlugin): Promise<void> {
-    const budget = this.#options.budget;
-    if (!budget) return;
-    const others = this.#candidates().filter((c) => c.name !== m.name);
-    const victims = budgetVictims(m.name, m.plugin.manifest.resources ?? {}, others, budget);
-    await Promise.all(victims.map((v) => this.#stopWorker(this.#plugins.get(v.name) as ManagedPlugin, 'budget')));
-  }
-
-  /** Loaded plugins as eviction candidates: declared needs, or measured RSS when larger. */
-  #candidates(): EvictionCandidate[] {
-    return [...this.#plugins.values()].flatMap((m) => m.candidate() ?? []);
-  }
-
-  #logFor(m: ManagedPlugin): PluginLog {
-    m.log ??= new PluginLog(join(this.home, 'logs'), m.plugin.manifest.name, this.#options.log);
-    return m.log;
-  }
-
-  #logFile(name: string): string {
-    return join(this.home, 'logs', `${name.replaceAll('/', '__')}.log`);
-  }
-
-  /** A host-side note about a plugin, in its log. */
-  #note(m: ManagedPlugin, level: LogEntry['level'], message: string): void {
-    const entry: LogEntry = { time: Date.now(), source: 'host', level, message };
-    this.#logFor(m).append(entry);
-    if (this.listenerCount('log') > 0) this.emit('log', { name: m.plugin.manifest.name, ...entry });
-  }
-
   #summary(m: ManagedPlugin): PluginSummary {
-    return m.summary(this.#enabled(m), this.getConfig(m.name));
+    return m.summary(this.#workers.enabled(m), this.getConfig(m.name));
   }
 }
