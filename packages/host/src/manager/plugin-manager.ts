@@ -66,6 +66,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
       events: this,
       config: (name) => this.getConfig(name),
       closed: () => this.#closed,
+      now: options.now ?? Date.now,
       open: () => this.#open(),
     });
     const m = options.monitor;

@@ -30,6 +30,8 @@ export interface PluginWorkersOptions {
   /** The effective config a start gives its worker. */
   config(name: string): Record<string, unknown>;
   closed(): boolean;
+  /** The clock the crash policy reads (window, backoff). */
+  now(): number;
   /** Throws ERR_MANAGER_CLOSED once closed. */
   open(): void;
 }
@@ -76,7 +78,7 @@ export class PluginWorkers {
       clearTimeout(m.restartTimer);
       m.restartTimer = null;
     }
-    const wait = m.crashes.delay(Date.now());
+    const wait = m.crashes.delay(this.#o.now());
     if (wait > 0) {
       // close() cuts the backoff short (and then nothing starts).
       await new Promise<void>((resolve) => {
@@ -110,7 +112,7 @@ export class PluginWorkers {
       // A plugin that cannot start counts against its circuit breaker like a crash.
       const message = e instanceof Error ? e.message : String(e);
       m.lastError = message;
-      const open = m.crashes.record(Date.now());
+      const open = m.crashes.record(this.#o.now());
       this.note(m, 'error', `failed to start: ${message}`);
       m.setState(open ? 'failed' : 'discovered');
       throw e;
@@ -157,7 +159,7 @@ export class PluginWorkers {
         m.setState(this.enabled(m) ? 'discovered' : 'disabled');
         return;
       }
-      const open = m.crashes.record(Date.now());
+      const open = m.crashes.record(this.#o.now());
       m.lastError = crashMessage(exit);
       m.lastStderr = exit.stderrTail;
       m.setState(open ? 'failed' : 'crashed');
@@ -174,7 +176,7 @@ export class PluginWorkers {
   }
 
   #scheduleRestart(m: ManagedPlugin, reason: 'crash' | 'unresponsive'): void {
-    const delay = m.crashes.delay(Date.now());
+    const delay = m.crashes.delay(this.#o.now());
     m.restartTimer = setTimeout(() => {
       m.restartTimer = null;
       if (this.#o.closed() || m.proc !== null || m.loading) return;
@@ -226,7 +228,7 @@ export class PluginWorkers {
     stopLiveness(m);
     await proc.kill(`unresponsive: ${reason}`);
     m.lastError = `unresponsive: ${reason}`;
-    if (m.crashes.record(Date.now())) {
+    if (m.crashes.record(this.#o.now())) {
       // Hangs count like crashes: one that keeps hanging ends up failed, not restarted forever.
       m.setState('failed');
       return;

@@ -40,6 +40,8 @@ export interface PluginManagerOptions {
    * starts: adopted if that start would spawn exactly it, else killed (as it is by `close()`).
    */
   prelaunched?: PrelaunchedWorker;
+  /** The clock the crash policy reads (its window and backoff). Default `Date.now`; tests drive their own. */
+  now?: () => number;
   /** The system monitor, or the name of a monitor plugin that reports the same shape. */
   monitor?: SystemMonitor | { plugin: string };
   /** Runs `nvidia-smi` for the default monitor (tests inject captures). */
