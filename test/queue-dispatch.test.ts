@@ -207,7 +207,10 @@ describe('dispatch (in-process, fake PluginRunner)', () => {
     const id = await queue.submit('big', 'second');
     assert.equal((await queue.explain(id)).status, 'pending');
     now += 60_000;
-    const job = await queue.wait(id);
+    // The queue's re-check timer is unref'd (a real host is kept alive by its workers); nothing
+    // else here holds the event loop open while the job waits for it.
+    const alive = setInterval(() => {}, 1000);
+    const job = await queue.wait(id).finally(() => clearInterval(alive));
     assert.equal(job.status, 'failed');
     assert.equal(job.error?.code, 'ERR_INSUFFICIENT_RESOURCES');
     assert.match(job.error?.message ?? '', /after waiting 60000 ms/);
