@@ -99,6 +99,7 @@ export type {
   StoreOp,
 } from './queue/job-store.js';
 export { openJobQueue } from './queue/open-queue.js';
+export type { PluginRunner } from './queue/plugin-runner.js';
 export type {
   Explanation,
   HostView,

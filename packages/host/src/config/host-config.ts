@@ -6,7 +6,7 @@
  *
  * @example
  * const config = await loadHostConfig(home, process.env, { 'scheduler.policy': 'queue' });
- * const queue = await JobQueue.open({ manager, ...queueOptionsOf(config) });
+ * const queue = await openJobQueue({ manager, ...queueOptionsOf(config) });
  * @module
  */
 import { readFile } from 'node:fs/promises';

@@ -7,10 +7,14 @@
  * const queue = await openJobQueue({ manager, ...queueOptionsOf(config) });
  * @module
  */
+import type { ControlServer } from '../control/server.js';
 import type { JobQueueApi } from './job-queue-api.js';
 import type { JobQueueOptions } from './types.js';
 
-export async function openJobQueue(options: JobQueueOptions): Promise<JobQueueApi> {
+/** A queue as opened: the API, and the home's control socket while it serves one (from `start()`). */
+export type OpenedJobQueue = JobQueueApi & { readonly control: ControlServer | null };
+
+export async function openJobQueue(options: JobQueueOptions): Promise<OpenedJobQueue> {
   if (options.redis !== undefined && options.redis !== '') {
     const { RedisJobQueue } = await import('./redis/index.js');
     return RedisJobQueue.open({ ...options, redis: options.redis });

@@ -7,9 +7,9 @@ import { isBulkheadError } from '@bulkhead/sdk/errors';
 import { type InstallEvent, type InstallReport, installPlugins } from '../../install/installer.js';
 import { readPluginsFile } from '../../install/plugins-file.js';
 import { CliError } from '../cli-error.js';
+import type { CommandContext } from '../context.js';
 import { docPath } from '../doc-path.js';
 import { EXIT } from '../exit-codes.js';
-import type { CommandContext } from '../main.js';
 import { formatMs } from '../output.js';
 import { interrupted } from '../session.js';
 

@@ -7,7 +7,6 @@
  */
 import { BulkheadError, isBulkheadError, toBulkheadError } from '@bulkhead/sdk/errors';
 import { type Job as BullJob, UnrecoverableError } from 'bullmq';
-import type { PluginManager } from '../../manager/plugin-manager.js';
 import { describeIssues, validateAgainstSchema } from '../../manifest/index.js';
 import type { LogEntry } from '../../process/log-buffer.js';
 import { hasNeeds } from '../../resources/resource-ledger.js';
@@ -15,6 +14,7 @@ import type { Scheduler } from '../../resources/scheduler.js';
 import { decodeValue, encodeValue } from '../codec.js';
 import type { JobEvent, JobStatus } from '../job-store.js';
 import { TERMINAL_STATUSES } from '../job-store.js';
+import type { PluginRunner } from '../plugin-runner.js';
 import type { JobQueueEvents } from '../types.js';
 import type { Message } from './events-channel.js';
 import type { Fields, JobRecords } from './job-records.js';
@@ -22,7 +22,7 @@ import type { PluginLane } from './plugin-lane.js';
 
 /** What the runner needs from the queue around it. */
 export interface RunnerDeps {
-  manager: PluginManager;
+  manager: PluginRunner;
   scheduler: Scheduler;
   records: JobRecords;
   hostId: string;
@@ -75,7 +75,7 @@ const NOT_RETRYABLE = new Set([
 
 export class JobRunner {
   readonly #deps: RunnerDeps;
-  readonly #manager: PluginManager;
+  readonly #manager: PluginRunner;
   readonly #scheduler: Scheduler;
   readonly #records: JobRecords;
   readonly #hostId: string;

@@ -21,13 +21,13 @@ import { BulkheadError, ERROR_CODES, toBulkheadError } from '@bulkhead/sdk/error
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ControlServer } from '../../control/server.js';
-import type { PluginManager } from '../../manager/plugin-manager.js';
 import type { LogEntry } from '../../process/log-buffer.js';
 import { Scheduler } from '../../resources/scheduler.js';
 import { decodeValue, encodeValue } from '../codec.js';
 import type { JobQueueApi } from '../job-queue-api.js';
 import type { JobEvent, JobFilter, JobRecord, RetentionPolicy } from '../job-store.js';
 import { TERMINAL_STATUSES } from '../job-store.js';
+import type { PluginRunner } from '../plugin-runner.js';
 import type {
   Explanation,
   HostView,
@@ -68,7 +68,7 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
   readonly scheduler: Scheduler;
   /** This host's id among the hosts sharing the queue. */
   readonly hostId: string;
-  readonly #manager: PluginManager;
+  readonly #manager: PluginRunner;
   readonly #options: JobQueueOptions;
   readonly #settings: Required<RedisQueueSettings>;
   /** Bulkhead's records and events: few scripts, commands of one tick pipelined in one write. */
@@ -207,16 +207,12 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
     this.#open();
     if (this.#started) return;
     if (this.#options.control ?? true) {
-      const [{ serveControl }, { LocalQueueClient }] = await Promise.all([
-        import('../../control/server.js'),
-        import('../../control/local-client.js'),
-      ]);
-      const client = new LocalQueueClient({ queue: this, manager: this.#manager });
-      this.#control = await serveControl({ client, home: this.#manager.home });
+      const { serveQueueControl } = await import('../queue-control.js');
+      this.#control = await serveQueueControl(this, this.#manager);
     }
     this.#started = true;
     await this.#manager.discover();
-    for (const p of this.#manager.list()) {
+    for (const p of pluginsOf(this.#manager)) {
       if (!p.enabled) continue;
       const lane = new PluginLane(
         p.name,
@@ -710,4 +706,13 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
       );
     }
   }
+}
+
+/**
+ * The plugins this host can run, each with a lane. A `PluginManager` lists them; a runner that
+ * cannot list its plugins (a bare PluginRunner) runs nothing here, and submits and watches only.
+ */
+function pluginsOf(runner: PluginRunner): { name: string; enabled: boolean }[] {
+  const list = (runner as { list?: () => { name: string; enabled: boolean }[] }).list;
+  return typeof list === 'function' ? list.call(runner) : [];
 }

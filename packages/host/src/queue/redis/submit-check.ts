@@ -5,37 +5,24 @@
  * @module
  */
 import { BulkheadError } from '@bulkhead/sdk/errors';
-import type { PluginManager } from '../../manager/plugin-manager.js';
 import { describeIssues, validateAgainstSchema } from '../../manifest/index.js';
 import { hasNeeds } from '../../resources/resource-ledger.js';
 import { insufficient, type Scheduler } from '../../resources/scheduler.js';
 import { encodeValue } from '../codec.js';
+import type { PluginRunner } from '../plugin-runner.js';
+import { checkSubmitOptions } from '../submit-checks.js';
 import type { SubmitOptions } from '../types.js';
 import { toBullPriority } from './bull-priority.js';
 import type { HostRegistry } from './host-registry.js';
 
 export async function checkSubmit(
-  deps: { manager: PluginManager; scheduler: Scheduler; hosts: HostRegistry },
+  deps: { manager: PluginRunner; scheduler: Scheduler; hosts: HostRegistry },
   plugin: string,
   input: unknown,
   options: SubmitOptions,
 ): Promise<void> {
   const { manager, scheduler, hosts } = deps;
-  const bad = (m: string) => new BulkheadError('ERR_INVALID_ARGUMENT', m);
-  if (
-    options.timeout !== undefined &&
-    !(Number.isFinite(options.timeout) && options.timeout > 0 && options.timeout <= 2 ** 31 - 1)
-  )
-    throw bad(`"timeout" must be a positive number of ms (got ${options.timeout})`);
-  if (options.maxAttempts !== undefined && !(Number.isSafeInteger(options.maxAttempts) && options.maxAttempts >= 1))
-    throw bad(`"maxAttempts" must be an integer ≥ 1 (got ${options.maxAttempts})`);
-  if (options.priority !== undefined && !Number.isFinite(options.priority))
-    throw bad(`"priority" must be a finite number (got ${options.priority})`);
-  if (
-    options.idempotencyKey !== undefined &&
-    (typeof options.idempotencyKey !== 'string' || options.idempotencyKey === '')
-  )
-    throw bad('"idempotencyKey" must be a non-empty string');
+  checkSubmitOptions(options); // the SQLite queue's own checks, word for word
   toBullPriority(options.priority ?? 0);
   let info = manager.get(plugin);
   if (info === undefined) {
