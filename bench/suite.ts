@@ -12,6 +12,7 @@ import { manager } from './benchmarks/manager.js';
 import { pipelined } from './benchmarks/pipelined.js';
 import { python } from './benchmarks/python.js';
 import { queue } from './benchmarks/queue.js';
+import { redis } from './benchmarks/redis.js';
 import { reference } from './benchmarks/reference.js';
 import { rss } from './benchmarks/rss.js';
 import { rtt } from './benchmarks/rtt.js';
@@ -29,6 +30,7 @@ export const benchmarks: readonly Benchmark[] = [
   crash,
   manager,
   queue,
+  redis,
   cli,
   python,
   reference,

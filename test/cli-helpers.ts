@@ -16,7 +16,8 @@ export interface CliResult {
 /** The environment of a CLI run: a home of its own, and npm answering from its cache first. */
 export function cliEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   // An outer BULKHEAD_PLUGIN_PATH would add plugins that are not this home's (a test may set its own).
-  const { BULKHEAD_PLUGIN_PATH: _outer, ...outer } = process.env;
+  // An outer BULKHEAD_REDIS_URL would move every command's queue onto that Redis.
+  const { BULKHEAD_PLUGIN_PATH: _outer, BULKHEAD_REDIS_URL: _redis, ...outer } = process.env;
   return { ...outer, BULKHEAD_HOME: home, npm_config_prefer_offline: 'true', ...extra };
 }
 

@@ -554,7 +554,9 @@ describe('runDoctor: gpu', () => {
  * A few lines of Redis: replies to PING (and AUTH, when `password` is set) in inline or RESP form,
  * and records the commands it got. `silent` accepts connections and never answers.
  */
-async function fakeRedis(options: { password?: string; user?: string; silent?: boolean } = {}) {
+async function fakeRedis(
+  options: { password?: string; user?: string; silent?: boolean; version?: string; policy?: string } = {},
+) {
   const commands: string[][] = [];
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
@@ -574,6 +576,9 @@ async function fakeRedis(options: { password?: string; user?: string; silent?: b
           socket.write(authed ? '+OK\r\n' : '-WRONGPASS invalid username-password pair or user is disabled.\r\n');
         } else if (name?.toUpperCase() === 'PING') {
           socket.write(authed ? '+PONG\r\n' : '-NOAUTH Authentication required.\r\n');
+        } else if (name?.toUpperCase() === 'INFO' && authed) {
+          const info = `# Server\r\nredis_version:${options.version ?? '7.2.4'}\r\n# Memory\r\nmaxmemory_policy:${options.policy ?? 'noeviction'}\r\n`;
+          socket.write(`$${Buffer.byteLength(info)}\r\n${info}\r\n`);
         } else {
           socket.write(`-ERR unknown command '${name}'\r\n`);
         }
@@ -618,8 +623,25 @@ describe('runDoctor: redis', () => {
     t.after(() => server.close());
     const r = await redis(`redis://127.0.0.1:${server.port}`);
     assert.equal(r.status, 'ok');
-    assert.match(r.detail, new RegExp(`^PONG from 127\\.0\\.0\\.1:${server.port} in \\d+ ms$`));
-    assert.deepEqual(server.commands, [['PING']]);
+    assert.match(
+      r.detail,
+      new RegExp(`^Redis 7\\.2\\.4 at 127\\.0\\.0\\.1:${server.port}, PONG in \\d+ ms, maxmemory-policy noeviction$`),
+    );
+    assert.deepEqual(server.commands, [['PING'], ['INFO']]);
+  });
+
+  test('a Redis older than BullMQ needs fails; an evicting maxmemory-policy warns', async (t) => {
+    const old = await fakeRedis({ version: '5.0.14' });
+    t.after(() => old.close());
+    const r = await redis(`redis://127.0.0.1:${old.port}`);
+    assert.equal(r.status, 'fail');
+    assert.match(r.detail, /Redis 5\.0\.14 .* older than 6\.2/);
+    const lru = await fakeRedis({ policy: 'allkeys-lru' });
+    t.after(() => lru.close());
+    const w = await redis(`redis://127.0.0.1:${lru.port}`);
+    assert.equal(w.status, 'warn');
+    assert.match(w.detail, /maxmemory-policy is allkeys-lru/);
+    assert.match(w.fix ?? '', /noeviction/);
   });
 
   test('AUTH goes first when the URL has a password (spaces and a user included)', async (t) => {
@@ -627,13 +649,13 @@ describe('runDoctor: redis', () => {
     t.after(() => server.close());
     const r = await redis(`redis://:s3cret%20word@127.0.0.1:${server.port}/2`);
     assert.equal(r.status, 'ok');
-    assert.deepEqual(server.commands, [['AUTH', 's3cret word'], ['PING']]);
+    assert.deepEqual(server.commands, [['AUTH', 's3cret word'], ['PING'], ['INFO']]);
     assert.ok(!r.detail.includes('s3cret'), 'the password never shows');
 
     const withUser = await fakeRedis({ user: 'bulk', password: 'pw' });
     t.after(() => withUser.close());
     assert.equal((await redis(`redis://bulk:pw@127.0.0.1:${withUser.port}`)).status, 'ok');
-    assert.deepEqual(withUser.commands, [['AUTH', 'bulk', 'pw'], ['PING']]);
+    assert.deepEqual(withUser.commands, [['AUTH', 'bulk', 'pw'], ['PING'], ['INFO']]);
   });
 
   test('a wrong or missing password fails with a fix', async (t) => {

@@ -75,6 +75,7 @@ test('public API surface of both packages (any change here is an API change)', (
     'loadHostConfig',
     'loadManifest',
     'managerOptionsOf',
+    'openJobQueue',
     'parsePluginsFile',
     'parseSnapshot',
     'queueOptionsOf',

@@ -98,8 +98,18 @@ export type {
   RetentionPolicy,
   StoreOp,
 } from './queue/job-store.js';
+export { openJobQueue } from './queue/open-queue.js';
 export type { PluginRunner } from './queue/plugin-runner.js';
-export type { Explanation, Job, JobQueueEvents, JobQueueOptions, QueueSnapshot, SubmitOptions } from './queue/types.js';
+export type {
+  Explanation,
+  HostView,
+  Job,
+  JobQueueEvents,
+  JobQueueOptions,
+  QueueBackendView,
+  QueueSnapshot,
+  SubmitOptions,
+} from './queue/types.js';
 // Resources
 export {
   type CommandRunner,

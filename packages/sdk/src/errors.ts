@@ -70,6 +70,8 @@ export const ERROR_CODES = {
   ERR_JOB_INTERRUPTED: 'ERR_JOB_INTERRUPTED',
   /** The job store cannot be used: a corrupt or locked database, an unreachable server. */
   ERR_STORE_UNAVAILABLE: 'ERR_STORE_UNAVAILABLE',
+  /** The Redis server of a scaled-out queue cannot be reached (at start, or while it reconnects). */
+  ERR_REDIS_UNAVAILABLE: 'ERR_REDIS_UNAVAILABLE',
   /** Installing a plugin into its environment failed (npm, the pinned Node, or its first start). */
   ERR_INSTALL_FAILED: 'ERR_INSTALL_FAILED',
   /** The Bulkhead process that owned the job database (reached through its control socket) went away. */
@@ -112,6 +114,7 @@ export interface ErrorDataMap {
   ERR_INPUT_INVALID: { issues: ConfigIssue[] };
   ERR_JOB_INTERRUPTED: { attempts: number };
   ERR_STORE_UNAVAILABLE: { file?: string; reason: string };
+  ERR_REDIS_UNAVAILABLE: { url: string; reason: string };
   ERR_NODE_UNSUPPORTED: { node: string; needed: string };
   ERR_HOST_GONE: { socketPath: string; reason?: string };
   ERR_ROUTE_NOT_FOUND: { method: string; url: string };

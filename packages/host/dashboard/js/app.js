@@ -28,3 +28,18 @@ route();
 api('GET', '/health').then((h) => {
   document.getElementById('host').textContent = `Bulkhead ${h.version} · pid ${h.pid}`;
 });
+
+// A queue shared through Redis: the footer names it and its hosts; a banner says when it is down.
+const banner = document.getElementById('banner');
+const backend = document.getElementById('backend');
+async function checkBackend() {
+  const { backend: b } = await api('GET', '/hosts').catch(() => ({}));
+  if (!b) return;
+  backend.textContent = ` · Redis ${b.url} · ${b.hosts.length} host${b.hosts.length === 1 ? '' : 's'}`;
+  banner.hidden = b.connected;
+  banner.textContent = b.connected
+    ? ''
+    : `Redis at ${b.url} is unreachable (${b.error ?? 'reconnecting'}): reconnecting…`;
+  setTimeout(checkBackend, 3000);
+}
+checkBackend();

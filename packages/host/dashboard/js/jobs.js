@@ -81,7 +81,12 @@ export function jobsView(root) {
               'tr',
               { 'data-job': j.id },
               h('td', {}, link(j.id)),
-              h('td', {}, j.plugin),
+              h(
+                'td',
+                {},
+                j.plugin,
+                j.host ? h('span', { class: 'muted', 'data-host': j.host }, ` on ${j.host}`) : null,
+              ),
               h('td', {}, b),
               h('td', {}, msg),
               h('td', {}, ago(j.startedAt)),

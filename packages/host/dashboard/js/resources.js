@@ -1,5 +1,5 @@
 // Resources: CPU, RAM and each GPU's memory as live charts, with what running jobs reserve.
-import { h, on } from './api.js';
+import { api, h, on } from './api.js';
 import { chart } from './charts.js';
 import { samples } from './state.js';
 
@@ -91,6 +91,54 @@ export function resourcesView(root) {
           )),
     );
   };
+  // A queue shared through Redis: every host, with its plugins, running jobs and free resources.
+  const hosts = h('tbody');
+  let hostsTimer = null;
+  let closed = false;
+  const drawHosts = async () => {
+    const { backend } = await api('GET', '/hosts').catch(() => ({}));
+    if (!backend || closed) return;
+    if (!hosts.isConnected)
+      root.append(
+        h('h2', {}, `Hosts sharing the queue (Redis ${backend.url})`),
+        h(
+          'div',
+          { class: 'card' },
+          h(
+            'table',
+            { 'data-hosts': '' },
+            h(
+              'thead',
+              {},
+              h('tr', {}, h('th', {}, 'host'), h('th', {}, 'plugins'), h('th', {}, 'running'), h('th', {}, 'free')),
+            ),
+            hosts,
+          ),
+        ),
+      );
+    hosts.replaceChildren(
+      ...backend.hosts.map((x) => {
+        const r = x.resources;
+        const gpuFree = (r.gpus ?? []).map((g) => `GPU ${g.index}: ${(g.freeMB / 1024).toFixed(1)} GiB`).join(', ');
+        const free = `${((r.memory?.freeMB ?? 0) / 1024).toFixed(1)} GiB RAM${gpuFree ? `, ${gpuFree}` : ''}`;
+        return h(
+          'tr',
+          { 'data-host': x.id },
+          h('td', { class: 'mono' }, x.id),
+          h('td', {}, x.plugins.join(', ') || '—'),
+          h('td', { class: 'num' }, x.running.length),
+          h('td', {}, free),
+        );
+      }),
+    );
+    hostsTimer = setTimeout(drawHosts, 3000);
+  };
+  drawHosts();
   draw();
-  return on('resources', draw);
+  const off = on('resources', draw);
+  return () => {
+    closed = true;
+    off();
+    clearTimeout(hostsTimer);
+  };
 }

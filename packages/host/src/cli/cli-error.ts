@@ -44,6 +44,7 @@ export function toCliError(e: unknown): CliError {
       case 'ERR_PLUGIN_UNAVAILABLE':
         return new CliError(e.message, EXIT.FAILURE, 'see why with `bulkhead logs NAME`', e.code);
       case 'ERR_STORE_UNAVAILABLE':
+      case 'ERR_REDIS_UNAVAILABLE':
         return new CliError(e.message, EXIT.FAILURE, 'run `bulkhead doctor`', e.code);
       case 'ERR_CONFIG_INVALID':
         // The home's config.yaml (or a variable or flag over it): bad usage, like a bad plugins.yaml.

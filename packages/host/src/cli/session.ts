@@ -16,6 +16,7 @@ import type { PluginManager } from '../manager/plugin-manager.js';
 import type { PluginSummary } from '../manager/types.js';
 import type { PrelaunchedWorker } from '../process/worker-spawn.js';
 import type { JobQueueApi } from '../queue/job-queue-api.js';
+import type { OpenedJobQueue } from '../queue/open-queue.js';
 import type { Job } from '../queue/types.js';
 import { hasNeeds, type ResourceNeeds } from '../resources/resource-ledger.js';
 import type { CommandContext } from './context.js';
@@ -75,14 +76,14 @@ async function openLocal(ctx: CommandContext, { host, warm }: SessionOptions): P
     ...(ctx.prelaunched ? { prelaunched: ctx.prelaunched } : {}),
   });
   if (host && warm !== undefined) await warmUp(manager, warm, ctx.prelaunched);
-  const [{ JobQueue }, { LocalQueueClient }] = await Promise.all([
-    import('../queue/job-queue.js'),
+  const [{ openJobQueue }, { LocalQueueClient }] = await Promise.all([
+    import('../queue/open-queue.js'),
     import('../control/local-client.js'),
   ]);
-  let queue: Awaited<ReturnType<typeof JobQueue.open>>;
+  let queue: OpenedJobQueue;
   try {
     // The queue serves the socket (from start()) only when this command is the host.
-    queue = await JobQueue.open({ manager, ...settings.queueOptionsOf(config), control: host });
+    queue = await openJobQueue({ manager, ...settings.queueOptionsOf(config), control: host });
   } catch (e) {
     await manager.close();
     throw e;
@@ -246,7 +247,13 @@ async function whileNeeded(
 ): Promise<void> {
   let said = '';
   while (!signal.aborted) {
-    const { running, pending } = await queue.snapshot({ recent: 1, pending: 1000 });
+    const snap = await queue.snapshot({ recent: 1, pending: 1000 });
+    // A queue shared through Redis: other hosts run what is queued, so this one waits for no job
+    // (the SQLite queue's jobs have no one else). Stopping, it takes nothing more, lets the jobs
+    // of others it took meanwhile finish (the stop's timeout) and hands back the rest.
+    const shared = snap.backend !== undefined;
+    const running = shared ? [] : snap.running;
+    const pending = shared ? [] : snap.pending;
     const waits = [
       server.connections > 0 ? `${server.connections} other bulkhead command(s) attached` : '',
       running.length + pending.length > 0 ? `${running.length} running and ${pending.length} queued job(s)` : '',

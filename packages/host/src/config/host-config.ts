@@ -6,7 +6,7 @@
  *
  * @example
  * const config = await loadHostConfig(home, process.env, { 'scheduler.policy': 'queue' });
- * const queue = await JobQueue.open({ manager, ...queueOptionsOf(config) });
+ * const queue = await openJobQueue({ manager, ...queueOptionsOf(config) });
  * @module
  */
 import { readFile } from 'node:fs/promises';
@@ -15,7 +15,7 @@ import { BulkheadError } from '@bulkhead/sdk/errors';
 import type { PluginsFileIssue } from '../install/plugins-file.js';
 import { didYouMean } from '../manifest/did-you-mean.js';
 import type { SchedulingPolicy } from '../resources/scheduler.js';
-import { count, duration, oneOf, type SettingKind, size } from './setting-kinds.js';
+import { count, duration, oneOf, redisUrl, type SettingKind, size } from './setting-kinds.js';
 
 /** One setting: its dotted key in the file, its variable, how it is written, and its default. */
 export interface HostSetting {
@@ -98,6 +98,13 @@ export const HOST_SETTINGS: readonly HostSetting[] = [
     default: 1,
     description: 'jobs of one plugin at once, where its manifest says nothing',
   },
+  {
+    key: 'queue.redis',
+    env: 'BULKHEAD_REDIS_URL',
+    kind: redisUrl,
+    default: undefined,
+    description: 'share the job queue with other hosts through this Redis (BullMQ); unset: SQLite in the home',
+  },
 ];
 
 export type SettingSource = 'default' | 'file' | 'env' | 'flag';
@@ -174,6 +181,7 @@ export function queueOptionsOf(config: HostConfig): {
   retention: { maxCount?: number; maxAgeMs?: number; maxBytes?: number };
   cancelTimeoutMs: number;
   largeValueBytes: number;
+  redis?: string;
 } {
   const v = config.values;
   return {
@@ -188,6 +196,7 @@ export function queueOptionsOf(config: HostConfig): {
     }),
     cancelTimeoutMs: v.cancelTimeout as number,
     largeValueBytes: v.largeValueBytes as number,
+    ...(typeof v['queue.redis'] === 'string' ? { redis: v['queue.redis'] } : {}),
   };
 }
 

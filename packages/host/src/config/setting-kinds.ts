@@ -50,6 +50,20 @@ export function oneOf(words: readonly string[]): SettingKind {
   return { parse: (raw) => (typeof raw === 'string' && words.includes(raw) ? { value: raw } : { expected }) };
 }
 
+/** A `redis://` or `rediss://` URL. */
+export const redisUrl: SettingKind = {
+  parse(raw) {
+    const expected = 'a redis:// or rediss:// URL like redis://127.0.0.1:6379';
+    if (typeof raw !== 'string') return { expected };
+    try {
+      const u = new URL(raw);
+      return (u.protocol === 'redis:' || u.protocol === 'rediss:') && u.hostname !== '' ? { value: raw } : { expected };
+    } catch {
+      return { expected };
+    }
+  },
+};
+
 /** `1500` → `1.5s`, for showing durations back the way they are written. */
 export function formatDuration(ms: number): string {
   for (const [unit, factor] of [

@@ -52,6 +52,11 @@ export interface JobQueueOptions {
    * `Date.now`; tests pass their own to drive time.
    */
   now?: () => number;
+  /**
+   * Share the queue with other hosts through Redis (BullMQ): a `redis://` URL, or the URL with
+   * timings (docs/scale-out.md). Used by `openJobQueue()`; `JobQueue` itself is always SQLite.
+   */
+  redis?: string | import('./redis/redis-job-queue.js').RedisQueueSettings;
 }
 
 export interface SubmitOptions {
@@ -84,6 +89,8 @@ export interface Job<I = unknown, O = unknown> {
   error: JobError | null;
   progress: { fraction?: number; message?: string } | null;
   timeline: JobEvent[];
+  /** The host that runs it (or last ran it), on a queue shared by several hosts (Redis); else absent. */
+  host?: string | null;
 }
 
 export interface Explanation {
@@ -112,6 +119,34 @@ export interface QueueSnapshot {
   recent: Job[];
   resources: LedgerView;
   policy: SchedulingPolicy;
+  /** Where the queue lives; absent for the embedded SQLite store. */
+  backend?: QueueBackendView;
+}
+
+/** A queue on Redis: whether this host reaches it now, and the hosts that share it. */
+export interface QueueBackendView {
+  kind: 'redis';
+  /** The server, without its password. */
+  url: string;
+  connected: boolean;
+  /** Why not, while not connected. */
+  error: string | null;
+  /** This host's id. */
+  host: string;
+  hosts: HostView[];
+}
+
+/** One host sharing a Redis queue, as it last reported itself (every 2 s). */
+export interface HostView {
+  id: string;
+  hostname: string;
+  pid: number;
+  /** Plugins it can run (installed and enabled). */
+  plugins: string[];
+  /** Jobs it runs now. */
+  running: string[];
+  resources: LedgerView;
+  seenAt: number;
 }
 
 /** Typed events; each member is documented. */

@@ -16,7 +16,8 @@ import { LocalQueueClient } from '../control/local-client.js';
 import { type ControlServer, serveControl } from '../control/server.js';
 import { PluginManager } from '../manager/plugin-manager.js';
 import type { PluginManagerOptions } from '../manager/types.js';
-import { JobQueue } from '../queue/job-queue.js';
+import type { JobQueueApi } from '../queue/job-queue-api.js';
+import { openJobQueue } from '../queue/open-queue.js';
 import type { JobQueueOptions } from '../queue/types.js';
 import { buildApp, type HostInfo } from './app.js';
 import { loadOrCreateToken } from './auth.js';
@@ -82,10 +83,10 @@ export async function serve(options: ServeOptions): Promise<BulkheadServer> {
     : undefined;
   const token = options.auth === false ? null : loadOrCreateToken(options.home);
   const manager = new PluginManager({ ...options.manager, home: options.home, env: options.env ?? process.env });
-  let queue: JobQueue;
+  let queue: JobQueueApi;
   try {
     // The control socket is served below, through this server's own client (not the queue's default).
-    queue = await JobQueue.open({ ...options.queue, manager, control: false });
+    queue = await openJobQueue({ ...options.queue, manager, control: false });
   } catch (e) {
     await manager.close();
     throw e;

@@ -47,6 +47,7 @@ ERROR_CODES: frozenset[str] = frozenset(
         "ERR_INPUT_INVALID",
         "ERR_JOB_INTERRUPTED",
         "ERR_STORE_UNAVAILABLE",
+        "ERR_REDIS_UNAVAILABLE",
         "ERR_INSTALL_FAILED",
         "ERR_HOST_GONE",
         "ERR_UNAUTHORIZED",

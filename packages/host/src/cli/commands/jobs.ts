@@ -57,9 +57,16 @@ export async function list(
   };
   const jobs = await look();
   if (!options.watch) {
+    // A queue shared by several hosts (Redis) says which host runs each job, and what each host has.
+    const shared = jobs.some((j) => j.host !== undefined);
     if (ctx.out.json) ctx.out.document({ jobs: jobs.map(brief) });
     else if (jobs.length === 0) ctx.out.line('No jobs.');
-    else ctx.out.line(table([['ID', 'PLUGIN', 'STATUS', 'PROGRESS', 'CREATED', 'TOOK'], ...jobs.map(row)]));
+    else if (shared)
+      ctx.out.line(
+        table([['ID', 'PLUGIN', 'STATUS', 'HOST', 'PROGRESS', 'CREATED', 'TOOK'], ...jobs.map((j) => row(j, true))]),
+      );
+    else ctx.out.line(table([['ID', 'PLUGIN', 'STATUS', 'PROGRESS', 'CREATED', 'TOOK'], ...jobs.map((j) => row(j))]));
+    if (shared && !ctx.out.json) await showHosts(ctx);
     return EXIT.OK;
   }
   // --watch: every job once, then each job again whenever its status or progress changes.
@@ -102,6 +109,7 @@ export async function show(ctx: CommandContext, prefix: string, options: { outpu
     `  priority ${job.priority}, attempt ${job.attempts} of ${job.maxAttempts}${job.timeoutMs ? `, timeout ${formatMs(job.timeoutMs)}` : ''}`,
   );
   out.line(`  input    ${showValue(job.input)}`);
+  if (job.host) out.line(`  host     ${job.host}`);
   if (job.progress) out.line(`  progress ${progressText(job)}`);
   if (waiting) out.line(`  now      ${waiting.message}`);
   if (job.status === 'completed') {
@@ -179,12 +187,33 @@ export function brief(job: Job) {
   return rest;
 }
 
-function row(job: Job): string[] {
+/** The hosts sharing a Redis queue: each one's plugins, running jobs and free resources. */
+async function showHosts(ctx: CommandContext): Promise<void> {
+  await using session = await openSession(ctx, { host: false });
+  const backend = (await session.client.snapshot({ recent: 1, pending: 1 })).backend;
+  if (backend === undefined) return;
+  ctx.out.line('');
+  if (!backend.connected) {
+    ctx.out.line(`Redis at ${backend.url} is unreachable (${backend.error ?? 'reconnecting'}); reconnecting`);
+    return;
+  }
+  ctx.out.line(`Hosts on ${backend.url}:`);
+  const rows = backend.hosts.map((h) => {
+    const r = h.resources;
+    const gpus = r.gpus.map((g) => `GPU${g.index} ${Math.round(g.freeMB / 1024)} GB`).join(', ');
+    const free = `${Math.round(r.memory.freeMB / 1024)} GB RAM${gpus ? `, ${gpus}` : ''}`;
+    return [h.id, h.plugins.join(', ') || '-', String(h.running.length), free];
+  });
+  ctx.out.line(table([['HOST', 'PLUGINS', 'RUNNING', 'FREE'], ...rows]));
+}
+
+function row(job: Job, withHost = false): string[] {
   const took = job.startedAt ? formatMs((job.finishedAt ?? Date.now()) - job.startedAt) : '-';
   return [
     job.id,
     job.plugin,
     job.status,
+    ...(withHost ? [job.host ?? '-'] : []),
     progressText(job),
     new Date(job.createdAt).toISOString().slice(0, 19).replace('T', ' '),
     took,

@@ -23,12 +23,16 @@ export const systemRoutes: FastifyPluginAsync<{ client: QueueClient; info: HostI
     '/hosts',
     {
       schema: routeSchema({
-        summary: 'the hosts serving this queue (one: the embedded SQLite store has a single owner)',
+        summary:
+          'this server, and (on a queue shared through Redis) every host with its plugins, jobs and free resources',
         tags: ['system'],
         response: { 200: Hosts },
       }),
     },
-    async () => ({ hosts: [info] }),
+    async () => {
+      const { backend } = await client.snapshot({ recent: 1, pending: 1 });
+      return toWire({ hosts: [info], ...(backend ? { backend } : {}) });
+    },
   );
   app.get(
     '/system',

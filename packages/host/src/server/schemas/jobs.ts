@@ -44,6 +44,7 @@ export const Job = z.object({
   error: JobError.nullable(),
   progress: Progress.nullable(),
   timeline: z.array(JobEvent),
+  host: z.string().nullable().optional().describe('the host that runs (or ran) it, on a queue shared through Redis'),
 });
 
 export const ResourceNeeds = z

@@ -113,4 +113,25 @@ export const Host = z.object({
   controlSocket: z.string().nullable(),
   startedAt: z.number(),
 });
-export const Hosts = z.object({ hosts: z.array(Host) });
+/** One host sharing a Redis queue, as it last reported itself. */
+export const QueueHost = z.object({
+  id: z.string(),
+  hostname: z.string(),
+  pid: z.number(),
+  plugins: z.array(z.string()),
+  running: z.array(z.string()),
+  resources: z.record(z.string(), z.unknown()),
+  seenAt: z.number(),
+});
+export const QueueBackend = z.object({
+  kind: z.literal('redis'),
+  url: z.string(),
+  connected: z.boolean(),
+  error: z.string().nullable(),
+  host: z.string(),
+  hosts: z.array(QueueHost),
+});
+export const Hosts = z.object({
+  hosts: z.array(Host),
+  backend: QueueBackend.optional().describe('on a queue shared through Redis: whether it is reachable, and every host'),
+});
