@@ -9,6 +9,7 @@ import { readdir, rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { BulkheadError, toBulkheadError } from '@bulkhead/sdk/errors';
 import { loadManifest } from '../manifest/index.js';
+import type { LockHolder, LockTakeover } from '../process/lock-file.js';
 import { bulkheadHome } from '../util/home.js';
 import { hostSdk, type InstallRecord, type InstallStep, installOne, readInstallRecord } from './environment.js';
 import { fingerprint } from './fingerprint.js';
@@ -33,8 +34,10 @@ export interface InstallOptions {
   parallel?: number;
   /** Stops the installs in progress (npm is killed, nothing of theirs is kept) and starts no more. */
   signal?: AbortSignal;
-  /** Another install holds this home: called once with its pid, then this one waits for it. */
-  onWait?: (pid: number) => void;
+  /** Another install holds this home: called once with its holder, then this one waits for it. */
+  onWait?: (holder: LockHolder) => void;
+  /** A lock left by an install that died (or an unreadable one) was taken over. */
+  onTakeover?: (takeover: LockTakeover) => void;
   onEvent?: (event: InstallEvent) => void;
 }
 
@@ -61,6 +64,7 @@ export async function installPlugins(file: PluginsFile, options: InstallOptions 
   const release = await lockInstalls(pluginsDir, {
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onWait ? { onWait: options.onWait } : {}),
+    ...(options.onTakeover ? { onTakeover: options.onTakeover } : {}),
   });
   try {
     // Holding the lock, anything in staging is left over from an install that died, maybe with its
