@@ -52,7 +52,7 @@ export const ERROR_CODES = {
   ERR_UNKNOWN_PLUGIN: 'ERR_UNKNOWN_PLUGIN',
   /** The plugin is disabled; enable it first. */
   ERR_PLUGIN_DISABLED: 'ERR_PLUGIN_DISABLED',
-  /** The plugin crashed too often and its circuit breaker is open; reset it first. */
+  /** The plugin crashed too often and its circuit breaker is open (until a cool-down ends, or a reset). */
   ERR_PLUGIN_UNAVAILABLE: 'ERR_PLUGIN_UNAVAILABLE',
   /** Not enough RAM, GPU memory, GPUs or CPUs for the work, even after evicting idle plugins. */
   ERR_INSUFFICIENT_RESOURCES: 'ERR_INSUFFICIENT_RESOURCES',
@@ -107,7 +107,13 @@ export interface ErrorDataMap {
   ERR_MANIFEST_INVALID: { file: string; field?: string };
   ERR_UNKNOWN_PLUGIN: { name: string; known?: string[]; manifest?: string; reason?: string };
   ERR_PLUGIN_DISABLED: { name: string };
-  ERR_PLUGIN_UNAVAILABLE: { name: string; crashes: number; lastError?: string; stderrTail?: string[] };
+  ERR_PLUGIN_UNAVAILABLE: {
+    name: string;
+    crashes: number;
+    retryAt?: number;
+    lastError?: string;
+    stderrTail?: string[];
+  };
   ERR_INSUFFICIENT_RESOURCES: { resource: string; needed: number; free: number; unit: string };
   ERR_JOB_NOT_FOUND: { id: string };
   ERR_JOB_ID_AMBIGUOUS: { prefix: string; candidates: string[] };

@@ -91,6 +91,16 @@ export function buildProgram(
   );
   example(
     program
+      .command('plugins')
+      .description("act on the running host's plugins")
+      .command('reset')
+      .description("close a plugin's circuit breaker (open after repeated crashes): its waiting jobs start again")
+      .argument('<name>')
+      .action(act(async () => (await import('./commands/plugins.js')).reset as Action)),
+    'bulkhead plugins reset hello',
+  );
+  example(
+    program
       .command('info')
       .description("show a plugin's manifest, config schema, config and stats")
       .argument('<name>')
@@ -154,6 +164,12 @@ export function buildProgram(
       .option('--stream', 'call its stream and print each chunk as it comes (not a queued job)')
       .addOption(new Option('-p, --priority <n>', 'higher runs first').argParser(intArg).default(0))
       .addOption(new Option('--timeout <ms>', 'fail the job after this long').argParser(countArg))
+      .addOption(
+        new Option(
+          '--attempts <n>',
+          'try this many times before failing (default: the `attempts` host setting)',
+        ).argParser(countArg),
+      )
       .option('--detach', 'submit the job and print its id without waiting')
       .addOption(
         new Option(

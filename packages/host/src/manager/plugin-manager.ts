@@ -27,7 +27,8 @@ import { type CallOptions, PluginProcess } from '../process/plugin-process.js';
 import { LocalSystemMonitor, type SystemMonitor, type SystemSnapshot } from '../resources/index.js';
 import type { ResourceNeeds } from '../resources/resource-ledger.js';
 import { bulkheadHome } from '../util/home.js';
-import { CrashTracker, DEFAULT_RESTART_POLICY, type RestartPolicy } from './crash-policy.js';
+import { type BreakerState, CircuitBreaker } from './circuit-breaker.js';
+import { DEFAULT_RESTART_POLICY, type RestartPolicy } from './crash-policy.js';
 import { type EvictionCandidate, idleVictims, victimsFor } from './eviction.js';
 import { PluginLog, readLogTail } from './plugin-log.js';
 import { PluginMonitor } from './plugin-monitor.js';
@@ -52,7 +53,7 @@ interface Managed {
   idleWaiters: (() => void)[];
   lastUsed: number | null;
   loadedAt: number | null;
-  crashes: CrashTracker;
+  crashes: CircuitBreaker;
   lastError?: string;
   /** The last lines of stderr of the worker that crashed last. */
   lastStderr?: string[];
@@ -65,6 +66,29 @@ interface Managed {
   restartTimer: NodeJS.Timeout | null;
   configChain: Promise<unknown>;
   wakeBackoff: (() => void) | null;
+}
+
+/** See {@link PluginManager.availability}. */
+export interface Availability {
+  state: BreakerState;
+  retryAt: number | null;
+  crashes?: number;
+  lastError?: string;
+}
+
+function unavailable(name: string, m: Managed, windowMs: number): BulkheadError<'ERR_PLUGIN_UNAVAILABLE'> {
+  const retryAt = m.crashes.retryAt ?? Date.now();
+  return new BulkheadError(
+    'ERR_PLUGIN_UNAVAILABLE',
+    `plugin "${name}" crashed ${m.crashes.count} times within ${windowMs} ms; its circuit is open until ${new Date(retryAt).toISOString()} (or \`bulkhead plugins reset ${name}\`): ${m.lastError ?? ''}`,
+    {
+      name,
+      crashes: m.crashes.count,
+      retryAt,
+      ...(m.lastError ? { lastError: m.lastError } : {}),
+      ...(m.lastStderr ? { stderrTail: m.lastStderr } : {}),
+    },
+  );
 }
 
 export class PluginManager extends EventEmitter<PluginManagerEvents> {
@@ -198,6 +222,28 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     this.#setState(m, 'disabled');
   }
 
+  /**
+   * Whether a plugin's circuit lets work through now: `closed`, `open` until `retryAt` (epoch ms),
+   * or `half-open` (one trial). Cheap and synchronous, for the queue's dispatch.
+   */
+  availability(name: string): Availability {
+    const m = this.#plugins.get(name);
+    if (m === undefined || !m.crashes.tripped) return { state: 'closed', retryAt: null };
+    return {
+      state: m.crashes.state(Date.now()),
+      retryAt: m.crashes.retryAt,
+      crashes: m.crashes.count,
+      ...(m.lastError ? { lastError: m.lastError } : {}),
+    };
+  }
+
+  #breakerClosed(m: Managed): void {
+    m.crashes.succeeded();
+    delete m.lastError;
+    delete m.lastStderr;
+    this.#note(m, 'info', 'circuit closed: a call succeeded after the cool-down');
+  }
+
   /** Closes a plugin's circuit breaker after it `failed`, so it may be loaded again. */
   async reset(name: string): Promise<void> {
     const m = await this.#managed(name);
@@ -228,7 +274,9 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     const t0 = performance.now();
     let failed = false;
     try {
-      return (await proc.execute(input, options)) as O;
+      const result = (await proc.execute(input, options)) as O;
+      if (entry.crashes.tripped) this.#breakerClosed(entry);
+      return result;
     } catch (e) {
       failed = true;
       this.#callFailed(entry, proc, e);
@@ -481,7 +529,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
       idleWaiters: [],
       lastUsed: null,
       loadedAt: null,
-      crashes: new CrashTracker(this.#policy),
+      crashes: new CircuitBreaker(this.#policy),
       log: null,
       calls: 0,
       errors: 0,
@@ -507,16 +555,9 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     if (!this.#enabled(m))
       throw new BulkheadError('ERR_PLUGIN_DISABLED', `plugin "${name}" is disabled; enable it first`, { name });
     if (m.state === 'failed') {
-      throw new BulkheadError(
-        'ERR_PLUGIN_UNAVAILABLE',
-        `plugin "${name}" crashed ${m.crashes.count} times within ${this.#policy.windowMs} ms and is not restarted until reset: ${m.lastError ?? ''}`,
-        {
-          name,
-          crashes: m.crashes.count,
-          ...(m.lastError ? { lastError: m.lastError } : {}),
-          ...(m.lastStderr ? { stderrTail: m.lastStderr } : {}),
-        },
-      );
+      // Open: nothing starts it until the cool-down ends (or a reset); half-open: one trial.
+      if (m.crashes.state(Date.now()) === 'open') throw unavailable(name, m, this.#policy.windowMs);
+      if (!m.loading) this.#note(m, 'info', 'circuit half-open: trying the plugin again');
     }
     // An unresponsive worker is replaced on next use, unless the policy says to leave it alone.
     const leaveAlone = (this.#options.liveness?.onUnresponsive ?? 'restart') === 'report';

@@ -20,7 +20,7 @@ import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { BulkheadError, ERROR_CODES, isBulkheadError, toBulkheadError } from '@bulkhead/sdk/errors';
 import type { ControlServer } from '../control/server.js';
-import type { PluginManager } from '../manager/plugin-manager.js';
+import type { Availability, PluginManager } from '../manager/plugin-manager.js';
 import { describeIssues, validateAgainstSchema } from '../manifest/index.js';
 import type { LogEntry } from '../process/log-buffer.js';
 import { hasNeeds, type Reservation, type ResourceNeeds } from '../resources/resource-ledger.js';
@@ -42,6 +42,13 @@ import type {
 } from './job-store.js';
 import { TERMINAL_STATUSES } from './job-store.js';
 import { type PendingEntry, PendingIndex } from './pending-index.js';
+import {
+  attemptNotCounted,
+  DEFAULT_RETRY_BACKOFF,
+  type RetryBackoff,
+  retryDelay,
+  unavailableWords,
+} from './retry-policy.js';
 import type { Explanation, Job, JobQueueEvents, JobQueueOptions, QueueSnapshot, SubmitOptions } from './types.js';
 import { ValueFiles } from './value-files.js';
 
@@ -57,6 +64,8 @@ interface Running {
 
 interface Waiting extends PendingEntry {
   attempts: number;
+  /** A retry backing off: not started before this (epoch ms). */
+  notBefore?: number;
   maxAttempts: number;
   needs: ResourceNeeds;
   timeoutMs: number | null;
@@ -109,6 +118,11 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   #settling = 0;
   #idle: (() => void)[] = [];
   readonly #onManagerLog: (e: { name: string } & LogEntry) => void;
+  /** A circuit closed (reset, or a trial succeeded): its plugin's held jobs may start. */
+  readonly #onManagerState = (e: { previous: string }) => {
+    if (e.previous === 'failed') this.#dispatchSoon();
+  };
+  readonly #retryBackoff: RetryBackoff;
   /** The queue owns `<home>/jobs.db` (no store was given): it serves the home's control socket. */
   readonly #ownsHome: boolean;
   #control: ControlServer | null = null;
@@ -129,6 +143,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       ...(s.refreshMs !== undefined ? { refreshMs: s.refreshMs } : {}),
     });
     this.#onManagerLog = (e) => this.#pluginOutput(e);
+    this.#retryBackoff = { ...DEFAULT_RETRY_BACKOFF, ...options.retryBackoff };
     this.#ownsHome = ownsHome;
     this.#files = new ValueFiles(join(options.manager.home, 'jobs.files'), options.largeValueBytes);
   }
@@ -207,6 +222,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
         () => {},
       );
     this.#manager.on('log', this.#onManagerLog);
+    this.#manager.on('state', this.#onManagerState);
     this.#timers.push(setInterval(() => this.#flushLogs(), LOG_FLUSH_MS));
     this.#timers.push(setInterval(() => this.#flushProgress(), PROGRESS_FLUSH_MS));
     this.#timers.push(setInterval(() => void this.prune().catch(() => {}), 60_000));
@@ -280,6 +296,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     for (const t of this.#timers) clearInterval(t);
     if (this.#waitTimer) clearTimeout(this.#waitTimer);
     this.#manager.off('log', this.#onManagerLog);
+    this.#manager.off('state', this.#onManagerState);
     this.scheduler.close();
     this.#flushLogs();
     this.#flushProgress();
@@ -535,6 +552,23 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
         reasons.push({ kind: 'plugin-busy', plugin: job.plugin, running, concurrency });
         words.push(`plugin "${job.plugin}" is busy (${running} of ${concurrency} slots in use)`);
       }
+      const circuit = this.#availability(job.plugin);
+      if (circuit.state === 'open') {
+        reasons.push({
+          kind: 'plugin-unavailable',
+          plugin: job.plugin,
+          retryAt: circuit.retryAt,
+          crashes: circuit.crashes ?? 0,
+          ...(circuit.lastError ? { lastError: circuit.lastError } : {}),
+        });
+        words.push(unavailableWords(job.plugin, circuit));
+      }
+      if (entry.notBefore !== undefined && entry.notBefore > Date.now()) {
+        reasons.push({ kind: 'backoff', until: entry.notBefore });
+        words.push(
+          `retrying after a failure: attempt ${job.attempts + 1} starts at ${new Date(entry.notBefore).toISOString()}`,
+        );
+      }
       const fit = this.scheduler.ledger.fit(entry.needs);
       if (!fit.ok) {
         reasons.push({
@@ -750,6 +784,18 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
           limit = 1; // plugin vanished: the call fails with ERR_UNKNOWN_PLUGIN, and says so
         }
         concurrency.set(e.plugin, limit);
+      }
+      // An open circuit holds the plugin's jobs (attempts untouched) until it half-opens: one trial.
+      const circuit = this.#availability(e.plugin);
+      if (circuit.state === 'open') {
+        full.add(e.plugin);
+        if (circuit.retryAt !== null) nextDeadline = Math.min(nextDeadline, circuit.retryAt);
+        continue;
+      }
+      if (circuit.state === 'half-open') limit = 1;
+      if (e.notBefore !== undefined && e.notBefore > now) {
+        nextDeadline = Math.min(nextDeadline, e.notBefore);
+        continue;
       }
       const busy = (this.#runningByPlugin.get(e.plugin) ?? 0) + (starting.get(e.plugin) ?? 0);
       if (busy >= limit) {
@@ -1008,8 +1054,34 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       this.emit('cancelled', { id, plugin, forced });
       return;
     }
+    if (attemptNotCounted(error.code)) return this.#requeueUncounted(e, run, error);
     const retry = run.attempt < e.maxAttempts && !NOT_RETRYABLE.has(error.code);
     await this.#fail({ ...e, attempts: run.attempt }, error, retry, run.attempt, run.startedAt);
+  }
+
+  /** The plugin could not run it (its circuit opened): pending again, the attempt not counted. */
+  async #requeueUncounted(e: Waiting, run: Running, error: BulkheadError): Promise<void> {
+    const now = Date.now();
+    await this.#write([
+      {
+        op: 'update',
+        id: e.id,
+        patch: { status: 'pending', attempts: run.attempt - 1, progress: null },
+        ifStatus: ['running'],
+      },
+      { op: 'event', id: e.id, event: { at: now, type: 'waiting-for-plugin', detail: error.message } },
+    ]);
+    const entry: Waiting = { ...e, attempts: run.attempt - 1, waitingSince: null };
+    this.#pending.add(entry);
+    this.#dispatchSoon();
+  }
+
+  #availability(plugin: string): Availability {
+    try {
+      return this.#manager.availability(plugin);
+    } catch {
+      return { state: 'closed', retryAt: null };
+    }
   }
 
   /** Ends a job as failed, or puts it back in the queue for another attempt. */
@@ -1017,6 +1089,8 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     const now = Date.now();
     const wire: JobError = error.toJSON();
     if (retry) {
+      const next = (attempt ?? e.attempts) + 1;
+      const delay = retryDelay(this.#retryBackoff, next);
       await this.#write([
         // The next attempt overwrites startedAt: keep this attempt's start as an event.
         { op: 'event', id: e.id, event: { at: startedAt ?? now, type: 'started', attempt: attempt ?? e.attempts } },
@@ -1024,10 +1098,15 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
         {
           op: 'event',
           id: e.id,
-          event: { at: now, type: 'retrying', attempt: (attempt ?? e.attempts) + 1, detail: wire.message },
+          event: {
+            at: now,
+            type: 'retrying',
+            attempt: next,
+            detail: delay > 0 ? `${wire.message} (next attempt in ${delay} ms)` : wire.message,
+          },
         },
       ]);
-      this.#pending.add({ ...e, waitingSince: null });
+      this.#pending.add({ ...e, waitingSince: null, ...(delay > 0 ? { notBefore: now + delay } : {}) });
       this.emit('failed', { id: e.id, plugin: e.plugin, error: wire, willRetry: true });
       this.#dispatchSoon();
       return;
