@@ -36,6 +36,8 @@ export const ERROR_CODES = {
   ERR_HANDSHAKE_TIMEOUT: 'ERR_HANDSHAKE_TIMEOUT',
   /** The worker process exited (crashed, was killed, or was stopped) while calls were pending. */
   ERR_WORKER_EXITED: 'ERR_WORKER_EXITED',
+  /** A busy worker stopped answering and using CPU (or was stopped) for the liveness window: killed. */
+  ERR_WORKER_UNRESPONSIVE: 'ERR_WORKER_UNRESPONSIVE',
   /** The worker process could not be spawned. */
   ERR_SPAWN: 'ERR_SPAWN',
   /** This Node.js is too old for Bulkhead (it needs 22.13 or later; 24 LTS recommended). */
@@ -123,6 +125,7 @@ export interface ErrorDataMap {
   ERR_NODE_UNSUPPORTED: { node: string; needed: string };
   ERR_HOST_GONE: { socketPath: string; reason?: string };
   ERR_LOCKED: { file: string; pid: number; since: number };
+  ERR_WORKER_UNRESPONSIVE: { pid: number | null; quietMs: number; stopped: boolean };
   ERR_ROUTE_NOT_FOUND: { method: string; url: string };
   ERR_BODY_TOO_LARGE: { limitBytes: number };
   ERR_INSECURE_BIND: { host: string };

@@ -30,6 +30,7 @@ import { bulkheadHome } from '../util/home.js';
 import { type BreakerState, CircuitBreaker } from './circuit-breaker.js';
 import { DEFAULT_RESTART_POLICY, type RestartPolicy } from './crash-policy.js';
 import { type EvictionCandidate, idleVictims, victimsFor } from './eviction.js';
+import { checkBusyWorker, type Hang, HangDetector, unresponsiveError } from './hang-detector.js';
 import { PluginLog, readLogTail } from './plugin-log.js';
 import { PluginMonitor } from './plugin-monitor.js';
 import { StateStore } from './state-store.js';
@@ -738,9 +739,22 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     const every = this.#options.liveness?.pingIntervalMs ?? 15_000;
     if (every <= 0) return;
     const timeout = this.#options.liveness?.pingTimeoutMs ?? 5_000;
+    const hangs = new HangDetector(this.#options.liveness?.hangTimeoutMs ?? 30_000);
     let pinging = false;
     m.pingTimer = setInterval(() => {
-      if (pinging || m.inFlight > 0 || m.proc !== proc || !proc.alive) return;
+      if (pinging || m.proc !== proc || !proc.alive) return;
+      if (m.inFlight > 0) {
+        // Busy: silence is allowed while it computes, not while it is stopped or idle (hang-detector.ts).
+        pinging = true;
+        void checkBusyWorker(proc, hangs, timeout).then((hang) => {
+          pinging = false;
+          if (hang === null || m.proc !== proc || m.inFlight === 0) return;
+          const how = hang.stopped ? 'stopped (SIGSTOP?)' : 'neither answering nor using CPU';
+          void this.#unresponsive(m, proc, `busy worker ${how} for ${hang.quietMs} ms`, hang);
+        });
+        return;
+      }
+      hangs.reset();
       pinging = true;
       proc.ping(timeout).then(
         () => {
@@ -762,7 +776,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     m.pingTimer = null;
   }
 
-  async #unresponsive(m: Managed, proc: PluginProcess, reason: string): Promise<void> {
+  async #unresponsive(m: Managed, proc: PluginProcess, reason: string, hang?: Hang): Promise<void> {
     const name = m.plugin.manifest.name;
     this.#setState(m, 'unresponsive');
     this.#note(m, 'warn', `unresponsive: ${reason}`);
@@ -770,7 +784,8 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     if ((this.#options.liveness?.onUnresponsive ?? 'restart') !== 'restart') return;
     m.proc = null;
     this.#stopLiveness(m);
-    await proc.kill(`unresponsive: ${reason}`);
+    // A hung busy worker's calls fail with what happened to them, to be retried or failed by policy.
+    await proc.kill(`unresponsive: ${reason}`, hang && unresponsiveError(name, proc, reason, hang));
     m.lastError = `unresponsive: ${reason}`;
     if (m.crashes.record(Date.now())) {
       // Hangs count like crashes: one that keeps hanging ends up failed, not restarted forever.

@@ -352,24 +352,25 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
 
   /**
    * Kills the worker's process group at once (no shutdown, no cleanup): for a worker that stopped
-   * answering. Open calls fail with ERR_WORKER_EXITED carrying `reason`. Resolves once it is gone.
+   * answering. Open calls fail with `error`, else ERR_WORKER_EXITED carrying `reason`. Resolves once it is gone.
    */
-  kill(reason = 'killed by its host'): Promise<void> {
+  kill(reason = 'killed by its host', error?: BulkheadError): Promise<void> {
     // Not queued behind a slow stop: killing is how a stuck stop is cut short.
-    return this.#killNow(reason);
+    return this.#killNow(reason, error);
   }
 
-  async #killNow(reason: string): Promise<void> {
+  async #killNow(reason: string, error?: BulkheadError): Promise<void> {
     if (this.#child === null || this.#exit !== null) return;
     this.#stopping = true;
     this.#kill(
-      new BulkheadError('ERR_WORKER_EXITED', `worker was killed: ${reason}`, {
-        exitCode: null,
-        signal: 'SIGKILL',
-        stderrTail: this.#stderr.last(),
-        stopped: true,
-        reason,
-      }),
+      error ??
+        new BulkheadError('ERR_WORKER_EXITED', `worker was killed: ${reason}`, {
+          exitCode: null,
+          signal: 'SIGKILL',
+          stderrTail: this.#stderr.last(),
+          stopped: true,
+          reason,
+        }),
     );
     await this.#exited;
   }
