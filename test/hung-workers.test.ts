@@ -74,7 +74,7 @@ describe('hung busy workers', () => {
     assert.equal(job.status, 'failed');
     assert.equal(job.error?.code, 'ERR_WORKER_UNRESPONSIVE');
     assert.match(job.error?.message ?? '', /neither answering nor using CPU/);
-    assert.equal((job.error?.data as { stopped: boolean }).stopped, false);
+    assert.equal((job.error?.data as { stopped?: boolean } | undefined)?.stopped, false);
     // The plugin is usable again: a fresh worker answers.
     assert.equal(await manager.execute('deadlock', { ok: true }), 'fine');
   });
@@ -122,7 +122,7 @@ describe('hung busy workers', () => {
     process.kill(pid, 'SIGSTOP');
     const job = (await queue.wait(stopped)) as Job;
     assert.equal(job.error?.code, 'ERR_WORKER_UNRESPONSIVE');
-    assert.equal((job.error?.data as { stopped: boolean }).stopped, true);
+    assert.equal((job.error?.data as { stopped?: boolean } | undefined)?.stopped, true);
   });
 });
 
