@@ -73,6 +73,8 @@ export interface InstallOneOptions {
   onStep?: (step: InstallStep) => void;
   /** How long the plugin's first start may take. Default 60 s (a model may load in initialize). */
   startTimeoutMs?: number;
+  /** Called with the plugin's name before it is put in place; throws to refuse it (a duplicate name). */
+  claim?: (name: string) => void;
 }
 
 /** The host's own SDK, installed into every environment so the worker speaks the host's protocol. */
@@ -107,6 +109,7 @@ export async function installOne(options: InstallOneOptions): Promise<{ manifest
         ...(options.startTimeoutMs ? { startTimeoutMs: options.startTimeoutMs } : {}),
       });
       await writeFile(join(staging, INSTALL_RECORD), `${JSON.stringify(record, null, 2)}\n`);
+      options.claim?.(manifest.name);
       const dir = join(pluginsDir, pluginDirName(manifest.name));
       await swapIn(staging, dir);
       return { manifest, dir };
@@ -187,6 +190,7 @@ export async function installOne(options: InstallOneOptions): Promise<{ manifest
     // What discovery will read must pass discovery's own checks before it is put in place.
     await loadManifest(join(staging, MANIFEST_FILE));
 
+    options.claim?.(info.name);
     const dir = join(pluginsDir, pluginDirName(info.name));
     await swapIn(staging, dir);
     return { manifest, dir };
