@@ -36,6 +36,8 @@ export const ERROR_CODES = {
   ERR_HANDSHAKE_TIMEOUT: 'ERR_HANDSHAKE_TIMEOUT',
   /** The worker process exited (crashed, was killed, or was stopped) while calls were pending. */
   ERR_WORKER_EXITED: 'ERR_WORKER_EXITED',
+  /** The worker ran out of memory (its JavaScript heap limit, a Python MemoryError). */
+  ERR_WORKER_OOM: 'ERR_WORKER_OOM',
   /** A busy worker stopped answering and using CPU (or was stopped) for the liveness window: killed. */
   ERR_WORKER_UNRESPONSIVE: 'ERR_WORKER_UNRESPONSIVE',
   /** The worker process could not be spawned. */
@@ -97,7 +99,7 @@ export type BulkheadErrorCode = keyof typeof ERROR_CODES;
 
 /** Typed details for the codes that carry them; other codes carry a free-form record. */
 export interface ErrorDataMap {
-  ERR_PLUGIN_FAILED: { name?: string; stack?: string; pluginCode?: string };
+  ERR_PLUGIN_FAILED: { name?: string; stack?: string; pluginCode?: string; fields?: Record<string, unknown> };
   ERR_PLUGIN_NOT_FOUND: { modulePath: string };
   ERR_PLUGIN_LOAD: { modulePath?: string; stack?: string };
   ERR_CONFIG_INVALID: { issues: ConfigIssue[] };
@@ -136,6 +138,15 @@ export interface ErrorDataMap {
     stderrTail: string[];
     stopped?: boolean;
     reason?: string;
+    /** An uncaught error's message and stack, read from the worker's stderr. */
+    uncaught?: { message: string; stack: string };
+  };
+  ERR_WORKER_OOM: {
+    limitMB: number | null;
+    peakMB: number | null;
+    exitCode: number | null;
+    signal: string | null;
+    stderrTail: string[];
   };
 }
 
@@ -202,15 +213,54 @@ export function toBulkheadError(e: unknown, fallback: BulkheadErrorCode = 'ERR_I
   if (e instanceof Error) {
     return new BulkheadError(fallback, e.message, errorDetails(e) as never, { cause: e });
   }
+  if (typeof e === 'object' && e !== null) {
+    // A thrown plain object (`throw { code: 'E_X', status: 404 }`): its code and fields are data.
+    const o = e as { message?: unknown; name?: unknown };
+    const message = typeof o.message === 'string' ? o.message : describeThrown(e);
+    const details = errorDetails(e);
+    return new BulkheadError(fallback, message, details as never, { cause: e });
+  }
   return new BulkheadError(fallback, String(e), undefined, { cause: e });
 }
 
-function errorDetails(e: Error): Record<string, unknown> {
-  const details: Record<string, unknown> = { name: e.name };
-  if (e.stack !== undefined) details.stack = e.stack;
-  const code = (e as { code?: unknown }).code;
+/** Fields every error has, carried under their own names (or not at all) rather than in `fields`. */
+const STANDARD_FIELDS = new Set(['name', 'message', 'stack', 'code', 'cause']);
+const MAX_FIELD_BYTES = 8 * 1024;
+
+function errorDetails(e: object): Record<string, unknown> {
+  const details: Record<string, unknown> = {};
+  const { name, stack, code } = e as { name?: unknown; stack?: unknown; code?: unknown };
+  if (typeof name === 'string') details.name = name;
+  if (typeof stack === 'string') details.stack = stack;
   if (typeof code === 'string') details.pluginCode = code;
+  else if (typeof code === 'number') details.pluginCode = String(code);
+  // Its own fields (`status`, `details`…) as data, those JSON can carry, within a bound.
+  const fields: Record<string, unknown> = {};
+  let bytes = 0;
+  for (const key of Object.keys(e)) {
+    if (STANDARD_FIELDS.has(key)) continue;
+    let json: string | undefined;
+    try {
+      json = JSON.stringify((e as Record<string, unknown>)[key]);
+    } catch {
+      continue; // a cycle, a BigInt: left out
+    }
+    if (json === undefined || bytes + json.length > MAX_FIELD_BYTES) continue;
+    bytes += json.length;
+    fields[key] = JSON.parse(json);
+  }
+  if (Object.keys(fields).length > 0) details.fields = fields;
   return details;
+}
+
+function describeThrown(e: object): string {
+  try {
+    const json = JSON.stringify(e);
+    if (json !== undefined && json !== '{}') return json.length > 200 ? `${json.slice(0, 200)}…` : json;
+  } catch {
+    // fall through
+  }
+  return Object.prototype.toString.call(e);
 }
 
 /** Rebuild an error received from the wire. Unknown codes are kept as they are. */

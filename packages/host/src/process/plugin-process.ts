@@ -9,6 +9,7 @@
  * console.log(await proc.execute({ name: 'Ada' })); // Hello, Ada
  * @module
  */
+
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
@@ -38,6 +39,7 @@ import {
   type ProgressParams,
   type StatsResult,
 } from '@bulkhead/sdk/protocol';
+import { ExitNotes, heapLimitOf } from './exit-summary.js';
 import { makeHandoffDir } from './handoff-dir.js';
 import { killGroup, processStartTicks } from './kill-group.js';
 import { type LogEntry, type LogLevel, Ring, splitLines } from './log-buffer.js';
@@ -159,6 +161,8 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
   readonly #options: PluginProcessOptions;
   readonly #logs: Ring<LogEntry>;
   #stderr = new Ring<string>(STDERR_TAIL);
+  /** What its stderr says about how it died (an OOM, an uncaught error). */
+  #exitNotes = new ExitNotes();
   #child: ChildProcess | null = null;
   #handoffDir: string | undefined;
   #channel: Channel | null = null;
@@ -420,6 +424,7 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
     splitLines(child.stdout as Readable, maxLine, (line) => this.#log('stdout', 'info', line));
     splitLines(child.stderr as Readable, maxLine, (line) => {
       this.#stderr.push(line);
+      this.#exitNotes.see(line);
       this.#log('stderr', 'error', line);
     });
     this.#channel = new Channel(child.stdio[3] as unknown as import('node:net').Socket, maxFrame, {
@@ -506,6 +511,7 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
     this.#stopping = false;
     this.#lastSample = null;
     this.#stderr = new Ring<string>(STDERR_TAIL);
+    this.#exitNotes = new ExitNotes();
   }
 
   #watchExit(child: ChildProcess, resolve: (exit: WorkerExit) => void): void {
@@ -556,7 +562,10 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
         : `worker exited with ${how}${stderrTail.length ? `: ${stderrTail.at(-1)}` : ''}`,
       { exitCode, signal, stderrTail, ...(stopped ? { stopped: true } : {}) },
     );
-    const error = this.#fatal ?? fallback;
+    const told = stopped
+      ? null
+      : this.#exitNotes.error({ exitCode, signal, stderrTail, heapLimitMB: heapLimitOf(this.#options.execArgv) });
+    const error = this.#fatal ?? told ?? fallback;
     const pending = this.#pending;
     this.#pending = new Map();
     for (const p of pending.values()) this.#settle(p, error);
@@ -566,7 +575,7 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
       exitCode,
       signal,
       expected: stopped,
-      ...(this.#fatal ? { error: this.#fatal } : {}),
+      ...(this.#fatal || told ? { error: (this.#fatal ?? told) as BulkheadError } : {}),
       stderrTail,
     };
     this.#exit = exit;
