@@ -76,6 +76,8 @@ export const ERROR_CODES = {
   ERR_STORE_UNAVAILABLE: 'ERR_STORE_UNAVAILABLE',
   /** Installing a plugin into its environment failed (npm, the pinned Node, or its first start). */
   ERR_INSTALL_FAILED: 'ERR_INSTALL_FAILED',
+  /** The disk is full: what could not be written, and where. Nothing half-written is left. */
+  ERR_DISK_FULL: 'ERR_DISK_FULL',
   /** A lock (the plugin state's) is held by another live process for longer than the wait allows. */
   ERR_LOCKED: 'ERR_LOCKED',
   /** The Bulkhead process that owned the job database (reached through its control socket) went away. */
@@ -127,6 +129,7 @@ export interface ErrorDataMap {
   ERR_NODE_UNSUPPORTED: { node: string; needed: string };
   ERR_HOST_GONE: { socketPath: string; reason?: string };
   ERR_LOCKED: { file: string; pid: number; since: number };
+  ERR_DISK_FULL: { path: string };
   ERR_WORKER_UNRESPONSIVE: { pid: number | null; quietMs: number; stopped: boolean };
   ERR_ROUTE_NOT_FOUND: { method: string; url: string };
   ERR_BODY_TOO_LARGE: { limitBytes: number };

@@ -9,12 +9,14 @@
  * install, if any, exactly as it was, and never a half-written manifest.
  * @module
  */
+
 import { randomBytes } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative } from 'node:path';
 import { BulkheadError, isBulkheadError } from '@bulkhead/sdk/errors';
+import { isDiskFull } from '../disk/disk-full.js';
 import {
   describeIssues,
   loadManifest,
@@ -196,7 +198,7 @@ export async function installOne(options: InstallOneOptions): Promise<{ manifest
     return { manifest, dir };
   } catch (e) {
     await rm(staging, { recursive: true, force: true });
-    if (isBulkheadError(e, 'ERR_INSTALL_FAILED')) throw e;
+    if (isBulkheadError(e, 'ERR_INSTALL_FAILED') || isDiskFull(e)) throw e;
     const message = e instanceof Error ? e.message : String(e);
     throw new BulkheadError('ERR_INSTALL_FAILED', message, undefined, { cause: e });
   }
@@ -211,6 +213,7 @@ async function keepLog(e: unknown, staging: string, source: PluginSource, logDir
     await mkdir(logDir, { recursive: true });
     await copyFile(join(staging, 'install.log'), kept);
   } catch {
+    await rm(kept, { force: true }).catch(() => {}); // a full disk leaves no half copy
     return e;
   }
   return new BulkheadError('ERR_INSTALL_FAILED', `${e.message}\n(npm's whole output: ${kept})`, {

@@ -8,6 +8,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BulkheadError } from '@bulkhead/sdk/errors';
+import { diskFullError, isDiskFull } from '../disk/disk-full.js';
 import { type LockHolder, type LockTakeover, releaseLock, tryLock } from '../process/lock-file.js';
 
 const POLL_MS = 200;
@@ -29,7 +30,13 @@ export async function lockInstalls(
   let told = false;
   for (;;) {
     if (options.signal?.aborted) throw new BulkheadError('ERR_CANCELLED', 'install cancelled', { forced: false });
-    const got = tryLock(file, options.onTakeover ? { onTakeover: options.onTakeover } : {});
+    let got: ReturnType<typeof tryLock>;
+    try {
+      got = tryLock(file, options.onTakeover ? { onTakeover: options.onTakeover } : {});
+    } catch (e) {
+      if (isDiskFull(e)) throw diskFullError(pluginsDir, 'the install lock', e);
+      throw e;
+    }
     if (got === true) return async () => releaseLock(file);
     if (!told) options.onWait?.(got);
     told = true;

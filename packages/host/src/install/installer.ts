@@ -5,9 +5,11 @@
  * cheap; `force` names plugins (or sources) to redo regardless.
  * @module
  */
+
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { BulkheadError, toBulkheadError } from '@bulkhead/sdk/errors';
+import { diskFullError, isDiskFull } from '../disk/disk-full.js';
 import { loadManifest } from '../manifest/index.js';
 import type { LockHolder, LockTakeover } from '../process/lock-file.js';
 import { bulkheadHome } from '../util/home.js';
@@ -137,7 +139,8 @@ async function installLocked(
       if (previous && previous.dir !== dir) await rm(previous.dir, { recursive: true, force: true });
       return { status: 'installed', name: manifest.name, version: manifest.version, dir, ms: ms() };
     } catch (e) {
-      return { status: 'failed', error: toBulkheadError(e), ms: ms() };
+      const error = isDiskFull(e) ? diskFullError(pluginsDir, `the install of ${entry.source}`, e) : toBulkheadError(e);
+      return { status: 'failed', error, ms: ms() };
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.parallel ?? 2, file.plugins.length)) }, worker));

@@ -11,6 +11,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { BulkheadError } from '@bulkhead/sdk/errors';
+import { diskFullError, isDiskFull } from '../disk/disk-full.js';
 import { describeHolder, releaseLock, tryLock } from '../process/lock-file.js';
 
 export interface PluginState {
@@ -46,6 +47,15 @@ export class StateStore {
 
   /** Like set, with the patch worked out from the plugin's state as it is on disk, under the lock. */
   update(name: string, patchOf: (current: PluginState) => Partial<PluginState>): void {
+    try {
+      this.#update(name, patchOf);
+    } catch (e) {
+      if (isDiskFull(e)) throw diskFullError(this.#file, 'the plugin state', e);
+      throw e;
+    }
+  }
+
+  #update(name: string, patchOf: (current: PluginState) => Partial<PluginState>): void {
     mkdirSync(dirname(this.#file), { recursive: true });
     withLock(`${this.#file}.lock`, this.#lockWaitMs, () => {
       this.#state = read(this.#file);
