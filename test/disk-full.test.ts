@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { BIN } from './cli-helpers.js';
-import { repoRoot } from './helpers.js';
+import { fixture, repoRoot } from './helpers.js';
 import { pluginDir } from './manager-helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'bulkhead-full-'));
@@ -158,4 +158,69 @@ ls -A "$HOME_DIR" > "$DIR/left.txt"
     [],
     left.join(', '),
   );
+});
+
+/** A host whose disk fills while a job runs; space comes back once the queue says it holds the outcome. */
+const RUNNING_PROBE = `
+import { JobQueue, PluginManager } from 'bulkhead';
+import { openSync, writeSync, closeSync, unlinkSync } from 'node:fs';
+const home = process.env.BULKHEAD_HOME;
+const filler = home + '/../filler';
+const out = {};
+const manager = new PluginManager({ pluginPaths: [process.env.PLUGINS], home, liveness: { pingIntervalMs: 0 } });
+const queue = await JobQueue.open({ manager });
+await queue.start();
+process.on('warning', (w) => {
+  if (/kept in memory/.test(w.message)) {
+    out.held = true;
+    queue.submit('slow', { steps: 1, stepMs: 1 }).then(
+      () => { out.refused = null; },
+      (e) => { out.refused = { code: e.code, reason: e.data?.reason, message: e.message }; },
+    ).finally(() => unlinkSync(filler));
+  }
+});
+const id = await queue.submit('slow', { steps: 10, stepMs: 30 });
+await new Promise((r) => queue.once('started', r));
+const fd = openSync(filler, 'w');
+try { for (;;) writeSync(fd, Buffer.alloc(4096, 1)); } catch (e) { out.filled = e.code; }
+closeSync(fd);
+const job = await queue.wait(id);
+out.status = job.status;
+out.result = job.result;
+out.stored = (await queue.get(id)).status;
+await queue.stop();
+await manager.close();
+console.log(JSON.stringify(out));
+`;
+
+test('the disk fills while a job runs: the host stays up, refuses new work, keeps the outcome and writes it once there is room', {
+  skip,
+}, () => {
+  const plugins = mkdtempSync(join(root, 'plugins-'));
+  mkdirSync(join(plugins, 'slow'));
+  writeFileSync(
+    join(plugins, 'slow', 'bulkhead-plugin.json'),
+    JSON.stringify({ manifestVersion: 1, name: 'slow', version: '1.0.0', entry: fixture('slow') }),
+  );
+  const probeDir = mkdtempSync(join(repoRoot, 'test', '.probe-'));
+  try {
+    writeFileSync(join(probeDir, 'probe.mjs'), RUNNING_PROBE);
+    const { steps } = inNamespace('4m', 'run probe "$NODE" "$PROBE"\n', {
+      PLUGINS: plugins,
+      PROBE: join(probeDir, 'probe.mjs'),
+    });
+    const probe = step(steps, 'probe');
+    assert.equal(probe.status, 0, probe.stderr);
+    const out = JSON.parse(probe.stdout) as Record<string, unknown>;
+    assert.equal(out.filled, 'ENOSPC');
+    assert.equal(out.held, true, probe.stderr);
+    assert.deepEqual(
+      [(out.refused as { code: string }).code, (out.refused as { reason: string }).reason],
+      ['ERR_STORE_UNAVAILABLE', 'disk-full'],
+    );
+    assert.match((out.refused as { message: string }).message, /the disk is full/);
+    assert.deepEqual([out.status, out.result, out.stored], ['completed', 'done', 'completed']);
+  } finally {
+    rmSync(probeDir, { recursive: true, force: true });
+  }
 });

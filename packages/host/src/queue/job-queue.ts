@@ -50,6 +50,7 @@ import {
   unavailableWords,
 } from './retry-policy.js';
 import type { Explanation, Job, JobQueueEvents, JobQueueOptions, QueueSnapshot, SubmitOptions } from './types.js';
+import { isFullDiskWrite, UnwrittenOutcomes } from './unwritten-outcomes.js';
 import { ValueFiles } from './value-files.js';
 
 interface Running {
@@ -123,6 +124,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     if (e.previous === 'failed') this.#dispatchSoon();
   };
   readonly #retryBackoff: RetryBackoff;
+  readonly #unwritten = new UnwrittenOutcomes();
   /** The queue owns `<home>/jobs.db` (no store was given): it serves the home's control socket. */
   readonly #ownsHome: boolean;
   #control: ControlServer | null = null;
@@ -297,6 +299,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     if (this.#waitTimer) clearTimeout(this.#waitTimer);
     this.#manager.off('log', this.#onManagerLog);
     this.#manager.off('state', this.#onManagerState);
+    this.#unwritten.clear();
     this.scheduler.close();
     this.#flushLogs();
     this.#flushProgress();
@@ -976,9 +979,20 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
     // Start the next job now: its "running" write joins this job's "completed" write in one commit.
     this.#dispatchSoon();
     if (!started || outcome === null) return;
+    const ms = performance.now() - t0;
     try {
-      await this.#settle(e, run, outcome, performance.now() - t0);
+      await this.#settle(e, run, outcome, ms);
     } catch (err) {
+      // A full disk: the outcome waits in memory and is written once there is room.
+      if (isFullDiskWrite(err) && !this.#closed) {
+        const settled = outcome;
+        this.#unwritten.hold(id, () => this.#settle(e, run, settled, ms));
+        process.emitWarning(
+          `Bulkhead job queue: job ${id} finished but the disk is full; its outcome is kept in memory until it can be written`,
+          'BulkheadQueueWarning',
+        );
+        return;
+      }
       // The outcome could not be recorded (the store failed): the job stays "running" in the store
       // and is recovered as interrupted by the next start; whoever waits learns why now.
       const error = toBulkheadError(err, 'ERR_STORE_UNAVAILABLE');
@@ -1009,6 +1023,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       try {
         result = await this.#files.keep(id, 'result', encodeValue(outcome.value));
       } catch (err) {
+        if (isFullDiskWrite(err)) throw err; // kept and written later, not turned into a failure
         return this.#settle(e, run, { ok: false, error: toBulkheadError(err) }, ms);
       }
       try {
