@@ -240,6 +240,14 @@ export function buildProgram(
   );
   example(
     jobs
+      .command('recover')
+      .description('export what a damaged job database still holds, job by job, as JSON lines (read-only)')
+      .option('-o, --output <file>', 'where to write them (default <home>/jobs.recovered-<time>.jsonl)')
+      .action(act(async () => (await import('./commands/jobs-recover.js')).recover as Action)),
+    'bulkhead jobs recover -o saved-jobs.jsonl',
+  );
+  example(
+    jobs
       .command('prune')
       .description('delete finished jobs now: by status, age, or all but the newest N')
       .option('-s, --status <status>', 'only completed, failed or cancelled (comma-separated; default all three)')

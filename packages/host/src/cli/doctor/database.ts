@@ -79,7 +79,7 @@ function sqliteVersion(sqlite: ReturnType<typeof nodeSqlite>): string {
 }
 
 function moveAside(file: string): string {
-  return `move it aside (mv ${file} ${file}.broken); the next start begins with an empty queue`;
+  return `save what it still holds (bulkhead jobs recover), then move it aside (mv ${file} ${file}.broken); the next start begins with an empty queue`;
 }
 
 function readDatabase(db: DatabaseSync, file: string, size: number): DatabaseOutcomes {
