@@ -44,6 +44,7 @@ import type {
   PluginTelemetry,
 } from './types.js';
 import { workerOptionsFor } from './worker-options.js';
+import { WorkerRecords } from './worker-records.js';
 
 interface Managed {
   plugin: DiscoveredPlugin;
@@ -98,6 +99,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
   readonly #env: NodeJS.ProcessEnv;
   readonly #policy: RestartPolicy;
   readonly #state: StateStore;
+  readonly #workers: WorkerRecords;
   readonly #monitor: SystemMonitor;
   readonly #plugins = new Map<string, Managed>();
   #discovery: DiscoveryResult | null = null;
@@ -112,6 +114,11 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     this.home = options.home ?? bulkheadHome(this.#env);
     this.#policy = { ...DEFAULT_RESTART_POLICY, ...options.restart };
     this.#state = new StateStore(join(this.home, 'state.json'));
+    this.#workers = new WorkerRecords(this.home);
+    // Workers a dead host left behind (stopped ones cannot end themselves): ended before any start.
+    const orphans = this.#workers.sweep();
+    if (orphans > 0)
+      process.emitWarning(`ended ${orphans} worker(s) left by a Bulkhead host that died`, 'BulkheadWarning');
     const m = options.monitor;
     this.#monitor =
       m === undefined
@@ -616,6 +623,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
       throw new BulkheadError('ERR_MANAGER_CLOSED', 'the plugin manager was closed');
     }
     this.#wire(m, proc);
+    this.#workers.record(proc.pid);
     m.proc = proc;
     m.loadedAt = Date.now();
     m.cpu = { last: null };
@@ -642,6 +650,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
       if (this.listenerCount('progress') > 0) this.emit('progress', { name, ...p });
     });
     proc.on('exit', (exit) => {
+      this.#workers.forget(exit.pid);
       if (m.proc !== proc) return; // an old worker, already replaced
       m.proc = null;
       this.#stopLiveness(m);
