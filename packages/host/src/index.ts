@@ -84,6 +84,7 @@ export {
 export { PluginStream } from './process/plugin-stream.js';
 // Jobs and scheduling
 export { JobQueue } from './queue/job-queue.js';
+export type { JobQueueApi } from './queue/job-queue-api.js';
 export type {
   JobError,
   JobEvent,
@@ -97,6 +98,7 @@ export type {
   RetentionPolicy,
   StoreOp,
 } from './queue/job-store.js';
+export type { PluginRunner } from './queue/plugin-runner.js';
 export type { Explanation, Job, JobQueueEvents, JobQueueOptions, QueueSnapshot, SubmitOptions } from './queue/types.js';
 // Resources
 export {

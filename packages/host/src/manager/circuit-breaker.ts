@@ -10,6 +10,15 @@ import { CrashTracker, type RestartPolicy } from './crash-policy.js';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
+/** Whether a plugin's circuit lets work through now (see PluginManager.availability). */
+export interface Availability {
+  state: BreakerState;
+  /** When an open circuit half-opens (epoch ms), or null when closed. */
+  retryAt: number | null;
+  crashes?: number;
+  lastError?: string;
+}
+
 export class CircuitBreaker {
   readonly #policy: RestartPolicy;
   readonly #crashes: CrashTracker;

@@ -4,7 +4,7 @@
  * with its attempts untouched (an open circuit says nothing about the job). Pure: time comes in.
  * @module
  */
-import type { Availability } from '../manager/plugin-manager.js';
+import type { Availability } from '../manager/circuit-breaker.js';
 
 export interface RetryBackoff {
   /** Wait before the second attempt; doubles per attempt. Default 250 ms. */

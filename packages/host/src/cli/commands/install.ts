@@ -8,9 +8,9 @@ import { type InstallEvent, type InstallReport, installPlugins } from '../../ins
 import { readPluginsFile } from '../../install/plugins-file.js';
 import { describeHolder, type LockTakeover } from '../../process/lock-file.js';
 import { CliError } from '../cli-error.js';
+import type { CommandContext } from '../context.js';
 import { docPath } from '../doc-path.js';
 import { EXIT } from '../exit-codes.js';
-import type { CommandContext } from '../main.js';
 import { formatMs } from '../output.js';
 import { interrupted } from '../session.js';
 

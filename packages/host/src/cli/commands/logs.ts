@@ -8,11 +8,11 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LogEntry } from '../../process/log-buffer.js';
 import { usage } from '../cli-error.js';
+import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import type { CommandContext } from '../main.js';
+import { findPlugin } from '../find-plugin.js';
 import { formatEntry, type Output } from '../output.js';
 import { interrupted, openSession, openSessionFor, watchJob } from '../session.js';
-import { findPlugin } from './plugins.js';
 
 /** How often a followed log file is checked for growth. */
 const POLL_MS = 150;

@@ -11,8 +11,8 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { hostSdk } from '../../install/environment.js';
 import { CliError, usage } from '../cli-error.js';
+import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import type { CommandContext } from '../main.js';
 import { pluginTemplate } from '../scaffold/templates.js';
 
 const NAME = /^(@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]*$/;
