@@ -375,7 +375,7 @@ describe('control socket', () => {
       const generous = await control.connectControl(h.home);
       assert.ok(generous);
       const e = await rejectsWith(generous.submit('echo', { x: 'z'.repeat(2000) }), 'ERR_HOST_GONE');
-      assert.match((e as Error).message, /exceeds the limit of 1024/);
+      assert.match((e as Error).message, /limit of 1024 bytes/);
       await generous.close();
     } finally {
       await server.close();

@@ -315,7 +315,10 @@ describe('runDoctor: job database and its owner', () => {
     const s = check(checks, 'sqlite');
     assert.equal(s.status, 'fail');
     assert.match(s.detail, /is not a usable SQLite database \(file is not a database\)/);
-    assert.equal(s.fix, `move it aside (mv ${file} ${file}.broken); the next start begins with an empty queue`);
+    assert.equal(
+      s.fix,
+      `save what it still holds (bulkhead jobs recover), then move it aside (mv ${file} ${file}.broken); the next start begins with an empty queue`,
+    );
     assert.equal(check(checks, 'control').status, 'skip');
     assert.equal(doctorExitCode(checks), 1);
   });

@@ -36,6 +36,10 @@ export const ERROR_CODES = {
   ERR_HANDSHAKE_TIMEOUT: 'ERR_HANDSHAKE_TIMEOUT',
   /** The worker process exited (crashed, was killed, or was stopped) while calls were pending. */
   ERR_WORKER_EXITED: 'ERR_WORKER_EXITED',
+  /** The worker ran out of memory (its JavaScript heap limit, a Python MemoryError). */
+  ERR_WORKER_OOM: 'ERR_WORKER_OOM',
+  /** A busy worker stopped answering and using CPU (or was stopped) for the liveness window: killed. */
+  ERR_WORKER_UNRESPONSIVE: 'ERR_WORKER_UNRESPONSIVE',
   /** The worker process could not be spawned. */
   ERR_SPAWN: 'ERR_SPAWN',
   /** This Node.js is too old for Bulkhead (it needs 22.13 or later; 24 LTS recommended). */
@@ -52,7 +56,7 @@ export const ERROR_CODES = {
   ERR_UNKNOWN_PLUGIN: 'ERR_UNKNOWN_PLUGIN',
   /** The plugin is disabled; enable it first. */
   ERR_PLUGIN_DISABLED: 'ERR_PLUGIN_DISABLED',
-  /** The plugin crashed too often and its circuit breaker is open; reset it first. */
+  /** The plugin crashed too often and its circuit breaker is open (until a cool-down ends, or a reset). */
   ERR_PLUGIN_UNAVAILABLE: 'ERR_PLUGIN_UNAVAILABLE',
   /** Not enough RAM, GPU memory, GPUs or CPUs for the work, even after evicting idle plugins. */
   ERR_INSUFFICIENT_RESOURCES: 'ERR_INSUFFICIENT_RESOURCES',
@@ -74,6 +78,10 @@ export const ERROR_CODES = {
   ERR_REDIS_UNAVAILABLE: 'ERR_REDIS_UNAVAILABLE',
   /** Installing a plugin into its environment failed (npm, the pinned Node, or its first start). */
   ERR_INSTALL_FAILED: 'ERR_INSTALL_FAILED',
+  /** The disk is full: what could not be written, and where. Nothing half-written is left. */
+  ERR_DISK_FULL: 'ERR_DISK_FULL',
+  /** A lock (the plugin state's) is held by another live process for longer than the wait allows. */
+  ERR_LOCKED: 'ERR_LOCKED',
   /** The Bulkhead process that owned the job database (reached through its control socket) went away. */
   ERR_HOST_GONE: 'ERR_HOST_GONE',
   // ─── the HTTP server (bulkhead serve) ───
@@ -95,7 +103,7 @@ export type BulkheadErrorCode = keyof typeof ERROR_CODES;
 
 /** Typed details for the codes that carry them; other codes carry a free-form record. */
 export interface ErrorDataMap {
-  ERR_PLUGIN_FAILED: { name?: string; stack?: string; pluginCode?: string };
+  ERR_PLUGIN_FAILED: { name?: string; stack?: string; pluginCode?: string; fields?: Record<string, unknown> };
   ERR_PLUGIN_NOT_FOUND: { modulePath: string };
   ERR_PLUGIN_LOAD: { modulePath?: string; stack?: string };
   ERR_CONFIG_INVALID: { issues: ConfigIssue[] };
@@ -107,7 +115,13 @@ export interface ErrorDataMap {
   ERR_MANIFEST_INVALID: { file: string; field?: string };
   ERR_UNKNOWN_PLUGIN: { name: string; known?: string[]; manifest?: string; reason?: string };
   ERR_PLUGIN_DISABLED: { name: string };
-  ERR_PLUGIN_UNAVAILABLE: { name: string; crashes: number; lastError?: string; stderrTail?: string[] };
+  ERR_PLUGIN_UNAVAILABLE: {
+    name: string;
+    crashes: number;
+    retryAt?: number;
+    lastError?: string;
+    stderrTail?: string[];
+  };
   ERR_INSUFFICIENT_RESOURCES: { resource: string; needed: number; free: number; unit: string };
   ERR_JOB_NOT_FOUND: { id: string };
   ERR_JOB_ID_AMBIGUOUS: { prefix: string; candidates: string[] };
@@ -117,6 +131,9 @@ export interface ErrorDataMap {
   ERR_REDIS_UNAVAILABLE: { url: string; reason: string };
   ERR_NODE_UNSUPPORTED: { node: string; needed: string };
   ERR_HOST_GONE: { socketPath: string; reason?: string };
+  ERR_LOCKED: { file: string; pid: number; since: number };
+  ERR_DISK_FULL: { path: string };
+  ERR_WORKER_UNRESPONSIVE: { pid: number | null; quietMs: number; stopped: boolean };
   ERR_ROUTE_NOT_FOUND: { method: string; url: string };
   ERR_BODY_TOO_LARGE: { limitBytes: number };
   ERR_INSECURE_BIND: { host: string };
@@ -127,6 +144,15 @@ export interface ErrorDataMap {
     stderrTail: string[];
     stopped?: boolean;
     reason?: string;
+    /** An uncaught error's message and stack, read from the worker's stderr. */
+    uncaught?: { message: string; stack: string };
+  };
+  ERR_WORKER_OOM: {
+    limitMB: number | null;
+    peakMB: number | null;
+    exitCode: number | null;
+    signal: string | null;
+    stderrTail: string[];
   };
 }
 
@@ -193,15 +219,54 @@ export function toBulkheadError(e: unknown, fallback: BulkheadErrorCode = 'ERR_I
   if (e instanceof Error) {
     return new BulkheadError(fallback, e.message, errorDetails(e) as never, { cause: e });
   }
+  if (typeof e === 'object' && e !== null) {
+    // A thrown plain object (`throw { code: 'E_X', status: 404 }`): its code and fields are data.
+    const o = e as { message?: unknown; name?: unknown };
+    const message = typeof o.message === 'string' ? o.message : describeThrown(e);
+    const details = errorDetails(e);
+    return new BulkheadError(fallback, message, details as never, { cause: e });
+  }
   return new BulkheadError(fallback, String(e), undefined, { cause: e });
 }
 
-function errorDetails(e: Error): Record<string, unknown> {
-  const details: Record<string, unknown> = { name: e.name };
-  if (e.stack !== undefined) details.stack = e.stack;
-  const code = (e as { code?: unknown }).code;
+/** Fields every error has, carried under their own names (or not at all) rather than in `fields`. */
+const STANDARD_FIELDS = new Set(['name', 'message', 'stack', 'code', 'cause']);
+const MAX_FIELD_BYTES = 8 * 1024;
+
+function errorDetails(e: object): Record<string, unknown> {
+  const details: Record<string, unknown> = {};
+  const { name, stack, code } = e as { name?: unknown; stack?: unknown; code?: unknown };
+  if (typeof name === 'string') details.name = name;
+  if (typeof stack === 'string') details.stack = stack;
   if (typeof code === 'string') details.pluginCode = code;
+  else if (typeof code === 'number') details.pluginCode = String(code);
+  // Its own fields (`status`, `details`…) as data, those JSON can carry, within a bound.
+  const fields: Record<string, unknown> = {};
+  let bytes = 0;
+  for (const key of Object.keys(e)) {
+    if (STANDARD_FIELDS.has(key)) continue;
+    let json: string | undefined;
+    try {
+      json = JSON.stringify((e as Record<string, unknown>)[key]);
+    } catch {
+      continue; // a cycle, a BigInt: left out
+    }
+    if (json === undefined || bytes + json.length > MAX_FIELD_BYTES) continue;
+    bytes += json.length;
+    fields[key] = JSON.parse(json);
+  }
+  if (Object.keys(fields).length > 0) details.fields = fields;
   return details;
+}
+
+function describeThrown(e: object): string {
+  try {
+    const json = JSON.stringify(e);
+    if (json !== undefined && json !== '{}') return json.length > 200 ? `${json.slice(0, 200)}…` : json;
+  } catch {
+    // fall through
+  }
+  return Object.prototype.toString.call(e);
 }
 
 /** Rebuild an error received from the wire. Unknown codes are kept as they are. */

@@ -16,6 +16,7 @@ import { checkConfig } from './doctor/config.js';
 import { inspectDatabase } from './doctor/database.js';
 import { checkGpu } from './doctor/gpu.js';
 import { checkHome } from './doctor/home.js';
+import { checkHostAnswers } from './doctor/host-answers.js';
 import { checkNodeVersion, checkNpm } from './doctor/node.js';
 import { checkPlugins } from './doctor/plugins.js';
 import { checkRedis } from './doctor/redis.js';
@@ -65,7 +66,10 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
     guard('plugins', 'Plugins', ctx, () => checkPlugins(ctx)),
     guard('gpu', 'NVIDIA GPUs', ctx, () => checkGpu(ctx)),
     guard('redis', 'Redis', ctx, () => checkRedis(ctx)),
-    guard('control', 'Job database owner', ctx, async () => (await database).control),
+    guard('control', 'Job database owner', ctx, async () => {
+      const d = await database;
+      return d.runningOwner === undefined ? d.control : checkHostAnswers(ctx, d.control, d.runningOwner);
+    }),
   ]);
   return results.flat();
 }

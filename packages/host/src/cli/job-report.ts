@@ -26,6 +26,8 @@ export interface RunOptions {
   resultOnly?: boolean;
   policy?: string;
   queueTimeout?: string;
+  /** `--attempts N`: tries before the job fails (default: the host's `attempts` setting). */
+  attempts?: number;
   /** Not a flag: `jobs retry` gives the first job's. */
   maxAttempts?: number;
 }
@@ -42,7 +44,9 @@ export async function submitAndWatch(
   const id = await client.submit(name, input, {
     priority: options.priority,
     ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
-    ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
+    ...((options.attempts ?? options.maxAttempts) !== undefined
+      ? { maxAttempts: options.attempts ?? options.maxAttempts }
+      : {}),
   });
   if (options.detach) {
     if (ctx.out.json) ctx.out.document({ id });

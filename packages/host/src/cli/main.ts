@@ -79,6 +79,16 @@ export function buildProgram(
   );
   example(
     program
+      .command('plugins')
+      .description("act on the running host's plugins")
+      .command('reset')
+      .description("close a plugin's circuit breaker (open after repeated crashes): its waiting jobs start again")
+      .argument('<name>')
+      .action(act(async () => (await import('./commands/plugins.js')).reset as Action)),
+    'bulkhead plugins reset hello',
+  );
+  example(
+    program
       .command('info')
       .description("show a plugin's manifest, config schema, config and stats")
       .argument('<name>')
@@ -142,6 +152,12 @@ export function buildProgram(
       .option('--stream', 'call its stream and print each chunk as it comes (not a queued job)')
       .addOption(new Option('-p, --priority <n>', 'higher runs first').argParser(intArg).default(0))
       .addOption(new Option('--timeout <ms>', 'fail the job after this long').argParser(countArg))
+      .addOption(
+        new Option(
+          '--attempts <n>',
+          'try this many times before failing (default: the `attempts` host setting)',
+        ).argParser(countArg),
+      )
       .option('--detach', 'submit the job and print its id without waiting')
       .addOption(
         new Option(
@@ -209,6 +225,14 @@ export function buildProgram(
       .option('--result-only', 'with --json: print only the result')
       .action(act(async () => (await import('./commands/jobs-manage.js')).retry as Action)),
     'bulkhead jobs retry ec5006c2',
+  );
+  example(
+    jobs
+      .command('recover')
+      .description('export what a damaged job database still holds, job by job, as JSON lines (read-only)')
+      .option('-o, --output <file>', 'where to write them (default <home>/jobs.recovered-<time>.jsonl)')
+      .action(act(async () => (await import('./commands/jobs-recover.js')).recover as Action)),
+    'bulkhead jobs recover -o saved-jobs.jsonl',
   );
   example(
     jobs

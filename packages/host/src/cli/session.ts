@@ -181,6 +181,8 @@ export interface PluginAccess extends AsyncDisposable {
   plugins(): Promise<PluginSummary[]>;
   updateConfig: QueueClient['updateConfig'];
   setEnabled: QueueClient['setEnabled'];
+  /** Closes the plugin's circuit breaker in the running host; false when no host runs (nothing to close). */
+  reset(name: string): Promise<boolean>;
   telemetry: QueueClient['telemetry'];
 }
 
@@ -192,6 +194,10 @@ export async function openPlugins(ctx: CommandContext): Promise<PluginAccess> {
       plugins: () => remote.plugins(),
       updateConfig: (n, p) => remote.updateConfig(n, p),
       setEnabled: (n, on) => remote.setEnabled(n, on),
+      reset: async (n) => {
+        await remote.resetPlugin(n);
+        return true;
+      },
       telemetry: (n) => remote.telemetry(n),
       [Symbol.asyncDispose]: () => remote.close(),
     };
@@ -205,6 +211,8 @@ export async function openPlugins(ctx: CommandContext): Promise<PluginAccess> {
     plugins: async () => manager.list(),
     updateConfig: async (n, p) => ({ applied: (await manager.updateConfig(n, p)).applied }),
     setEnabled: (n, on) => (on ? manager.enable(n) : manager.disable(n)),
+    // A circuit lives in the host's memory: with no host, every circuit is closed already.
+    reset: async () => false,
     telemetry: (n) => manager.telemetry(n),
     [Symbol.asyncDispose]: () => manager.close(),
   };

@@ -105,6 +105,56 @@ export const HOST_SETTINGS: readonly HostSetting[] = [
     default: undefined,
     description: 'share the job queue with other hosts through this Redis (BullMQ); unset: SQLite in the home',
   },
+  {
+    key: 'attempts',
+    env: 'BULKHEAD_ATTEMPTS',
+    kind: count(1),
+    default: 1,
+    description:
+      'attempts per job where the submit (`run --attempts`) says nothing; crashes, timeouts and plugin errors are retried',
+  },
+  {
+    key: 'retry.backoff',
+    env: 'BULKHEAD_RETRY_BACKOFF',
+    kind: duration,
+    default: 250,
+    description: 'wait before a failed job is tried again; doubles per attempt',
+  },
+  {
+    key: 'retry.backoffMax',
+    env: 'BULKHEAD_RETRY_BACKOFF_MAX',
+    kind: duration,
+    default: 10_000,
+    description: 'the most a retry waits',
+  },
+  {
+    key: 'restart.maxCrashes',
+    env: 'BULKHEAD_MAX_CRASHES',
+    kind: count(1),
+    default: 5,
+    description: "crashes within restart.window that open a plugin's circuit: its jobs wait, attempts untouched",
+  },
+  {
+    key: 'restart.window',
+    env: 'BULKHEAD_CRASH_WINDOW',
+    kind: duration,
+    default: 60_000,
+    description: 'the window restart.maxCrashes counts crashes in',
+  },
+  {
+    key: 'restart.backoffMax',
+    env: 'BULKHEAD_RESTART_BACKOFF_MAX',
+    kind: duration,
+    default: 2_000,
+    description: 'the most a crashed worker waits before it restarts (from 100 ms, doubling)',
+  },
+  {
+    key: 'restart.cooldown',
+    env: 'BULKHEAD_BREAKER_COOLDOWN',
+    kind: duration,
+    default: 30_000,
+    description: 'an open circuit lets one trial through after this; a trial that crashes doubles it (to 5 minutes)',
+  },
 ];
 
 export type SettingSource = 'default' | 'file' | 'env' | 'flag';
@@ -182,6 +232,8 @@ export function queueOptionsOf(config: HostConfig): {
   cancelTimeoutMs: number;
   largeValueBytes: number;
   redis?: string;
+  maxAttempts: number;
+  retryBackoff: { initialMs: number; maxMs: number };
 } {
   const v = config.values;
   return {
@@ -197,6 +249,8 @@ export function queueOptionsOf(config: HostConfig): {
     cancelTimeoutMs: v.cancelTimeout as number,
     largeValueBytes: v.largeValueBytes as number,
     ...(typeof v['queue.redis'] === 'string' ? { redis: v['queue.redis'] } : {}),
+    maxAttempts: v.attempts as number,
+    retryBackoff: { initialMs: v['retry.backoff'] as number, maxMs: v['retry.backoffMax'] as number },
   };
 }
 
@@ -204,13 +258,24 @@ export function queueOptionsOf(config: HostConfig): {
 export function managerOptionsOf(config: HostConfig): {
   budget?: { memoryMB?: number; gpuMemoryMB?: number };
   defaultConcurrency: number;
+  restart: { maxCrashes: number; windowMs: number; backoffMaxMs: number; cooldownMs: number };
 } {
   const v = config.values;
   const budget = defined({
     memoryMB: v['budget.memoryMB'] as number | undefined,
     gpuMemoryMB: v['budget.gpuMemoryMB'] as number | undefined,
   });
-  return { ...(Object.keys(budget).length > 0 ? { budget } : {}), defaultConcurrency: v.concurrency as number };
+  const restart = {
+    maxCrashes: v['restart.maxCrashes'] as number,
+    windowMs: v['restart.window'] as number,
+    backoffMaxMs: v['restart.backoffMax'] as number,
+    cooldownMs: v['restart.cooldown'] as number,
+  };
+  return {
+    ...(Object.keys(budget).length > 0 ? { budget } : {}),
+    defaultConcurrency: v.concurrency as number,
+    restart,
+  };
 }
 
 function defined<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {

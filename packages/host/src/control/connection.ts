@@ -149,6 +149,7 @@ export class Connection {
         return null;
       },
       reloadPlugin: (p) => c.reloadPlugin(str(p, 'name')),
+      resetPlugin: (p) => c.resetPlugin(str(p, 'name')),
       pluginSchemas: (p) => c.pluginSchemas(str(p, 'name')),
       pluginLogs: (p) => c.pluginLogs(str(p, 'name'), optCount(p, 'tail')),
       system: () => c.system(),

@@ -180,6 +180,12 @@ export class LocalQueueClient implements QueueClient {
     return this.manager.reload(name);
   }
 
+  async resetPlugin(name: string): Promise<PluginSummary> {
+    await this.#discovered(name);
+    await this.manager.reset(name);
+    return this.manager.get(name) as PluginSummary;
+  }
+
   async pluginSchemas(name: string): Promise<PluginSchemas> {
     await this.#discovered(name);
     return { config: this.manager.getConfigSchema(name), input: this.manager.inputSchemaOf(name) };

@@ -215,6 +215,10 @@ export class RemoteQueueClient extends EventEmitter<RemoteQueueClientEvents> imp
     return this.#call('reloadPlugin', { name }) as Promise<PluginSummary>;
   }
 
+  resetPlugin(name: string): Promise<PluginSummary> {
+    return this.#call('resetPlugin', { name }) as Promise<PluginSummary>;
+  }
+
   pluginSchemas(name: string): Promise<PluginSchemas> {
     return this.#call('pluginSchemas', { name }) as Promise<PluginSchemas>;
   }

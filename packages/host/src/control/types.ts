@@ -66,6 +66,8 @@ export interface QueueClient {
   unloadPlugin(name: string): Promise<void>;
   /** Restarts a plugin's worker (or resets one whose circuit breaker is open). */
   reloadPlugin(name: string): Promise<PluginSummary>;
+  /** Closes a plugin's circuit breaker (open after repeated crashes): its held jobs start again. */
+  resetPlugin(name: string): Promise<PluginSummary>;
   pluginSchemas(name: string): Promise<PluginSchemas>;
   /** A plugin's log, the last `tail` entries (default 200). */
   pluginLogs(name: string, tail?: number): Promise<LogEntry[]>;

@@ -8,18 +8,28 @@
  * @module
  */
 import { BulkheadError, isWireError, toBulkheadError, type WireError } from '@bulkhead/sdk/errors';
-import { VIEW_TYPES } from '@bulkhead/sdk/protocol';
+import { DEFAULT_MAX_FRAME_BYTES, VIEW_TYPES } from '@bulkhead/sdk/protocol';
 import type { JobWatchEvent } from './types.js';
 
 /** Bumped on any change an older peer would misread; the hello exchange compares them. */
 export const CONTROL_PROTOCOL_VERSION = 1;
 
 /**
- * The longest line either side accepts. A longer one is refused with ERR_FRAME_TOO_LARGE and the
- * connection closed: its end cannot be found without reading it all, which is the unbounded memory
- * this limit exists to prevent.
+ * The longest line either side accepts: the worker channel's frame limit, so whether a value
+ * fits does not depend on whether it goes through another process's host. A longer one is
+ * refused with ERR_FRAME_TOO_LARGE and the connection closed: its end cannot be found without
+ * reading it all, which is the unbounded memory this limit exists to prevent.
  */
-export const MAX_LINE_BYTES = 16 * 1024 * 1024;
+export const MAX_LINE_BYTES = DEFAULT_MAX_FRAME_BYTES;
+
+/** What to say with ERR_FRAME_TOO_LARGE: the limit, and the way large data goes instead. */
+export function tooLargeHint(maxLineBytes: number): string {
+  const mib = maxLineBytes / (1024 * 1024);
+  return (
+    `the control socket's limit of ${maxLineBytes} bytes (${Number.isInteger(mib) ? mib : mib.toFixed(2)} MiB, base64 counted for bytes); ` +
+    'pass large data as a file: put its path in the input and let the plugin read it'
+  );
+}
 
 export interface ControlRequest {
   id: number;
@@ -122,7 +132,7 @@ export function encodeLine(message: ControlMessage, maxLineBytes = MAX_LINE_BYTE
   const line = `${JSON.stringify(toWire(message))}\n`;
   const bytes = Buffer.byteLength(line) - 1;
   if (bytes > maxLineBytes) {
-    throw new BulkheadError('ERR_FRAME_TOO_LARGE', `message of ${bytes} bytes exceeds the limit of ${maxLineBytes}`, {
+    throw new BulkheadError('ERR_FRAME_TOO_LARGE', `message of ${bytes} bytes exceeds ${tooLargeHint(maxLineBytes)}`, {
       bytes,
       maxFrameBytes: maxLineBytes,
     });
@@ -193,7 +203,7 @@ export class LineReader {
 
   #check(bytes: number): void {
     if (bytes <= this.#max) return;
-    throw new BulkheadError('ERR_FRAME_TOO_LARGE', `line of over ${bytes} bytes exceeds the limit of ${this.#max}`, {
+    throw new BulkheadError('ERR_FRAME_TOO_LARGE', `line of over ${bytes} bytes exceeds ${tooLargeHint(this.#max)}`, {
       bytes,
       maxFrameBytes: this.#max,
     });

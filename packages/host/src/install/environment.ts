@@ -9,12 +9,14 @@
  * install, if any, exactly as it was, and never a half-written manifest.
  * @module
  */
+
 import { randomBytes } from 'node:crypto';
 import { realpathSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative } from 'node:path';
 import { BulkheadError, isBulkheadError } from '@bulkhead/sdk/errors';
+import { isDiskFull } from '../disk/disk-full.js';
 import {
   describeIssues,
   loadManifest,
@@ -73,6 +75,8 @@ export interface InstallOneOptions {
   onStep?: (step: InstallStep) => void;
   /** How long the plugin's first start may take. Default 60 s (a model may load in initialize). */
   startTimeoutMs?: number;
+  /** Called with the plugin's name before it is put in place; throws to refuse it (a duplicate name). */
+  claim?: (name: string) => void;
 }
 
 /** The host's own SDK, installed into every environment so the worker speaks the host's protocol. */
@@ -107,6 +111,7 @@ export async function installOne(options: InstallOneOptions): Promise<{ manifest
         ...(options.startTimeoutMs ? { startTimeoutMs: options.startTimeoutMs } : {}),
       });
       await writeFile(join(staging, INSTALL_RECORD), `${JSON.stringify(record, null, 2)}\n`);
+      options.claim?.(manifest.name);
       const dir = join(pluginsDir, pluginDirName(manifest.name));
       await swapIn(staging, dir);
       return { manifest, dir };
@@ -187,12 +192,13 @@ export async function installOne(options: InstallOneOptions): Promise<{ manifest
     // What discovery will read must pass discovery's own checks before it is put in place.
     await loadManifest(join(staging, MANIFEST_FILE));
 
+    options.claim?.(info.name);
     const dir = join(pluginsDir, pluginDirName(info.name));
     await swapIn(staging, dir);
     return { manifest, dir };
   } catch (e) {
     await rm(staging, { recursive: true, force: true });
-    if (isBulkheadError(e, 'ERR_INSTALL_FAILED')) throw e;
+    if (isBulkheadError(e, 'ERR_INSTALL_FAILED') || isDiskFull(e)) throw e;
     const message = e instanceof Error ? e.message : String(e);
     throw new BulkheadError('ERR_INSTALL_FAILED', message, undefined, { cause: e });
   }
@@ -207,6 +213,7 @@ async function keepLog(e: unknown, staging: string, source: PluginSource, logDir
     await mkdir(logDir, { recursive: true });
     await copyFile(join(staging, 'install.log'), kept);
   } catch {
+    await rm(kept, { force: true }).catch(() => {}); // a full disk leaves no half copy
     return e;
   }
   return new BulkheadError('ERR_INSTALL_FAILED', `${e.message}\n(npm's whole output: ${kept})`, {

@@ -5,10 +5,13 @@
  * cheap; `force` names plugins (or sources) to redo regardless.
  * @module
  */
+
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { BulkheadError, toBulkheadError } from '@bulkhead/sdk/errors';
+import { diskFullError, isDiskFull } from '../disk/disk-full.js';
 import { loadManifest } from '../manifest/index.js';
+import type { LockHolder, LockTakeover } from '../process/lock-file.js';
 import { bulkheadHome } from '../util/home.js';
 import { hostSdk, type InstallRecord, type InstallStep, installOne, readInstallRecord } from './environment.js';
 import { fingerprint } from './fingerprint.js';
@@ -33,8 +36,10 @@ export interface InstallOptions {
   parallel?: number;
   /** Stops the installs in progress (npm is killed, nothing of theirs is kept) and starts no more. */
   signal?: AbortSignal;
-  /** Another install holds this home: called once with its pid, then this one waits for it. */
-  onWait?: (pid: number) => void;
+  /** Another install holds this home: called once with its holder, then this one waits for it. */
+  onWait?: (holder: LockHolder) => void;
+  /** A lock left by an install that died (or an unreadable one) was taken over. */
+  onTakeover?: (takeover: LockTakeover) => void;
   onEvent?: (event: InstallEvent) => void;
 }
 
@@ -61,6 +66,7 @@ export async function installPlugins(file: PluginsFile, options: InstallOptions 
   const release = await lockInstalls(pluginsDir, {
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onWait ? { onWait: options.onWait } : {}),
+    ...(options.onTakeover ? { onTakeover: options.onTakeover } : {}),
   });
   try {
     // Holding the lock, anything in staging is left over from an install that died, maybe with its
@@ -85,6 +91,7 @@ async function installLocked(
   const sdk = hostSdk();
   const results: InstallReport['plugins'] = [];
   const queue = [...file.plugins];
+  const names = new NameClaims(file);
   const worker = async () => {
     for (let entry = queue.shift(); entry !== undefined && !options.signal?.aborted; entry = queue.shift()) {
       const outcome = await installEntry(entry);
@@ -111,6 +118,7 @@ async function installLocked(
         (Array.isArray(options.force) &&
           options.force.some((f) => f === entry.source || f === entry.name || f === previous?.name));
       if (previous && previous.record.fingerprint === print && !forced) {
+        names.claim(previous.name, entry);
         return { status: 'unchanged', name: previous.name, version: previous.version, dir: previous.dir, ms: ms() };
       }
       const { manifest, dir } = await installOne({
@@ -125,17 +133,64 @@ async function installLocked(
         logDir: join(home, 'logs'),
         ...(options.signal ? { signal: options.signal } : {}),
         onStep: (step) => options.onEvent?.({ type: 'step', source: entry.source, index: entry.index, step }),
+        claim: (name) => names.claim(name, entry),
       });
       // The same source installed before under another name: that install is replaced by this one.
       if (previous && previous.dir !== dir) await rm(previous.dir, { recursive: true, force: true });
       return { status: 'installed', name: manifest.name, version: manifest.version, dir, ms: ms() };
     } catch (e) {
-      return { status: 'failed', error: toBulkheadError(e), ms: ms() };
+      const error = isDiskFull(e) ? diskFullError(pluginsDir, `the install of ${entry.source}`, e) : toBulkheadError(e);
+      return { status: 'failed', error, ms: ms() };
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.parallel ?? 2, file.plugins.length)) }, worker));
   results.sort((a, b) => a.index - b.index);
+  names.settle(results);
   return { file: file.file, plugins: results };
+}
+
+/**
+ * One name, one plugin: two entries whose plugins call themselves the same would share one
+ * directory, and whichever finished last would win. The earlier line keeps the name; every later
+ * one fails, naming both lines. Claimed just before a plugin is put in place, so a later line that
+ * finished first is refused when the earlier one claims (and the earlier one replaces it).
+ */
+class NameClaims {
+  readonly #file: PluginsFile;
+  readonly #holders = new Map<string, PluginsFileEntry>();
+  readonly #refused = new Map<number, BulkheadError>();
+
+  constructor(file: PluginsFile) {
+    this.#file = file;
+  }
+
+  claim(name: string, entry: PluginsFileEntry): void {
+    const holder = this.#holders.get(name);
+    if (holder === undefined || holder.index === entry.index) {
+      this.#holders.set(name, entry);
+      return;
+    }
+    const [first, later] = holder.index < entry.index ? [holder, entry] : [entry, holder];
+    const where = relativeName(this.#file.file);
+    const error = new BulkheadError(
+      'ERR_INSTALL_FAILED',
+      `${where}:${later.line}: plugins[${later.index}] installs a plugin named "${name}", as ${where}:${first.line} ` +
+        `(plugins[${first.index}]) does: two plugins cannot share a name; remove one, or rename its package`,
+      { name, lines: [first.line, later.line] },
+    );
+    this.#refused.set(later.index, error);
+    this.#holders.set(name, first);
+    if (later === entry) throw error;
+  }
+
+  /** A later line that was put in place before the earlier one claimed its name fails after all. */
+  settle(results: InstallReport['plugins']): void {
+    for (const [i, r] of results.entries()) {
+      const error = this.#refused.get(r.index);
+      if (error !== undefined && r.status !== 'failed')
+        results[i] = { source: r.source, index: r.index, status: 'failed', error, ms: r.ms };
+    }
+  }
 }
 
 /**

@@ -4,11 +4,13 @@
  * anything we could add.
  * @module
  */
+
 import { spawn } from 'node:child_process';
 import { createWriteStream, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BulkheadError } from '@bulkhead/sdk/errors';
+import { diskFullError, isDiskFull } from '../disk/disk-full.js';
 import { killGroup } from '../process/kill-group.js';
 import { identify, isRunning, type ProcessIdentity } from '../process/process-identity.js';
 
@@ -32,9 +34,14 @@ export async function npmInstall(dir: string, specs: string[], options: NpmOptio
   // environment owns its files and the plugin's dependencies land in this node_modules, not the source's.
   const args = ['install', '--no-audit', '--no-fund', '--install-links', '--omit=dev', ...specs];
   const log = createWriteStream(join(dir, 'install.log'));
+  // A log that cannot be written (a full disk) must not be an unhandled 'error' that kills us.
+  let logError: unknown = null;
+  log.on('error', (e) => {
+    logError ??= e;
+  });
   const tail: string[] = [];
   const keep = (chunk: Buffer) => {
-    log.write(chunk);
+    if (logError === null) log.write(chunk);
     for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') tail.push(line);
     if (tail.length > 200) tail.splice(0, tail.length - 200);
   };
@@ -59,6 +66,9 @@ export async function npmInstall(dir: string, specs: string[], options: NpmOptio
     });
   }).finally(() => log.end());
   if (options.signal?.aborted) throw new BulkheadError('ERR_CANCELLED', 'install cancelled', { forced: false });
+  if (isDiskFull(logError) || (code !== 0 && tail.some((l) => /\bENOSPC\b|no space left on device/i.test(l)))) {
+    throw diskFullError(dir, 'npm install', logError ?? undefined);
+  }
   if (code !== 0) {
     const errors = tail.filter((l) => /^npm (error|ERR!)/.test(l));
     const shown = (errors.length > 0 ? errors : tail).slice(-ERROR_LINES);

@@ -5,10 +5,12 @@
  * and whatever it started.
  * @module
  */
+
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { BulkheadError } from '@bulkhead/sdk/errors';
+import { diskFullError, isDiskFull } from '../disk/disk-full.js';
 import { killGroup } from '../process/kill-group.js';
 
 export interface ToolOptions {
@@ -24,11 +26,16 @@ const ERROR_LINES = 15;
 export async function runTool(file: string, args: string[], options: ToolOptions): Promise<void> {
   if (options.signal?.aborted) throw new BulkheadError('ERR_CANCELLED', 'install cancelled', { forced: false });
   const log = createWriteStream(join(options.cwd, 'install.log'), { flags: 'a' });
+  // A log that cannot be written (a full disk) must not be an unhandled 'error' that kills us.
+  let logError: unknown = null;
+  log.on('error', (e) => {
+    logError ??= e;
+  });
   log.write(`$ ${[file, ...args].join(' ')}\n`);
   const tail: string[] = [];
   let partial = '';
   const keep = (chunk: Buffer) => {
-    log.write(chunk);
+    if (logError === null) log.write(chunk);
     const lines = (partial + chunk.toString('utf8')).split(/\r?\n|\r/);
     partial = lines.pop() ?? '';
     for (const line of lines) {
@@ -58,6 +65,9 @@ export async function runTool(file: string, args: string[], options: ToolOptions
     });
   }).finally(() => log.end());
   if (options.signal?.aborted) throw new BulkheadError('ERR_CANCELLED', 'install cancelled', { forced: false });
+  if (isDiskFull(logError) || (code !== 0 && tail.some((l) => /\bENOSPC\b|No space left on device/i.test(l)))) {
+    throw diskFullError(options.cwd, `${file} ${args[0] ?? ''}`.trim(), logError ?? undefined);
+  }
   if (code !== 0) {
     if (partial.trim() !== '') tail.push(partial);
     const name = file.split('/').pop();

@@ -6,7 +6,7 @@
  */
 import type { DiscoveredPlugin } from '../manifest/index.js';
 import type { PluginProcess } from '../process/plugin-process.js';
-import type { CrashTracker } from './crash-policy.js';
+import type { CircuitBreaker } from './circuit-breaker.js';
 import type { EvictionCandidate } from './eviction.js';
 import type { PluginLog } from './plugin-log.js';
 import type { GroupCpu } from './telemetry.js';
@@ -15,7 +15,7 @@ import type { PluginState, PluginSummary } from './types.js';
 export class ManagedPlugin {
   /** Replaced by a later discovery (a manifest edited in place). */
   plugin: DiscoveredPlugin;
-  readonly crashes: CrashTracker;
+  readonly crashes: CircuitBreaker;
   proc: PluginProcess | null = null;
   loading: Promise<PluginProcess> | null = null;
   #state: PluginState;
@@ -41,7 +41,7 @@ export class ManagedPlugin {
 
   constructor(
     plugin: DiscoveredPlugin,
-    crashes: CrashTracker,
+    crashes: CircuitBreaker,
     state: PluginState,
     onState: (m: ManagedPlugin, previous: PluginState) => void,
   ) {

@@ -19,7 +19,8 @@ import type { CallOptions } from '../process/plugin-process.js';
 import { LocalSystemMonitor, type SystemMonitor, type SystemSnapshot } from '../resources/index.js';
 import type { ResourceNeeds } from '../resources/resource-ledger.js';
 import { bulkheadHome } from '../util/home.js';
-import { CrashTracker, DEFAULT_RESTART_POLICY, type RestartPolicy } from './crash-policy.js';
+import { type Availability, CircuitBreaker } from './circuit-breaker.js';
+import { DEFAULT_RESTART_POLICY, type RestartPolicy } from './crash-policy.js';
 import { idleVictims, victimsFor } from './eviction.js';
 import { ManagedPlugin } from './managed-plugin.js';
 import { configSchemaOf, effectiveConfig, nextConfig } from './plugin-config.js';
@@ -35,6 +36,7 @@ import type {
   PluginSummary,
   PluginTelemetry,
 } from './types.js';
+import { WorkerRecords } from './worker-records.js';
 
 export class PluginManager extends EventEmitter<PluginManagerEvents> {
   readonly home: string;
@@ -49,6 +51,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
   #idleTimer: NodeJS.Timeout | null = null;
   #closed = false;
   readonly #workers: PluginWorkers;
+  readonly #now: () => number;
 
   constructor(options: PluginManagerOptions = {}) {
     super();
@@ -57,7 +60,14 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     this.home = options.home ?? bulkheadHome(this.#env);
     this.#policy = { ...DEFAULT_RESTART_POLICY, ...options.restart };
     this.#state = new StateStore(join(this.home, 'state.json'));
+    this.#now = options.now ?? Date.now;
+    const records = new WorkerRecords(this.home);
+    // Workers a dead host left behind (stopped ones cannot end themselves): ended before any start.
+    const orphans = records.sweep();
+    if (orphans > 0)
+      process.emitWarning(`ended ${orphans} worker(s) left by a Bulkhead host that died`, 'BulkheadWarning');
     this.#workers = new PluginWorkers({
+      records,
       options,
       policy: this.#policy,
       state: this.#state,
@@ -180,6 +190,21 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     m.setState('disabled');
   }
 
+  /**
+   * Whether a plugin's circuit lets work through now: `closed`, `open` until `retryAt` (epoch ms),
+   * or `half-open` (one trial). Cheap and synchronous, for the queue's dispatch.
+   */
+  availability(name: string): Availability {
+    const m = this.#plugins.get(name);
+    if (m === undefined || !m.crashes.tripped) return { state: 'closed', retryAt: null };
+    return {
+      state: m.crashes.state(this.#now()),
+      retryAt: m.crashes.retryAt,
+      crashes: m.crashes.count,
+      ...(m.lastError ? { lastError: m.lastError } : {}),
+    };
+  }
+
   /** Closes a plugin's circuit breaker after it `failed`, so it may be loaded again. */
   async reset(name: string): Promise<void> {
     const m = await this.#managed(name);
@@ -211,7 +236,15 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     const t0 = performance.now();
     let failed = false;
     try {
-      return (await proc.execute(input, options)) as O;
+      const result = (await proc.execute(input, options)) as O;
+      if (entry.crashes.tripped) {
+        // A call succeeded after the cool-down: the circuit closes and its crashes are forgotten.
+        entry.crashes.succeeded();
+        delete entry.lastError;
+        delete entry.lastStderr;
+        this.#workers.note(entry, 'info', 'circuit closed: a call succeeded after the cool-down');
+      }
+      return result;
     } catch (e) {
       failed = true;
       this.#workers.callFailed(entry, proc, e);
@@ -443,7 +476,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     const enabled = this.#state.get(plugin.manifest.name).enabled;
     return new ManagedPlugin(
       plugin,
-      new CrashTracker(this.#policy),
+      new CircuitBreaker(this.#policy),
       enabled ? 'discovered' : 'disabled',
       (m, previous) => {
         if (this.listenerCount('state') > 0) this.emit('state', { name: m.name, state: m.state, previous });

@@ -12,12 +12,14 @@ import { PluginProcess } from '../process/plugin-process.js';
 import type { PrelaunchedWorker } from '../process/worker-spawn.js';
 import { crashMessage, exitVerdict, type RestartPolicy, unavailable } from './crash-policy.js';
 import { budgetVictims, type EvictionCandidate } from './eviction.js';
+import { type Hang, unresponsiveError } from './hang-detector.js';
 import { startLiveness, stopLiveness } from './liveness.js';
 import type { ManagedPlugin } from './managed-plugin.js';
 import { PluginLog } from './plugin-log.js';
 import type { StateStore } from './state-store.js';
 import type { PluginManagerEvents, PluginManagerOptions } from './types.js';
 import { workerOptionsFor } from './worker-options.js';
+import type { WorkerRecords } from './worker-records.js';
 
 export interface PluginWorkersOptions {
   options: PluginManagerOptions;
@@ -30,6 +32,8 @@ export interface PluginWorkersOptions {
   /** The effective config a start gives its worker. */
   config(name: string): Record<string, unknown>;
   closed(): boolean;
+  /** Each worker and its host, so the next manager can end what a dead host left (worker-records.ts). */
+  records: WorkerRecords;
   /** The clock the crash policy reads (window, backoff). */
   now(): number;
   /** Throws ERR_MANAGER_CLOSED once closed. */
@@ -61,7 +65,11 @@ export class PluginWorkers {
     const name = m.plugin.manifest.name;
     if (!this.enabled(m))
       throw new BulkheadError('ERR_PLUGIN_DISABLED', `plugin "${name}" is disabled; enable it first`, { name });
-    if (m.state === 'failed') throw unavailable(name, m.crashes, this.#o.policy, m);
+    if (m.state === 'failed') {
+      // Open: nothing starts it until the cool-down ends (or a reset); half-open: one trial.
+      if (m.crashes.state(this.#o.now()) === 'open') throw unavailable(name, m.crashes, this.#o.policy, m);
+      if (!m.loading) this.note(m, 'info', 'circuit half-open: trying the plugin again');
+    }
     // An unresponsive worker is replaced on next use, unless the policy says to leave it alone.
     const leaveAlone = (this.#o.options.liveness?.onUnresponsive ?? 'restart') === 'report';
     if (m.proc?.alive && (m.state !== 'unresponsive' || leaveAlone)) return m.proc;
@@ -122,11 +130,12 @@ export class PluginWorkers {
       throw new BulkheadError('ERR_MANAGER_CLOSED', 'the plugin manager was closed');
     }
     this.#wire(m, proc);
+    this.#o.records.record(proc.pid);
     m.proc = proc;
     m.loadedAt = Date.now();
     m.cpu = { last: null };
     m.setState(m.inFlight > 0 ? 'busy' : 'ready');
-    startLiveness(m, proc, this.#o.options.liveness, (reason) => void this.#unresponsive(m, proc, reason));
+    startLiveness(m, proc, this.#o.options.liveness, (reason, hang) => void this.#unresponsive(m, proc, reason, hang));
     // A prelaunched worker's start began at its spawn, before this call.
     const ms = performance.now() - Math.min(t0, proc.prelaunchedAt ?? t0);
     this.note(m, 'info', `loaded (pid ${proc.pid}, ${ms.toFixed(0)} ms${proc.prelaunchedAt ? ', prelaunched' : ''})`);
@@ -148,6 +157,7 @@ export class PluginWorkers {
       if (this.#o.events.listenerCount('progress') > 0) this.#o.events.emit('progress', { name, ...p });
     });
     proc.on('exit', (exit) => {
+      this.#o.records.forget(exit.pid);
       if (m.proc !== proc) return; // an old worker, already replaced
       m.proc = null;
       stopLiveness(m);
@@ -218,7 +228,7 @@ export class PluginWorkers {
     }
   }
 
-  async #unresponsive(m: ManagedPlugin, proc: PluginProcess, reason: string): Promise<void> {
+  async #unresponsive(m: ManagedPlugin, proc: PluginProcess, reason: string, hang?: Hang): Promise<void> {
     const name = m.plugin.manifest.name;
     m.setState('unresponsive');
     this.note(m, 'warn', `unresponsive: ${reason}`);
@@ -226,7 +236,8 @@ export class PluginWorkers {
     if ((this.#o.options.liveness?.onUnresponsive ?? 'restart') !== 'restart') return;
     m.proc = null;
     stopLiveness(m);
-    await proc.kill(`unresponsive: ${reason}`);
+    // A hung busy worker's calls fail with what happened to them, to be retried or failed by policy.
+    await proc.kill(`unresponsive: ${reason}`, hang && unresponsiveError(name, proc, reason, hang));
     m.lastError = `unresponsive: ${reason}`;
     if (m.crashes.record(this.#o.now())) {
       // Hangs count like crashes: one that keeps hanging ends up failed, not restarted forever.

@@ -58,6 +58,11 @@ export interface PluginManagerOptions {
     pingIntervalMs?: number;
     /** A ping unanswered this long marks the plugin unresponsive. Default 5 s. */
     pingTimeoutMs?: number;
+    /**
+     * A busy worker silent to pings while its process group uses no CPU (or is stopped) this
+     * long is hung: killed, its calls failed with ERR_WORKER_UNRESPONSIVE. Default 30 s.
+     */
+    hangTimeoutMs?: number;
     /** `restart`: kill and restart an unresponsive worker (default); `report`: only report it. */
     onUnresponsive?: 'restart' | 'report';
   };

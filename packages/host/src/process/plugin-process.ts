@@ -36,6 +36,7 @@ import {
   type StatsResult,
 } from '@bulkhead/sdk/protocol';
 import { CallTable } from './call-table.js';
+import { ExitNotes, heapLimitOf } from './exit-summary.js';
 import { killGroup } from './kill-group.js';
 import { type LogEntry, type LogLevel, Ring, splitLines } from './log-buffer.js';
 import { guard, type NotificationTarget, onNotification } from './notifications.js';
@@ -73,6 +74,8 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
   readonly #options: PluginProcessOptions;
   readonly #logs: Ring<LogEntry>;
   #stderr = new Ring<string>(STDERR_TAIL);
+  /** What its stderr says about how it died (an OOM, an uncaught error). */
+  #exitNotes = new ExitNotes();
   #child: ChildProcess | null = null;
   #handoffDir: string | undefined;
   #channel: Channel | null = null;
@@ -286,23 +289,24 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
 
   /**
    * Kills the worker's process group at once (no shutdown, no cleanup): for a worker that stopped
-   * answering. Open calls fail with ERR_WORKER_EXITED carrying `reason`. Resolves once it is gone.
+   * answering. Open calls fail with `error`, else ERR_WORKER_EXITED carrying `reason`. Resolves once it is gone.
    */
-  kill(reason = 'killed by its host'): Promise<void> {
+  kill(reason = 'killed by its host', error?: BulkheadError): Promise<void> {
     // Not queued behind a slow stop: killing is how a stuck stop is cut short.
-    return this.#killNow(reason);
+    return this.#killNow(reason, error);
   }
 
-  async #killNow(reason: string): Promise<void> {
+  async #killNow(reason: string, error?: BulkheadError): Promise<void> {
     if (this.#child === null || this.#exit !== null) return;
     this.#stopping = true;
     this.#kill(
-      workerExited(`worker was killed: ${reason}`, {
-        signal: 'SIGKILL',
-        stderrTail: this.#stderr.last(),
-        stopped: true,
-        reason,
-      }),
+      error ??
+        workerExited(`worker was killed: ${reason}`, {
+          signal: 'SIGKILL',
+          stderrTail: this.#stderr.last(),
+          stopped: true,
+          reason,
+        }),
     );
     await this.#exited;
   }
@@ -355,6 +359,7 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
     splitLines(child.stdout as Readable, maxLine, (line) => this.#log('stdout', 'info', line));
     splitLines(child.stderr as Readable, maxLine, (line) => {
       this.#stderr.push(line);
+      this.#exitNotes.see(line);
       this.#log('stderr', 'error', line);
     });
     this.#channel = new Channel(child.stdio[3] as unknown as import('node:net').Socket, maxFrame, {
@@ -414,6 +419,7 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
     this.#stopping = false;
     this.#lastSample = null;
     this.#stderr = new Ring<string>(STDERR_TAIL);
+    this.#exitNotes = new ExitNotes();
   }
 
   #finalize(
@@ -432,14 +438,17 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
         : `worker exited with ${how}${stderrTail.length ? `: ${stderrTail.at(-1)}` : ''}`,
       { exitCode, signal, stderrTail, stopped },
     );
-    this.#calls.failAll(this.#fatal ?? fallback);
+    const told = stopped
+      ? null
+      : this.#exitNotes.error({ exitCode, signal, stderrTail, heapLimitMB: heapLimitOf(this.#options.execArgv) });
+    this.#calls.failAll(this.#fatal ?? told ?? fallback);
     this.#channel?.close();
     const exit: WorkerExit = {
       pid: child.pid ?? -1,
       exitCode,
       signal,
       expected: stopped,
-      ...(this.#fatal ? { error: this.#fatal } : {}),
+      ...(this.#fatal || told ? { error: (this.#fatal ?? told) as BulkheadError } : {}),
       stderrTail,
     };
     this.#exit = exit;

@@ -19,6 +19,8 @@ export interface Waiting extends PendingEntry {
   timeoutMs: number | null;
   /** The encoded input when small and known (submitted here), saving a read at start. */
   input: Uint8Array | null;
+  /** A retry backing off: not started before this (epoch ms). */
+  notBefore?: number;
 }
 
 export type Shortfall = Extract<FitResult, { ok: false }>;
@@ -32,6 +34,8 @@ export interface DispatchInput {
   runningOf(plugin: string): number;
   /** Throws for a plugin no longer discovered. */
   concurrencyOf(plugin: string): number;
+  /** Its circuit breaker: open holds its jobs (attempts untouched), half-open lets one through. */
+  circuitOf(plugin: string): { state: 'closed' | 'open' | 'half-open'; retryAt: number | null };
   /** Reserves the job's needs, or says what is short. */
   tryAcquire(id: string, needs: ResourceNeeds): Reservation | Shortfall;
   policy: SchedulingPolicy;
@@ -46,7 +50,7 @@ export interface DispatchPlan {
   fail: { job: Waiting; error: BulkheadError }[];
   /** Began waiting for resources in this pass (`waitingSince` just set): an event to write, room to make. */
   waiting: { job: Waiting; shortfall: Shortfall }[];
-  /** The earliest queue-timeout deadline of a job still waiting (Infinity for none). */
+  /** The earliest time to look again: a queue-timeout deadline, a retry's backoff, a circuit's cool-down (Infinity for none). */
   nextDeadline: number;
 }
 
@@ -70,7 +74,19 @@ export function planDispatch(input: DispatchInput): DispatchPlan {
       } catch {
         limit = 1; // plugin vanished: the call fails with ERR_UNKNOWN_PLUGIN, and says so
       }
+      // An open circuit holds the plugin's jobs until it half-opens: then one at a time (the trial).
+      const circuit = input.circuitOf(e.plugin);
+      if (circuit.state === 'open') {
+        full.add(e.plugin);
+        if (circuit.retryAt !== null) plan.nextDeadline = Math.min(plan.nextDeadline, circuit.retryAt);
+        continue;
+      }
+      if (circuit.state === 'half-open') limit = 1;
       concurrency.set(e.plugin, limit);
+    }
+    if (e.notBefore !== undefined && e.notBefore > now) {
+      plan.nextDeadline = Math.min(plan.nextDeadline, e.notBefore);
+      continue;
     }
     const busy = input.runningOf(e.plugin) + (starting.get(e.plugin) ?? 0);
     if (busy >= limit) {

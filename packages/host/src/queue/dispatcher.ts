@@ -5,8 +5,10 @@
  * job's "completed" and the next job's "running" share one fsync.
  * @module
  */
+
 import type { EventEmitter } from 'node:events';
 import { BulkheadError, isBulkheadError, toBulkheadError } from '@bulkhead/sdk/errors';
+import type { Availability } from '../manager/circuit-breaker.js';
 import type { LogEntry } from '../process/log-buffer.js';
 import type { Scheduler } from '../resources/scheduler.js';
 import { encodeValue } from './codec.js';
@@ -15,9 +17,19 @@ import type { JobActivity } from './job-activity.js';
 import type { JobStore, StoreOp } from './job-store.js';
 import { PendingIndex } from './pending-index.js';
 import type { PluginRunner } from './plugin-runner.js';
+import { attemptNotCounted, type RetryBackoff, retryDelay } from './retry-policy.js';
 import { type Running, RunningJobs } from './running-jobs.js';
-import { cancelledOps, completedOps, failedOps, retryOps, startedOps, willRetry } from './settlement.js';
+import {
+  cancelledOps,
+  completedOps,
+  failedOps,
+  requeueUncountedOps,
+  retryOps,
+  startedOps,
+  willRetry,
+} from './settlement.js';
 import type { JobQueueEvents } from './types.js';
+import { isFullDiskWrite, UnwrittenOutcomes } from './unwritten-outcomes.js';
 import type { ValueFiles } from './value-files.js';
 import type { Waiters } from './waiters.js';
 
@@ -37,6 +49,7 @@ export interface DispatcherOptions {
   queueTimeoutMs: number;
   refreshMs: number;
   cancelGraceMs: number;
+  retryBackoff: RetryBackoff;
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: BulkheadError };
@@ -54,6 +67,8 @@ export function background(p: Promise<unknown>): void {
 export class Dispatcher {
   readonly pending = new PendingIndex();
   readonly running = new RunningJobs();
+  /** Outcomes a full disk kept from the store (unwritten-outcomes.ts). */
+  readonly unwritten = new UnwrittenOutcomes();
   readonly #o: DispatcherOptions;
   #scheduled = false;
   #recheck: NodeJS.Timeout | null = null;
@@ -103,6 +118,7 @@ export class Dispatcher {
       plugins: this.pending.plugins,
       runningOf: (plugin) => this.running.of(plugin),
       concurrencyOf: (plugin) => runner.concurrencyOf(plugin),
+      circuitOf: (plugin) => this.circuitOf(plugin),
       tryAcquire: (id, needs) => scheduler.tryAcquire(id, needs),
       policy: scheduler.policy,
       queueTimeoutMs: this.#o.queueTimeoutMs,
@@ -119,6 +135,15 @@ export class Dispatcher {
     for (const { job, reservation } of plan.start) this.#start(job, reservation);
     this.#scheduleRecheck(plan.nextDeadline);
     this.#checkIdle();
+  }
+
+  /** Whether the plugin's circuit lets its jobs through (closed for a runner without breakers). */
+  circuitOf(plugin: string): Availability {
+    try {
+      return this.#o.runner.availability?.(plugin) ?? { state: 'closed', retryAt: null };
+    } catch {
+      return { state: 'closed', retryAt: null };
+    }
   }
 
   /** While jobs wait for resources: look again after a re-measurement, and at the first deadline. */
@@ -230,9 +255,20 @@ export class Dispatcher {
     // Start the next job now: its "running" write joins this job's "completed" write in one commit.
     this.soon();
     if (!started || outcome === null) return;
+    const ms = performance.now() - t0;
     try {
-      await this.#settle(e, run, outcome, performance.now() - t0);
+      await this.#settle(e, run, outcome, ms);
     } catch (err) {
+      // A full disk: the outcome waits in memory and is written once there is room.
+      if (isFullDiskWrite(err) && !this.closed) {
+        const settled = outcome;
+        this.unwritten.hold(id, () => this.#settle(e, run, settled, ms));
+        process.emitWarning(
+          `Bulkhead job queue: job ${id} finished but the disk is full; its outcome is kept in memory until it can be written`,
+          'BulkheadQueueWarning',
+        );
+        return;
+      }
       // The outcome could not be recorded (the store failed): the job stays "running" in the store
       // and is recovered as interrupted by the next start; whoever waits learns why now.
       this.#o.waiters.failed(id, toBulkheadError(err, 'ERR_STORE_UNAVAILABLE'));
@@ -256,6 +292,7 @@ export class Dispatcher {
       try {
         result = await this.#o.files.keep(id, 'result', encodeValue(outcome.value));
       } catch (err) {
+        if (isFullDiskWrite(err)) throw err; // kept and written later, not turned into a failure
         return this.#settle(e, run, { ok: false, error: toBulkheadError(err) }, ms);
       }
       try {
@@ -275,6 +312,13 @@ export class Dispatcher {
       events.emit('cancelled', { id, plugin, forced });
       return;
     }
+    if (attemptNotCounted(error.code)) {
+      await this.#o.write(requeueUncountedOps(id, run.attempt, error.message, now));
+      const entry: Waiting = { ...e, attempts: run.attempt - 1, waitingSince: null };
+      this.pending.add(entry);
+      this.soon();
+      return;
+    }
     const retry = willRetry(error, run.attempt, e.maxAttempts);
     await this.fail({ ...e, attempts: run.attempt }, error, { startedAt: run.startedAt, retry });
   }
@@ -288,8 +332,9 @@ export class Dispatcher {
     const wire = error.toJSON();
     const { events } = this.#o;
     if (attempt?.retry) {
-      await this.#o.write(retryOps(e.id, wire, e.attempts, attempt.startedAt, now));
-      this.pending.add({ ...e, waitingSince: null });
+      const delay = retryDelay(this.#o.retryBackoff, e.attempts + 1);
+      await this.#o.write(retryOps(e.id, wire, e.attempts, attempt.startedAt, now, delay));
+      this.pending.add({ ...e, waitingSince: null, ...(delay > 0 ? { notBefore: now + delay } : {}) });
       events.emit('failed', { id: e.id, plugin: e.plugin, error: wire, willRetry: true });
       this.soon();
       return;

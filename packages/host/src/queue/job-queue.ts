@@ -18,6 +18,7 @@
  * const job = await queue.wait(id);
  * @module
  */
+
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { BulkheadError } from '@bulkhead/sdk/errors';
@@ -49,6 +50,7 @@ import { placement } from './pending-index.js';
 import type { PluginRunner } from './plugin-runner.js';
 import { serveQueueControl } from './queue-control.js';
 import { handBackOps, recoveryOps } from './recovery.js';
+import { DEFAULT_RETRY_BACKOFF } from './retry-policy.js';
 import { cancelledPendingOps } from './settlement.js';
 import { checkSubmit } from './submit-checks.js';
 import type { Explanation, Job, JobQueueEvents, JobQueueOptions, QueueSnapshot, SubmitOptions } from './types.js';
@@ -111,6 +113,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> implements JobQueueAp
       queueTimeoutMs: s.queueTimeoutMs ?? 600_000,
       refreshMs: s.refreshMs ?? 1000,
       cancelGraceMs: options.cancelTimeoutMs ?? 5000,
+      retryBackoff: { ...DEFAULT_RETRY_BACKOFF, ...options.retryBackoff },
     });
     this.#reads = new JobReader({
       store,
@@ -216,6 +219,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> implements JobQueueAp
     await this.#control?.close();
     this.#control = null;
     this.#jobs.closed = true;
+    this.#jobs.unwritten.clear();
     for (const t of this.#timers) clearInterval(t);
     this.#jobs.close();
     this.#manager.off('log', this.#onManagerLog);

@@ -121,6 +121,8 @@ export class JobReader {
       running: running.of(job.plugin),
       concurrency: this.#o.runner.concurrencyOf(job.plugin),
       fit: this.#o.scheduler.ledger.fit(entry.needs),
+      circuit: this.#o.dispatcher.circuitOf(job.plugin),
+      ...(entry.notBefore !== undefined ? { notBefore: entry.notBefore } : {}),
     };
     return explanation(job, place ?? null, this.#o.dispatcher.started);
   }

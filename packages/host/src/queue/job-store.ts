@@ -21,6 +21,7 @@ export interface JobEvent {
   type:
     | 'queued'
     | 'waiting-for-resources'
+    | 'waiting-for-plugin'
     | 'loading-plugin'
     | 'started'
     | 'retrying'

@@ -9,6 +9,7 @@
  * @module
  */
 
+import type { Availability } from '../manager/circuit-breaker.js';
 import type { LogEntry } from '../process/log-buffer.js';
 import type { CallOptions } from '../process/plugin-process.js';
 import type { ResourceNeeds } from '../resources/resource-ledger.js';
@@ -34,6 +35,11 @@ export interface PluginRunner {
   isLoaded(name: string): boolean;
   /** Unloads idle plugins to free what is short; resolves with the names unloaded. */
   evictFor(shortfall: { memoryMB?: number; gpuMemoryMB?: number }): Promise<string[]>;
+  /**
+   * Whether the plugin's circuit breaker lets work through now (`PluginManager.availability`):
+   * the queue holds the jobs of an open one, attempts untouched. Absent: always closed.
+   */
+  availability?(name: string): Availability;
   /** Runs one attempt of a job: the plugin's `execute`, loading it first if needed. */
   execute(name: string, input: unknown, options?: CallOptions): Promise<unknown>;
   /** Plugin output (`stdout`/`stderr` lines), credited to a job while it runs alone on its plugin. */

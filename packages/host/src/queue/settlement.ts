@@ -76,11 +76,27 @@ export function cancelledPendingOps(id: string, orphan: boolean, now: number): [
 }
 
 /** Back to pending for attempt `attempt + 1`; the next attempt overwrites startedAt, so this one's is kept as an event. */
-export function retryOps(id: string, error: JobError, attempt: number, startedAt: number, now: number): StoreOp[] {
+export function retryOps(
+  id: string,
+  error: JobError,
+  attempt: number,
+  startedAt: number,
+  now: number,
+  delayMs = 0,
+): StoreOp[] {
+  const detail = delayMs > 0 ? `${error.message} (next attempt in ${delayMs} ms)` : error.message;
   return [
     { op: 'event', id, event: { at: startedAt, type: 'started', attempt } },
     { op: 'update', id, patch: { status: 'pending', error, progress: null }, ifStatus: ['running'] },
-    { op: 'event', id, event: { at: now, type: 'retrying', attempt: attempt + 1, detail: error.message } },
+    { op: 'event', id, event: { at: now, type: 'retrying', attempt: attempt + 1, detail } },
+  ];
+}
+
+/** Its plugin's circuit opened as it started: pending again, the attempt not counted. */
+export function requeueUncountedOps(id: string, attempt: number, detail: string, now: number): StoreOp[] {
+  return [
+    { op: 'update', id, patch: { status: 'pending', attempts: attempt - 1, progress: null }, ifStatus: ['running'] },
+    { op: 'event', id, event: { at: now, type: 'waiting-for-plugin', detail } },
   ];
 }
 

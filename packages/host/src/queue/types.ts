@@ -9,6 +9,7 @@ import type { SchedulingPolicy } from '../resources/scheduler.js';
 import type { SystemMonitor } from '../resources/system-monitor.js';
 import type { JobError, JobEvent, JobStatus, JobStore, RetentionPolicy } from './job-store.js';
 import type { PluginRunner } from './plugin-runner.js';
+import type { RetryBackoff } from './retry-policy.js';
 
 export interface JobQueueOptions {
   /**
@@ -34,6 +35,8 @@ export interface JobQueueOptions {
   retention?: RetentionPolicy;
   /** Attempts per job unless submit says otherwise. Default 1 (no retry). */
   maxAttempts?: number;
+  /** How long a retry waits: doubling from `initialMs` (250 ms) up to `maxMs` (10 s). */
+  retryBackoff?: Partial<RetryBackoff>;
   /** A running job that ignores its cancel is forced (worker killed) after this. Default 5 s. */
   cancelTimeoutMs?: number;
   /**
@@ -105,6 +108,8 @@ export interface Explanation {
     | { kind: 'resources'; resource: string; needed: number; free: number; unit: string; detail: string }
     | { kind: 'plugin-busy'; plugin: string; running: number; concurrency: number }
     | { kind: 'ahead'; jobs: number }
+    | { kind: 'plugin-unavailable'; plugin: string; retryAt: number | null; crashes: number; lastError?: string }
+    | { kind: 'backoff'; until: number }
     | { kind: 'not-started' }
   )[];
   timeline: JobEvent[];

@@ -3,9 +3,12 @@
  * plus those implied by the row), its outcome as a value or an error, and why a pending job waits.
  * @module
  */
+
 import { BulkheadError, ERROR_CODES } from '@bulkhead/sdk/errors';
+import type { Availability } from '../manager/circuit-breaker.js';
 import type { FitResult } from '../resources/resource-ledger.js';
 import type { JobEvent, JobRecord } from './job-store.js';
+import { unavailableWords } from './retry-policy.js';
 import type { Explanation, Job } from './types.js';
 
 type Decode = (stored: Uint8Array) => unknown;
@@ -69,6 +72,10 @@ export interface PendingPlace {
   running: number;
   concurrency: number;
   fit: FitResult;
+  /** Its plugin's circuit breaker, when it has one. */
+  circuit?: Availability;
+  /** A retry backing off until then. */
+  notBefore?: number;
 }
 
 /** Why a job is not running yet (or what it is doing), in words and as data. */
@@ -86,7 +93,23 @@ export function explanation(job: JobRecord, place: PendingPlace | null, started:
   const reasons: Explanation['reasons'] = [];
   const words: string[] = [];
   if (place) {
-    const { running, concurrency, fit } = place;
+    const { running, concurrency, fit, circuit, notBefore } = place;
+    if (circuit !== undefined && circuit.state === 'open') {
+      reasons.push({
+        kind: 'plugin-unavailable',
+        plugin: job.plugin,
+        retryAt: circuit.retryAt,
+        crashes: circuit.crashes ?? 0,
+        ...(circuit.lastError ? { lastError: circuit.lastError } : {}),
+      });
+      words.push(unavailableWords(job.plugin, circuit));
+    }
+    if (notBefore !== undefined && notBefore > Date.now()) {
+      reasons.push({ kind: 'backoff', until: notBefore });
+      words.push(
+        `retrying after a failure: attempt ${job.attempts + 1} starts at ${new Date(notBefore).toISOString()}`,
+      );
+    }
     if (running >= concurrency) {
       reasons.push({ kind: 'plugin-busy', plugin: job.plugin, running, concurrency });
       words.push(`plugin "${job.plugin}" is busy (${running} of ${concurrency} slots in use)`);

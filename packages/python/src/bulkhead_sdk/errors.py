@@ -56,6 +56,10 @@ ERROR_CODES: frozenset[str] = frozenset(
         "ERR_BODY_TOO_LARGE",
         "ERR_INSECURE_BIND",
         "ERR_SLOW_CLIENT",
+        "ERR_DISK_FULL",
+        "ERR_WORKER_OOM",
+        "ERR_WORKER_UNRESPONSIVE",
+        "ERR_LOCKED",
     }
 )
 

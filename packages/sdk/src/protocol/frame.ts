@@ -59,7 +59,8 @@ function frameParts(json: string, bins: Uint8Array[], maxFrameBytes: number): Bu
   if (bodyLength > maxFrameBytes) {
     throw new BulkheadError(
       'ERR_FRAME_TOO_LARGE',
-      `message of ${bodyLength} bytes exceeds the maximum frame size of ${maxFrameBytes} bytes`,
+      `message of ${bodyLength} bytes exceeds the maximum frame size of ${maxFrameBytes} bytes; ` +
+        'mark large binaries with handoff() to send them by file, or pass a file path instead',
       { bytes: bodyLength, maxFrameBytes },
     );
   }

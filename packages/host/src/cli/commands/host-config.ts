@@ -4,12 +4,13 @@
  * file stay) and is checked whole before the file is replaced: a bad value changes nothing.
  * @module
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseDocument } from 'yaml';
 import { HOST_SETTINGS, hostConfigPath, loadHostConfig, settingFor } from '../../config/host-config.js';
 import { parseHostConfig } from '../../config/host-config-file.js';
 import { formatDuration } from '../../config/setting-kinds.js';
+import { diskFullError, isDiskFull } from '../../disk/disk-full.js';
 import { CliError, usage } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -128,8 +129,14 @@ async function hostSet(ctx: CommandContext, assignments: string[]): Promise<numb
   parseHostConfig(next, file); // the whole file, as the next start will read it
   await mkdir(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, next);
-  await rename(tmp, file);
+  try {
+    await writeFile(tmp, next);
+    await rename(tmp, file);
+  } catch (e) {
+    await rm(tmp, { force: true }); // a full disk leaves no half-written temp file behind
+    if (isDiskFull(e)) throw diskFullError(file, 'the host settings', e);
+    throw e;
+  }
   if (ctx.out.json) {
     const config = await loadHostConfig(ctx.home, ctx.env);
     ctx.out.document({ file, values: config.values });

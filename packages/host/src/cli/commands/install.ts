@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { isBulkheadError } from '@bulkhead/sdk/errors';
 import { type InstallEvent, type InstallReport, installPlugins } from '../../install/installer.js';
 import { readPluginsFile } from '../../install/plugins-file.js';
+import { describeHolder, type LockTakeover } from '../../process/lock-file.js';
 import { CliError } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
 import { docPath } from '../doc-path.js';
@@ -72,7 +73,9 @@ export async function install(
       env: ctx.env,
       ...(force !== undefined ? { force } : {}),
       signal: stop.signal,
-      onWait: (pid) => out.note(`waiting for another bulkhead install (pid ${pid}) to finish…`),
+      onWait: (holder) =>
+        out.note(`waiting for another bulkhead install (${describeHolder(holder)}) to finish… (Ctrl-C to stop)`),
+      onTakeover: (t) => out.note(takeoverMessage(t)),
       onEvent: (e) => progress.on(e),
     });
   } catch (e) {
@@ -99,6 +102,12 @@ export async function install(
     out.line(`${installed} installed, ${unchanged} unchanged, ${failed.length} failed`);
   }
   return failed.length > 0 ? EXIT.FAILURE : EXIT.OK;
+}
+
+function takeoverMessage(t: LockTakeover): string {
+  return t.reason === 'gone' && t.holder !== null
+    ? `took over the install lock ${t.file}: its holder (pid ${t.holder.pid}) is gone`
+    : `took over the install lock ${t.file}: it names no holder (an empty or broken file, left by a crash or a full disk)`;
 }
 
 function toJson(report: InstallReport) {

@@ -33,7 +33,7 @@ export async function listOrUnknown(
   return list(ctx, options);
 }
 
-const SUBCOMMANDS = ['list', 'show', 'cancel', 'wait', 'retry', 'prune'];
+const SUBCOMMANDS = ['list', 'show', 'cancel', 'wait', 'retry', 'prune', 'recover'];
 
 export async function list(
   ctx: CommandContext,

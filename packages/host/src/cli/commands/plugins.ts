@@ -131,6 +131,21 @@ async function setEnabled(ctx: CommandContext, name: string, on: boolean): Promi
   return EXIT.OK;
 }
 
+/** `bulkhead plugins reset NAME`: close a plugin's circuit breaker in the running host. */
+export async function reset(ctx: CommandContext, name: string): Promise<number> {
+  await using access = await openPlugins(ctx);
+  await findPlugin(await access.plugins(), name);
+  const closed = await access.reset(name);
+  if (ctx.out.json) ctx.out.document({ name, reset: closed });
+  else
+    ctx.out.line(
+      closed
+        ? `${name}: circuit closed; its waiting jobs start again`
+        : `${name}: no Bulkhead host runs, so no circuit is open (circuits live in the running host)`,
+    );
+  return EXIT.OK;
+}
+
 export async function uninstall(ctx: CommandContext, name: string): Promise<number> {
   let p: PluginSummary;
   {

@@ -19,6 +19,8 @@ import { type DoctorContext, errorCode, fail, firstLine, formatBytes, type Outco
 export interface DatabaseOutcomes {
   sqlite: Outcome;
   control: Outcome;
+  /** The pid of a live host of this machine that owns the database (asked next whether it answers). */
+  runningOwner?: number;
 }
 
 const STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const;
@@ -79,7 +81,7 @@ function sqliteVersion(sqlite: ReturnType<typeof nodeSqlite>): string {
 }
 
 function moveAside(file: string): string {
-  return `move it aside (mv ${file} ${file}.broken); the next start begins with an empty queue`;
+  return `save what it still holds (bulkhead jobs recover), then move it aside (mv ${file} ${file}.broken); the next start begins with an empty queue`;
 }
 
 function readDatabase(db: DatabaseSync, file: string, size: number): DatabaseOutcomes {
@@ -109,7 +111,13 @@ function readDatabase(db: DatabaseSync, file: string, size: number): DatabaseOut
           'upgrade Bulkhead, or give this version another BULKHEAD_HOME',
         )
       : ok(`${about}; jobs: ${jobs.length === 0 ? 'none' : jobs.join(', ')}`);
-  return { sqlite, control: ownerOutcome(readOwner(db)) };
+  const owner = readOwner(db);
+  const local = owner !== undefined && owner.hostname === hostname() && owner.pid !== process.pid;
+  return {
+    sqlite,
+    control: ownerOutcome(owner),
+    ...(local && isOwnerRunning(owner) ? { runningOwner: owner.pid } : {}),
+  };
 }
 
 function sqliteFailure(e: unknown, file: string): Outcome {

@@ -28,7 +28,13 @@ export async function checkHome(home: string): Promise<Outcome> {
     await writeFile(probe, 'bulkhead doctor\n', { flag: 'wx' });
     await rm(probe, { force: true });
   } catch (e) {
+    // The probe may have been created before the write failed: leave nothing behind.
+    await rm(probe, { force: true }).catch(() => {});
     const why = errorCode(e) ?? firstLine(e);
+    if (why === 'ENOSPC' || why === 'EDQUOT') {
+      return fail(`${home} is on a full disk (${why})`, `free some space on it, ${ELSEWHERE}`);
+    }
+    if (why === 'EROFS') return fail(`${home} is on a read-only file system`, `remount it read-write, ${ELSEWHERE}`);
     return fail(`${home} is not writable (${why})`, `make it writable (chmod u+w ${home}), ${ELSEWHERE}`);
   }
   return withFreeSpace(home, `${home} is a writable directory`);

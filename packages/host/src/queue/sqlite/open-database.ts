@@ -4,7 +4,7 @@
  * job database should say so once, at start, rather than crash later in a loop.
  * @module
  */
-import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { isBulkheadError } from '@bulkhead/sdk/errors';
@@ -50,12 +50,21 @@ export function openDatabase(file: string, options: OpenOptions): OpenDatabase {
     );
   }
   let db: DatabaseSync | undefined;
+  // A 0-byte file (a copy cut short, a disk that filled as it was made) opens as a new database:
+  // that is right, but it must not happen silently.
+  const wasEmpty = existsSync(file) && fileSize(file) === 0;
   try {
     db = new DatabaseSync(file);
     configure(db, options);
     if (fileSize(file) <= QUICK_CHECK_MAX_BYTES) quickCheck(db, file);
     const transaction = immediateTransaction(db);
     transaction(() => prepareSchema(db!, file));
+    if (wasEmpty) {
+      process.emitWarning(
+        `job database ${file} was an empty file (0 bytes): it is now a new, empty job queue; if it held jobs, they were lost before this start (restore it from a backup)`,
+        'BulkheadWarning',
+      );
+    }
     return { db, transaction };
   } catch (e) {
     db?.close();
@@ -92,7 +101,7 @@ function quickCheck(db: DatabaseSync, file: string): void {
       file,
       'corrupt',
       `job database ${file} is corrupt (${String(result)}); move it aside (for example ` +
-        `\`mv ${file} ${file}.corrupt\`) and restart to begin with an empty queue`,
+        `\`mv ${file} ${file}.corrupt\`) and restart to begin with an empty queue; \`bulkhead jobs recover\` first saves the jobs it can still read`,
     );
   }
 }

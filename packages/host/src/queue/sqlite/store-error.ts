@@ -73,7 +73,7 @@ export function fromSqliteError(e: unknown, file: string, busyTimeoutMs: number)
       file,
       'corrupt',
       `job database ${file} is corrupt or not a SQLite database (${detail}); move it aside (for example ` +
-        `\`mv ${file} ${file}.corrupt\`) and restart to begin with an empty queue`,
+        `\`mv ${file} ${file}.corrupt\`) and restart to begin with an empty queue; \`bulkhead jobs recover\` first saves the jobs it can still read`,
       e,
     );
   }

@@ -64,6 +64,11 @@ export const pluginRoutes: FastifyPluginAsync<{ client: QueueClient }> = async (
     { schema: named("restart the plugin's worker (resets an open circuit breaker)", { 200: PluginSummary }) },
     async (req) => withRuntime(await client.reloadPlugin(req.params.name)),
   );
+  app.post<Named>(
+    '/plugins/:name/reset',
+    { schema: named('close its circuit breaker: its held jobs start again', { 200: PluginSummary }) },
+    async (req) => withRuntime(await client.resetPlugin(req.params.name)),
+  );
   for (const verb of ['enable', 'disable'] as const) {
     app.post<Named>(
       `/plugins/:name/${verb}`,

@@ -12,6 +12,7 @@ export const JobEvent = z.object({
   type: z.enum([
     'queued',
     'waiting-for-resources',
+    'waiting-for-plugin',
     'loading-plugin',
     'started',
     'retrying',
