@@ -52,7 +52,7 @@ describe('config.yaml', () => {
     // Every command that opens the queue reads it, and nothing in the home changes.
     const jobs = await cli(home, ['jobs', '--json'], { env });
     assert.equal(jobs.code, 2);
-    assert.equal(json<{ error: { code: string } }>(jobs.stderr).error.code, 'ERR_CONFIG_INVALID');
+    assert.equal(json<{ error: { code: string } }>(jobs.stderr).error.code, 'ERR_HOST_CONFIG_INVALID');
     writeFileSync(join(home, 'config.yaml'), 'scheduler: [unclosed\n');
     const syntax = await cli(home, ['config', 'get', '--host'], { env });
     assert.equal(syntax.code, 2);

@@ -189,7 +189,7 @@ describe('edge cases', () => {
     const pid = p.pid as number;
     await assert.rejects(
       p.execute({}),
-      (e) => isBulkheadError(e, 'ERR_WORKER_EXITED') && e.data.reason === 'channel closed',
+      (e) => isBulkheadError(e, 'ERR_WORKER_EXITED') && e.data.reason === 'channel-closed',
     );
     assert.ok(await eventually(() => !isRunning(pid)));
   });

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as sdk from '@bulkhead/sdk';
+import { behaviourOf, CLI_EXIT, ERRORS, hintOf, isRetryable } from '@bulkhead/sdk/errors';
 import * as host from 'bulkhead';
 import { repoRoot } from './helpers.js';
 
@@ -17,6 +18,49 @@ test('every error code is documented in docs/errors.md (table and section), and 
   assert.deepEqual(rows.map((m) => m[1]).sort(), codes);
   for (const m of rows) assert.equal(m[2], m[1]?.toLowerCase());
   for (const [k, v] of Object.entries(ERROR_CODES)) assert.equal(k, v);
+  assert.deepEqual(Object.keys(ERRORS).sort(), codes);
+});
+
+test("the docs' table states each code's behaviour as the registry holds it (retried, CLI exit)", () => {
+  const rows = [...docs.matchAll(/^\| \[(ERR_[A-Z_]+)\]\([^)]*\) \|[^|]*\| (yes|no) \| (\d+) \|/gm)];
+  assert.equal(rows.length, Object.keys(ERRORS).length);
+  for (const [, code, retried, exit] of rows) {
+    const b = behaviourOf(code as string);
+    assert.equal(retried === 'yes', b.retryable, `${code}: retried`);
+    assert.equal(Number(exit), b.exit, `${code}: exit`);
+  }
+});
+
+test('retrying: a job is run again only for codes that retrying can fix', () => {
+  const final = Object.keys(ERRORS).filter((c) => !isRetryable(c));
+  for (const c of [
+    'ERR_CANCELLED',
+    'ERR_SERIALIZE',
+    'ERR_UNKNOWN_PLUGIN',
+    'ERR_PLUGIN_DISABLED',
+    'ERR_INPUT_INVALID',
+  ]) {
+    assert.ok(final.includes(c), c);
+  }
+  for (const c of ['ERR_INSUFFICIENT_RESOURCES', 'ERR_CONFIG_INVALID', 'ERR_NOT_SUPPORTED'])
+    assert.ok(final.includes(c), c);
+  for (const c of ['ERR_PLUGIN_FAILED', 'ERR_WORKER_EXITED', 'ERR_TIMEOUT', 'ERR_JOB_INTERRUPTED', 'ERR_SPAWN']) {
+    assert.ok(isRetryable(c), c);
+  }
+  // A code from a newer peer behaves as ERR_INTERNAL.
+  assert.equal(isRetryable('ERR_FROM_THE_FUTURE'), isRetryable('ERR_INTERNAL'));
+});
+
+test("hints fill their {fields} from the error's data, and name the field when it is absent", () => {
+  assert.equal(
+    hintOf({ code: 'ERR_PLUGIN_DISABLED', data: { name: 'thumb' } }),
+    'turn it on with `bulkhead enable thumb`',
+  );
+  assert.equal(hintOf({ code: 'ERR_PLUGIN_DISABLED' }), 'turn it on with `bulkhead enable NAME`');
+  assert.equal(hintOf({ code: 'ERR_TIMEOUT', data: { timeoutMs: 1, forced: false } }), undefined);
+  assert.equal(behaviourOf('ERR_UNKNOWN_PLUGIN').exit, CLI_EXIT.NOT_FOUND);
+  assert.equal(behaviourOf('ERR_USAGE').exit, CLI_EXIT.USAGE);
+  assert.equal(behaviourOf('ERR_JOB_ID_AMBIGUOUS').exit, CLI_EXIT.USAGE);
 });
 
 test('isBulkheadError works across copies of the SDK (brand, not instanceof)', () => {

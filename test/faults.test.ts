@@ -47,10 +47,10 @@ describe('faults', () => {
     await assert.rejects(call, (e) => isBulkheadError(e, 'ERR_WORKER_EXITED') && e.data.signal === 'SIGKILL');
   });
 
-  test('plugin module missing: ERR_PLUGIN_NOT_FOUND naming the path, nothing spawned', async () => {
+  test('plugin module missing: ERR_PLUGIN_MODULE_NOT_FOUND naming the path, nothing spawned', async () => {
     await assert.rejects(
       PluginProcess.start({ plugin: join(here, 'fixtures', 'plugins', 'nope.js') }),
-      (e) => isBulkheadError(e, 'ERR_PLUGIN_NOT_FOUND') && /nope\.js/.test(e.message),
+      (e) => isBulkheadError(e, 'ERR_PLUGIN_MODULE_NOT_FOUND') && /nope\.js/.test(e.message),
     );
   });
 

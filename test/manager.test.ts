@@ -264,7 +264,7 @@ describe('PluginManager: crashes and liveness', () => {
     await assert.rejects(
       m.execute('crash', { how: 'none' }),
       (e) =>
-        isBulkheadError(e, 'ERR_PLUGIN_UNAVAILABLE') && e.data.crashes === 3 && (e.data.stderrTail ?? []).length > 0,
+        isBulkheadError(e, 'ERR_PLUGIN_CIRCUIT_OPEN') && e.data.crashes === 3 && (e.data.stderrTail ?? []).length > 0,
     );
     await m.reset('crash');
     assert.equal(typeof (await m.execute('crash', { how: 'none' })), 'number');

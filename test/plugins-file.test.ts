@@ -33,7 +33,7 @@ function issues(text: string, file = 'plugins.yaml'): PluginsFileIssue[] {
   try {
     parsePluginsFile(text, file);
   } catch (e) {
-    assert.ok(isBulkheadError(e, 'ERR_CONFIG_INVALID'), String(e));
+    assert.ok(isBulkheadError(e, 'ERR_PLUGINS_FILE_INVALID'), String(e));
     const data = e.data as unknown as { file: string; issues: PluginsFileIssue[] };
     assert.equal(data.file, resolve(file));
     assert.equal(e.message, data.issues.map((i) => i.message).join('\n'));
@@ -117,7 +117,7 @@ describe('plugins.yaml: a valid file', () => {
 
     writeFileSync(path, 'version: 1\nplugins:\n  - source: ./a\n    node: 16\n');
     await assert.rejects(readPluginsFile(path), (e: unknown) => {
-      assert.ok(isBulkheadError(e, 'ERR_CONFIG_INVALID'));
+      assert.ok(isBulkheadError(e, 'ERR_PLUGINS_FILE_INVALID'));
       assert.equal(e.message, `${path}:4:11: plugins[0].node must be a major version like 22`);
       assert.deepEqual(e.data, {
         file: path,
@@ -127,11 +127,11 @@ describe('plugins.yaml: a valid file', () => {
     });
   });
 
-  test('a missing file is ERR_CONFIG_INVALID naming it, and so is a directory', async (t) => {
+  test('a missing file is ERR_PLUGINS_FILE_INVALID naming it, and so is a directory', async (t) => {
     const dir = tempDir(t);
     const missing = join(dir, 'nowhere', 'plugins.yaml');
     await assert.rejects(readPluginsFile(missing), (e: unknown) => {
-      assert.ok(isBulkheadError(e, 'ERR_CONFIG_INVALID'));
+      assert.ok(isBulkheadError(e, 'ERR_PLUGINS_FILE_INVALID'));
       assert.equal(e.message, `${missing}: cannot be read (no such file: ${missing})`);
       assert.deepEqual(e.data, {
         file: missing,
@@ -141,7 +141,7 @@ describe('plugins.yaml: a valid file', () => {
       return true;
     });
     await assert.rejects(readPluginsFile(dir), {
-      code: 'ERR_CONFIG_INVALID',
+      code: 'ERR_PLUGINS_FILE_INVALID',
       message: `${dir}: cannot be read (it is a directory: ${dir})`,
     });
   });
@@ -244,7 +244,7 @@ describe('plugins.yaml: the published schema', () => {
           'plugins.yaml',
         ),
       (e) => {
-        assert.ok(isBulkheadError(e, 'ERR_CONFIG_INVALID'));
+        assert.ok(isBulkheadError(e, 'ERR_PLUGINS_FILE_INVALID'));
         const m = e.message;
         assert.match(m, /plugins\[0\]\.python is for Python plugins: add "runtime: python"/);
         assert.match(m, /plugins\[0\]\.entry is for Python plugins/);

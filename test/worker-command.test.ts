@@ -32,10 +32,10 @@ describe('workerCommand: which plugin file', () => {
     assert.equal(pluginOf(join(dir, 'built.js')), join(dir, 'built.js'));
   });
 
-  test('neither: ERR_PLUGIN_NOT_FOUND names the path asked for', () => {
+  test('neither: ERR_PLUGIN_MODULE_NOT_FOUND names the path asked for', () => {
     assert.throws(
       () => pluginOf(join(dir, 'missing.js')),
-      (e: unknown) => isBulkheadError(e, 'ERR_PLUGIN_NOT_FOUND') && e.message.endsWith(join(dir, 'missing.js')),
+      (e: unknown) => isBulkheadError(e, 'ERR_PLUGIN_MODULE_NOT_FOUND') && e.message.endsWith(join(dir, 'missing.js')),
     );
   });
 });

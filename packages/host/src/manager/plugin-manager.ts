@@ -456,7 +456,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
       throw new BulkheadError(
         'ERR_UNKNOWN_PLUGIN',
         `plugin "${name}" was not discovered: its manifest ${broken.file} is invalid: ${broken.message}`,
-        { name, manifest: broken.file, reason: broken.message },
+        { name, manifest: broken.file, manifestError: broken.message },
       );
     }
     const known = [...this.#plugins.keys()];
@@ -508,7 +508,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
       throw new BulkheadError('ERR_PLUGIN_DISABLED', `plugin "${name}" is disabled; enable it first`, { name });
     if (m.state === 'failed') {
       throw new BulkheadError(
-        'ERR_PLUGIN_UNAVAILABLE',
+        'ERR_PLUGIN_CIRCUIT_OPEN',
         `plugin "${name}" crashed ${m.crashes.count} times within ${this.#policy.windowMs} ms and is not restarted until reset: ${m.lastError ?? ''}`,
         {
           name,

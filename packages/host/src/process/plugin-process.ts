@@ -368,7 +368,8 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
         signal: 'SIGKILL',
         stderrTail: this.#stderr.last(),
         stopped: true,
-        reason,
+        reason: 'killed',
+        detail: reason,
       }),
     );
     await this.#exited;
@@ -438,7 +439,7 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
                 exitCode: null,
                 signal: null,
                 stderrTail: this.#stderr.last(),
-                reason: 'channel closed',
+                reason: 'channel-closed',
               }),
             );
           }
@@ -897,7 +898,7 @@ function cancelledError(signal: AbortSignal, forced: boolean): BulkheadError {
     text ? `call cancelled: ${text}` : 'call cancelled',
     {
       forced,
-      ...(text ? { reason: text } : {}),
+      ...(text ? { detail: text } : {}),
     },
     { cause: reason },
   );

@@ -18,7 +18,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { BulkheadError, ERROR_CODES, isBulkheadError, toBulkheadError } from '@bulkhead/sdk/errors';
+import { BulkheadError, ERROR_CODES, isBulkheadError, isRetryable, toBulkheadError } from '@bulkhead/sdk/errors';
 import type { ControlServer } from '../control/server.js';
 import type { PluginManager } from '../manager/plugin-manager.js';
 import { describeIssues, validateAgainstSchema } from '../manifest/index.js';
@@ -67,17 +67,6 @@ interface Waiting extends PendingEntry {
 /** Inputs up to this size are kept in memory with their pending entry. */
 const INPUT_CACHE_BYTES = 16 * 1024;
 
-/** Codes that retrying cannot fix. */
-const NOT_RETRYABLE = new Set([
-  'ERR_CANCELLED',
-  'ERR_SERIALIZE',
-  'ERR_UNKNOWN_PLUGIN',
-  'ERR_PLUGIN_DISABLED',
-  'ERR_INPUT_INVALID',
-  'ERR_INSUFFICIENT_RESOURCES',
-  'ERR_CONFIG_INVALID',
-  'ERR_NOT_SUPPORTED',
-]);
 const LOG_FLUSH_MS = 100;
 const PROGRESS_FLUSH_MS = 250;
 const LOG_BUFFER_LIMIT = 1000;
@@ -1008,7 +997,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
       this.emit('cancelled', { id, plugin, forced });
       return;
     }
-    const retry = run.attempt < e.maxAttempts && !NOT_RETRYABLE.has(error.code);
+    const retry = run.attempt < e.maxAttempts && isRetryable(error.code);
     await this.#fail({ ...e, attempts: run.attempt }, error, retry, run.attempt, run.startedAt);
   }
 

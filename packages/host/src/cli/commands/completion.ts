@@ -5,9 +5,10 @@
  * its bash compatibility layer (`bashcompinit`).
  * @module
  */
+
+import { CLI_EXIT as EXIT } from '@bulkhead/sdk/errors';
 import type { Command } from 'commander';
 import { usage } from '../cli-error.js';
-import { EXIT } from '../exit-codes.js';
 import type { CommandContext } from '../main.js';
 
 /** Commands whose first argument is a plugin name. */

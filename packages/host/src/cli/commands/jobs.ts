@@ -3,11 +3,11 @@
  * @module
  */
 
+import { CLI_EXIT as EXIT } from '@bulkhead/sdk/errors';
 import { didYouMean } from '../../manifest/did-you-mean.js';
 import type { JobStatus } from '../../queue/job-store.js';
 import type { Explanation, Job } from '../../queue/types.js';
 import { usage } from '../cli-error.js';
-import { EXIT } from '../exit-codes.js';
 import type { CommandContext } from '../main.js';
 import { formatMs, table } from '../output.js';
 import { interrupted, openSession, openSessionFor, type Session, watchJob } from '../session.js';

@@ -6,9 +6,9 @@
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { CLI_EXIT as EXIT } from '@bulkhead/sdk/errors';
 import type { LogEntry } from '../../process/log-buffer.js';
 import { usage } from '../cli-error.js';
-import { EXIT } from '../exit-codes.js';
 import type { CommandContext } from '../main.js';
 import { formatEntry, type Output } from '../output.js';
 import { interrupted, openSession, openSessionFor, watchJob } from '../session.js';

@@ -5,12 +5,11 @@
  */
 import { readFile, rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import { BulkheadError } from '@bulkhead/sdk/errors';
+import { BulkheadError, CLI_EXIT as EXIT } from '@bulkhead/sdk/errors';
 import { diskUsage } from '../../install/disk-usage.js';
 import { INSTALL_RECORD, type InstallRecord } from '../../install/environment.js';
 import type { PluginSummary } from '../../manager/types.js';
 import { CliError, usage } from '../cli-error.js';
-import { EXIT } from '../exit-codes.js';
 import type { CommandContext } from '../main.js';
 import { table } from '../output.js';
 import { openPlugins } from '../session.js';
@@ -119,11 +118,7 @@ export async function configGet(ctx: CommandContext, name: string, key?: string)
   const p = await findPlugin(await access.plugins(), name);
   const value = key === undefined ? p.config : getPath(p.config, key);
   if (value === undefined)
-    throw new CliError(
-      `${name} has no config key "${key}"`,
-      EXIT.NOT_FOUND,
-      `see its config with \`bulkhead config get ${name}\``,
-    );
+    throw new CliError('ERR_CONFIG_KEY_NOT_FOUND', `${name} has no config key "${key}"`, { data: { name, key } });
   if (ctx.out.json) ctx.out.document(value);
   else ctx.out.line(typeof value === 'string' ? value : JSON.stringify(value, null, 2));
   return EXIT.OK;
@@ -155,12 +150,9 @@ export async function configSet(ctx: CommandContext, name: string, assignments: 
     if (e instanceof BulkheadError && e.code === 'ERR_CONFIG_INVALID') {
       const issues = (e.data as { issues?: { path: string; message: string }[] } | undefined)?.issues ?? [];
       const lines = issues.map((i) => `${i.path || '(config)'} ${i.message}`);
-      throw new CliError(
-        `config refused, nothing changed: ${lines.join('; ') || e.message}`,
-        EXIT.FAILURE,
-        `see the schema with \`bulkhead info ${name}\``,
-        e.code,
-      );
+      throw new CliError(e.code, `config refused, nothing changed: ${lines.join('; ') || e.message}`, {
+        hint: `see the schema with \`bulkhead info ${name}\``,
+      });
     }
     throw e;
   }
@@ -189,11 +181,10 @@ export async function uninstall(ctx: CommandContext, name: string): Promise<numb
     await using access = await openPlugins(ctx);
     p = await findPlugin(await access.plugins(), name);
     if (access.remote && p.pid !== null) {
-      throw new CliError(
-        `${name} is running in the Bulkhead host`,
-        EXIT.FAILURE,
-        `disable it first: \`bulkhead disable ${name}\``,
-      );
+      throw new CliError('ERR_UNINSTALL_REFUSED', `${name} is running in the Bulkhead host`, {
+        hint: `disable it first: \`bulkhead disable ${name}\``,
+        data: { name, reason: 'running' },
+      });
     }
   }
   const dir = dirname(p.manifestPath);
@@ -201,9 +192,12 @@ export async function uninstall(ctx: CommandContext, name: string): Promise<numb
   const pluginsDir = join(ctx.home, 'plugins');
   if (record === null || relative(pluginsDir, dir).startsWith('..')) {
     throw new CliError(
+      'ERR_UNINSTALL_REFUSED',
       `${name} was not installed by \`bulkhead install\` (its manifest is ${p.manifestPath})`,
-      EXIT.FAILURE,
-      'remove its manifest yourself, or take its directory off BULKHEAD_PLUGIN_PATH',
+      {
+        hint: 'remove its manifest yourself, or take its directory off BULKHEAD_PLUGIN_PATH',
+        data: { name, reason: 'not-installed-by-bulkhead', manifest: p.manifestPath },
+      },
     );
   }
   await rm(dir, { recursive: true, force: true });
@@ -220,12 +214,9 @@ export async function findPlugin(plugins: PluginSummary[], name: string): Promis
     name,
     plugins.map((x) => x.name),
   );
-  throw new CliError(
-    `no plugin named "${name}"${guess ? ` (did you mean "${guess}"?)` : ''}`,
-    EXIT.NOT_FOUND,
-    'see what is installed with `bulkhead list`',
-    'ERR_UNKNOWN_PLUGIN',
-  );
+  throw new CliError('ERR_UNKNOWN_PLUGIN', `no plugin named "${name}"${guess ? ` (did you mean "${guess}"?)` : ''}`, {
+    data: { name, ...(guess ? { known: [guess] } : {}) },
+  });
 }
 
 /**
@@ -241,10 +232,9 @@ async function checkKnownKey(p: PluginSummary, key: string): Promise<void> {
   const { didYouMean } = await import('../../manifest/did-you-mean.js');
   const guess = didYouMean(top, Object.keys(properties));
   throw new CliError(
-    `${p.name} has no config key "${top}"${guess ? ` (did you mean "${guess}"?)` : ''}; nothing changed`,
-    EXIT.FAILURE,
-    `its keys: ${Object.keys(properties).join(', ')} (\`bulkhead info ${p.name}\`)`,
     'ERR_CONFIG_INVALID',
+    `${p.name} has no config key "${top}"${guess ? ` (did you mean "${guess}"?)` : ''}; nothing changed`,
+    { hint: `its keys: ${Object.keys(properties).join(', ')} (\`bulkhead info ${p.name}\`)` },
   );
 }
 

@@ -5,11 +5,11 @@
  * @module
  */
 import { readFile } from 'node:fs/promises';
+import { CLI_EXIT as EXIT } from '@bulkhead/sdk/errors';
 import type { JobWatchEvent } from '../../control/types.js';
 import { fromWire } from '../../control/wire.js';
 import type { Job } from '../../queue/types.js';
 import { CliError, usage } from '../cli-error.js';
-import { EXIT } from '../exit-codes.js';
 import type { CommandContext } from '../main.js';
 import { bar, formatEntry, formatMs, type Output } from '../output.js';
 import { interrupted, openSession, type Session, watchJob } from '../session.js';
@@ -175,8 +175,8 @@ export async function readInput(arg: string): Promise<unknown> {
       text = await readFile(from, 'utf8');
     } catch (e) {
       throw new CliError(
+        'ERR_USAGE',
         `cannot read ${from}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-        EXIT.USAGE,
       );
     }
   }
@@ -215,8 +215,8 @@ export async function withFiles(input: unknown, files: string[]): Promise<unknow
       bytes = await readFile(path);
     } catch (e) {
       throw new CliError(
+        'ERR_USAGE',
         `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-        EXIT.USAGE,
       );
     }
     const keys = field.split('.');
