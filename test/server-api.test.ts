@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ERROR_CODES } from '@bulkhead/sdk';
+import { ERROR_CODES } from '@bulkhead/sdk/errors';
 import type { BulkheadServer } from 'bulkhead/server';
 import { errorReply, HTTP_STATUS } from 'bulkhead/server';
 import { apiOf, codeOf, testServer } from './server-helpers.js';
