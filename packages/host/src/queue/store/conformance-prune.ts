@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isBulkheadError } from '@bulkhead/sdk/errors';
-import type { JobEvent, JobRecord, JobStatus, JobStore } from '../job-store.js';
-import { hex, ids, log, newJob, plain, T0, type WithStore } from './support.js';
+import type { JobStatus } from '../job-store.js';
+import { ids, log, newJob, T0, type WithStore } from './support.js';
 
 export function pruneTests(withStore: WithStore): void {
   describe('prune', () => {

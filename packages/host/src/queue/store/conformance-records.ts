@@ -4,8 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { isBulkheadError } from '@bulkhead/sdk/errors';
-import type { JobEvent, JobRecord, JobStatus, JobStore } from '../job-store.js';
+import type { JobEvent } from '../job-store.js';
 import { hex, ids, log, newJob, plain, T0, type WithStore } from './support.js';
 
 export function recordTests(withStore: WithStore): void {
