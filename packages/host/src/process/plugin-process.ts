@@ -38,12 +38,12 @@ import {
   type ProgressParams,
   type StatsResult,
 } from '@bulkhead/sdk/protocol';
+import { readProcStat } from '../util/proc-stat.js';
 import { makeHandoffDir } from './handoff-dir.js';
 import { killGroup, processStartTicks } from './kill-group.js';
 import { type LogEntry, type LogLevel, Ring, splitLines } from './log-buffer.js';
 import { PluginStream, type StreamDriver } from './plugin-stream.js';
 import { cpuPercent, type ProcSample, procAvailable, sampleProc } from './proc-stats.js';
-import { procStat } from './process-identity.js';
 import type { WorkerCommandOptions } from './worker-command.js';
 import { adoptPrelaunched, spawnWorker, workerSpawnSpec } from './worker-spawn.js';
 
@@ -431,7 +431,7 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
         setTimeout(() => {
           // A worker that already died (gone, or a zombie awaiting its reap) needs nothing: its
           // exit event, with the real code and signal, is on its way however loaded the host is.
-          const state = child.pid === undefined ? null : procStat(child.pid)?.[0];
+          const state = child.pid === undefined ? null : readProcStat(child.pid)?.state;
           if (state === undefined || state === null || state === 'Z') return;
           if (this.#child === child && this.#exit === null) {
             this.#kill(

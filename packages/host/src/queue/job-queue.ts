@@ -16,8 +16,10 @@
  * const job = await queue.wait(id);
  * @module
  */
+
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BulkheadError, ERROR_CODES, isBulkheadError, isRetryable, toBulkheadError } from '@bulkhead/sdk/errors';
 import type { ControlServer } from '../control/server.js';
 import type { PluginManager } from '../manager/plugin-manager.js';
@@ -242,7 +244,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> {
   }
 
   async #close(): Promise<void> {
-    while (this.#running.size > 0 && Date.now() < this.#stopDeadline) await new Promise((r) => setTimeout(r, 20));
+    while (this.#running.size > 0 && Date.now() < this.#stopDeadline) await sleep(20);
     // Jobs still running were stopped on purpose, not by a fault of theirs: they go back to
     // pending with the attempt not counted, first in line for the next host.
     const now = Date.now();

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AnyPlugin, InitContext, Logger, PluginContext, PluginDefinition } from '../define-plugin.js';
 import { BulkheadError, isBulkheadError, toBulkheadError } from '../errors.js';
 import { parseWith, toJsonSchema } from '../plugin-schema.js';
@@ -412,7 +413,7 @@ export class WorkerRuntime {
     }
     // Give aborted calls a moment to unwind before cleanup frees what they may still hold.
     for (let waited = 0; this.#calls.size > 0 && waited < SHUTDOWN_DRAIN_MS; waited += 10) {
-      await new Promise((r) => setTimeout(r, 10));
+      await sleep(10);
     }
     try {
       await this.#definition?.cleanup?.();

@@ -3,6 +3,7 @@
  * @module
  */
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CLI_EXIT as EXIT } from '@bulkhead/sdk/errors';
 import { didYouMean } from '../../manifest/did-you-mean.js';
 import type { JobStatus } from '../../queue/job-store.js';
@@ -76,7 +77,7 @@ export async function list(
   const stop = interrupted();
   try {
     while (!stop.signal.aborted) {
-      await new Promise((r) => setTimeout(r, WATCH_MS));
+      await sleep(WATCH_MS);
       if (stop.signal.aborted) break;
       for (const job of [...(await look())].reverse()) emit(job);
     }
