@@ -15,6 +15,7 @@ import { queue } from './benchmarks/queue.js';
 import { reference } from './benchmarks/reference.js';
 import { rss } from './benchmarks/rss.js';
 import { rtt } from './benchmarks/rtt.js';
+import { rttPlacement } from './benchmarks/rtt-placement.js';
 import { server } from './benchmarks/server.js';
 import { stream } from './benchmarks/stream.js';
 import { venv } from './benchmarks/venv.js';
@@ -22,6 +23,7 @@ import type { Benchmark } from './types.js';
 
 export const benchmarks: readonly Benchmark[] = [
   rtt,
+  rttPlacement,
   pipelined,
   stream,
   coldStart,
