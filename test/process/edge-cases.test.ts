@@ -155,13 +155,18 @@ describe('edge cases', () => {
 
   test('calls made while stop() runs fail at once with ERR_WORKER_EXITED and full data', async () => {
     const p = await PluginProcess.start<typeof slow>({ plugin: fixture('slow') });
-    const running = p.execute({ steps: 100, stepMs: 20 });
+    // Checked from the start: it may fail before the call below does (the worker refuses it as it
+    // shuts down) or after (when the worker is gone), and either way must not be left unhandled.
+    const running = assert.rejects(
+      p.execute({ steps: 100, stepMs: 20 }),
+      (e) => isBulkheadError(e, 'ERR_WORKER_EXITED') && e.data.stopped === true,
+    );
     const stopping = p.stop();
     await assert.rejects(
       p.execute({ steps: 1, stepMs: 1 }),
       (e) => isBulkheadError(e, 'ERR_WORKER_EXITED') && e.data.stopped === true,
     );
-    await assert.rejects(running, (e) => isBulkheadError(e, 'ERR_WORKER_EXITED') && e.data.stopped === true);
+    await running;
     await stopping;
   });
 

@@ -161,7 +161,7 @@ module.exports = definePlugin({ name: 'cjs-dir', version: '1.0.0', execute: () =
       { name: 'ts-source', version: '1.0.0', type: 'module', main: 'src/index.ts', ...peer },
       {
         'src/index.ts': `import { definePlugin } from '@bulkhead/sdk';
-import { twice } from '../twice.js';
+import { twice } from './twice.js';
 interface Input { n: number }
 export default definePlugin({ name: 'ts-source', version: '1.0.0', execute: (input: Input): number => twice(input.n) });`,
         'src/twice.ts': 'export const twice = (n: number): number => n * 2;\n',
@@ -206,7 +206,7 @@ export default definePlugin({ name: 'bad-schema', version: '1.0.0', config: 'siz
     const r = await cli(home, ['install', join(src, 'plugins.yaml')], { timeoutMs: 600_000 });
     assert.equal(r.code, 1, r.stderr); // bad-schema fails; the others install
     installOut = r.stderr;
-    assert.match(r.stdout, /6 installed, 0 unchanged, 2 failed/);
+    assert.match(r.stdout, /6 installed, 0 unchanged, 2 failed/, r.stderr);
   });
 
   test('a zod 3 config schema: JSON Schema with defaults for the host, checked on set', async () => {

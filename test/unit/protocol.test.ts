@@ -150,7 +150,7 @@ describe('frame codec', () => {
 });
 
 describe('Channel', () => {
-  test('messages sent in one tick are coalesced into a few writes (one per 32 messages), in order', async () => {
+  test('the first message of a tick is written at once, the rest coalesced (one write per 32), in order', async () => {
     // A loopback stream that, like a socket, takes corked writes as one writev.
     let writes = 0;
     const a: Duplex = new Duplex({
@@ -172,7 +172,7 @@ describe('Channel', () => {
       got.map((m) => (m as { params: { i: number } }).params.i),
       Array.from({ length: 100 }, (_, i) => i),
     );
-    assert.ok(writes >= 2 && writes <= 4, `${writes} writes for 100 messages`);
+    assert.ok(writes >= 2 && writes <= 5, `${writes} writes for 100 messages`);
     assert.equal(receiver.closed, false);
   });
 
