@@ -16,6 +16,7 @@ import { reference } from './benchmarks/reference.js';
 import { rss } from './benchmarks/rss.js';
 import { rtt } from './benchmarks/rtt.js';
 import { rttPlacement } from './benchmarks/rtt-placement.js';
+import { sampling } from './benchmarks/sampling.js';
 import { server } from './benchmarks/server.js';
 import { stream } from './benchmarks/stream.js';
 import { venv } from './benchmarks/venv.js';
@@ -29,6 +30,7 @@ export const benchmarks: readonly Benchmark[] = [
   coldStart,
   rss,
   crash,
+  sampling,
   manager,
   queue,
   cli,
