@@ -230,10 +230,10 @@ export interface ThrownDetails {
 }
 
 /**
- * The `data` of every code (`undefined`: the code carries none). Keyed by the registry, so a code
- * added to {@link ERRORS} does not compile until its data is declared here.
+ * The `data` of every code (`undefined`: the code carries none). {@link ErrorData} indexes it by
+ * every code of {@link ERRORS}, so a code added there does not compile until its data is declared here.
  */
-export interface ErrorDataMap extends Record<BulkheadErrorCode, unknown> {
+export interface ErrorDataMap {
   ERR_PLUGIN_FAILED: ThrownDetails;
   ERR_PLUGIN_MODULE_NOT_FOUND: { modulePath: string };
   ERR_PLUGIN_LOAD: { modulePath?: string; stack?: string } & ThrownDetails;
