@@ -43,7 +43,8 @@ export interface ErrorBehaviour {
 }
 
 const { FAILURE, USAGE, NOT_FOUND } = CLI_EXIT;
-const fails = { retryable: true, exit: FAILURE } as const;
+// The two common behaviours: a failure a retry may fix, and one it cannot (both exit 1).
+const retried = { retryable: true, exit: FAILURE } as const;
 const final = { retryable: false, exit: FAILURE } as const;
 
 /**
@@ -57,13 +58,13 @@ const final = { retryable: false, exit: FAILURE } as const;
 export const ERRORS = {
   // ─── the plugin and its worker ───
   /** A plugin's execute/stream/initialize/configure threw. */
-  ERR_PLUGIN_FAILED: fails,
+  ERR_PLUGIN_FAILED: retried,
   /** The plugin's module file does not exist (a path, not a name: see ERR_UNKNOWN_PLUGIN). */
-  ERR_PLUGIN_MODULE_NOT_FOUND: fails,
+  ERR_PLUGIN_MODULE_NOT_FOUND: retried,
   /** The plugin module threw while being imported. */
-  ERR_PLUGIN_LOAD: fails,
+  ERR_PLUGIN_LOAD: retried,
   /** The module loaded but exports no plugin made by definePlugin, or the definition is malformed. */
-  ERR_PLUGIN_INVALID: fails,
+  ERR_PLUGIN_INVALID: retried,
   /** A plugin's config failed the plugin's own schema. */
   ERR_CONFIG_INVALID: final,
   /** The plugin does not implement what was asked (execute, stream or configure). */
@@ -71,47 +72,47 @@ export const ERRORS = {
   /** The call was cancelled (AbortSignal, stream abandoned, or forced after a grace period). */
   ERR_CANCELLED: final,
   /** The call exceeded its timeout. */
-  ERR_TIMEOUT: fails,
+  ERR_TIMEOUT: retried,
   // ─── the wire ───
   /** A value could not be encoded for the wire (function, symbol, cycle, BigInt, Map, Set…). */
   ERR_SERIALIZE: final,
   /** An outgoing frame exceeds the maximum frame size; nothing was sent. */
-  ERR_FRAME_TOO_LARGE: fails,
+  ERR_FRAME_TOO_LARGE: retried,
   /** The peer sent bytes that break the protocol; the worker is killed. */
-  ERR_PROTOCOL: fails,
+  ERR_PROTOCOL: retried,
   /** The peer speaks an incompatible major protocol version. */
-  ERR_PROTOCOL_VERSION: fails,
+  ERR_PROTOCOL_VERSION: retried,
   /** The worker did not answer the handshake in time. */
-  ERR_HANDSHAKE_TIMEOUT: fails,
+  ERR_HANDSHAKE_TIMEOUT: retried,
   /** The worker process exited (crashed, was killed, or was stopped) while calls were pending. */
-  ERR_WORKER_EXITED: fails,
+  ERR_WORKER_EXITED: retried,
   /** The worker process could not be spawned. */
-  ERR_SPAWN: fails,
+  ERR_SPAWN: retried,
   /** This Node.js is too old for Bulkhead (it needs 22.13 or later; 24 LTS recommended). */
-  ERR_NODE_UNSUPPORTED: fails,
+  ERR_NODE_UNSUPPORTED: retried,
   /** A protocol method the receiver does not know. */
-  ERR_METHOD_NOT_FOUND: fails,
+  ERR_METHOD_NOT_FOUND: retried,
   // ─── any API ───
   /** An argument given to a Bulkhead API is invalid (wrong type, out of range). */
-  ERR_INVALID_ARGUMENT: fails,
+  ERR_INVALID_ARGUMENT: retried,
   /** Anything thrown that was not a BulkheadError, normalised at a boundary. */
-  ERR_INTERNAL: { ...fails, hint: 'run again with --verbose for details' },
+  ERR_INTERNAL: { ...retried, hint: 'run again with --verbose for details' },
   // ─── the manager ───
   /** A plugin manifest is not JSON, breaks the manifest schema, or points at a missing entry. */
-  ERR_MANIFEST_INVALID: fails,
+  ERR_MANIFEST_INVALID: retried,
   /** No plugin of that name was discovered (a name, not a path: see ERR_PLUGIN_MODULE_NOT_FOUND). */
   ERR_UNKNOWN_PLUGIN: { retryable: false, exit: NOT_FOUND, hint: 'see what is installed with `bulkhead list`' },
   /** The plugin was disabled by its user; enable it first. */
   ERR_PLUGIN_DISABLED: { ...final, hint: 'turn it on with `bulkhead enable {name}`' },
   /** The plugin crashed too often and its circuit breaker is open; reset it first. */
-  ERR_PLUGIN_CIRCUIT_OPEN: { ...fails, hint: 'see why with `bulkhead logs {name}`' },
+  ERR_PLUGIN_CIRCUIT_OPEN: { ...retried, hint: 'see why with `bulkhead logs {name}`' },
   /** Not enough RAM, GPU memory, GPUs or CPUs for the work, even after evicting idle plugins. */
   ERR_INSUFFICIENT_RESOURCES: { ...final, hint: "free resources, or lower the plugin's declared needs" },
   /** The plugin manager was closed; it takes no new work. */
-  ERR_MANAGER_CLOSED: fails,
+  ERR_MANAGER_CLOSED: retried,
   // ─── the job queue ───
   /** The job queue was stopped; it takes no new work. */
-  ERR_QUEUE_CLOSED: fails,
+  ERR_QUEUE_CLOSED: retried,
   /** No job with that id. */
   ERR_JOB_NOT_FOUND: { retryable: false, exit: NOT_FOUND, hint: 'see recent jobs with `bulkhead jobs`' },
   /** A job id prefix that starts the ids of several jobs. */
@@ -119,14 +120,14 @@ export const ERRORS = {
   /** A job's input breaks the plugin's declared input schema. */
   ERR_INPUT_INVALID: final,
   /** The job was running when its host died, and no attempts were left to retry it. */
-  ERR_JOB_INTERRUPTED: fails,
+  ERR_JOB_INTERRUPTED: retried,
   /** The job store cannot be used: a corrupt or locked database, an unreachable server. */
-  ERR_STORE_UNAVAILABLE: { ...fails, hint: 'run `bulkhead doctor`' },
+  ERR_STORE_UNAVAILABLE: { ...retried, hint: 'run `bulkhead doctor`' },
   /** The Bulkhead process that owned the job database (reached through its control socket) went away. */
-  ERR_HOST_GONE: fails,
+  ERR_HOST_GONE: retried,
   // ─── installing, and the home's files ───
   /** Installing a plugin into its environment failed (npm, the pinned Node, or its first start). */
-  ERR_INSTALL_FAILED: fails,
+  ERR_INSTALL_FAILED: retried,
   /** A plugins.yaml cannot be read or breaks its schema (the file `bulkhead install` takes). */
   ERR_PLUGINS_FILE_INVALID: { retryable: false, exit: USAGE, hint: 'see docs/cli.md, "plugins.yaml"' },
   /** The home's config.yaml (or a variable or flag over it) holds a bad setting. */
