@@ -23,7 +23,7 @@ interface JobJson {
 
 before(async () => {
   const r = await cli(home, ['install', EXAMPLES, '--json'], { timeoutMs: 300_000 });
-  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.code, 0, r.stderr || r.stdout);
 });
 
 describe('install', () => {
