@@ -41,6 +41,19 @@ class Demo(Plugin):
     version = "1.0.0"
     description = "an example Python plugin: shout, reverse bytes, hand over a file, sleep, spin, crash"
     config_schema = Config
+    # Checked by the host at submit (a job with "op": "fly" or "count": "two" is refused there, with
+    # ERR_INPUT_INVALID naming the field); bytes (``data``) are left to ``execute``.
+    input_schema = {
+        "type": "object",
+        "properties": {
+            "op": {"enum": ["shout", "reverse", "blob", "sleep", "spin", "crash"]},
+            "text": {"type": "string"},
+            "size": {"type": "integer", "minimum": 0},
+            "seconds": {"type": "number", "minimum": 0},
+            "code": {"type": "integer"},
+            "count": {"type": "integer", "minimum": 0},
+        },
+    }
 
     def initialize(self, config: Config) -> None:
         self.config = config

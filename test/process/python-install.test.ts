@@ -77,6 +77,8 @@ describe('bulkhead install: Python plugins into venvs made by uv (CLI)', { skip:
     assert.equal(manifest.python, 'venv/bin/python');
     assert.equal(manifest.entry, 'plugin/demo.py');
     assert.equal(manifest.configSchema.properties.times.maximum, 5);
+    // The plugin's input_schema, reported by its worker at the first start, is in the manifest.
+    assert.deepEqual(manifest.inputSchema.properties.count, { type: 'integer', minimum: 0 });
     const record = JSON.parse(readFileSync(join(home, 'plugins', 'py-demo', 'install.json'), 'utf8'));
     assert.equal(record.environment, 'uv');
     assert.match(record.runtime, /^python 3\./);
@@ -95,6 +97,13 @@ describe('bulkhead install: Python plugins into venvs made by uv (CLI)', { skip:
     const stream = await cli(home, ['run', 'py-demo', '--stream', '-i', '{"count":2}', '--json']);
     assert.equal(stream.code, 0, stream.stderr);
     assert.match(stream.stdout, /"square":1/);
+    // Its input schema is checked at submit, as a Node plugin's is: the job never reaches the worker.
+    const badInput = await cli(home, ['run', 'py-demo', '-i', '{"op":"fly","count":"two"}', '--json']);
+    assert.equal(badInput.code, 1, badInput.stderr);
+    const error = (JSON.parse(badInput.stderr) as { error: { code: string; message: string } }).error;
+    assert.equal(error.code, 'ERR_INPUT_INVALID');
+    assert.match(error.message, /op/);
+    assert.match(error.message, /count/);
   });
 
   test('two plugins with conflicting pip dependencies run side by side (idna 2 and idna 3)', async () => {

@@ -62,6 +62,35 @@ class Shapes(unittest.TestCase):
         module.execute = lambda input, ctx: input * 2
         self.assertEqual(run_plugin(adapt(module)).execute(21), 42)
 
+    def test_an_input_schema_is_reported_as_json_schema_in_every_form(self) -> None:
+        from dataclasses import dataclass
+
+        @dataclass
+        class Job:
+            text: str
+            times: int = 1
+
+        fn = define_plugin(name="fn", version="1", input=Job, execute=lambda input: input)
+        assert fn.input_schema is not None
+        self.assertEqual(fn.input_schema["required"], ["text"])
+        self.assertEqual(fn.input_schema["properties"]["times"]["type"], "integer")
+
+        class Cls(Plugin):
+            name, version = "cls", "1"
+            input_schema = {"type": "object", "properties": {"n": {"type": "integer"}}}
+
+            def execute(self, input: object, ctx: Context) -> object:  # noqa: A002
+                return input
+
+        schema = adapt(Cls).input_schema
+        assert schema is not None
+        self.assertEqual(schema["properties"], {"n": {"type": "integer"}})
+        self.assertIsNone(define_plugin(name="none", version="1", execute=lambda i: i).input_schema)
+        with self.assertRaises(BulkheadError) as caught:
+            define_plugin(name="bad", version="1", input=42, execute=lambda i: i)
+        self.assertEqual(caught.exception.code, "ERR_PLUGIN_INVALID")
+        self.assertIn("input must be", caught.exception.message)
+
     def test_a_bad_definition_says_what_to_fix(self) -> None:
         for kwargs, why in [
             ({"name": "Bad Name", "version": "1"}, '"name"'),

@@ -29,7 +29,8 @@ _CO_GENERATOR, _CO_COROUTINE, _CO_ASYNC_GENERATOR = 0x20, 0x80, 0x200
 
 
 class Plugin:
-    """Subclass it: set ``name``, ``version`` (and ``description``, ``config_schema``), define
+    """Subclass it: set ``name``, ``version`` (and ``description``, ``config_schema``,
+    ``input_schema``), define
     ``execute(self, input, ctx)`` and/or ``stream(self, input, ctx)``, optionally ``initialize(self,
     config)``, ``configure(self, config)`` and ``cleanup(self)``. Any hook may be ``async def``;
     ``stream`` is a generator or an async generator. ``self.log`` is the plugin's logger and
@@ -40,6 +41,9 @@ class Plugin:
     description: str | None = None
     #: A dataclass, a JSON Schema dict or a pydantic model; None for no config.
     config_schema: Any = None
+    #: The input ``execute``/``stream`` take, in the same forms as ``config_schema``: its JSON Schema
+    #: goes to the host (the manifest's ``inputSchema``), which checks each job's input at submit.
+    input_schema: Any = None
     config: Any = None
     log: Any = None
 
@@ -56,6 +60,7 @@ def define_plugin(
     version: str,
     description: str | None = None,
     config: Any = None,
+    input: Any = None,  # noqa: A002 - the Node SDK's name
     execute: Callable[..., Any] | None = None,
     stream: Callable[..., Any] | None = None,
     initialize: Callable[..., Any] | None = None,
@@ -64,6 +69,7 @@ def define_plugin(
 ) -> Hooks:
     """A plugin from functions, as the Node SDK's ``definePlugin``; checked at once."""
     hooks = Hooks(name, version, description, config_spec(config))
+    hooks.input_schema = input_schema_of(input)
     hooks.execute, hooks.stream = execute, stream
     hooks.initialize, hooks.configure, hooks.cleanup = initialize, configure, cleanup
     hooks.check()
@@ -85,6 +91,8 @@ class Hooks:
         #: The reference design's get_current_config(): the config reported after initialize.
         self.current_config: Callable[[], Any] | None = None
         self.instance: Any = None
+        #: JSON Schema of the input (reported in the handshake as ``inputSchema``); None if undeclared.
+        self.input_schema: dict[str, Any] | None = None
 
     def check(self) -> None:
         if not isinstance(self.name, str) or not _is_name(self.name):
@@ -133,10 +141,21 @@ def adapt(obj: Any) -> Hooks:
         config_spec(getattr(obj, "config_schema", None)),
     )
     hooks.instance = obj
+    hooks.input_schema = input_schema_of(getattr(obj, "input_schema", None))
     for hook in ("execute", "stream", "initialize", "configure", "cleanup"):
         setattr(hooks, hook, getattr(obj, hook, None))
     hooks.check()
     return hooks
+
+
+def input_schema_of(schema: Any) -> dict[str, Any] | None:
+    """The JSON Schema of a declared input (a dataclass, a JSON Schema dict or a pydantic model)."""
+    if schema is None:
+        return None
+    try:
+        return config_spec(schema).schema
+    except BulkheadError as e:
+        raise BulkheadError("ERR_PLUGIN_INVALID", str(e).replace("config must", "input must", 1)) from None
 
 
 def _is_reference_style(obj: Any) -> bool:

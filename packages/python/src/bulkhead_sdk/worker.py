@@ -247,6 +247,7 @@ class Worker:
                     "version": hooks.version,
                     **({"description": hooks.description} if hooks.description else {}),
                     "configSchema": hooks.spec.schema,
+                    **({"inputSchema": hooks.input_schema} if hooks.input_schema is not None else {}),
                     "config": reported,
                     "capabilities": {**hooks.capabilities, "handoff": True},
                     "pid": os.getpid(),
