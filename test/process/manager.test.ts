@@ -270,6 +270,40 @@ describe('PluginManager: crashes and liveness', () => {
     assert.equal(typeof (await m.execute('crash', { how: 'none' })), 'number');
   });
 
+  test('the crash window and backoff read the injected clock: crashes a window apart never open the circuit', async () => {
+    const dir = pluginDir([{ name: 'crash', fixture: 'crash' }]);
+    let now = 1_000_000;
+    await using m = new PluginManager({
+      pluginPaths: [dir],
+      home: tempHome(),
+      // A backoff no test would wait out: only the clock moving past it lets the restarts happen.
+      restart: { maxCrashes: 2, windowMs: 60_000, backoffInitialMs: 30_000, backoffMaxMs: 30_000 },
+      now: () => now,
+      ...quiet,
+    });
+    const crashes: PluginManagerEvents['crashed'][0][] = [];
+    m.on('crashed', (c) => crashes.push(c));
+    for (let i = 1; i <= 3; i++) {
+      await assert.rejects(m.execute('crash', { how: 'exit' }), { code: 'ERR_WORKER_EXITED' });
+      assert.ok(await eventually(() => crashes.length === i));
+      now += 60_000; // past the window, and past the backoff
+    }
+    assert.deepEqual(
+      crashes.map((c) => [c.crashes, c.failed]),
+      [
+        [1, false],
+        [1, false],
+        [1, false],
+      ],
+    );
+    // Past the backoff but within the window: the second crash in it opens the circuit.
+    now -= 30_000;
+    await assert.rejects(m.execute('crash', { how: 'exit' }), { code: 'ERR_WORKER_EXITED' });
+    assert.ok(await eventually(() => crashes.length === 4));
+    assert.deepEqual(crashes.at(-1) && [crashes.at(-1)?.crashes, crashes.at(-1)?.failed], [2, true]);
+    assert.equal(m.get('crash')?.state, 'failed');
+  });
+
   test('eager restart policy brings a crashed plugin back by itself', async () => {
     const dir = pluginDir([{ name: 'crash', fixture: 'crash' }]);
     await using m = new PluginManager({

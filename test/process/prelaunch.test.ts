@@ -11,7 +11,7 @@ import { pluginDir } from '../manager-helpers.js';
 
 // Internal modules, loaded from the build beside the package's entry.
 const built = (path: string) => new URL(path, import.meta.resolve('bulkhead')).href;
-const { adoptPrelaunched, discardPrelaunched, prelaunch, workerSpawnSpec } = (await import(
+const { prelaunch, workerSpawnSpec } = (await import(
   built('./process/worker-spawn.js')
 )) as typeof import('../../packages/host/src/process/worker-spawn.js');
 const { plainRun } = (await import(
@@ -23,58 +23,85 @@ const specFor = (env: Record<string, string> = {}) =>
   workerSpawnSpec({ plugin: fixture('echo'), env, maxFrameBytes: MAX_FRAME });
 
 describe('prelaunch: a worker spawned early, taken over only by an identical start', () => {
-  test('a start with the same spec adopts the prelaunched worker and works normally', async () => {
-    const pid = prelaunch(specFor({ MARK: 'a' }));
+  test('a start handed the prelaunched worker, with the same spec, adopts it and works normally', async () => {
+    const early = prelaunch(specFor({ MARK: 'a' }));
+    const pid = early.pid;
     assert.ok(pid);
-    await using p = await PluginProcess.start<typeof echo>({ plugin: fixture('echo'), env: { MARK: 'a' } });
+    await using p = await PluginProcess.start<typeof echo>({
+      plugin: fixture('echo'),
+      env: { MARK: 'a' },
+      prelaunched: early,
+    });
     assert.equal(p.pid, pid);
     assert.equal(typeof p.prelaunchedAt, 'number');
     assert.deepEqual((await p.execute({ x: 'hi' })).echo, { x: 'hi' });
-    // Taken once: the next start spawns its own.
-    await using q = await PluginProcess.start<typeof echo>({ plugin: fixture('echo'), env: { MARK: 'a' } });
+    // Used once: handed again, it gives nothing, and the start spawns its own.
+    await using q = await PluginProcess.start<typeof echo>({
+      plugin: fixture('echo'),
+      env: { MARK: 'a' },
+      prelaunched: early,
+    });
     assert.notEqual(q.pid, pid);
     assert.equal(q.prelaunchedAt, undefined);
   });
 
+  test('a start it was not handed to never takes it: there is no slot every spawn reads', async () => {
+    const early = prelaunch(specFor({ MARK: 'a' }));
+    const pid = early.pid as number;
+    await using p = await PluginProcess.start<typeof echo>({ plugin: fixture('echo'), env: { MARK: 'a' } });
+    assert.notEqual(p.pid, pid);
+    assert.equal(p.prelaunchedAt, undefined);
+    assert.ok(isRunning(pid), 'still there for the start it is meant for');
+    early.discard();
+    assert.ok(await eventually(() => !isRunning(pid)));
+  });
+
   test('any difference (here one environment variable) kills the early worker and spawns a fresh one', async () => {
-    const pid = prelaunch(specFor({ MARK: 'a' })) as number;
-    await using p = await PluginProcess.start<typeof echo>({ plugin: fixture('echo'), env: { MARK: 'b' } });
+    const early = prelaunch(specFor({ MARK: 'a' }));
+    const pid = early.pid as number;
+    await using p = await PluginProcess.start<typeof echo>({
+      plugin: fixture('echo'),
+      env: { MARK: 'b' },
+      prelaunched: early,
+    });
     assert.notEqual(p.pid, pid);
     assert.equal(p.prelaunchedAt, undefined);
     assert.ok(await eventually(() => !isRunning(pid)), 'the unused early worker is gone');
   });
 
   test('an early worker that died is not adopted', async () => {
-    const pid = prelaunch(specFor()) as number;
+    const early = prelaunch(specFor());
+    const pid = early.pid as number;
     process.kill(pid, 'SIGKILL');
     assert.ok(await eventually(() => !isRunning(pid)));
     await new Promise((r) => setTimeout(r, 50)); // its exit event is seen
-    await using p = await PluginProcess.start<typeof echo>({ plugin: fixture('echo') });
+    await using p = await PluginProcess.start<typeof echo>({ plugin: fixture('echo'), prelaunched: early });
     assert.equal(p.prelaunchedAt, undefined);
     assert.deepEqual((await p.execute({ x: 'ok' })).echo, { x: 'ok' });
   });
 
   test('a spawn that fails (missing executable) is reported by the real start, not thrown at prelaunch', async () => {
-    prelaunch({ ...specFor(), file: '/nonexistent/node' });
+    const early = prelaunch({ ...specFor(), file: '/nonexistent/node' });
     await new Promise((r) => setTimeout(r, 50)); // its 'error' event must not crash this process
-    assert.equal(adoptPrelaunched({ ...specFor(), file: '/nonexistent/node' }), null);
+    assert.equal(early.adopt({ ...specFor(), file: '/nonexistent/node' }), null);
   });
 
   // `sleep` ignores fd 3, so it lives on unless it is killed: these see the kill itself, not a
   // worker leaving because its channel closed.
   const sleeper = { file: '/bin/sleep', args: ['30'], cwd: '/', env: {} };
 
-  test('discardPrelaunched kills an early worker nobody took', async () => {
-    const pid = prelaunch(sleeper) as number;
+  test('discard() kills an early worker nobody took', async () => {
+    const early = prelaunch(sleeper);
+    const pid = early.pid as number;
     assert.ok(isRunning(pid));
-    discardPrelaunched();
+    early.discard();
     assert.ok(await eventually(() => !isRunning(pid)));
   });
 
   test('a prelaunched worker nobody took is killed when its process exits', async () => {
     const script = `
       const { prelaunch } = await import(${JSON.stringify(built('./process/worker-spawn.js'))});
-      console.log(prelaunch(${JSON.stringify(sleeper)}));
+      console.log(prelaunch(${JSON.stringify(sleeper)}).pid);
       setTimeout(() => process.exit(0), 100);`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
@@ -84,8 +111,9 @@ describe('prelaunch: a worker spawned early, taken over only by an identical sta
   });
 
   test('a mismatched start kills the early worker itself (not only its channel)', async () => {
-    const pid = prelaunch(sleeper) as number;
-    assert.equal(adoptPrelaunched(specFor()), null);
+    const early = prelaunch(sleeper);
+    const pid = early.pid as number;
+    assert.equal(early.adopt(specFor()), null);
     assert.ok(await eventually(() => !isRunning(pid)));
   });
 
@@ -147,6 +175,15 @@ describe('prelaunch from `bulkhead run`', () => {
     assert.equal(run.pids.length, 1, 'one worker, spawned early and adopted');
     assert.deepEqual(JSON.parse(run.stdout).result.echo, { x: 1 });
     assert.match(log('early'), new RegExp(`loaded \\(pid ${run.pids[0]}, \\d+ ms, prelaunched\\)`));
+
+    // `run --stream` calls the plugin directly, through a manager of its own: handed the same worker.
+    writeFileSync(spawnLog, '');
+    const streamed = await cli(home, ['run', 'early', '--stream', '--json', '--input', '{"count":2}'], { env: env() });
+    assert.equal(streamed.code, 0, streamed.stderr);
+    const streamPids = readFileSync(spawnLog, 'utf8').split('\n').filter(Boolean).map(Number);
+    assert.equal(streamPids.length, 1, 'one worker, spawned early and adopted by the stream');
+    assert.match(log('early'), new RegExp(`loaded \\(pid ${streamPids[0]}, \\d+ ms, prelaunched\\)`));
+    for (const pid of streamPids) assert.ok(await eventually(() => !isRunning(pid)), `worker ${pid} outlived the CLI`);
 
     const off = await runOnce('early', { BULKHEAD_PRELAUNCH: '0' });
     assert.equal(off.code, 0, off.stderr);

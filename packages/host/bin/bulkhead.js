@@ -19,15 +19,17 @@ if (!supportedNode(process.versions.node)) {
 
   // `bulkhead run NAME`: the plugin's worker starts now, its cold start overlapping the CLI's own
   // loading (dist/cli/prelaunch-run.js says when it does not, and why that is safe).
+  // The worker is handed to the command explicitly (runCli's `prelaunched`), never left in a slot.
   const args = process.argv.slice(2);
+  let prelaunched;
   if (args.includes('run') && process.env.BULKHEAD_PRELAUNCH !== '0') {
     try {
-      await (await import('../dist/cli/prelaunch-run.js')).prelaunchRun(args);
+      prelaunched = await (await import('../dist/cli/prelaunch-run.js')).prelaunchRun(args);
     } catch {
       // Only ever an optimisation: the command itself finds and reports whatever is wrong.
     }
   }
 
   const { runCli } = await import('../dist/cli/main.js');
-  await runCli();
+  await runCli({ prelaunched });
 }

@@ -86,8 +86,10 @@ export {
 } from './process/plugin-process.js';
 export { PluginStream, type StreamDriver } from './process/plugin-stream.js';
 export type { WorkerCommandOptions } from './process/worker-command.js';
+export type { Prelaunched, PrelaunchedWorker, WorkerSpawnSpec } from './process/worker-spawn.js';
 // Jobs and scheduling
 export { JobQueue } from './queue/job-queue.js';
+export type { JobQueueApi } from './queue/job-queue-api.js';
 // The store a queue is given (its contract in full, for writing one: bulkhead/store)
 export type {
   JobError,
@@ -99,6 +101,7 @@ export type {
   JobStore,
   RetentionPolicy,
 } from './queue/job-store.js';
+export type { PluginRunner } from './queue/plugin-runner.js';
 export type { Explanation, Job, JobQueueEvents, JobQueueOptions, QueueSnapshot, SubmitOptions } from './queue/types.js';
 // Resources
 export {

@@ -7,25 +7,13 @@
 import { createRequire } from 'node:module';
 import { CLI_EXIT as EXIT } from '@bulkhead/sdk/errors';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { PrelaunchedWorker } from '../process/worker-spawn.js';
 import { toCliError } from './cli-error.js';
+import type { CommandContext, GlobalOptions } from './context.js';
 import { docPath } from './doc-path.js';
 import { Output } from './output.js';
 
-export interface GlobalOptions {
-  json?: boolean;
-  verbose?: boolean;
-  home?: string;
-}
-
-/** What every command gets: output, the home, and the global flags. */
-export interface CommandContext {
-  out: Output;
-  home: string;
-  globals: GlobalOptions;
-  env: NodeJS.ProcessEnv;
-  /** Host settings given as flags (`run --policy`), by setting key: they override config.yaml and the environment. */
-  settings: Record<string, unknown>;
-}
+export type { CommandContext, GlobalOptions } from './context.js';
 
 type Action = (ctx: CommandContext, ...args: never[]) => Promise<number | undefined>;
 
@@ -294,7 +282,12 @@ function countArg(value: string): number {
   return n;
 }
 
-export async function main(argv: string[] = process.argv): Promise<number> {
+/** `prelaunched`: the worker bin/bulkhead.js spawned for a plain `run` (cli/prelaunch-run.ts). */
+export interface CliOptions {
+  prelaunched?: PrelaunchedWorker;
+}
+
+export async function main(argv: string[] = process.argv, options: CliOptions = {}): Promise<number> {
   let exitCode: number = EXIT.OK;
   let out = new Output({ json: argv.includes('--json'), verbose: argv.includes('--verbose') });
   const program = buildProgram(async (load, args, cmd) => {
@@ -304,7 +297,15 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     const { resolve } = await import('node:path');
     const home = globals.home ? resolve(globals.home) : bulkheadHome();
     const action = await load();
-    const ctx: CommandContext = { out, home, globals, env: process.env, settings: {} };
+    const ctx: CommandContext = {
+      out,
+      home,
+      globals,
+      env: process.env,
+      settings: {},
+      command: cmd,
+      ...(options.prelaunched ? { prelaunched: options.prelaunched } : {}),
+    };
     exitCode = (await action(ctx, ...(args as never[]))) ?? EXIT.OK;
   });
   const json = argv.includes('--json');
@@ -346,7 +347,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
 }
 
 /** Runs the command line of this process and exits with its code. */
-export async function runCli(): Promise<void> {
+export async function runCli(options: CliOptions = {}): Promise<void> {
   // A reader that stopped reading (`bulkhead jobs | head -1`) is not an error of ours.
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (e: NodeJS.ErrnoException) => {
@@ -354,7 +355,7 @@ export async function runCli(): Promise<void> {
       throw e;
     });
   }
-  const code = await main();
+  const code = await main(process.argv, options);
   process.exitCode = code;
   // Everything written must reach a pipe before exit (a big --json document is written in pieces).
   await Promise.all([flushed(process.stdout), flushed(process.stderr)]);

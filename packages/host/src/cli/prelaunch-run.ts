@@ -1,6 +1,7 @@
 /**
  * `bulkhead run NAME` spawns the plugin's worker before the CLI itself has loaded: the bin calls
- * {@link prelaunchRun} first, and the worker's cold start then overlaps the CLI's module loading,
+ * {@link prelaunchRun} first and hands the worker to the CLI (`runCli({ prelaunched })`, then the
+ * command's PluginManager), and the worker's cold start then overlaps the CLI's module loading,
  * the job database's opening and the submit. The manager later starts the plugin as it always
  * does and takes this worker over only if it would have spawned exactly the same one (see
  * process/worker-spawn.ts); otherwise it is killed. So this decides when a worker starts, never
@@ -18,7 +19,7 @@ import { controlSocketPath } from '../control/socket-path.js';
 import { StateStore } from '../manager/state-store.js';
 import { workerOptionsFor } from '../manager/worker-options.js';
 import { discover, searchPaths } from '../manifest/discover.js';
-import { prelaunch, workerSpawnSpec } from '../process/worker-spawn.js';
+import { type PrelaunchedWorker, prelaunch, workerSpawnSpec } from '../process/worker-spawn.js';
 import { hasNeeds } from '../resources/resource-ledger.js';
 import { bulkheadHome } from '../util/home.js';
 
@@ -40,16 +41,21 @@ export function plainRun(args: readonly string[], env: NodeJS.ProcessEnv): { nam
   return { name: words[1], home: home === undefined ? bulkheadHome(env) : resolve(home) };
 }
 
-export async function prelaunchRun(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
+/** The worker spawned for a plain `run`, to be handed to the command (`runCli({ prelaunched })`); else undefined. */
+export async function prelaunchRun(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<PrelaunchedWorker | undefined> {
   try {
     const run = plainRun(args, env);
-    if (run === null || existsSync(controlSocketPath(run.home))) return;
+    if (run === null || existsSync(controlSocketPath(run.home))) return undefined;
     const { plugins } = await discover(searchPaths(undefined, { ...env, BULKHEAD_HOME: run.home }));
     const plugin = plugins.find((p) => p.manifest.name === run.name);
-    if (plugin === undefined || hasNeeds(plugin.manifest.resources ?? {})) return;
-    if (!new StateStore(join(run.home, 'state.json')).get(run.name).enabled) return;
-    prelaunch(workerSpawnSpec(workerOptionsFor(plugin)));
+    if (plugin === undefined || hasNeeds(plugin.manifest.resources ?? {})) return undefined;
+    if (!new StateStore(join(run.home, 'state.json')).get(run.name).enabled) return undefined;
+    return prelaunch(workerSpawnSpec(workerOptionsFor(plugin)));
   } catch {
     // Whatever went wrong here, the command meets it again and says so properly.
+    return undefined;
   }
 }

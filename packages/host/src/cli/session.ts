@@ -16,11 +16,11 @@ import type { ControlServer } from '../control/server.js';
 import type { QueueClient } from '../control/types.js';
 import type { PluginManager } from '../manager/plugin-manager.js';
 import type { PluginSummary } from '../manager/types.js';
-import { discardPrelaunched } from '../process/worker-spawn.js';
-import type { JobQueue } from '../queue/job-queue.js';
+import type { PrelaunchedWorker } from '../process/worker-spawn.js';
+import type { JobQueueApi } from '../queue/job-queue-api.js';
 import type { Job } from '../queue/types.js';
 import { hasNeeds, type ResourceNeeds } from '../resources/resource-ledger.js';
-import type { CommandContext } from './main.js';
+import type { CommandContext } from './context.js';
 
 export interface Session extends AsyncDisposable {
   client: QueueClient;
@@ -45,7 +45,7 @@ export async function openSession(ctx: CommandContext, options: SessionOptions):
     const remote = await connectHost(ctx.home);
     if (remote) {
       // The job runs in that host: a worker this process prelaunched for it is not needed.
-      discardPrelaunched();
+      ctx.prelaunched?.discard();
       return { client: remote, [Symbol.asyncDispose]: () => remote.close() };
     }
     try {
@@ -69,8 +69,14 @@ async function openLocal(ctx: CommandContext, { host, warm }: SessionOptions): P
   ]);
   // config.yaml, then BULKHEAD_* variables, then this command's flags.
   const config = await settings.loadHostConfig(ctx.home, ctx.env, ctx.settings);
-  const manager = new PluginManager({ home: ctx.home, env: ctx.env, ...settings.managerOptionsOf(config) });
-  if (host && warm !== undefined) await warmUp(manager, warm);
+  // The prelaunched worker is offered to this manager's first start (the warm-up's, below).
+  const manager = new PluginManager({
+    home: ctx.home,
+    env: ctx.env,
+    ...settings.managerOptionsOf(config),
+    ...(ctx.prelaunched ? { prelaunched: ctx.prelaunched } : {}),
+  });
+  if (host && warm !== undefined) await warmUp(manager, warm, ctx.prelaunched);
   const [{ JobQueue }, { LocalQueueClient }] = await Promise.all([
     import('../queue/job-queue.js'),
     import('../control/local-client.js'),
@@ -108,7 +114,7 @@ async function openLocal(ctx: CommandContext, { host, warm }: SessionOptions): P
         await client.close();
       } finally {
         stop.dispose();
-        discardPrelaunched(); // one the job never used (its plugin failed to load, say)
+        ctx.prelaunched?.discard(); // one the job never used (its plugin failed to load, say)
       }
     },
   };
@@ -127,11 +133,12 @@ async function openLocal(ctx: CommandContext, { host, warm }: SessionOptions): P
  * is reported from here: a plugin that is unknown, disabled or fails to start is the job's error,
  * reported as it would be without a warm-up.
  */
-async function warmUp(manager: PluginManager, name: string): Promise<void> {
+async function warmUp(manager: PluginManager, name: string, prelaunched?: PrelaunchedWorker): Promise<void> {
+  const discard = () => prelaunched?.discard();
   try {
     await manager.discover();
   } catch {
-    discardPrelaunched();
+    discard();
     return;
   }
   let needs: ResourceNeeds;
@@ -139,17 +146,17 @@ async function warmUp(manager: PluginManager, name: string): Promise<void> {
     // Not get(): a summary holds the config, and working that out may load Ajv before the spawn.
     needs = manager.resourcesOf(name);
   } catch {
-    discardPrelaunched();
+    discard();
     return;
   }
-  if (hasNeeds(needs)) return discardPrelaunched();
+  if (hasNeeds(needs)) return discard();
   // Spawns within this tick's microtasks (discovery is done), before module loading resumes. A
   // disabled plugin is refused here as its job will be. A prelaunched worker (bin/bulkhead.js) is
   // adopted by this start, or else will not be: it goes now, not when this host leaves.
   manager
     .load(name)
     .catch(() => {})
-    .finally(discardPrelaunched);
+    .finally(discard);
 }
 
 /**
@@ -235,7 +242,7 @@ const LINGER_POLL_MS = 200;
 /** Waits until no command is attached and no job is pending or running, or `signal` aborts. */
 async function whileNeeded(
   ctx: CommandContext,
-  queue: Pick<JobQueue, 'snapshot'>,
+  queue: Pick<JobQueueApi, 'snapshot'>,
   server: ControlServer,
   signal: AbortSignal,
 ): Promise<void> {

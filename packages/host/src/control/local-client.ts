@@ -13,13 +13,13 @@ import { BulkheadError } from '@bulkhead/sdk/errors';
 import type { PluginManager } from '../manager/plugin-manager.js';
 import type { ConfigApplied, PluginSummary, PluginTelemetry } from '../manager/types.js';
 import type { LogEntry } from '../process/log-buffer.js';
-import type { JobQueue } from '../queue/job-queue.js';
+import type { JobQueueApi } from '../queue/job-queue-api.js';
 import type { JobFilter, RetentionPolicy } from '../queue/job-store.js';
 import type { Explanation, Job, JobQueueEvents, QueueSnapshot, SubmitOptions } from '../queue/types.js';
 import type { JobWatchEvent, PluginSchemas, QueueClient, SystemView } from './types.js';
 
 export interface LocalQueueClientOptions {
-  queue: JobQueue;
+  queue: JobQueueApi;
   /** The manager the queue was opened with. */
   manager: PluginManager;
   /** `close()` also stops the queue and closes the manager. Default false: the caller owns them. */
@@ -28,7 +28,7 @@ export interface LocalQueueClientOptions {
 
 export class LocalQueueClient implements QueueClient {
   readonly mode = 'local' as const;
-  readonly queue: JobQueue;
+  readonly queue: JobQueueApi;
   readonly manager: PluginManager;
   readonly #owned: boolean;
   /** One controller per open watch, aborted by close(). */

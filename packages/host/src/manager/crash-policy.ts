@@ -4,6 +4,8 @@
  * until someone resets it). Pure bookkeeping, no timers, so it is easy to test.
  * @module
  */
+import { BulkheadError } from '@bulkhead/sdk/errors';
+import type { WorkerExit } from '../process/plugin-process.js';
 
 export interface RestartPolicy {
   /** `on-demand`: restart on the next call; `eager`: restart as soon as the backoff allows. */
@@ -60,4 +62,41 @@ export class CrashTracker {
   reset(): void {
     this.#crashes = [];
   }
+}
+
+/** How a worker's unexpected end counts. */
+export type ExitVerdict =
+  /** Killed because a call ignored its cancel: the plugin misbehaved but did not crash; not counted. */
+  | 'cancel-timeout'
+  /** A crash: counts against the circuit breaker. */
+  | 'crash';
+
+export function exitVerdict(exit: { error?: { data?: unknown } }): ExitVerdict {
+  return (exit.error?.data as { reason?: string } | undefined)?.reason === 'cancel-timeout'
+    ? 'cancel-timeout'
+    : 'crash';
+}
+
+/** What a crash leaves as the plugin's last error. */
+export function crashMessage(exit: WorkerExit): string {
+  return exit.error?.message ?? `worker exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.exitCode}`}`;
+}
+
+/** A call to a plugin whose circuit is open: ERR_PLUGIN_CIRCUIT_OPEN until it is reset. */
+export function unavailable(
+  name: string,
+  tracker: CrashTracker,
+  policy: RestartPolicy,
+  last: { lastError?: string; lastStderr?: string[] },
+): BulkheadError {
+  return new BulkheadError(
+    'ERR_PLUGIN_CIRCUIT_OPEN',
+    `plugin "${name}" crashed ${tracker.count} times within ${policy.windowMs} ms and is not restarted until reset: ${last.lastError ?? ''}`,
+    {
+      name,
+      crashes: tracker.count,
+      ...(last.lastError ? { lastError: last.lastError } : {}),
+      ...(last.lastStderr ? { stderrTail: last.lastStderr } : {}),
+    },
+  );
 }

@@ -119,3 +119,45 @@ function parseLines(lines: string[]): LogEntry[] {
   }
   return out;
 }
+
+const FOLLOW_QUEUE_LIMIT = 10_000;
+
+/** The backlog, then every new entry of `log` until `signal` aborts; a slow reader loses the oldest, with a note. */
+export async function* followLog(log: PluginLog, backlog: LogEntry[], signal?: AbortSignal): AsyncGenerator<LogEntry> {
+  const queue: LogEntry[] = [...backlog];
+  let wake: (() => void) | null = null;
+  let dropped = 0;
+  const stop = log.follow((e) => {
+    // A reader slower than a flooding plugin loses the oldest entries, not the host's memory.
+    if (queue.length >= FOLLOW_QUEUE_LIMIT) {
+      queue.shift();
+      dropped++;
+    }
+    queue.push(e);
+    wake?.();
+  });
+  const onAbort = () => wake?.();
+  signal?.addEventListener('abort', onAbort);
+  try {
+    for (;;) {
+      if (dropped > 0) {
+        yield {
+          time: Date.now(),
+          source: 'host',
+          level: 'warn',
+          message: `${dropped} log entries skipped (reader too slow)`,
+        };
+        dropped = 0;
+      }
+      while (queue.length > 0) yield queue.shift() as LogEntry;
+      if (signal?.aborted) return;
+      await new Promise<void>((r) => {
+        wake = r;
+      });
+      wake = null;
+    }
+  } finally {
+    stop();
+    signal?.removeEventListener('abort', onAbort);
+  }
+}

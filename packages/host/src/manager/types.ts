@@ -7,6 +7,7 @@ import type { Capabilities } from '@bulkhead/sdk/protocol';
 import type { PluginManifest } from '../manifest/index.js';
 import type { LogEntry } from '../process/log-buffer.js';
 import type { PluginProcessOptions, Progress } from '../process/plugin-process.js';
+import type { PrelaunchedWorker } from '../process/worker-spawn.js';
 import type { CommandRunner, SystemMonitor } from '../resources/index.js';
 import type { RestartPolicy } from './crash-policy.js';
 import type { PluginLogOptions } from './plugin-log.js';
@@ -34,6 +35,13 @@ export interface PluginManagerOptions {
   home?: string;
   /** Environment to read `BULKHEAD_*` variables from. Default `process.env`. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * A worker spawned early (`bulkhead run`'s prelaunch), offered to the first worker this manager
+   * starts: adopted if that start would spawn exactly it, else killed (as it is by `close()`).
+   */
+  prelaunched?: PrelaunchedWorker;
+  /** The clock the crash policy reads (its window and backoff). Default `Date.now`; tests drive their own. */
+  now?: () => number;
   /** The system monitor, or the name of a monitor plugin that reports the same shape. */
   monitor?: SystemMonitor | { plugin: string };
   /** Runs `nvidia-smi` for the default monitor (tests inject captures). */

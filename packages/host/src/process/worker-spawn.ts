@@ -9,8 +9,9 @@
  * directory and environment, compared whole), so it never changes what runs, only when it starts:
  * any difference, or a worker that already died, and it is killed and a fresh one spawned.
  *
- * The slot is one per process, and the next {@link PluginProcess} to start takes it (or kills it):
- * meant for a command that starts one plugin, not for a long-lived host. The spec names the plugin
+ * The early worker is handed over explicitly: whoever prelaunched it passes it to the start meant
+ * to take it (PluginProcess option `prelaunched`, or the PluginManager's, which gives it to its
+ * first start), and nothing else can adopt it: no slot that every spawn reads. The spec names the plugin
  * module's path, not its bytes: a reinstall that swaps the plugin's directory in the ~100 ms
  * between a prelaunch and its adoption would run the code loaded before the swap.
  * @module
@@ -59,7 +60,7 @@ export function spawnWorker(spec: WorkerSpawnSpec): ChildProcess {
   });
 }
 
-/** What {@link adoptPrelaunched} hands over. */
+/** What {@link PrelaunchedWorker.adopt} hands over. */
 export interface Prelaunched {
   child: ChildProcess;
   startTicks: number | undefined;
@@ -67,62 +68,72 @@ export interface Prelaunched {
   spawnedAt: number;
 }
 
-interface Early extends Prelaunched {
-  key: string;
-}
-
-let early: Early | null = null;
-
 const keyOf = (spec: WorkerSpawnSpec): string =>
   JSON.stringify([spec.file, spec.args, spec.cwd, Object.entries(spec.env).sort(([a], [b]) => (a < b ? -1 : 1))]);
 
 /**
- * Spawns a worker now, for a {@link PluginProcess} expected to start with the same spec soon.
- * Replaces (and kills) an earlier one not yet adopted. What is not adopted is killed by
- * {@link discardPrelaunched} or when this process exits. Returns its pid.
+ * A worker spawned early, for a {@link PluginProcess} expected to start with the same spec soon;
+ * handed to that start explicitly (option `prelaunched`, through the manager's). Used once: the
+ * start adopts it or kills it. One nobody adopts is killed by {@link discard} or when this
+ * process exits.
  */
-export function prelaunch(spec: WorkerSpawnSpec): number | undefined {
-  discardPrelaunched();
-  const child = spawnWorker(spec);
-  const startTicks = child.pid === undefined ? undefined : processStartTicks(child.pid);
-  // A spawn failure (no pid, never adopted) is an 'error' event: unheard, it would crash this
-  // process. The adopter's own spawn will meet (and report) the same failure.
-  child.once('error', () => {});
-  early = { key: keyOf(spec), child, startTicks, spawnedAt: performance.now() };
-  process.once('exit', discardPrelaunched);
-  return child.pid;
-}
+export class PrelaunchedWorker {
+  readonly #key: string;
+  #early: Prelaunched | null;
+  readonly #onExit = () => this.discard();
 
-/**
- * The prelaunched worker if it was spawned from exactly `spec` and has not exited, taken out of
- * the slot; otherwise null (and a mismatched or dead one is killed). Call it in the same tick as
- * attaching the exit and output listeners, so no event is missed.
- */
-export function adoptPrelaunched(spec: WorkerSpawnSpec): Prelaunched | null {
-  const entry = early;
-  if (entry === null) return null;
-  const usable =
-    entry.child.pid !== undefined &&
-    entry.child.exitCode === null &&
-    entry.child.signalCode === null &&
-    entry.key === keyOf(spec);
-  if (!usable) {
-    discardPrelaunched();
-    return null;
+  constructor(spec: WorkerSpawnSpec) {
+    const child = spawnWorker(spec);
+    const startTicks = child.pid === undefined ? undefined : processStartTicks(child.pid);
+    // A spawn failure (no pid, never adopted) is an 'error' event: unheard, it would crash this
+    // process. The adopter's own spawn will meet (and report) the same failure.
+    child.once('error', () => {});
+    this.#key = keyOf(spec);
+    this.#early = { child, startTicks, spawnedAt: performance.now() };
+    process.once('exit', this.#onExit);
   }
-  early = null;
-  process.removeListener('exit', discardPrelaunched);
-  return { child: entry.child, startTicks: entry.startTicks, spawnedAt: entry.spawnedAt };
+
+  /** Its pid (undefined when the spawn failed). */
+  get pid(): number | undefined {
+    return this.#early?.child.pid;
+  }
+
+  /**
+   * The worker if it was spawned from exactly `spec` and has not exited; otherwise null (and a
+   * mismatched or dead one is killed). Either way it is used up. Call it in the same tick as
+   * attaching the exit and output listeners, so no event is missed.
+   */
+  adopt(spec: WorkerSpawnSpec): Prelaunched | null {
+    const entry = this.#early;
+    if (entry === null) return null;
+    const usable =
+      entry.child.pid !== undefined &&
+      entry.child.exitCode === null &&
+      entry.child.signalCode === null &&
+      this.#key === keyOf(spec);
+    if (!usable) {
+      this.discard();
+      return null;
+    }
+    this.#early = null;
+    process.removeListener('exit', this.#onExit);
+    return entry;
+  }
+
+  /** Kills the worker if nobody adopted it (synchronous: safe in an 'exit' handler). Idempotent. */
+  discard(): void {
+    const entry = this.#early;
+    if (entry === null) return;
+    this.#early = null;
+    process.removeListener('exit', this.#onExit);
+    killGroup(entry.child.pid, 'SIGKILL', entry.startTicks);
+    // Its pipes would keep this process's event loop alive.
+    for (const stream of entry.child.stdio) stream?.destroy();
+    entry.child.unref();
+  }
 }
 
-/** Kills a prelaunched worker nobody adopted (synchronous: safe in an 'exit' handler). */
-export function discardPrelaunched(): void {
-  const entry = early;
-  if (entry === null) return;
-  early = null;
-  process.removeListener('exit', discardPrelaunched);
-  killGroup(entry.child.pid, 'SIGKILL', entry.startTicks);
-  // Its pipes would keep this process's event loop alive.
-  for (const stream of entry.child.stdio) stream?.destroy();
-  entry.child.unref();
+/** Spawns a worker now, to be handed to the start expected to need it (see {@link PrelaunchedWorker}). */
+export function prelaunch(spec: WorkerSpawnSpec): PrelaunchedWorker {
+  return new PrelaunchedWorker(spec);
 }

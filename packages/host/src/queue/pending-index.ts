@@ -3,6 +3,7 @@
  * not cost a database read per dispatch. The store stays the truth; this mirrors it.
  * @module
  */
+import { BulkheadError } from '@bulkhead/sdk/errors';
 
 export interface PendingEntry {
   id: string;
@@ -83,4 +84,34 @@ export class PendingIndex {
   entries(): readonly PendingEntry[] {
     return this.#items;
   }
+}
+
+/**
+ * Where `reorder` puts a pending entry: at `position` in run order (0 = next, among jobs of its
+ * priority and above; it takes the priority of the job it lands before, or after at the end, and
+ * a rank between), or at a new `priority` (behind the jobs already there). Validates `to`.
+ */
+export function placement(
+  index: PendingIndex,
+  entry: PendingEntry,
+  to: { position: number } | { priority: number },
+): { priority: number; rank: number } {
+  const { id } = entry;
+  if ('priority' in to) {
+    if (!Number.isFinite(to.priority))
+      throw new BulkheadError('ERR_INVALID_ARGUMENT', '"priority" must be a finite number');
+    const same = index.entries().filter((e) => e.priority === to.priority && e.id !== id);
+    return { priority: to.priority, rank: (same.at(-1)?.rank ?? entry.rank) + 1 };
+  }
+  if (!Number.isSafeInteger(to.position) || to.position < 0) {
+    throw new BulkheadError('ERR_INVALID_ARGUMENT', '"position" must be an integer ≥ 0');
+  }
+  const others = index.entries().filter((e) => e.id !== id);
+  const p = Math.min(to.position, others.length);
+  const prev = others[p - 1];
+  const next = others[p];
+  const priority = next?.priority ?? prev?.priority ?? entry.priority;
+  const lo = prev && prev.priority === priority ? prev.rank : (next?.rank ?? 0) - 2;
+  const hi = next && next.priority === priority ? next.rank : lo + 2;
+  return { priority, rank: (lo + hi) / 2 };
 }

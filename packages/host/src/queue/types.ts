@@ -3,15 +3,19 @@
  * @module
  */
 
-import type { PluginManager } from '../manager/plugin-manager.js';
 import type { LogEntry } from '../process/log-buffer.js';
 import type { LedgerView, ResourceNeeds } from '../resources/resource-ledger.js';
 import type { SchedulingPolicy } from '../resources/scheduler.js';
 import type { SystemMonitor } from '../resources/system-monitor.js';
 import type { JobError, JobEvent, JobStatus, JobStore, RetentionPolicy } from './job-store.js';
+import type { PluginRunner } from './plugin-runner.js';
 
 export interface JobQueueOptions {
-  manager: PluginManager;
+  /**
+   * Runs the jobs: a `PluginManager`, or anything with the members the queue uses. Serving the
+   * control socket (`control`) needs a `PluginManager`.
+   */
+  manager: PluginRunner;
   /** Where jobs live. Default: SQLite at `<manager.home>/jobs.db`. */
   store?: JobStore;
   /** `fsync` (default): a returned submit survives power loss; `process`: survives a crash of this process. */
@@ -43,6 +47,11 @@ export interface JobQueueOptions {
    * `<home>/jobs.db` (no `store` given); false turns it off.
    */
   control?: boolean;
+  /**
+   * The clock the queue records and schedules by (job times, resource-wait deadlines). Default
+   * `Date.now`; tests pass their own to drive time.
+   */
+  now?: () => number;
 }
 
 export interface SubmitOptions {

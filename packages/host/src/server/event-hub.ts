@@ -11,7 +11,7 @@
 import { EventEmitter } from 'node:events';
 import type { QueueClient } from '../control/types.js';
 import type { PluginManager } from '../manager/plugin-manager.js';
-import type { JobQueue } from '../queue/job-queue.js';
+import type { JobQueueApi } from '../queue/job-queue-api.js';
 
 export type HubEventType = 'job' | 'progress' | 'job.log' | 'plugin' | 'plugin.log' | 'resources';
 
@@ -22,7 +22,7 @@ export interface HubEvent {
 }
 
 export interface EventHubOptions {
-  queue: JobQueue;
+  queue: JobQueueApi;
   manager: PluginManager;
   /** For resource samples (`system()`). */
   client: QueueClient;

@@ -5,11 +5,10 @@
  */
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AnyPlugin, InitContext, Logger, PluginContext, PluginDefinition } from '../define-plugin.js';
-import { BulkheadError, isBulkheadError, toBulkheadError } from '../errors.js';
-import { parseWith, toJsonSchema } from '../plugin-schema.js';
+import type { AnyPlugin, InitContext, Logger, PluginContext } from '../define-plugin.js';
+import { BulkheadError, toBulkheadError } from '../errors.js';
+import { toJsonSchema } from '../plugin-schema.js';
 import type { Channel } from '../protocol/channel.js';
-import { encodeChunkFrame } from '../protocol/frame.js';
 import {
   type CancelParams,
   type ExecuteParams,
@@ -25,8 +24,19 @@ import {
   type StatsResult,
   type StreamParams,
 } from '../protocol/messages.js';
-import { preparePayload, SNAPSHOT_MAX_BYTES } from '../protocol/payload.js';
 import { assertCompatible, PROTOCOL_VERSION } from '../protocol/version.js';
+import {
+  type AnyDefinition,
+  Call,
+  CallContext,
+  callError,
+  type ProgressSink,
+  pluginError,
+  throwIfAborted,
+  validateConfig,
+  waitForCredit,
+} from './call.js';
+import { enqueueChunk, flushChunks } from './chunk-batch.js';
 
 /** How long shutdown waits for aborted calls to finish before running the plugin's cleanup. */
 const SHUTDOWN_DRAIN_MS = 1000;
@@ -36,91 +46,6 @@ const MAX_LOG_MESSAGE = 16 * 1024;
 
 function clip(text: string): string {
   return text.length > MAX_LOG_MESSAGE ? `${text.slice(0, MAX_LOG_MESSAGE)} …[truncated]` : text;
-}
-
-/** Items per `$/chunk` frame at most; more are sent in further frames. */
-const MAX_BATCH = 1024;
-/** Room kept in a `$/chunk` frame for its envelope (method, id, the "bin" list's brackets). */
-const CHUNK_FRAME_OVERHEAD = 256;
-
-/** Adds `by` to every `{"$bin":i}` index in an item's JSON (binary refs are the only such objects). */
-function shiftRefs(json: string, by: number): string {
-  return json.replace(/\{"\$bin":(\d+)/g, (_, i: string) => `{"$bin":${Number(i) + by}`);
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: the runtime calls plugins of any type
-type AnyDefinition = PluginDefinition<any, any, any, any, any>;
-
-/**
- * One call in flight. Its AbortController is made only if the plugin reads `ctx.signal`: creating
- * one costs microseconds, more than the rest of a no-op call.
- */
-class Call {
-  #controller: AbortController | null = null;
-  /** Set when the host cancelled the call (or the worker is shutting down). */
-  abortReason: BulkheadError | null = null;
-  /** Stream calls only: chunks the host still accepts before it sends `$/pull`. */
-  credits: number;
-  /** Wakes a stream waiting for credit (or for its cancellation). */
-  wake: (() => void) | null = null;
-  /** Stream items encoded as JSON, waiting for the next `$/chunk`, and their attachments. */
-  batch: string[] = [];
-  batchBins: Uint8Array[] = [];
-  batchBytes = 0;
-  flushScheduled = false;
-  progress: { fraction?: number; message?: string } | null = null;
-
-  constructor(credits: number) {
-    this.credits = credits;
-  }
-
-  get signal(): AbortSignal {
-    if (this.#controller === null) {
-      this.#controller = new AbortController();
-      if (this.abortReason !== null) this.#controller.abort(this.abortReason);
-    }
-    return this.#controller.signal;
-  }
-
-  abort(reason: BulkheadError): void {
-    if (this.abortReason !== null) return;
-    this.abortReason = reason;
-    this.#controller?.abort(reason);
-    this.wake?.();
-  }
-}
-
-type ProgressSink = (id: number, call: Call, fraction?: number, message?: string) => void;
-
-/** `ctx` of a call; methods live on the prototype so a call allocates one small object. */
-class CallContext implements PluginContext<unknown> {
-  readonly callId: number;
-  readonly config: unknown;
-  readonly #call: Call;
-  readonly #sink: ProgressSink;
-  readonly #logger: (id: number | undefined) => Logger;
-  #log: Logger | null = null;
-
-  constructor(id: number, call: Call, config: unknown, sink: ProgressSink, logger: (id: number | undefined) => Logger) {
-    this.callId = id;
-    this.#call = call;
-    this.config = config;
-    this.#sink = sink;
-    this.#logger = logger;
-  }
-
-  get signal(): AbortSignal {
-    return this.#call.signal;
-  }
-
-  get log(): Logger {
-    this.#log ??= this.#logger(this.callId);
-    return this.#log;
-  }
-
-  progress(fraction?: number, message?: string): void {
-    this.#sink(this.callId, this.#call, fraction, message);
-  }
 }
 
 export interface WorkerRuntimeOptions {
@@ -309,7 +234,7 @@ export class WorkerRuntime {
       for (;;) {
         throwIfAborted(call);
         if (call.credits <= 0) {
-          this.#flush(id, call);
+          flushChunks(this.#channel, id, call);
           await waitForCredit(call);
           continue;
         }
@@ -320,15 +245,15 @@ export class WorkerRuntime {
         }
         // Encode now, inside this try: an item that cannot be sent fails this stream alone, and
         // a generator that refills one buffer cannot change items already yielded.
-        this.#enqueue(id, call, step.value, sent);
+        enqueueChunk(this.#channel, id, call, step.value, sent);
         call.credits--;
         sent++;
       }
-      this.#flush(id, call);
+      flushChunks(this.#channel, id, call);
       return { chunks: sent };
     } catch (e) {
       try {
-        this.#flush(id, call);
+        flushChunks(this.#channel, id, call);
       } catch {
         // the stream is failing anyway; the first error is the one to report
       }
@@ -340,36 +265,6 @@ export class WorkerRuntime {
   }
 
   /** Adds one stream item to the call's next `$/chunk`, flushing first if it would not fit. */
-  #enqueue(id: number, call: Call, item: unknown, index: number): void {
-    const bins: Uint8Array[] = [];
-    const json =
-      JSON.stringify(preparePayload(item, bins, `params.items[${index}]`, this.#channel.handoff.send)) ?? 'null';
-    let bytes = Buffer.byteLength(json) + 1;
-    for (let i = 0; i < bins.length; i++) {
-      const b = bins[i] as Uint8Array;
-      // Small ones were copied by preparePayload; big ones must be too, since they wait for a flush.
-      if (b.byteLength > SNAPSHOT_MAX_BYTES) bins[i] = b.slice();
-      bytes += b.byteLength + 12;
-    }
-    const room = this.#channel.maxFrameBytes - CHUNK_FRAME_OVERHEAD;
-    if (bytes > room) {
-      throw new BulkheadError(
-        'ERR_FRAME_TOO_LARGE',
-        `stream item ${index} of ${bytes} bytes exceeds the maximum frame size`,
-        {
-          bytes,
-          maxFrameBytes: this.#channel.maxFrameBytes,
-        },
-      );
-    }
-    if (call.batchBytes + bytes > room || call.batch.length >= MAX_BATCH) this.#flush(id, call);
-    // References inside `json` index this item's own attachments; shift them to the batch's.
-    call.batch.push(bins.length === 0 || call.batchBins.length === 0 ? json : shiftRefs(json, call.batchBins.length));
-    for (const b of bins) call.batchBins.push(b);
-    call.batchBytes += bytes;
-    this.#scheduleFlush(id, call);
-  }
-
   async #configure(raw: unknown): Promise<{ config: unknown }> {
     const def = this.#ready();
     if (!def.configure) {
@@ -484,30 +379,6 @@ export class WorkerRuntime {
     }
   }
 
-  #scheduleFlush(id: number, call: Call): void {
-    if (call.flushScheduled) return;
-    call.flushScheduled = true;
-    process.nextTick(() => {
-      call.flushScheduled = false;
-      try {
-        this.#flush(id, call);
-      } catch (e) {
-        // Items are checked when enqueued, so this is unexpected; end this stream, not the worker.
-        call.abort(toBulkheadError(e));
-      }
-    });
-  }
-
-  #flush(id: number, call: Call): void {
-    if (call.batch.length === 0) return;
-    const items = call.batch;
-    const bins = call.batchBins;
-    call.batch = [];
-    call.batchBins = [];
-    call.batchBytes = 0;
-    this.#channel.sendFrame(encodeChunkFrame(id, items, bins, this.#channel.maxFrameBytes));
-  }
-
   #notify(method: string, params: unknown): void {
     this.#channel.send({ method, params });
   }
@@ -533,38 +404,4 @@ export class WorkerRuntime {
       }
     }
   }
-}
-
-function validateConfig(def: AnyDefinition, raw: unknown): unknown {
-  if (def.config === undefined) return raw ?? {};
-  return parseWith(def.config, raw ?? {}, `config for plugin "${def.name}"`, 'ERR_CONFIG_INVALID');
-}
-
-function throwIfAborted(call: Call): void {
-  if (call.abortReason !== null) throw call.abortReason;
-}
-
-/** Resolves when the host grants credit or cancels the stream (both call `wake`). */
-function waitForCredit(call: Call): Promise<void> {
-  return new Promise((resolve) => {
-    call.wake = () => {
-      call.wake = null;
-      resolve();
-    };
-  });
-}
-
-/** A failure inside a call: a cancellation if the call was aborted, else the plugin's error. */
-function callError(e: unknown, call: Call): BulkheadError {
-  return call.abortReason ?? pluginError(e, 'call');
-}
-
-function pluginError(e: unknown, stage: string): BulkheadError {
-  // A plugin may throw a BulkheadError on purpose (ERR_CONFIG_INVALID, ERR_NOT_SUPPORTED…): keep it.
-  if (isBulkheadError(e)) return e;
-  const err = toBulkheadError(e, 'ERR_PLUGIN_FAILED');
-  if (stage === 'initialize') {
-    return new BulkheadError('ERR_PLUGIN_FAILED', `initialize failed: ${err.message}`, err.data as never);
-  }
-  return err;
 }

@@ -9,7 +9,7 @@
 import { CLI_EXIT as EXIT } from '@bulkhead/sdk/errors';
 import type { Command } from 'commander';
 import { usage } from '../cli-error.js';
-import type { CommandContext } from '../main.js';
+import type { CommandContext } from '../context.js';
 
 /** Commands whose first argument is a plugin name. */
 const TAKES_PLUGIN = new Set(['uninstall', 'info', 'enable', 'disable', 'run', 'logs', 'config get', 'config set']);
@@ -21,8 +21,10 @@ function options(cmd: Command): string[] {
 export async function completion(ctx: CommandContext, shell: string | undefined): Promise<number> {
   const which = shell ?? (ctx.env.SHELL?.endsWith('zsh') ? 'zsh' : 'bash');
   if (which !== 'bash' && which !== 'zsh') throw usage(`no completion for "${which}"`, 'use bash or zsh');
-  const { buildProgram } = await import('../main.js');
-  const program = buildProgram(async () => {});
+  // The program this command was parsed by: the whole command tree, without importing main.ts.
+  let program = ctx.command;
+  while (program?.parent) program = program.parent;
+  if (program === undefined) throw new Error('completion needs the command it runs under');
   process.stdout.write(script(program, which));
   return EXIT.OK;
 }

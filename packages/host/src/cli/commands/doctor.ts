@@ -2,8 +2,9 @@
  * `bulkhead doctor`: every check, what is wrong, and what to do about it.
  * @module
  */
+
+import type { CommandContext } from '../context.js';
 import { doctorExitCode, runDoctor } from '../doctor.js';
-import type { CommandContext } from '../main.js';
 
 export async function doctor(ctx: CommandContext): Promise<number> {
   const checks = await runDoctor({ home: ctx.home, env: ctx.env });

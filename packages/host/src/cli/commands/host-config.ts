@@ -12,7 +12,7 @@ import { HOST_SETTINGS, hostConfigPath, loadHostConfig, settingFor } from '../..
 import { parseHostConfig } from '../../config/host-config-file.js';
 import { formatDuration } from '../../config/setting-kinds.js';
 import { CliError, usage } from '../cli-error.js';
-import type { CommandContext } from '../main.js';
+import type { CommandContext } from '../context.js';
 import { table } from '../output.js';
 
 /** `config get [NAME] [KEY]`: a plugin's config, or with `--host` the host's settings. */
@@ -28,7 +28,7 @@ export async function configGet(
     return hostGet(ctx, name);
   }
   if (name === undefined) throw usage('name a plugin, or give --host', 'e.g. bulkhead config get hello');
-  return (await import('./plugins.js')).configGet(ctx, name, key);
+  return (await import('../plugin-config.js')).configGet(ctx, name, key);
 }
 
 /** `config set NAME KEY=VALUE…`, or `config set --host KEY=VALUE…`. */
@@ -42,7 +42,7 @@ export async function configSet(
   if (name === undefined || assignments.length === 0) {
     throw usage('give a plugin and key=value pairs, or --host', 'e.g. bulkhead config set countdown stepMs=50');
   }
-  return (await import('./plugins.js')).configSet(ctx, name, assignments);
+  return (await import('../plugin-config.js')).configSet(ctx, name, assignments);
 }
 
 function shown(key: string, value: unknown): string {

@@ -7,8 +7,8 @@ import { CLI_EXIT as EXIT, isBulkheadError } from '@bulkhead/sdk/errors';
 import { type InstallEvent, type InstallReport, installPlugins } from '../../install/installer.js';
 import { readPluginsFile } from '../../install/plugins-file.js';
 import { CliError } from '../cli-error.js';
+import type { CommandContext } from '../context.js';
 import { docPath } from '../doc-path.js';
-import type { CommandContext } from '../main.js';
 import { formatMs } from '../output.js';
 import { interrupted } from '../session.js';
 

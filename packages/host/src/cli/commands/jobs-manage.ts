@@ -8,10 +8,9 @@ import { CLI_EXIT as EXIT } from '@bulkhead/sdk/errors';
 import { duration } from '../../config/setting-kinds.js';
 import type { JobStatus, RetentionPolicy } from '../../queue/job-store.js';
 import { usage } from '../cli-error.js';
-import type { CommandContext } from '../main.js';
+import type { CommandContext } from '../context.js';
+import { type ReportOptions, STATUSES, submitAndWatch } from '../job-report.js';
 import { openSession } from '../session.js';
-import { STATUSES } from './jobs.js';
-import { type ReportOptions, submitAndWatch } from './run.js';
 
 const FINISHED: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
 

@@ -9,13 +9,12 @@ import { didYouMean } from '../../manifest/did-you-mean.js';
 import type { JobStatus } from '../../queue/job-store.js';
 import type { Explanation, Job } from '../../queue/types.js';
 import { usage } from '../cli-error.js';
-import type { CommandContext } from '../main.js';
+import type { CommandContext } from '../context.js';
+import { type ReportOptions, report, STATUSES, stackOf } from '../job-report.js';
 import { formatMs, table } from '../output.js';
 import { interrupted, openSession, openSessionFor, type Session, watchJob } from '../session.js';
 import { bytesHint, showValue, writeResult } from '../value-output.js';
-import { type ReportOptions, report, stackOf } from './run.js';
 
-export const STATUSES: readonly JobStatus[] = ['pending', 'running', 'completed', 'failed', 'cancelled'];
 const WATCH_MS = 500;
 
 /** `bulkhead jobs [SUBCOMMAND]`: the list, or a clear error for a subcommand that does not exist. */

@@ -11,10 +11,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CLI_EXIT as EXIT } from '@bulkhead/sdk/errors';
 import type { LogEntry } from '../../process/log-buffer.js';
 import { usage } from '../cli-error.js';
-import type { CommandContext } from '../main.js';
+import type { CommandContext } from '../context.js';
+import { findPlugin } from '../find-plugin.js';
 import { formatEntry, type Output } from '../output.js';
 import { interrupted, openSession, openSessionFor, watchJob } from '../session.js';
-import { findPlugin } from './plugins.js';
 
 /** How often a followed log file is checked for growth. */
 const POLL_MS = 150;

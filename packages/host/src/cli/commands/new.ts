@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { CLI_EXIT as EXIT } from '@bulkhead/sdk/errors';
 import { hostSdk } from '../../install/environment.js';
 import { CliError, usage } from '../cli-error.js';
-import type { CommandContext } from '../main.js';
+import type { CommandContext } from '../context.js';
 import { pluginTemplate } from '../scaffold/templates.js';
 
 const NAME = /^(@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]*$/;

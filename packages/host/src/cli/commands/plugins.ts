@@ -3,14 +3,16 @@
  * running host when there is one (so a config change reaches a live worker), else on the home.
  * @module
  */
+
 import { readFile, rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import { BulkheadError, CLI_EXIT as EXIT } from '@bulkhead/sdk/errors';
+import { CLI_EXIT as EXIT } from '@bulkhead/sdk/errors';
 import { diskUsage } from '../../install/disk-usage.js';
 import { INSTALL_RECORD, type InstallRecord } from '../../install/environment.js';
 import type { PluginSummary } from '../../manager/types.js';
-import { CliError, usage } from '../cli-error.js';
-import type { CommandContext } from '../main.js';
+import { CliError } from '../cli-error.js';
+import type { CommandContext } from '../context.js';
+import { findPlugin } from '../find-plugin.js';
 import { table } from '../output.js';
 import { openPlugins } from '../session.js';
 import { formatBytes } from '../value-output.js';
@@ -113,51 +115,6 @@ export async function info(ctx: CommandContext, name: string): Promise<number> {
   return EXIT.OK;
 }
 
-export async function configGet(ctx: CommandContext, name: string, key?: string): Promise<number> {
-  await using access = await openPlugins(ctx);
-  const p = await findPlugin(await access.plugins(), name);
-  const value = key === undefined ? p.config : getPath(p.config, key);
-  if (value === undefined)
-    throw new CliError('ERR_CONFIG_KEY_NOT_FOUND', `${name} has no config key "${key}"`, { data: { name, key } });
-  if (ctx.out.json) ctx.out.document(value);
-  else ctx.out.line(typeof value === 'string' ? value : JSON.stringify(value, null, 2));
-  return EXIT.OK;
-}
-
-export async function configSet(ctx: CommandContext, name: string, assignments: string[]): Promise<number> {
-  await using access = await openPlugins(ctx);
-  const p = await findPlugin(await access.plugins(), name);
-  const patch: Record<string, unknown> = {};
-  for (const a of assignments) {
-    const eq = a.indexOf('=');
-    if (eq <= 0) throw usage(`"${a}" is not key=value`, `e.g. bulkhead config set ${name} greeting=Hi`);
-    const key = a.slice(0, eq);
-    await checkKnownKey(p, key);
-    setPath(patch, key, parseValue(a.slice(eq + 1)), p.config);
-  }
-  try {
-    const { applied } = await access.updateConfig(name, patch);
-    const how = {
-      hot: 'applied to the running worker',
-      restart: 'the worker restarts to apply it',
-      stored: 'used from its next start',
-    }[applied];
-    if (ctx.out.json)
-      ctx.out.document({ name, applied, config: (await findPlugin(await access.plugins(), name)).config });
-    else ctx.out.line(`${name}: config updated (${how})`);
-    return EXIT.OK;
-  } catch (e) {
-    if (e instanceof BulkheadError && e.code === 'ERR_CONFIG_INVALID') {
-      const issues = (e.data as { issues?: { path: string; message: string }[] } | undefined)?.issues ?? [];
-      const lines = issues.map((i) => `${i.path || '(config)'} ${i.message}`);
-      throw new CliError(e.code, `config refused, nothing changed: ${lines.join('; ') || e.message}`, {
-        hint: `see the schema with \`bulkhead info ${name}\``,
-      });
-    }
-    throw e;
-  }
-}
-
 export async function enable(ctx: CommandContext, name: string): Promise<number> {
   return setEnabled(ctx, name, true);
 }
@@ -206,38 +163,6 @@ export async function uninstall(ctx: CommandContext, name: string): Promise<numb
   return EXIT.OK;
 }
 
-export async function findPlugin(plugins: PluginSummary[], name: string): Promise<PluginSummary> {
-  const p = plugins.find((x) => x.name === name);
-  if (p) return p;
-  const { didYouMean } = await import('../../manifest/did-you-mean.js');
-  const guess = didYouMean(
-    name,
-    plugins.map((x) => x.name),
-  );
-  throw new CliError('ERR_UNKNOWN_PLUGIN', `no plugin named "${name}"${guess ? ` (did you mean "${guess}"?)` : ''}`, {
-    data: { name, ...(guess ? { known: [guess] } : {}) },
-  });
-}
-
-/**
- * A key the plugin's schema does not list would be dropped by the plugin (zod strips unknown keys)
- * or refused by it: either way a typo, refused here with the key meant.
- */
-async function checkKnownKey(p: PluginSummary, key: string): Promise<void> {
-  const manifest = JSON.parse(await readFile(p.manifestPath, 'utf8')) as { configSchema?: Record<string, unknown> };
-  const schema = manifest.configSchema;
-  const properties = schema?.properties as Record<string, unknown> | undefined;
-  const top = key.split('.')[0] as string;
-  if (!properties || top in properties || (schema?.additionalProperties ?? false) !== false) return;
-  const { didYouMean } = await import('../../manifest/did-you-mean.js');
-  const guess = didYouMean(top, Object.keys(properties));
-  throw new CliError(
-    'ERR_CONFIG_INVALID',
-    `${p.name} has no config key "${top}"${guess ? ` (did you mean "${guess}"?)` : ''}; nothing changed`,
-    { hint: `its keys: ${Object.keys(properties).join(', ')} (\`bulkhead info ${p.name}\`)` },
-  );
-}
-
 async function installRecord(p: PluginSummary): Promise<InstallRecord | null> {
   try {
     return JSON.parse(await readFile(join(dirname(p.manifestPath), INSTALL_RECORD), 'utf8')) as InstallRecord;
@@ -265,41 +190,4 @@ export function resourcesText(r: PluginSummary['resources']): string {
   if (r.gpus) parts.push(`${r.gpus} GPU`);
   if (r.cpus) parts.push(`${r.cpus} CPU`);
   return parts.join(', ') || '-';
-}
-
-/** A value from the command line: JSON when it parses (`5`, `true`, `[1]`), else the text itself. */
-export function parseValue(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
-function getPath(obj: Record<string, unknown>, key: string): unknown {
-  let v: unknown = obj;
-  for (const part of key.split('.')) {
-    if (typeof v !== 'object' || v === null) return undefined;
-    v = (v as Record<string, unknown>)[part];
-  }
-  return v;
-}
-
-/** Sets `a.b.c` in `patch`, starting nested objects from the current config so siblings survive. */
-function setPath(patch: Record<string, unknown>, key: string, value: unknown, current: Record<string, unknown>): void {
-  const parts = key.split('.');
-  let target = patch;
-  let base: unknown = current;
-  for (const part of parts.slice(0, -1)) {
-    base = typeof base === 'object' && base !== null ? (base as Record<string, unknown>)[part] : undefined;
-    const existing = target[part];
-    target[part] =
-      typeof existing === 'object' && existing !== null
-        ? existing
-        : typeof base === 'object' && base !== null
-          ? { ...(base as object) }
-          : {};
-    target = target[part] as Record<string, unknown>;
-  }
-  target[parts.at(-1) as string] = value;
 }

@@ -3,7 +3,7 @@
  * other `bulkhead` command attaches to it) and the HTTP API and dashboard (docs/server.md).
  * @module
  */
-import type { CommandContext } from '../main.js';
+import type { CommandContext } from '../context.js';
 import { interrupted } from '../session.js';
 
 export interface ServeFlags {

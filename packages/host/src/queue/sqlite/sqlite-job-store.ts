@@ -31,9 +31,10 @@ import { type JobRow, toJobEvent, toJobRecord, toLogEntry } from './job-rows.js'
 import { encodeCursor, listQuery, MANY_CANDIDATES } from './list-query.js';
 import { openDatabase } from './open-database.js';
 import { releaseOwnership } from './owner-lock.js';
+import { pruneJobs, retentionPlan } from './prune.js';
 import { type SearchIndex, searchIndex } from './search-index.js';
 import { prepareStatements, type Statement, type Statements, typed } from './statements.js';
-import { fromSqliteError, invalidArgument, storeClosed, storeUnavailable } from './store-error.js';
+import { count, fromSqliteError, invalidArgument, storeClosed, storeUnavailable } from './store-error.js';
 import type { Transaction } from './transaction.js';
 import type { UpdateQuery } from './update-query.js';
 import { WalSync } from './wal-sync.js';
@@ -59,14 +60,6 @@ const DEFAULT_LOG_LIMIT = 1000;
 const openFiles = new Set<string>();
 
 const RETURNING = ' RETURNING *';
-const TERMINAL: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
-/**
- * A value's size as retention counts it: its bytes here, or for one the queue keeps as a file
- * beside the database (a stub: 0xff 'BHF' then JSON, see queue/value-files.ts) the file's size.
- */
-const STORED_SIZE = (column: string) =>
-  `CASE WHEN substr(${column}, 1, 4) = X'FF424846' THEN json_extract(CAST(substr(${column}, 5) AS TEXT), '$.bytes') ELSE length(${column}) END`;
-
 export class SqliteJobStore implements JobStore {
   /** Absolute path of the database file. */
   readonly file: string;
@@ -227,56 +220,11 @@ export class SqliteJobStore implements JobStore {
   }
 
   async prune(policy: RetentionPolicy): Promise<number> {
-    const maxCount = policy.maxCount === undefined ? undefined : count(policy.maxCount, 'maxCount');
-    const maxAgeMs = policy.maxAgeMs === undefined ? undefined : count(policy.maxAgeMs, 'maxAgeMs');
-    const maxBytes = policy.maxBytes === undefined ? undefined : count(policy.maxBytes, 'maxBytes');
-    const status = policy.status;
-    if (status !== undefined && (!Array.isArray(status) || status.some((s) => !TERMINAL.includes(s)))) {
-      throw invalidArgument(`status must list finished statuses (${TERMINAL.join(', ')})`);
-    }
+    const plan = retentionPlan(policy);
+    if (plan === null) return 0;
     const now = Date.now();
-    if (status !== undefined && status.length === 0) return 0;
-    const only = status === undefined ? null : [...new Set(status)];
     // Their events and logs go with them (ON DELETE CASCADE).
-    return this.#write(() => {
-      let n = 0;
-      if (only === null) {
-        if (maxAgeMs !== undefined) n += Number(this.#sql.pruneOlder.run(now - maxAgeMs).changes);
-        if (maxCount !== undefined) n += Number(this.#sql.pruneBeyond.run(maxCount).changes);
-      } else {
-        // Rare (a user's `jobs prune --status`): prepared per call, by the statuses given.
-        const ofStatus = `status IN (${only.map(() => '?').join(', ')})`;
-        const db = this.#db as DatabaseSync;
-        if (maxAgeMs !== undefined) {
-          n += db
-            .prepare(`DELETE FROM jobs WHERE ${ofStatus} AND coalesce(finished_at, created_at) < ?`)
-            .run(...only, now - maxAgeMs).changes as number;
-        }
-        if (maxCount !== undefined) {
-          n += db
-            .prepare(
-              `DELETE FROM jobs WHERE rowid IN (SELECT rowid FROM jobs WHERE ${ofStatus}
-               ORDER BY coalesce(finished_at, created_at) DESC, rowid DESC LIMIT -1 OFFSET ?)`,
-            )
-            .run(...only, maxCount).changes as number;
-        }
-      }
-      if (maxBytes !== undefined) {
-        const of =
-          only === null
-            ? "status IN ('completed', 'failed', 'cancelled')"
-            : `status IN (${only.map(() => '?').join(', ')})`;
-        n += (this.#db as DatabaseSync)
-          .prepare(
-            `DELETE FROM jobs WHERE rowid IN (SELECT rowid FROM (
-               SELECT rowid, sum(${STORED_SIZE('input')} + coalesce(${STORED_SIZE('result')}, 0))
-                 OVER (ORDER BY coalesce(finished_at, created_at) DESC, rowid DESC) AS total
-               FROM jobs WHERE ${of}) WHERE total > ?)`,
-          )
-          .run(...(only ?? []), maxBytes).changes as number;
-      }
-      return n;
-    });
+    return this.#write(() => pruneJobs(this.#db as DatabaseSync, this.#sql, plan, now));
   }
 
   /** Gives up ownership and closes the file. Idempotent. */
@@ -431,12 +379,6 @@ export class SqliteJobStore implements JobStore {
     }
     return stmt;
   }
-}
-
-/** A whole number ≥ 0 (fractions are floored). */
-function count(value: number, name: string): number {
-  if (typeof value !== 'number' || !(value >= 0)) throw invalidArgument(`${name} must be a number ≥ 0, got ${value}`);
-  return Math.floor(value);
 }
 
 function notFound(id: string): BulkheadError {

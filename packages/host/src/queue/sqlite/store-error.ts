@@ -140,3 +140,9 @@ export function sqliteCode(e: unknown): string | undefined {
   if (err?.code !== 'ERR_SQLITE_ERROR' || typeof err.errcode !== 'number') return undefined;
   return PRIMARY_CODES[err.errcode & 0xff] ?? 'SQLITE_ERROR';
 }
+
+/** A whole number ≥ 0 (fractions are floored). */
+export function count(value: number, name: string): number {
+  if (typeof value !== 'number' || !(value >= 0)) throw invalidArgument(`${name} must be a number ≥ 0, got ${value}`);
+  return Math.floor(value);
+}
