@@ -4,9 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export { setTimeout as sleep } from 'node:timers/promises';
 
 /** Resident set size of `pid` in MiB, from /proc (VmRSS), or NaN where there is no /proc. */
 export function rssMiB(pid: number): number {

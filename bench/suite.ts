@@ -16,6 +16,8 @@ import { redis } from './benchmarks/redis.js';
 import { reference } from './benchmarks/reference.js';
 import { rss } from './benchmarks/rss.js';
 import { rtt } from './benchmarks/rtt.js';
+import { rttPlacement } from './benchmarks/rtt-placement.js';
+import { sampling } from './benchmarks/sampling.js';
 import { server } from './benchmarks/server.js';
 import { stream } from './benchmarks/stream.js';
 import { venv } from './benchmarks/venv.js';
@@ -23,11 +25,13 @@ import type { Benchmark } from './types.js';
 
 export const benchmarks: readonly Benchmark[] = [
   rtt,
+  rttPlacement,
   pipelined,
   stream,
   coldStart,
   rss,
   crash,
+  sampling,
   manager,
   queue,
   redis,

@@ -36,14 +36,31 @@ export function isRunning(pid: number): boolean {
   }
 }
 
-/** Polls `check` until it is true or `timeoutMs` passes; returns the final answer. */
-export async function eventually(check: () => boolean, timeoutMs = 3000, everyMs = 10): Promise<boolean> {
+/**
+ * Polls `check` until it is true or `timeoutMs` passes; returns the final answer. The deadline only
+ * ends a wait for something that never happens: it is far beyond how long anything takes on a
+ * loaded machine, and a check that holds returns at once.
+ */
+export async function eventually(check: () => boolean, timeoutMs = 30_000, everyMs = 10): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (check()) return true;
     await new Promise((r) => setTimeout(r, everyMs));
   }
   return check();
+}
+
+/** Polls `check` (sync or async) until it holds; throws naming `what` if it never does. */
+export async function waitFor(
+  what: string,
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 const tempDirs: string[] = [];

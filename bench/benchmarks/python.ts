@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { installPlugins, readPluginsFile } from 'bulkhead';
+import { installPlugins, readPluginsFile } from 'bulkhead/install';
 import { NOOP_INPUT, pipelined, startFixture, warmUp } from '../bulkhead.js';
 import { echoBytes, openEchoPeer } from '../floor/echo.js';
 import { PY_NOOP, pythonFloorStartMs, realPython, startPython } from '../python.js';

@@ -4,9 +4,11 @@
  * and the dashboard's load in headless Chromium. All HTTP is to 127.0.0.1; every phase is bounded.
  * @module
  */
+
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeFrame } from '@bulkhead/sdk/protocol';
 import { type BulkheadServer, serve } from 'bulkhead/server';
 import { SqliteJobStore } from 'bulkhead/sqlite';
@@ -48,7 +50,7 @@ async function until(check: () => boolean, what: string, timeoutMs = 60_000): Pr
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
   }
 }
 

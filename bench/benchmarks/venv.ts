@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { installPlugins, readPluginsFile } from 'bulkhead';
+import { installPlugins, readPluginsFile } from 'bulkhead/install';
 import { repoPath } from '../paths.js';
 import type { Benchmark } from '../types.js';
 

@@ -1,13 +1,20 @@
 /**
- * `bulkhead`: the host side. Any new export added here becomes public API. Named exports only.
+ * `bulkhead`: what an application imports to run plugins: one in its own process
+ * (`PluginProcess`), many (`PluginManager`), jobs on them (`JobQueue`), and reaching the process
+ * that runs a home's queue. The rest lives in subpaths: `bulkhead/install` (installing plugins),
+ * `bulkhead/store` (writing a job store, with its conformance suite), `bulkhead/sqlite`,
+ * `bulkhead/server`, `bulkhead/client`.
+ * Any new export added here becomes public API. Named exports only; a test pins the surface.
  * @module
  */
 
-// Errors (the same registry the worker uses)
+// Errors (the same registry the worker uses; the whole registry is @bulkhead/sdk/errors)
 export {
   BulkheadError,
   type BulkheadErrorCode,
-  ERROR_CODES,
+  type ConfigIssue,
+  type ErrorData,
+  type ErrorDataMap,
   isBulkheadError,
   toBulkheadError,
 } from '@bulkhead/sdk/errors';
@@ -22,33 +29,26 @@ export {
   queueOptionsOf,
   type SettingSource,
 } from './config/host-config.js';
+export type { SettingKind } from './config/setting-kinds.js';
 // Reaching the process that runs a home's queue (docs/control.md)
 export {
   type ConnectControlOptions,
   ControlServer,
+  type ControlServerEvents,
   type ControlServerOptions,
   connectControl,
+  type HelloResult,
   type JobWatchEvent,
   LocalQueueClient,
+  type LocalQueueClientOptions,
+  type PluginSchemas,
   type QueueClient,
   RemoteQueueClient,
+  type RemoteQueueClientEvents,
+  type SystemView,
   serveControl,
 } from './control/index.js';
-// Installing plugins into environments of their own (docs/cli.md)
-export {
-  type InstallEvent,
-  type InstallOptions,
-  type InstallOutcome,
-  type InstallReport,
-  installPlugins,
-} from './install/installer.js';
-export {
-  type PluginsFile,
-  type PluginsFileEntry,
-  type PluginsFileIssue,
-  parsePluginsFile,
-  readPluginsFile,
-} from './install/plugins-file.js';
+export type { Availability, BreakerState } from './manager/circuit-breaker.js';
 export type { RestartPolicy } from './manager/crash-policy.js';
 export type { PluginLogOptions } from './manager/plugin-log.js';
 // Managing many plugins
@@ -64,10 +64,14 @@ export type {
 // Manifests and discovery
 export {
   type DiscoveredPlugin,
+  type DiscoveryError,
   type DiscoveryResult,
   discover,
   loadManifest,
+  type ManifestCapabilities,
   type PluginManifest,
+  type PluginResources,
+  type ShadowedPlugin,
   searchPaths,
 } from './manifest/index.js';
 export type { LogEntry, LogLevel, LogSource } from './process/log-buffer.js';
@@ -81,25 +85,26 @@ export {
   type Progress,
   type WorkerExit,
 } from './process/plugin-process.js';
-export { PluginStream } from './process/plugin-stream.js';
+export { PluginStream, type StreamDriver } from './process/plugin-stream.js';
+export type { WorkerCommandOptions } from './process/worker-command.js';
+export type { Prelaunched, PrelaunchedWorker, WorkerSpawnSpec } from './process/worker-spawn.js';
 // Jobs and scheduling
 export { JobQueue } from './queue/job-queue.js';
 export type { JobQueueApi } from './queue/job-queue-api.js';
+// The store a queue is given (its contract in full, for writing one: bulkhead/store)
 export type {
   JobError,
   JobEvent,
   JobFilter,
   JobPage,
-  JobPatch,
   JobRecord,
   JobStatus,
   JobStore,
-  NewJob,
   RetentionPolicy,
-  StoreOp,
 } from './queue/job-store.js';
-export { openJobQueue } from './queue/open-queue.js';
+export { type OpenedJobQueue, openJobQueue } from './queue/open-queue.js';
 export type { PluginRunner } from './queue/plugin-runner.js';
+export type { RetryBackoff } from './queue/retry-policy.js';
 export type {
   Explanation,
   HostView,
@@ -116,6 +121,7 @@ export {
   type GpuInfo,
   type GpuProcess,
   LocalSystemMonitor,
+  type LocalSystemMonitorOptions,
   parseSnapshot,
   type SystemMonitor,
   type SystemSnapshot,

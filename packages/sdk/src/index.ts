@@ -1,6 +1,9 @@
 /**
- * `@bulkhead/sdk`: what a plugin author imports.
- * Any new export added here becomes public API. Named exports only.
+ * `@bulkhead/sdk`: what a plugin author imports: `definePlugin` and its types, the errors a plugin
+ * throws and meets, and `handoff` for large values. The wire (frames, payloads, wire errors,
+ * the protocol version) is `@bulkhead/sdk/protocol`; the whole error registry with each code's
+ * behaviour is `@bulkhead/sdk/errors`; the worker process's entry is `@bulkhead/sdk/worker`.
+ * Any new export added here becomes public API. Named exports only; a test pins the surface.
  * @module
  */
 
@@ -29,18 +32,11 @@ export {
   BulkheadError,
   type BulkheadErrorCode,
   type ConfigIssue,
-  ERROR_CODES,
   type ErrorData,
   type ErrorDataMap,
-  errorFromWire,
   isBulkheadError,
-  isWireError,
   toBulkheadError,
-  type WireError,
 } from './errors.js';
 
 // Values
 export { type FileHandoff, handoff } from './protocol/handoff.js';
-
-// Protocol version, for diagnostics
-export { PROTOCOL_VERSION } from './protocol/version.js';

@@ -4,7 +4,6 @@
  */
 import type { PluginSummary } from '../manager/types.js';
 import { CliError } from './cli-error.js';
-import { EXIT } from './exit-codes.js';
 
 export async function findPlugin(plugins: PluginSummary[], name: string): Promise<PluginSummary> {
   const p = plugins.find((x) => x.name === name);
@@ -14,10 +13,7 @@ export async function findPlugin(plugins: PluginSummary[], name: string): Promis
     name,
     plugins.map((x) => x.name),
   );
-  throw new CliError(
-    `no plugin named "${name}"${guess ? ` (did you mean "${guess}"?)` : ''}`,
-    EXIT.NOT_FOUND,
-    'see what is installed with `bulkhead list`',
-    'ERR_UNKNOWN_PLUGIN',
-  );
+  throw new CliError('ERR_UNKNOWN_PLUGIN', `no plugin named "${name}"${guess ? ` (did you mean "${guess}"?)` : ''}`, {
+    data: { name, ...(guess ? { known: [guess] } : {}) },
+  });
 }

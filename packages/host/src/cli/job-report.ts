@@ -4,11 +4,11 @@
  * and the exit code for it.
  * @module
  */
+import { CLI_EXIT as EXIT } from '@bulkhead/sdk/errors';
 import type { JobWatchEvent } from '../control/types.js';
 import type { JobStatus } from '../queue/job-store.js';
 import type { Job } from '../queue/types.js';
 import type { CommandContext } from './context.js';
-import { EXIT } from './exit-codes.js';
 import { bar, formatEntry, formatMs, type Output } from './output.js';
 import { interrupted, type Session, watchJob } from './session.js';
 import { bytesHint, showValue, writeResult } from './value-output.js';

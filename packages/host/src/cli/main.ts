@@ -5,12 +5,12 @@
  * @module
  */
 import { createRequire } from 'node:module';
+import { CLI_EXIT as EXIT } from '@bulkhead/sdk/errors';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { PrelaunchedWorker } from '../process/worker-spawn.js';
 import { toCliError } from './cli-error.js';
 import type { CommandContext, GlobalOptions } from './context.js';
 import { docPath } from './doc-path.js';
-import { EXIT } from './exit-codes.js';
 import { Output } from './output.js';
 
 export type { CommandContext, GlobalOptions } from './context.js';
@@ -362,7 +362,7 @@ export async function main(argv: string[] = process.argv, options: CliOptions = 
     const err = toCliError(e);
     if (out.json)
       process.stderr.write(
-        `${JSON.stringify({ error: { code: err.code ?? 'ERR_CLI', message: err.message, hint: err.hint } })}\n`,
+        `${JSON.stringify({ error: { code: err.code, message: err.message, hint: err.hint, data: err.data } })}\n`,
       );
     else out.error(err.message, err.hint);
     if (out.verbose && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);

@@ -4,11 +4,10 @@
  * @module
  */
 import { readFile } from 'node:fs/promises';
-import { BulkheadError } from '@bulkhead/sdk/errors';
+import { BulkheadError, CLI_EXIT as EXIT } from '@bulkhead/sdk/errors';
 import type { PluginSummary } from '../manager/types.js';
 import { CliError, usage } from './cli-error.js';
 import type { CommandContext } from './context.js';
-import { EXIT } from './exit-codes.js';
 import { findPlugin } from './find-plugin.js';
 import { openPlugins } from './session.js';
 
@@ -17,11 +16,7 @@ export async function configGet(ctx: CommandContext, name: string, key?: string)
   const p = await findPlugin(await access.plugins(), name);
   const value = key === undefined ? p.config : getPath(p.config, key);
   if (value === undefined)
-    throw new CliError(
-      `${name} has no config key "${key}"`,
-      EXIT.NOT_FOUND,
-      `see its config with \`bulkhead config get ${name}\``,
-    );
+    throw new CliError('ERR_CONFIG_KEY_NOT_FOUND', `${name} has no config key "${key}"`, { data: { name, key } });
   if (ctx.out.json) ctx.out.document(value);
   else ctx.out.line(typeof value === 'string' ? value : JSON.stringify(value, null, 2));
   return EXIT.OK;
@@ -53,12 +48,9 @@ export async function configSet(ctx: CommandContext, name: string, assignments: 
     if (e instanceof BulkheadError && e.code === 'ERR_CONFIG_INVALID') {
       const issues = (e.data as { issues?: { path: string; message: string }[] } | undefined)?.issues ?? [];
       const lines = issues.map((i) => `${i.path || '(config)'} ${i.message}`);
-      throw new CliError(
-        `config refused, nothing changed: ${lines.join('; ') || e.message}`,
-        EXIT.FAILURE,
-        `see the schema with \`bulkhead info ${name}\``,
-        e.code,
-      );
+      throw new CliError(e.code, `config refused, nothing changed: ${lines.join('; ') || e.message}`, {
+        hint: `see the schema with \`bulkhead info ${name}\``,
+      });
     }
     throw e;
   }
@@ -77,10 +69,9 @@ async function checkKnownKey(p: PluginSummary, key: string): Promise<void> {
   const { didYouMean } = await import('../manifest/did-you-mean.js');
   const guess = didYouMean(top, Object.keys(properties));
   throw new CliError(
-    `${p.name} has no config key "${top}"${guess ? ` (did you mean "${guess}"?)` : ''}; nothing changed`,
-    EXIT.FAILURE,
-    `its keys: ${Object.keys(properties).join(', ')} (\`bulkhead info ${p.name}\`)`,
     'ERR_CONFIG_INVALID',
+    `${p.name} has no config key "${top}"${guess ? ` (did you mean "${guess}"?)` : ''}; nothing changed`,
+    { hint: `its keys: ${Object.keys(properties).join(', ')} (\`bulkhead info ${p.name}\`)` },
   );
 }
 

@@ -7,7 +7,9 @@
  * queue has work (docs/cli.md, "Who runs the jobs").
  * @module
  */
+
 import { lstatSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isBulkheadError } from '@bulkhead/sdk/errors';
 import type { RemoteQueueClient } from '../control/remote-client.js';
 import type { ControlServer } from '../control/server.js';
@@ -56,7 +58,7 @@ export async function openSession(ctx: CommandContext, options: SessionOptions):
       // its socket now. Anything else is a real failure.
       const inUse = isBulkheadError(e, 'ERR_STORE_UNAVAILABLE') && (e.data as { reason?: string })?.reason === 'in-use';
       if (!inUse || Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
   }
 }
@@ -271,7 +273,7 @@ async function whileNeeded(
     const kinds = `${server.connections > 0}|${running.length + pending.length > 0}`;
     if (kinds !== said) ctx.out.note(`host staying for ${waits.join(' and ')}… (Ctrl-C to stop it)`);
     said = kinds;
-    await new Promise((r) => setTimeout(r, LINGER_POLL_MS));
+    await sleep(LINGER_POLL_MS);
   }
 }
 

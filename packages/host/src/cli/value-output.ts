@@ -6,7 +6,6 @@
 import { writeFile } from 'node:fs/promises';
 import { toWire } from '../control/wire.js';
 import { CliError } from './cli-error.js';
-import { EXIT } from './exit-codes.js';
 
 /** A place in a value: `result`, `result.image`, `result.pages[2]`. */
 function at(base: string, key: string | number): string {
@@ -90,10 +89,10 @@ export async function writeResult(file: string, value: unknown): Promise<string>
   try {
     await writeFile(file, data);
   } catch (e) {
-    throw new CliError(
-      `cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      EXIT.FAILURE,
-    );
+    const errno = (e as NodeJS.ErrnoException).code;
+    throw new CliError('ERR_FILE_ACCESS', `cannot write ${file}: ${errno ?? (e as Error).message}`, {
+      data: { file, ...(errno ? { errno } : {}) },
+    });
   }
   return what;
 }

@@ -163,6 +163,7 @@ export class BulkheadClient {
         if (options.signal?.aborted) return;
         if (!(e instanceof TypeError)) throw e; // a dropped connection reads as a TypeError: reconnect
       }
+      // Not node:timers/promises: this client imports nothing of Node's, so it runs in a browser too.
       await new Promise((r) => setTimeout(r, state.retryMs ?? 1000));
     }
   }

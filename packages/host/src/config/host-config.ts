@@ -176,7 +176,7 @@ export function hostConfigPath(home: string): string {
 
 /**
  * Reads `<home>/config.yaml` (a missing file is an empty one), then `env`, then `flags` (keyed by
- * setting key). Throws `ERR_CONFIG_INVALID` listing every problem as `file:line:column: key …`;
+ * setting key). Throws `ERR_HOST_CONFIG_INVALID` listing every problem as `file:line:column: key …`;
  * a bad variable or flag is named as such.
  */
 export async function loadHostConfig(
@@ -283,12 +283,16 @@ function defined<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Ex
 }
 
 /** @internal the error every problem with the settings is reported as. */
-export function invalid(file: string, issues: HostConfigIssue[], cause?: unknown): BulkheadError<'ERR_CONFIG_INVALID'> {
+export function invalid(
+  file: string,
+  issues: HostConfigIssue[],
+  cause?: unknown,
+): BulkheadError<'ERR_HOST_CONFIG_INVALID'> {
   // A variable or a flag has no place in the file: its message names it instead.
   const message = issues.map((i) => i.message).join('\n');
   // ConfigIssue's `path` and `message`, with the place; `file` rides beside `issues`, as for plugins.yaml.
   const data = { file, issues };
-  return new BulkheadError('ERR_CONFIG_INVALID', message, data, cause === undefined ? undefined : { cause });
+  return new BulkheadError('ERR_HOST_CONFIG_INVALID', message, data, cause === undefined ? undefined : { cause });
 }
 
 /** @internal for `bulkhead config set --host`: the setting a key names, or a problem. */

@@ -289,7 +289,7 @@ export class RemoteQueueClient extends EventEmitter<RemoteQueueClientEvents> imp
     const error = new BulkheadError(
       'ERR_HOST_GONE',
       `the Bulkhead host on ${this.path} went away (${reason}); the jobs are kept in its job database`,
-      { socketPath: this.path, reason },
+      { socketPath: this.path, detail: reason },
       { cause: this.#lastError ?? undefined },
     );
     this.#fail(error);
@@ -357,7 +357,7 @@ export async function connectControl(
           new BulkheadError(
             'ERR_STORE_UNAVAILABLE',
             `cannot connect to ${path}: ${e.message}`,
-            { file: path, reason: e.code ?? 'connect' },
+            { file: path, reason: 'connect-failed', ...(e.code ? { errno: e.code } : {}) },
             { cause: e },
           ),
         );

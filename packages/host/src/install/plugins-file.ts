@@ -68,7 +68,7 @@ export interface PluginsFileIssue {
   message: string;
 }
 
-/** `data` of the `ERR_CONFIG_INVALID` that a bad plugins file throws. */
+/** `data` of the `ERR_PLUGINS_FILE_INVALID` that a bad plugins file throws. */
 export interface PluginsFileErrorData {
   /** The file's absolute path. */
   file: string;
@@ -76,7 +76,7 @@ export interface PluginsFileErrorData {
 }
 
 /**
- * Reads and checks a plugins file. Throws `ERR_CONFIG_INVALID` whose message lists every problem,
+ * Reads and checks a plugins file. Throws `ERR_PLUGINS_FILE_INVALID` whose message lists every problem,
  * one per line, and whose `data` is {@link PluginsFileErrorData}; a file that cannot be read throws
  * the same, with one issue at line 0.
  *
@@ -186,9 +186,9 @@ function lineOf(parsed: ParsedYaml, path: Segment[]): number {
   return parsed.lines.linePos(offsetOf(parsed.doc, path)).line;
 }
 
-function invalid(file: string, issues: PluginsFileIssue[], cause?: unknown): BulkheadError<'ERR_CONFIG_INVALID'> {
+function invalid(file: string, issues: PluginsFileIssue[], cause?: unknown): BulkheadError<'ERR_PLUGINS_FILE_INVALID'> {
   // ConfigIssue's `path` and `message`, with the file and place; `file` rides beside `issues`.
   const data: PluginsFileErrorData = { file: resolve(file), issues };
   const message = issues.map((i) => i.message).join('\n');
-  return new BulkheadError('ERR_CONFIG_INVALID', message, data, cause === undefined ? undefined : { cause });
+  return new BulkheadError('ERR_PLUGINS_FILE_INVALID', message, data, cause === undefined ? undefined : { cause });
 }

@@ -10,6 +10,7 @@ import { existsSync, readdirSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { BulkheadError } from '@bulkhead/sdk/errors';
+import { compareVersions } from '../util/version-order.js';
 
 export interface PythonInterpreter {
   /** `3.12.1` */
@@ -67,15 +68,8 @@ export async function findPythons(env: NodeJS.ProcessEnv = process.env): Promise
   const seen = new Map<string, PythonInterpreter>();
   for (const p of asked) if (p !== null && !seen.has(p.path)) seen.set(p.path, p);
   const [first, ...rest] = [...seen.values()];
-  rest.sort((a, b) => compare(b.version, a.version));
+  rest.sort((a, b) => compareVersions(b.version, a.version));
   return first === undefined ? [] : [first, ...rest];
-}
-
-function compare(a: string, b: string): number {
-  const x = a.split('.').map(Number);
-  const y = b.split('.').map(Number);
-  for (let i = 0; i < 3; i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
-  return 0;
 }
 
 /**
@@ -88,7 +82,7 @@ export async function pickPython(
 ): Promise<PythonInterpreter> {
   const found = await findPythons(env);
   const fit = wanted === undefined ? found[0] : found.find((p) => p.minor === wanted || p.version === wanted);
-  if (fit !== undefined && compare(fit.version, '3.10.0') >= 0) return fit;
+  if (fit !== undefined && compareVersions(fit.version, '3.10.0') >= 0) return fit;
   const list = found.length === 0 ? 'none' : found.map((p) => `${p.version} (${p.path})`).join(', ');
   const what = wanted === undefined ? 'a python3 (3.10 or newer)' : `Python ${wanted}`;
   throw new BulkheadError('ERR_INSTALL_FAILED', `${what} is not on this machine; found: ${list}`, {

@@ -90,7 +90,7 @@ export function crashMessage(exit: WorkerExit): string {
   return exit.error?.message ?? `worker exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.exitCode}`}`;
 }
 
-/** A call to a plugin whose circuit is open: ERR_PLUGIN_UNAVAILABLE until it is reset. */
+/** A call to a plugin whose circuit is open: ERR_PLUGIN_CIRCUIT_OPEN until it is reset. */
 export function unavailable(
   name: string,
   tracker: { count: number; retryAt: number | null },
@@ -99,7 +99,7 @@ export function unavailable(
 ): BulkheadError {
   const retryAt = tracker.retryAt ?? Date.now();
   return new BulkheadError(
-    'ERR_PLUGIN_UNAVAILABLE',
+    'ERR_PLUGIN_CIRCUIT_OPEN',
     `plugin "${name}" crashed ${tracker.count} times within ${policy.windowMs} ms; its circuit is open until ${new Date(retryAt).toISOString()} (or \`bulkhead plugins reset ${name}\`): ${last.lastError ?? ''}`,
     {
       name,

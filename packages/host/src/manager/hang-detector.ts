@@ -8,8 +8,8 @@
  */
 import { BulkheadError } from '@bulkhead/sdk/errors';
 import type { PluginProcess } from '../process/plugin-process.js';
-import { procStat } from '../process/process-identity.js';
 import { sampleGroup } from '../resources/process-group.js';
+import { readProcStat } from '../util/proc-stat.js';
 
 export interface Observation {
   /** The worker answered a ping. */
@@ -83,7 +83,7 @@ export async function checkBusyWorker(
     (e: { code?: string }) => e?.code !== 'ERR_TIMEOUT', // gone: its exit reports that, not this
   );
   const sample = await sampleGroup(pid);
-  const stopped = procStat(pid)?.[0] === 'T';
+  const stopped = readProcStat(pid)?.state === 'T';
   return detector.observe({ answered, cpuMs: sample?.cpuMs, stopped, now: Date.now() });
 }
 

@@ -457,7 +457,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
       throw new BulkheadError(
         'ERR_UNKNOWN_PLUGIN',
         `plugin "${name}" was not discovered: its manifest ${broken.file} is invalid: ${broken.message}`,
-        { name, manifest: broken.file, reason: broken.message },
+        { name, manifest: broken.file, manifestError: broken.message },
       );
     }
     const known = [...this.#plugins.keys()];

@@ -10,7 +10,7 @@ import { delimiter, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { isBulkheadError } from '@bulkhead/sdk/errors';
 import { bulkheadHome } from '../util/home.js';
-import { compareVersions } from './compare-versions.js';
+import { compareVersions } from '../util/version-order.js';
 import { type DiscoveredPlugin, MANIFEST_FILE, parseManifest } from './manifest.js';
 
 /** A manifest that could not be used (or a search path that could not be read). */

@@ -5,7 +5,7 @@
  */
 
 // Ordering plugin versions (used to pick between two manifests of one name)
-export { compareVersions } from './compare-versions.js';
+export { compareVersions } from '../util/version-order.js';
 // Checking config against a plugin's JSON Schema, and filling in its defaults
 export { applyDefaults, describeIssues, validateAgainstSchema } from './config-validator.js';
 // Finding plugins: where to look, and what is there

@@ -4,15 +4,14 @@
  * exits, and its id cannot be reused while it exists, so signalling it after the leader died is safe.
  * @module
  */
-import { procStat } from './process-identity.js';
+import { readProcStat } from '../util/proc-stat.js';
 
 /**
  * Start time of a process in clock ticks since boot (field 22 of /proc/<pid>/stat), or undefined
  * when it is gone or this is not Linux. A pid plus its start time names one process for good.
  */
 export function processStartTicks(pid: number): number | undefined {
-  const value = Number(procStat(pid)?.[19]);
-  return Number.isFinite(value) ? value : undefined;
+  return readProcStat(pid)?.startTicks;
 }
 
 /**

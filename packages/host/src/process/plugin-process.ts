@@ -305,7 +305,8 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
           signal: 'SIGKILL',
           stderrTail: this.#stderr.last(),
           stopped: true,
-          reason,
+          reason: 'killed',
+          detail: reason,
         }),
     );
     await this.#exited;
@@ -373,7 +374,7 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
             this.#kill(
               workerExited('worker closed its protocol channel', {
                 stderrTail: this.#stderr.last(),
-                reason: 'channel closed',
+                reason: 'channel-closed',
               }),
             ),
         ),

@@ -4,9 +4,7 @@
  * @module
  */
 import { readFile } from 'node:fs/promises';
-
-/** Clock ticks per second as the kernel reports CPU times in /proc (USER_HZ, 100 on Linux). */
-const USER_HZ = 100;
+import { readProcStat, ticksToMs } from '../util/proc-stat.js';
 
 export interface ProcSample {
   /** User + system CPU time, in milliseconds. */
@@ -21,16 +19,12 @@ export const procAvailable = process.platform === 'linux';
 /** One sample, or undefined if the process is gone. */
 export async function sampleProc(pid: number): Promise<ProcSample | undefined> {
   try {
-    const [stat, status] = await Promise.all([
-      readFile(`/proc/${pid}/stat`, 'utf8'),
-      readFile(`/proc/${pid}/status`, 'utf8'),
-    ]);
-    // Fields after the command name, which is in parentheses and may itself contain spaces.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const utime = Number(fields[11]);
-    const stime = Number(fields[12]);
+    const stat = readProcStat(pid);
+    if (stat === undefined) return undefined;
+    // VmRSS, not stat's pages: the same number in kB, without asking the page size.
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
     const rssKb = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
-    return { cpuMs: ((utime + stime) * 1000) / USER_HZ, rssBytes: rssKb * 1024, at: performance.now() };
+    return { cpuMs: ticksToMs(stat.cpuTicks), rssBytes: rssKb * 1024, at: performance.now() };
   } catch {
     return undefined;
   }

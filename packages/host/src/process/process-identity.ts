@@ -6,6 +6,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
+import { readProcStat } from '../util/proc-stat.js';
 
 export interface ProcessIdentity {
   pid: number;
@@ -15,20 +16,8 @@ export interface ProcessIdentity {
   procStart: string | null;
 }
 
-/** The fields of /proc/<pid>/stat from field 3 on (index 0 is field 3), or null when it is gone. */
-export function procStat(pid: number): string[] | null {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return null;
-  }
-  // Field 2 is "(comm)" and comm may hold spaces and parentheses: split after the last ')'.
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-}
-
 export function identify(pid: number): ProcessIdentity {
-  return { pid, bootId: bootId(), procStart: procStat(pid)?.[19] ?? null };
+  return { pid, bootId: bootId(), procStart: startOf(pid) };
 }
 
 /**
@@ -41,14 +30,20 @@ export function isRunning(id: ProcessIdentity): boolean {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  const now = procStat(id.pid);
+  const now = readProcStat(id.pid);
   // A zombie has exited; it only waits to be reaped.
-  if (now?.[0] === 'Z') return false;
+  if (now?.state === 'Z') return false;
   const boot = bootId();
   if (id.bootId !== null && boot !== null && id.bootId !== boot) return false;
-  const start = now?.[19] ?? null;
+  const start = now === undefined ? null : String(now.startTicks);
   if (id.procStart !== null && start !== null && id.procStart !== start) return false;
   return true;
+}
+
+/** Field 22 as the text it is stored as (lock files, owner rows). */
+function startOf(pid: number): string | null {
+  const stat = readProcStat(pid);
+  return stat === undefined ? null : String(stat.startTicks);
 }
 
 let cachedBootId: string | null | undefined;

@@ -65,7 +65,7 @@ export function workerCommand(options: WorkerCommandOptions): WorkerCommand {
   // As Node resolves it: `index` finds index.js, a directory its main or index.js.
   const pluginFile = resolveModuleFile(given);
   if (pluginFile === undefined) {
-    throw new BulkheadError('ERR_PLUGIN_NOT_FOUND', `plugin module not found: ${given}`, { modulePath: given });
+    throw new BulkheadError('ERR_PLUGIN_MODULE_NOT_FOUND', `plugin module not found: ${given}`, { modulePath: given });
   }
   return {
     file: options.nodePath ?? process.execPath,
@@ -91,7 +91,7 @@ function pythonCommand(entry: string, options: WorkerCommandOptions): WorkerComm
   const isFile = target.endsWith('.py') || target.includes('/');
   const file = isFile ? resolve(target) : undefined;
   if (file !== undefined && (!existsSync(file) || !statSync(file).isFile())) {
-    throw new BulkheadError('ERR_PLUGIN_NOT_FOUND', `plugin module not found: ${file}`, { modulePath: file });
+    throw new BulkheadError('ERR_PLUGIN_MODULE_NOT_FOUND', `plugin module not found: ${file}`, { modulePath: file });
   }
   const spec = file === undefined ? entry : `${file}${entry.slice(target.length)}`;
   const sdk = existsSync(join(HOST_PYTHON_SDK, 'bulkhead_sdk')) ? HOST_PYTHON_SDK : '';

@@ -3,7 +3,7 @@
  * `workerExited()` for every way it goes), a cancelled or timed-out call, a protocol violation.
  * @module
  */
-import { BulkheadError, toBulkheadError } from '@bulkhead/sdk/errors';
+import { BulkheadError, toBulkheadError, type WorkerExitReason } from '@bulkhead/sdk/errors';
 import type { WorkerExit } from './process-types.js';
 
 /** How the worker went: what ERR_WORKER_EXITED carries. */
@@ -14,17 +14,20 @@ export interface ExitFacts {
   /** Bulkhead ended it on purpose (stop or kill). */
   stopped?: boolean;
   /** Why Bulkhead ended it (a kill, a closed channel, an ignored cancel). */
-  reason?: string;
+  reason?: WorkerExitReason;
+  /** With `reason: 'killed'`: who killed it and why, as text. */
+  detail?: string;
 }
 
 export function workerExited(message: string, facts: ExitFacts): BulkheadError<'ERR_WORKER_EXITED'> {
-  const { exitCode = null, signal = null, stderrTail, stopped = false, reason } = facts;
+  const { exitCode = null, signal = null, stderrTail, stopped = false, reason, detail } = facts;
   return new BulkheadError('ERR_WORKER_EXITED', message, {
     exitCode,
     signal,
     stderrTail,
     ...(stopped ? { stopped: true } : {}),
     ...(reason !== undefined ? { reason } : {}),
+    ...(detail !== undefined ? { detail } : {}),
   });
 }
 
@@ -50,7 +53,7 @@ export function cancelledError(signal: AbortSignal, forced: boolean): BulkheadEr
     text ? `call cancelled: ${text}` : 'call cancelled',
     {
       forced,
-      ...(text ? { reason: text } : {}),
+      ...(text ? { detail: text } : {}),
     },
     { cause: reason },
   );

@@ -5,8 +5,8 @@
  * @module
  */
 import type { ChildProcess } from 'node:child_process';
+import { readProcStat } from '../util/proc-stat.js';
 import { killGroup } from './kill-group.js';
-import { procStat } from './process-identity.js';
 
 /** A worker whose channel closed gets this long to exit by itself before it is killed. */
 const CHANNEL_CLOSE_GRACE_MS = 200;
@@ -91,7 +91,7 @@ export function killIfLingering(child: ChildProcess, current: () => boolean, kil
   setTimeout(() => {
     // A worker that already died (gone, or a zombie awaiting its reap) needs nothing: its
     // exit event, with the real code and signal, is on its way however loaded the host is.
-    const state = child.pid === undefined ? null : procStat(child.pid)?.[0];
+    const state = child.pid === undefined ? null : readProcStat(child.pid)?.state;
     if (state === undefined || state === null || state === 'Z') return;
     if (current()) kill();
   }, CHANNEL_CLOSE_GRACE_MS).unref();

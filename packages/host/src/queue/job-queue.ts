@@ -21,6 +21,7 @@
 
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BulkheadError } from '@bulkhead/sdk/errors';
 import type { ControlServer } from '../control/server.js';
 import type { LogEntry } from '../process/log-buffer.js';
@@ -210,7 +211,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> implements JobQueueAp
 
   async #close(): Promise<void> {
     // Wall-clock time, not the injected clock: this is a real wait for real workers.
-    while (this.#jobs.running.size > 0 && Date.now() < this.#stopDeadline) await new Promise((r) => setTimeout(r, 20));
+    while (this.#jobs.running.size > 0 && Date.now() < this.#stopDeadline) await sleep(20);
     const requeue = handBackOps(this.#jobs.running.values(), this.#now());
     if (requeue.length > 0) await this.#write(requeue);
     await this.#flushWrites();

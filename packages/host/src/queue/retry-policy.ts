@@ -23,7 +23,7 @@ export function retryDelay(backoff: RetryBackoff, next: number): number {
 
 /** Errors that say the plugin, not the job, could not run now: the attempt is not counted. */
 export function attemptNotCounted(code: string): boolean {
-  return code === 'ERR_PLUGIN_UNAVAILABLE';
+  return code === 'ERR_PLUGIN_CIRCUIT_OPEN';
 }
 
 /** Words for `explain` about a plugin whose circuit is open. */

@@ -3,24 +3,15 @@
  * as the store operations that record it (pure: no store, no clock). The retry rule lives here.
  * @module
  */
-import type { BulkheadError } from '@bulkhead/sdk/errors';
+import { type BulkheadError, isRetryable } from '@bulkhead/sdk/errors';
 import type { JobError, StoreOp } from './job-store.js';
 
-/** Codes that retrying cannot fix. */
-const NOT_RETRYABLE = new Set([
-  'ERR_CANCELLED',
-  'ERR_SERIALIZE',
-  'ERR_UNKNOWN_PLUGIN',
-  'ERR_PLUGIN_DISABLED',
-  'ERR_INPUT_INVALID',
-  'ERR_INSUFFICIENT_RESOURCES',
-  'ERR_CONFIG_INVALID',
-  'ERR_NOT_SUPPORTED',
-]);
-
-/** The retry rule: another attempt is made when one is left and the error is one a retry can fix. */
+/**
+ * The retry rule: another attempt is made when one is left and the error is one a retry can fix
+ * (the registry says which, beside each code: `retryable`).
+ */
 export function willRetry(error: BulkheadError, attempt: number, maxAttempts: number): boolean {
-  return attempt < maxAttempts && !NOT_RETRYABLE.has(error.code);
+  return attempt < maxAttempts && isRetryable(error.code);
 }
 
 type Progress = { progress?: { fraction?: number; message?: string } };

@@ -24,7 +24,7 @@ export {
   queryGpus,
 } from './nvidia-smi.js';
 // Process groups (one per worker)
-export { type GroupSample, processStartTime, sampleGroup, sampleGroups } from './process-group.js';
+export { type GroupSample, sampleGroup, sampleGroups } from './process-group.js';
 // The machine
 export {
   LocalSystemMonitor,

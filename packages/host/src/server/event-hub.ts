@@ -32,7 +32,7 @@ export interface EventHubOptions {
   sampleMs?: number;
 }
 
-interface HubListeners {
+export interface HubListeners {
   event: [HubEvent];
   /** The server is closing: every stream ends. */
   closing: [];

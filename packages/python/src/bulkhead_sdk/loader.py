@@ -75,7 +75,7 @@ def _is_reference_style_class(cls: type) -> bool:
 def _import_file(path: str, entry: str) -> ModuleType:
     full = os.path.abspath(path)
     if not os.path.isfile(full):
-        raise BulkheadError("ERR_PLUGIN_NOT_FOUND", f"plugin module not found: {full}", {"modulePath": full})
+        raise BulkheadError("ERR_PLUGIN_MODULE_NOT_FOUND", f"plugin module not found: {full}", {"modulePath": full})
     name = os.path.splitext(os.path.basename(full))[0]
     # Its own directory first, so the plugin's sibling modules import as they would when run directly.
     sys.path.insert(0, os.path.dirname(full))

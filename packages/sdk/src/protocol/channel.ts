@@ -24,6 +24,9 @@ export class Channel {
   readonly #max: number;
   readonly #decoder: FrameDecoder;
   readonly #handlers: ChannelHandlers;
+  /** Messages sent in this tick so far, and whether the last tick that sent any sent several. */
+  #sentInTick = 0;
+  #bursting = false;
   #corked = false;
   #sinceFlush = 0;
   #closed = false;
@@ -66,7 +69,8 @@ export class Channel {
 
   /**
    * Encodes and queues one message. Throws ERR_SERIALIZE or ERR_FRAME_TOO_LARGE synchronously,
-   * having written nothing. Messages sent in the same tick leave in one writev.
+   * having written nothing. A lone message is written at once; messages sent in the same tick as
+   * others leave together in one writev.
    */
   send(message: Message): void {
     this.sendFrame(encodeFrame(message, this.#max, this.handoff.send));
@@ -76,14 +80,27 @@ export class Channel {
   sendFrame(parts: Buffer[]): void {
     if (this.#closed) return;
     const socket = this.#socket;
+    if (this.#sentInTick++ === 0) {
+      process.nextTick(this.#endTick);
+      if (!this.#bursting) {
+        // Calls one at a time: the message leaves now rather than at the end of the tick, so what
+        // the sender still does in this tick (its bookkeeping, the caller's continuation) overlaps
+        // with the peer's work instead of delaying it. With the peer on another core, idle until
+        // the bytes arrive, that delay is the round trip's.
+        if (parts.length === 1) socket.write(parts[0] as Buffer);
+        else {
+          socket.cork();
+          for (const part of parts) socket.write(part);
+          socket.uncork();
+        }
+        return;
+      }
+    }
     if (!this.#corked) {
+      // Several messages this tick (or last): a burst, gathered into one writev at the tick's end.
       this.#corked = true;
       this.#sinceFlush = 0;
       socket.cork();
-      process.nextTick(() => {
-        this.#corked = false;
-        socket.uncork();
-      });
     } else if (++this.#sinceFlush >= FLUSH_EVERY) {
       // Flush part of a long batch now, so the peer starts on it while we produce the rest:
       // otherwise two processes on two cores take turns instead of working at the same time.
@@ -93,6 +110,17 @@ export class Channel {
     }
     for (const part of parts) socket.write(part);
   }
+
+  readonly #endTick = (): void => {
+    // One message a tick keeps the next one eager; a burst keeps the next tick batched from its
+    // first message, so pipelined calls still leave in few writes.
+    this.#bursting = this.#sentInTick > 1;
+    this.#sentInTick = 0;
+    if (this.#corked) {
+      this.#corked = false;
+      this.#socket.uncork();
+    }
+  };
 
   /** Ends the stream after pending writes; `done` runs once they are flushed. */
   close(done?: () => void): void {

@@ -3,6 +3,7 @@
  * Any new export added here becomes public API. Named exports only.
  * @module
  */
+export { errorFromWire, isWireError, type WireError } from '../errors.js';
 export { Channel, type ChannelHandlers } from './channel.js';
 export { decodeBody, encodeFrame, FrameDecoder } from './frame.js';
 export {

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AnyPlugin, InitContext, Logger, PluginContext } from '../define-plugin.js';
 import { BulkheadError, toBulkheadError } from '../errors.js';
 import { toJsonSchema } from '../plugin-schema.js';
@@ -307,7 +308,7 @@ export class WorkerRuntime {
     }
     // Give aborted calls a moment to unwind before cleanup frees what they may still hold.
     for (let waited = 0; this.#calls.size > 0 && waited < SHUTDOWN_DRAIN_MS; waited += 10) {
-      await new Promise((r) => setTimeout(r, 10));
+      await sleep(10);
     }
     try {
       await this.#definition?.cleanup?.();

@@ -5,10 +5,11 @@
  * its bash compatibility layer (`bashcompinit`).
  * @module
  */
+
+import { CLI_EXIT as EXIT } from '@bulkhead/sdk/errors';
 import type { Command } from 'commander';
 import { usage } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
-import { EXIT } from '../exit-codes.js';
 
 /** Commands whose first argument is a plugin name. */
 const TAKES_PLUGIN = new Set(['uninstall', 'info', 'enable', 'disable', 'run', 'logs', 'config get', 'config set']);

@@ -6,6 +6,7 @@
  */
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { CLI_EXIT as EXIT } from '@bulkhead/sdk/errors';
 import { parseDocument } from 'yaml';
 import { HOST_SETTINGS, hostConfigPath, loadHostConfig, settingFor } from '../../config/host-config.js';
 import { parseHostConfig } from '../../config/host-config-file.js';
@@ -13,7 +14,6 @@ import { formatDuration } from '../../config/setting-kinds.js';
 import { diskFullError, isDiskFull } from '../../disk/disk-full.js';
 import { CliError, usage } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
-import { EXIT } from '../exit-codes.js';
 import { table } from '../output.js';
 
 /** `config get [NAME] [KEY]`: a plugin's config, or with `--host` the host's settings. */
@@ -55,8 +55,7 @@ function shown(key: string, value: unknown): string {
 async function hostGet(ctx: CommandContext, key: string | undefined): Promise<number> {
   if (key !== undefined) {
     const s = settingFor(key);
-    if ('problem' in s)
-      throw new CliError(s.problem, EXIT.NOT_FOUND, 'see every setting with `bulkhead config get --host`');
+    if ('problem' in s) throw new CliError('ERR_HOST_SETTING_NOT_FOUND', s.problem, { data: { key } });
   }
   const config = await loadHostConfig(ctx.home, ctx.env, ctx.settings);
   const keys = key === undefined ? HOST_SETTINGS.map((s) => s.key) : [key];

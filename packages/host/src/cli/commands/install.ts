@@ -3,14 +3,13 @@
  * @module
  */
 import { existsSync } from 'node:fs';
-import { isBulkheadError } from '@bulkhead/sdk/errors';
+import { CLI_EXIT as EXIT, isBulkheadError } from '@bulkhead/sdk/errors';
 import { type InstallEvent, type InstallReport, installPlugins } from '../../install/installer.js';
 import { readPluginsFile } from '../../install/plugins-file.js';
 import { describeHolder, type LockTakeover } from '../../process/lock-file.js';
 import { CliError } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
 import { docPath } from '../doc-path.js';
-import { EXIT } from '../exit-codes.js';
 import { formatMs } from '../output.js';
 import { interrupted } from '../session.js';
 
@@ -45,21 +44,16 @@ export async function install(
   }
   const { out } = ctx;
   if (!existsSync(file)) {
-    throw new CliError(
-      `${file}: no such file`,
-      EXIT.USAGE,
-      'give the path of a plugins.yaml: `bulkhead install path/to/plugins.yaml`',
-    );
+    throw new CliError('ERR_USAGE', `${file}: no such file`, {
+      hint: 'give the path of a plugins.yaml: `bulkhead install path/to/plugins.yaml`',
+    });
   }
   const plugins = await readPluginsFile(file).catch((e) => {
     // A file that is not valid YAML or breaks the schema is bad input, like a bad argument.
-    if (isBulkheadError(e, 'ERR_CONFIG_INVALID')) {
-      throw new CliError(
-        `${file} is not a valid plugins file:\n${e.message}`,
-        EXIT.USAGE,
-        `see ${docPath('cli.md')}, "plugins.yaml"`,
-        e.code,
-      );
+    if (isBulkheadError(e, 'ERR_PLUGINS_FILE_INVALID')) {
+      throw new CliError(e.code, `${file} is not a valid plugins file:\n${e.message}`, {
+        hint: `see ${docPath('cli.md')}, "plugins.yaml"`,
+      });
     }
     throw e;
   });

@@ -3,11 +3,12 @@
  * prune` (finished jobs, by status and age, now).
  * @module
  */
+
+import { CLI_EXIT as EXIT } from '@bulkhead/sdk/errors';
 import { duration } from '../../config/setting-kinds.js';
 import type { JobStatus, RetentionPolicy } from '../../queue/job-store.js';
 import { usage } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
-import { EXIT } from '../exit-codes.js';
 import { type ReportOptions, STATUSES, submitAndWatch } from '../job-report.js';
 import { openSession } from '../session.js';
 

@@ -6,18 +6,22 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { CLI_EXIT as EXIT } from '@bulkhead/sdk/errors';
 import { toWire } from '../../control/wire.js';
 import { decodeValue } from '../../queue/codec.js';
 import { nodeSqlite } from '../../queue/sqlite/node-sqlite.js';
 import { CliError } from '../cli-error.js';
-import { EXIT } from '../exit-codes.js';
-import type { CommandContext } from '../main.js';
+import type { CommandContext } from '../context.js';
 
 type Row = Record<string, unknown>;
 
 export async function recover(ctx: CommandContext, options: { output?: string }): Promise<number> {
   const file = join(ctx.home, 'jobs.db');
-  if (!existsSync(file)) throw new CliError(`there is no job database at ${file}`, EXIT.FAILURE);
+  if (!existsSync(file))
+    throw new CliError('ERR_STORE_UNAVAILABLE', `there is no job database at ${file}`, {
+      data: { file, reason: 'cannot-open' },
+      hint: 'nothing to recover: a queue that never ran has no database',
+    });
   const output = resolve(options.output ?? join(ctx.home, `jobs.recovered-${Date.now()}.jsonl`));
   const { DatabaseSync } = nodeSqlite();
   let db: InstanceType<typeof DatabaseSync>;
@@ -25,8 +29,9 @@ export async function recover(ctx: CommandContext, options: { output?: string })
     db = new DatabaseSync(file, { readOnly: true });
   } catch (e) {
     throw new CliError(
+      'ERR_STORE_UNAVAILABLE',
       `${file} cannot be opened at all (${(e as Error).message}); nothing can be recovered`,
-      EXIT.FAILURE,
+      { data: { file, reason: 'cannot-open' } },
     );
   }
   const lines: string[] = [];
@@ -65,7 +70,9 @@ function rowids(db: InstanceType<ReturnType<typeof nodeSqlite>['DatabaseSync']>)
   try {
     max = Number((db.prepare('SELECT max(rowid) AS m FROM jobs').get() as { m: number | null }).m ?? 0);
   } catch {
-    throw new CliError('the jobs table cannot be read at all; nothing can be recovered', EXIT.FAILURE);
+    throw new CliError('ERR_STORE_UNAVAILABLE', 'the jobs table cannot be read at all; nothing can be recovered', {
+      data: { reason: 'corrupt' },
+    });
   }
   return Array.from({ length: max }, (_, i) => i + 1);
 }

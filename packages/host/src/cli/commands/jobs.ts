@@ -3,12 +3,13 @@
  * @module
  */
 
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CLI_EXIT as EXIT } from '@bulkhead/sdk/errors';
 import { didYouMean } from '../../manifest/did-you-mean.js';
 import type { JobStatus } from '../../queue/job-store.js';
 import type { Explanation, Job } from '../../queue/types.js';
 import { usage } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
-import { EXIT } from '../exit-codes.js';
 import { type ReportOptions, report, STATUSES, stackOf } from '../job-report.js';
 import { formatMs, table } from '../output.js';
 import { interrupted, openSession, openSessionFor, type Session, watchJob } from '../session.js';
@@ -82,7 +83,7 @@ export async function list(
   const stop = interrupted();
   try {
     while (!stop.signal.aborted) {
-      await new Promise((r) => setTimeout(r, WATCH_MS));
+      await sleep(WATCH_MS);
       if (stop.signal.aborted) break;
       for (const job of [...(await look())].reverse()) emit(job);
     }

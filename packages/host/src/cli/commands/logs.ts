@@ -4,12 +4,14 @@
  * job's log from the queue and follows it through the job's events.
  * @module
  */
+
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CLI_EXIT as EXIT } from '@bulkhead/sdk/errors';
 import type { LogEntry } from '../../process/log-buffer.js';
 import { usage } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
-import { EXIT } from '../exit-codes.js';
 import { findPlugin } from '../find-plugin.js';
 import { formatEntry, type Output } from '../output.js';
 import { interrupted, openSession, openSessionFor, watchJob } from '../session.js';
@@ -39,7 +41,7 @@ export async function logs(
   }
   const stop = interrupted();
   while (!stop.signal.aborted) {
-    await new Promise((r) => setTimeout(r, POLL_MS));
+    await sleep(POLL_MS);
     for (const entry of tailer.read()) print(ctx.out, entry);
   }
   return EXIT.INTERRUPTED;

@@ -9,10 +9,10 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import * as nodeModule from 'node:module';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { CLI_EXIT as EXIT } from '@bulkhead/sdk/errors';
 import { hostSdk } from '../../install/environment.js';
 import { CliError, usage } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
-import { EXIT } from '../exit-codes.js';
 import { pluginTemplate } from '../scaffold/templates.js';
 
 const NAME = /^(@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]*$/;
@@ -74,9 +74,8 @@ async function packSdk(sdkDir: string, dest: string, env: NodeJS.ProcessEnv): Pr
   } catch (e) {
     const stderr = (e as { stderr?: string }).stderr?.trim();
     throw new CliError(
+      'ERR_SCAFFOLD_FAILED',
       `cannot pack the SDK (${sdkDir}) into the plugin: ${stderr || (e as Error).message}`,
-      EXIT.FAILURE,
-      'check that npm works here (`bulkhead doctor`)',
     );
   }
 }

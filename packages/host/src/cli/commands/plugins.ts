@@ -3,14 +3,15 @@
  * running host when there is one (so a config change reaches a live worker), else on the home.
  * @module
  */
+
 import { readFile, rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
+import { CLI_EXIT as EXIT } from '@bulkhead/sdk/errors';
 import { diskUsage } from '../../install/disk-usage.js';
 import { INSTALL_RECORD, type InstallRecord } from '../../install/environment.js';
 import type { PluginSummary } from '../../manager/types.js';
 import { CliError } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
-import { EXIT } from '../exit-codes.js';
 import { findPlugin } from '../find-plugin.js';
 import { table } from '../output.js';
 import { openPlugins } from '../session.js';
@@ -152,11 +153,10 @@ export async function uninstall(ctx: CommandContext, name: string): Promise<numb
     await using access = await openPlugins(ctx);
     p = await findPlugin(await access.plugins(), name);
     if (access.remote && p.pid !== null) {
-      throw new CliError(
-        `${name} is running in the Bulkhead host`,
-        EXIT.FAILURE,
-        `disable it first: \`bulkhead disable ${name}\``,
-      );
+      throw new CliError('ERR_UNINSTALL_REFUSED', `${name} is running in the Bulkhead host`, {
+        hint: `disable it first: \`bulkhead disable ${name}\``,
+        data: { name, reason: 'running' },
+      });
     }
   }
   const dir = dirname(p.manifestPath);
@@ -164,9 +164,12 @@ export async function uninstall(ctx: CommandContext, name: string): Promise<numb
   const pluginsDir = join(ctx.home, 'plugins');
   if (record === null || relative(pluginsDir, dir).startsWith('..')) {
     throw new CliError(
+      'ERR_UNINSTALL_REFUSED',
       `${name} was not installed by \`bulkhead install\` (its manifest is ${p.manifestPath})`,
-      EXIT.FAILURE,
-      'remove its manifest yourself, or take its directory off BULKHEAD_PLUGIN_PATH',
+      {
+        hint: 'remove its manifest yourself, or take its directory off BULKHEAD_PLUGIN_PATH',
+        data: { name, reason: 'not-installed-by-bulkhead', manifest: p.manifestPath },
+      },
     );
   }
   await rm(dir, { recursive: true, force: true });

@@ -4,11 +4,12 @@
  * ended; a second Ctrl-C exits at once. The exit code says how the job ended.
  * @module
  */
+
 import { readFile } from 'node:fs/promises';
+import { CLI_EXIT as EXIT } from '@bulkhead/sdk/errors';
 import { fromWire } from '../../control/wire.js';
 import { CliError, usage } from '../cli-error.js';
 import type { CommandContext } from '../context.js';
-import { EXIT } from '../exit-codes.js';
 import { type RunOptions, submitAndWatch } from '../job-report.js';
 import { interrupted, openSession } from '../session.js';
 import { showValue } from '../value-output.js';
@@ -72,8 +73,8 @@ export async function readInput(arg: string): Promise<unknown> {
       text = await readFile(from, 'utf8');
     } catch (e) {
       throw new CliError(
+        'ERR_USAGE',
         `cannot read ${from}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-        EXIT.USAGE,
       );
     }
   }
@@ -112,8 +113,8 @@ export async function withFiles(input: unknown, files: string[]): Promise<unknow
       bytes = await readFile(path);
     } catch (e) {
       throw new CliError(
+        'ERR_USAGE',
         `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-        EXIT.USAGE,
       );
     }
     const keys = field.split('.');

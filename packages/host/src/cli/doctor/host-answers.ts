@@ -6,7 +6,7 @@
  */
 import { isBulkheadError } from '@bulkhead/sdk/errors';
 import { connectControl } from '../../control/remote-client.js';
-import { procStat } from '../../process/process-identity.js';
+import { readProcStat } from '../../util/proc-stat.js';
 import { type DoctorContext, fail, firstLine, type Outcome, warn } from './check.js';
 
 export async function checkHostAnswers(ctx: DoctorContext, owned: Outcome, pid: number): Promise<Outcome> {
@@ -20,7 +20,7 @@ export async function checkHostAnswers(ctx: DoctorContext, owned: Outcome, pid: 
     if (!isBulkheadError(e, 'ERR_TIMEOUT')) {
       return warn(`${owned.detail}; its control socket: ${firstLine(e)}`, 'rerun doctor in a moment');
     }
-    const stopped = procStat(pid)?.[0] === 'T';
+    const stopped = readProcStat(pid)?.state === 'T';
     return fail(
       `the Bulkhead host (pid ${pid}) owns the job database but does not answer its control socket within ${timeoutMs} ms${stopped ? ': it is stopped (SIGSTOP)' : ': it is hung'}`,
       stopped ? `resume it (kill -CONT ${pid})` : `stop it (kill ${pid}); the next host recovers its jobs`,

@@ -2,6 +2,7 @@
  * The `node` and `npm` checks: the Node.js Bulkhead runs on, and the npm that `bulkhead install` runs.
  * @module
  */
+import { lt, parse } from 'semver';
 import { type DoctorCheck, type DoctorContext, errorCode, fail, firstLine, type Outcome, ok, warn } from './check.js';
 
 /** Release lines that Bulkhead still runs on but that no longer get security fixes. */
@@ -16,11 +17,11 @@ const END_OF_LIFE: Partial<Record<number, string>> = { 23: '2025-06-01', 25: '20
 export function checkNodeVersion(version: string): DoctorCheck {
   const check = (o: Outcome): DoctorCheck => ({ id: 'node', title: 'Node.js', ...o });
   const upgrade = 'install Node 24 LTS (https://nodejs.org) and run Bulkhead with it';
-  const m = /^v?(\d+)\.(\d+)\.\d+/.exec(version.trim());
-  if (m === null) return check(warn(`unrecognised Node version "${version}"`, upgrade));
-  const [major, minor] = [Number(m[1]), Number(m[2])];
-  const v = `Node ${m[0].replace(/^v/, '')}`;
-  if (major < 22 || (major === 22 && minor < 13)) {
+  const parsed = parse(version.trim(), { loose: true });
+  if (parsed === null) return check(warn(`unrecognised Node version "${version}"`, upgrade));
+  const major = parsed.major;
+  const v = `Node ${parsed.major}.${parsed.minor}.${parsed.patch}`;
+  if (lt(parsed, '22.13.0')) {
     return check(fail(`${v} is older than 22.13, the oldest Bulkhead runs on`, upgrade));
   }
   const endOfLife = END_OF_LIFE[major];

@@ -15,6 +15,7 @@ import { decodeValue, encodeValue } from '../codec.js';
 import type { JobEvent, JobStatus } from '../job-store.js';
 import { TERMINAL_STATUSES } from '../job-store.js';
 import type { PluginRunner } from '../plugin-runner.js';
+import { willRetry } from '../settlement.js';
 import type { JobQueueEvents } from '../types.js';
 import type { Message } from './events-channel.js';
 import type { Fields, JobRecords } from './job-records.js';
@@ -60,18 +61,6 @@ interface Running {
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: BulkheadError };
-
-/** Codes that retrying cannot fix (as the SQLite queue's). */
-const NOT_RETRYABLE = new Set([
-  'ERR_CANCELLED',
-  'ERR_SERIALIZE',
-  'ERR_UNKNOWN_PLUGIN',
-  'ERR_PLUGIN_DISABLED',
-  'ERR_INPUT_INVALID',
-  'ERR_INSUFFICIENT_RESOURCES',
-  'ERR_CONFIG_INVALID',
-  'ERR_NOT_SUPPORTED',
-]);
 
 export class JobRunner {
   readonly #deps: RunnerDeps;
@@ -397,7 +386,8 @@ export class JobRunner {
       this.#deps.announce('cancelled', { id, plugin, forced });
       return;
     }
-    const retry = run.attempt < run.maxAttempts && !NOT_RETRYABLE.has(error.code);
+    // The one retry rule, the SQLite queue's: attempts left and a code the registry calls retryable.
+    const retry = willRetry(error, run.attempt, run.maxAttempts);
     if (retry) {
       await this.#records.transition(id, ['running'], 'pending', { error: JSON.stringify(wire), progress: null }, [
         { at: run.startedAt, type: 'started', attempt: run.attempt },

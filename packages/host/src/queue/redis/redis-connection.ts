@@ -4,7 +4,7 @@
  * fails fast with ERR_REDIS_UNAVAILABLE and what to do, instead of a host that hangs or crash-loops.
  * @module
  */
-import { BulkheadError } from '@bulkhead/sdk/errors';
+import { BulkheadError, type RedisUnavailableReason } from '@bulkhead/sdk/errors';
 import { Redis, type RedisOptions } from 'ioredis';
 
 /** BullMQ 6 runs its scripts on Redis 6.2 and later. */
@@ -62,11 +62,17 @@ export function redisTarget(url: string, connectTimeoutMs = 3000): RedisTarget {
   };
 }
 
-export function unavailable(url: string, reason: string, message: string, cause?: unknown): BulkheadError {
+export function unavailable(
+  url: string,
+  reason: RedisUnavailableReason,
+  message: string,
+  cause?: unknown,
+  errno?: string,
+): BulkheadError {
   return new BulkheadError(
     'ERR_REDIS_UNAVAILABLE',
     message,
-    { url: redactUrl(url), reason },
+    { url: redactUrl(url), reason, ...(errno ? { errno } : {}) },
     cause === undefined ? undefined : { cause },
   );
 }
@@ -89,8 +95,8 @@ export async function connectRedis(target: RedisTarget): Promise<{ redis: Redis;
     if (/NOAUTH|WRONGPASS|invalid password/i.test(text)) {
       throw unavailable(target.url, 'auth', `Redis at ${target.shown} refused the credentials (${text})`, e);
     }
-    const reason = code !== '' ? code : /timeout/i.test(text) ? 'timeout' : 'connect';
-    throw unavailable(target.url, reason, `cannot reach Redis at ${target.shown} (${code || text}); ${fix}`, e);
+    const reason = /timeout/i.test(text) || code === 'ETIMEDOUT' ? 'timeout' : 'connect';
+    throw unavailable(target.url, reason, `cannot reach Redis at ${target.shown} (${code || text}); ${fix}`, e, code);
   }
   const info = String(await redis.info('server'));
   const version = /redis_version:(\S+)/.exec(info)?.[1] ?? '0';

@@ -9,10 +9,10 @@
  */
 import { statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { BulkheadError, toBulkheadError } from '@bulkhead/sdk/errors';
+import { BulkheadError, type StoreUnavailableReason, toBulkheadError } from '@bulkhead/sdk/errors';
 
 /** ERR_STORE_UNAVAILABLE for `file`. */
-export function storeUnavailable(file: string, reason: string, message: string, cause?: unknown) {
+export function storeUnavailable(file: string, reason: StoreUnavailableReason, message: string, cause?: unknown) {
   return new BulkheadError('ERR_STORE_UNAVAILABLE', message, { file, reason }, { cause });
 }
 
