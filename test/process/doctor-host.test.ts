@@ -9,7 +9,9 @@ import { test } from 'node:test';
 import { tempDir } from '../helpers.js';
 
 const built = (path: string) => new URL(path, import.meta.resolve('bulkhead')).href;
-const { runDoctor } = (await import(built('./cli/doctor.js'))) as typeof import('../../packages/host/src/cli/doctor.js');
+const { runDoctor } = (await import(
+  built('./cli/doctor.js')
+)) as typeof import('../../packages/host/src/cli/doctor.js');
 const noCommands = async () => ({ code: 127, stdout: '', stderr: 'not here' });
 
 test('a stopped host is named, with how to resume it; once resumed it answers', async (t) => {
