@@ -39,7 +39,7 @@ describe('front doors on a Redis queue', { skip: redisMissing() }, () => {
     await assert.rejects(
       loadHostConfig(home, { BULKHEAD_REDIS_URL: 'http://nope' }),
       (e) =>
-        isBulkheadError(e, 'ERR_CONFIG_INVALID') &&
+        isBulkheadError(e, 'ERR_HOST_CONFIG_INVALID') &&
         /BULKHEAD_REDIS_URL \(queue\.redis\) must be a redis:\/\//.test(e.message),
     );
   });
