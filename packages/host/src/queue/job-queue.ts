@@ -7,7 +7,8 @@
  * does not fit waits (policy `queue`), fails (`safety`), or runs anyway (`permissive`), and smaller
  * jobs behind it may start meanwhile. The parts: submit-checks.ts (what a job must pass),
  * dispatch-plan.ts (what runs next), dispatcher.ts (running attempts), settlement.ts and
- * recovery.ts (what is written for each outcome), waiters.ts, views.ts. Jobs run through a
+ * recovery.ts (what is written for each outcome), waiters.ts, views.ts, job-changes.ts (cancel,
+ * reorder). Jobs run through a
  * PluginRunner (plugin-runner.ts); consumers use the JobQueueApi (job-queue-api.ts).
  *
  * @example
@@ -33,6 +34,7 @@ import { Dispatcher } from './dispatcher.js';
 import { GroupCommit } from './group-commit.js';
 import { GroupInsert } from './group-insert.js';
 import { JobActivity } from './job-activity.js';
+import { JobChanges } from './job-changes.js';
 import { resolveJobId } from './job-ids.js';
 import type { JobQueueApi } from './job-queue-api.js';
 import { JobReader } from './job-reader.js';
@@ -46,13 +48,10 @@ import type {
   RetentionPolicy,
   StoreOp,
 } from './job-store.js';
-import { TERMINAL_STATUSES } from './job-store.js';
-import { placement } from './pending-index.js';
 import type { PluginRunner } from './plugin-runner.js';
 import { serveQueueControl } from './queue-control.js';
 import { handBackOps, recoveryOps } from './recovery.js';
 import { DEFAULT_RETRY_BACKOFF } from './retry-policy.js';
-import { cancelledPendingOps } from './settlement.js';
 import { checkSubmit } from './submit-checks.js';
 import type { Explanation, Job, JobQueueEvents, JobQueueOptions, QueueSnapshot, SubmitOptions } from './types.js';
 import { ValueFiles } from './value-files.js';
@@ -73,6 +72,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> implements JobQueueAp
   readonly #activity: JobActivity;
   readonly #jobs: Dispatcher;
   readonly #reads: JobReader;
+  readonly #changes: JobChanges;
   #timers: NodeJS.Timeout[] = [];
   #stopDeadline = 0;
   #stopped: Promise<void> = Promise.resolve();
@@ -126,6 +126,16 @@ export class JobQueue extends EventEmitter<JobQueueEvents> implements JobQueueAp
       scheduler: this.scheduler,
       flushWrites: () => this.#flushWrites(),
       now: this.#now,
+    });
+    this.#changes = new JobChanges({
+      reads: this.#reads,
+      dispatcher: this.#jobs,
+      waiters: this.#waiters,
+      events: this,
+      write: (ops) => this.#write(ops),
+      now: this.#now,
+      wait: (id) => this.wait(id),
+      get: (id) => this.get(id),
     });
     this.#onManagerLog = (e) => this.#jobs.pluginOutput(e);
   }
@@ -332,54 +342,15 @@ export class JobQueue extends EventEmitter<JobQueueEvents> implements JobQueueAp
 
   /**
    * Cancels a job. Pending: removed from the queue. Running: its signal is aborted in the plugin;
-   * a plugin that ignores it has its worker killed after `cancelTimeoutMs`. Resolves with the job
-   * once it is `cancelled` (a job already finished is returned as it is).
+   * a plugin that ignores it has its worker killed after `cancelTimeoutMs` (job-changes.ts).
    */
-  async cancel(id: string): Promise<Job> {
-    const job = await this.#reads.record(id);
-    if (TERMINAL_STATUSES.includes(job.status)) return this.#reads.view(job);
-    const reason = () => new BulkheadError('ERR_CANCELLED', 'job cancelled', { forced: false });
-    if (this.#jobs.running.cancel(id, reason())) return this.wait(id);
-    this.#jobs.pending.remove(id);
-    // `running` in the store while this queue holds the store but was never started: its host
-    // died and nothing has recovered it. Nothing runs it, so it is cancelled on the spot. (Once
-    // started, recovery has dealt with those; a running job missing here is settling.)
-    const orphan = job.status === 'running' && !this.#jobs.started;
-    const [update, event] = cancelledPendingOps(id, orphan, this.#now());
-    const [applied] = await this.#write([update]);
-    if (!applied) {
-      // It started meanwhile: now it is a running cancel.
-      this.#jobs.running.cancel(id, reason());
-      return this.wait(id);
-    }
-    await this.#write([event]);
-    const done = await this.#reads.record(id);
-    this.#waiters.finished(done);
-    this.emit('cancelled', { id, plugin: job.plugin, forced: false });
-    this.#jobs.soon();
-    return this.#reads.view(done);
+  cancel(id: string): Promise<Job> {
+    return this.#changes.cancel(id);
   }
 
-  /**
-   * Moves a pending job: to `position` in the run order (0 = next, among jobs of its priority and
-   * above), or to a new `priority` (behind the jobs already there).
-   */
-  async reorder(id: string, to: { position: number } | { priority: number }): Promise<Job> {
-    const job = await this.#reads.record(id);
-    const entry = this.#jobs.pending.get(id);
-    if (job.status !== 'pending' || entry === undefined) {
-      throw new BulkheadError('ERR_INVALID_ARGUMENT', `job ${id} is ${job.status}; only pending jobs can be reordered`);
-    }
-    const { priority, rank } = placement(this.#jobs.pending, entry, to);
-    const now = this.#now();
-    // Move it in memory now, synchronously: a dispatch during the write then sees the new order,
-    // and a job it starts meanwhile is never put back.
-    this.#jobs.pending.add({ ...entry, priority, rank });
-    const [applied] = await this.#write([{ op: 'update', id, patch: { priority, rank }, ifStatus: ['pending'] }]);
-    if (!applied) throw new BulkheadError('ERR_INVALID_ARGUMENT', `job ${id} started before it could be reordered`);
-    await this.#write([{ op: 'event', id, event: { at: now, type: 'reordered', detail: `priority ${priority}` } }]);
-    this.#jobs.soon();
-    return this.get(id);
+  /** Moves a pending job to `position` in the run order, or to a new `priority` (job-changes.ts). */
+  reorder(id: string, to: { position: number } | { priority: number }): Promise<Job> {
+    return this.#changes.reorder(id, to);
   }
 
   /**

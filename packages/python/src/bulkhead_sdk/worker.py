@@ -16,6 +16,7 @@ from _thread import _local, allocate_lock, start_new_thread
 from .calls import AsyncLoop, CallPool, Credit, StreamSender
 from .context import Context, Logger
 from .errors import BulkheadError, CancelledError, plugin_failure
+from .handshake import initialize
 from .plugin import Hooks, kind_of, takes_ctx
 from .process import (
     CHANNEL_FD,
@@ -24,7 +25,6 @@ from .process import (
     STARTED,
     host_gone,
     is_cancel,
-    major,
     protocol_violation,
     rss_bytes,
     stopped,
@@ -33,7 +33,6 @@ from .process import (
 from .wire import (
     DEFAULT_HANDOFF_BYTES,
     DEFAULT_MAX_FRAME_BYTES,
-    PROTOCOL_VERSION,
     Codec,
     FrameReader,
     FrameWriter,
@@ -190,75 +189,7 @@ class Worker:
     # ── requests ───────────────────────────────────────────────────────────────────────────────
 
     def initialize(self, request_id: int, params: dict[str, Any]) -> None:
-        if self.initialized:
-            self.fail(request_id, BulkheadError("ERR_PROTOCOL", '"initialize" was already done'))
-            return
-        host = params.get("protocolVersion")
-        if major(host) is None or major(host) != major(PROTOCOL_VERSION):
-            self.fail(
-                request_id,
-                BulkheadError(
-                    "ERR_PROTOCOL_VERSION",
-                    f"protocol version mismatch: host speaks {host}, worker speaks {PROTOCOL_VERSION}",
-                    {"host": host, "worker": PROTOCOL_VERSION},
-                ),
-            )
-            return
-        if self.load_error is not None or self.hooks is None:
-            self.fail(request_id, self.load_error or BulkheadError("ERR_PLUGIN_LOAD", "no plugin"))
-            return
-        hooks = self.hooks
-        try:
-            config, value = hooks.spec.validate(params.get("config"))
-        except BulkheadError as e:
-            self.fail(request_id, e)
-            return
-        handoff = params.get("handoff")
-        if type(handoff) is dict and type(handoff.get("dir")) is str and type(handoff.get("minBytes")) is int:
-            self.codec.set_handoff(handoff["dir"], handoff["minBytes"])  # both ways, section 3.1
-
-        def run() -> None:
-            try:
-                if hooks.instance is not None and getattr(hooks.instance, "log", None) is None:
-                    try:
-                        hooks.instance.log = self.log
-                    except AttributeError:
-                        pass
-                self._hook_logging()
-                if hooks.initialize is not None:
-                    self.call_hook(hooks.initialize, (value,))
-                self._hook_logging()  # initialize may have imported logging only now
-                reported = config
-                if hooks.current_config is not None:
-                    current = hooks.current_config()
-                    if isinstance(current, dict):
-                        reported = current
-            except BaseException as e:
-                self.fail(request_id, plugin_failure(e))
-                return
-            self.config, self.config_value = config, value
-            self.initialized = True
-            self.watch_parent()
-            self.answer(
-                request_id,
-                {
-                    "protocolVersion": os.environ.get("FAKE_PROTOCOL_VERSION") or PROTOCOL_VERSION,
-                    "name": hooks.name,
-                    "version": hooks.version,
-                    **({"description": hooks.description} if hooks.description else {}),
-                    "configSchema": hooks.spec.schema,
-                    **({"inputSchema": hooks.input_schema} if hooks.input_schema is not None else {}),
-                    "config": reported,
-                    "capabilities": {**hooks.capabilities, "handoff": True},
-                    "pid": os.getpid(),
-                    "runtime": f"python {sys.version.split()[0]}",
-                },
-            )
-
-        if hooks.initialize is None and hooks.current_config is None:
-            run()  # no plugin code to run: answered here, without a thread hop on the cold start
-        else:
-            self.pool.submit(run)
+        initialize(self, request_id, params)
 
     def begin(self, request_id: int) -> Context:
         ctx = Context(self.notify, request_id, self.config_value)

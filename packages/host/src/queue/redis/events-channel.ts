@@ -35,3 +35,36 @@ export function parseMessage(raw: Buffer): Message | null {
     return null;
   }
 }
+
+/** Whether an event ends its job (a failure that will retry does not): wait() callers then wake. */
+export function endsJob(t: string, e: unknown): boolean {
+  return t === 'completed' || t === 'cancelled' || (t === 'failed' && !(e as { willRetry: boolean }).willRetry);
+}
+
+/**
+ * What a host does with another host's message: a cancel for a job it runs, a batch of submits
+ * (look for work, emit each), or an event to emit (and wake the job's waiters if it ended).
+ */
+export function receiveMessage(
+  m: Message,
+  host: {
+    cancel(id: string): void;
+    poke(plugin: string): void;
+    emit(t: string, e: unknown): void;
+    wake(id: string): void;
+  },
+): void {
+  if (m.t === 'cancel') {
+    host.cancel(m.e.id);
+    return;
+  }
+  if (m.t === 'submitted') {
+    for (const e of m.e) {
+      host.poke(e.plugin);
+      host.emit('submitted', e);
+    }
+    return;
+  }
+  host.emit(m.t, m.e);
+  if (endsJob(m.t, m.e)) host.wake(m.e.id);
+}

@@ -5,20 +5,20 @@
  * front of it; this is the part that runs jobs.
  * @module
  */
-import { BulkheadError, isBulkheadError, toBulkheadError } from '@bulkhead/sdk/errors';
-import { type Job as BullJob, UnrecoverableError } from 'bullmq';
+import { BulkheadError, toBulkheadError } from '@bulkhead/sdk/errors';
+import type { Job as BullJob } from 'bullmq';
 import { describeIssues, validateAgainstSchema } from '../../manifest/index.js';
 import type { LogEntry } from '../../process/log-buffer.js';
 import { hasNeeds } from '../../resources/resource-ledger.js';
 import type { Scheduler } from '../../resources/scheduler.js';
-import { decodeValue, encodeValue } from '../codec.js';
-import type { JobEvent, JobStatus } from '../job-store.js';
+import { decodeValue } from '../codec.js';
+import type { JobEvent } from '../job-store.js';
 import { TERMINAL_STATUSES } from '../job-store.js';
 import type { PluginRunner } from '../plugin-runner.js';
-import { willRetry } from '../settlement.js';
 import type { JobQueueEvents } from '../types.js';
 import type { Message } from './events-channel.js';
-import type { Fields, JobRecords } from './job-records.js';
+import type { JobRecords } from './job-records.js';
+import { ack, type Outcome, type Running, recoverInterrupted, type SettleContext, settle } from './job-settlement.js';
 import type { PluginLane } from './plugin-lane.js';
 
 /** What the runner needs from the queue around it. */
@@ -46,22 +46,6 @@ export interface RunnerDeps {
   onError(e: unknown): void;
 }
 
-interface Running {
-  id: string;
-  plugin: string;
-  attempt: number;
-  maxAttempts: number;
-  controller: AbortController;
-  reservation: string;
-  cancelRequested: boolean;
-  startedAt: number;
-  job: BullJob;
-  token: string;
-  lane: PluginLane;
-}
-
-type Outcome = { ok: true; value: unknown } | { ok: false; error: BulkheadError };
-
 export class JobRunner {
   readonly #deps: RunnerDeps;
   readonly #manager: PluginRunner;
@@ -78,6 +62,7 @@ export class JobRunner {
   readonly #cancelsSeen = new Map<string, number>();
   readonly #logs = new Map<string, LogEntry[]>();
   readonly #progress = new Map<string, { fraction?: number; message?: string }>();
+  readonly #settling: SettleContext;
 
   constructor(deps: RunnerDeps) {
     this.#deps = deps;
@@ -87,6 +72,7 @@ export class JobRunner {
     this.#hostId = deps.hostId;
     this.#lockDurationMs = deps.lockDurationMs;
     this.#cancelGraceMs = deps.cancelGraceMs;
+    this.#settling = { deps, progress: this.#progress, flushLogs: (id) => this.flushLogs(id) };
   }
 
   addLane(lane: PluginLane): void {
@@ -222,35 +208,7 @@ export class JobRunner {
     const now = Date.now();
     const events: JobEvent[] = [];
     const cancelAsked = record.cancelAsked;
-    if (record.status === 'running') {
-      // Its host died mid-attempt (its lock expired and BullMQ's stalled check put it back).
-      const detail = `its host ${record.host ?? ''} stopped while attempt ${record.attempts} ran`;
-      events.push({ at: now, type: 'interrupted', attempt: record.attempts, detail });
-      if (cancelAsked || record.attempts >= record.maxAttempts) {
-        const error = cancelAsked
-          ? new BulkheadError('ERR_CANCELLED', 'job cancelled', { forced: true })
-          : new BulkheadError('ERR_JOB_INTERRUPTED', `job interrupted: ${detail}, and it had no attempts left`, {
-              attempts: record.attempts,
-            });
-        const status: JobStatus = cancelAsked ? 'cancelled' : 'failed';
-        const ended = await this.#records.transition(
-          id,
-          ['running'],
-          status,
-          { finishedAt: now, error: JSON.stringify(error.toJSON()) },
-          [...events, { at: now, type: status, detail: error.message }],
-        );
-        await job.moveToFailed(new UnrecoverableError(error.message), token, false).catch(() => {});
-        if (ended) {
-          if (cancelAsked) this.#deps.announce('cancelled', { id, plugin: record.plugin, forced: true });
-          else this.#deps.announce('failed', { id, plugin: record.plugin, error: error.toJSON(), willRetry: false });
-        }
-        return;
-      }
-      if (record.startedAt !== null)
-        events.push({ at: record.startedAt, type: 'started', attempt: record.attempts, detail: 'interrupted' });
-      events.push({ at: now, type: 'retrying', attempt: record.attempts + 1 });
-    }
+    if (record.status === 'running' && (await recoverInterrupted(this.#deps, job, token, record, now, events))) return;
     const attempt = record.attempts + 1;
     if (!this.#manager.isLoaded(record.plugin)) events.push({ at: now, type: 'loading-plugin' });
     const started = { id, plugin: record.plugin, attempt };
@@ -322,97 +280,9 @@ export class JobRunner {
     // Stopped past its deadline: stop() has handed it back already.
     if (this.#running.get(id) !== run) return;
     try {
-      return await this.#settle(run, outcome, performance.now() - t0);
+      return await settle(this.#settling, run, outcome, performance.now() - t0);
     } finally {
       this.#running.delete(id);
-    }
-  }
-
-  /** Writes the outcome (ioredis holds the writes through a reconnect), then tells BullMQ. */
-  async #settle(run: Running, outcome: Outcome, ms: number): Promise<BullJob | undefined> {
-    const { id, plugin, job, token } = run;
-    const now = Date.now();
-    await this.flushLogs(id);
-    const last = this.#progress.get(id);
-    this.#progress.delete(id);
-    const progress: Fields = last ? { progress: JSON.stringify(last) } : {};
-    if (outcome.ok) {
-      let result: Uint8Array;
-      try {
-        result = encodeValue(outcome.value);
-      } catch (err) {
-        return this.#settle(run, { ok: false, error: toBulkheadError(err) }, ms);
-      }
-      const completed = { id, plugin, ms };
-      // The record first, then BullMQ's ack: a host that dies in between leaves a completed record,
-      // which the next host to take the stalled job lets go without running it again.
-      await this.#records.transition(
-        id,
-        ['running'],
-        'completed',
-        { result: Buffer.from(result.buffer, result.byteOffset, result.byteLength), finishedAt: now, ...progress },
-        [],
-        this.#deps.message('completed', completed),
-      );
-      // Take the next job with this ack when this host would take it anyway: still taking, the
-      // plugin enabled, and this job's slot (and its reservation) about to be free.
-      const more =
-        this.#deps.taking() &&
-        this.#manager.get(plugin)?.enabled === true &&
-        run.lane.running <= this.#manager.concurrencyOf(plugin);
-      let raw: unknown;
-      await this.#ack(job, token, async () => {
-        raw = await job.moveToCompleted(null, token, more);
-      });
-      this.#deps.emit('completed', completed);
-      void this.#deps.wake(id);
-      return more ? await run.lane.next(raw, token).catch(() => undefined) : undefined;
-    }
-    const error = outcome.error;
-    const wire = error.toJSON();
-    if (run.cancelRequested) {
-      const forced = isBulkheadError(error, 'ERR_CANCELLED') && error.data?.forced === true;
-      const detail = forced
-        ? 'forced: the plugin ignored its signal, its worker was killed'
-        : 'the plugin stopped on its signal';
-      await this.#records.transition(
-        id,
-        ['running'],
-        'cancelled',
-        { finishedAt: now, error: JSON.stringify(wire), ...progress },
-        [{ at: now, type: 'cancelled', attempt: run.attempt, detail }],
-      );
-      await this.#ack(job, token, () => job.moveToFailed(new UnrecoverableError(error.message), token, false));
-      this.#deps.announce('cancelled', { id, plugin, forced });
-      return;
-    }
-    // The one retry rule, the SQLite queue's: attempts left and a code the registry calls retryable.
-    const retry = willRetry(error, run.attempt, run.maxAttempts);
-    if (retry) {
-      await this.#records.transition(id, ['running'], 'pending', { error: JSON.stringify(wire), progress: null }, [
-        { at: run.startedAt, type: 'started', attempt: run.attempt },
-        { at: now, type: 'retrying', attempt: run.attempt + 1, detail: wire.message },
-      ]);
-    } else {
-      await this.#records.transition(id, ['running'], 'failed', { error: JSON.stringify(wire), finishedAt: now }, [
-        { at: now, type: 'failed', attempt: run.attempt, detail: wire.message },
-      ]);
-    }
-    // Unrecoverable: BullMQ must not retry what Bulkhead's rule (attempts, codes) has ended.
-    const reported = retry ? error : new UnrecoverableError(error.message);
-    await this.#ack(job, token, () => job.moveToFailed(reported, token, false));
-    this.#deps.announce('failed', { id, plugin, error: wire, willRetry: retry });
-  }
-
-  /** Tells BullMQ; a lock lost meanwhile (Redis was away longer than the lock) means another host may run it again. */
-  async #ack(job: BullJob, _token: string, move: () => Promise<unknown>): Promise<void> {
-    try {
-      await move();
-    } catch (e) {
-      process.emitWarning(
-        `Bulkhead job queue: job ${job.id}: ${e instanceof Error ? e.message : String(e)}`,
-        'BulkheadQueueWarning',
-      );
     }
   }
 
@@ -427,7 +297,7 @@ export class JobRunner {
         { at: now, type: 'interrupted', attempt: run.attempt, detail },
       ])
       .catch(() => {});
-    await this.#ack(run.job, run.token, () => run.job.moveToWait(run.token));
+    await ack(run.job, run.token, () => run.job.moveToWait(run.token));
   }
 
   #abort(run: Running): void {

@@ -9,6 +9,7 @@
  */
 import { type Job, type JobJson, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { PluginRunner } from '../plugin-runner.js';
 
 export interface LaneTiming {
   /** A taken job's lock lasts this long unless renewed. */
@@ -69,4 +70,13 @@ export class PluginLane {
 /** The BullMQ queue name of a plugin: its name (BullMQ forbids ':' in names; plugin names have none). */
 export function laneName(plugin: string): string {
   return plugin.replaceAll(':', '_');
+}
+
+/**
+ * The plugins this host can run, each with a lane. A `PluginManager` lists them; a runner that
+ * cannot list its plugins (a bare PluginRunner) runs nothing here, and submits and watches only.
+ */
+export function pluginsOf(runner: PluginRunner): { name: string; enabled: boolean }[] {
+  const list = (runner as { list?: () => { name: string; enabled: boolean }[] }).list;
+  return typeof list === 'function' ? list.call(runner) : [];
 }
