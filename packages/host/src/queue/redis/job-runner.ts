@@ -18,7 +18,15 @@ import type { PluginRunner } from '../plugin-runner.js';
 import type { JobQueueEvents } from '../types.js';
 import type { Message } from './events-channel.js';
 import type { JobRecords } from './job-records.js';
-import { ack, type Outcome, type Running, recoverInterrupted, type SettleContext, settle } from './job-settlement.js';
+import {
+  ack,
+  endSignal,
+  type Outcome,
+  type Running,
+  recoverInterrupted,
+  type SettleContext,
+  settle,
+} from './job-settlement.js';
 import type { PluginLane } from './plugin-lane.js';
 
 /** What the runner needs from the queue around it. */
@@ -99,11 +107,16 @@ export class JobRunner {
   }
 
   /** Cancels a job if it runs here (true), else remembers the ask for a job being taken now. */
-  cancel(id: string): boolean {
+  /**
+   * Cancels a job if this host runs it. Returns when the attempt has ended here (settled and its
+   * event emitted, or handed back), so a cancel() on this host sees the `cancelled` event before it
+   * answers; null when this host does not run the job.
+   */
+  cancel(id: string): Promise<void> | null {
     const run = this.#running.get(id);
     if (run) this.#abort(run);
     else this.#sawCancel(id);
-    return run !== undefined;
+    return run ? run.ended.promise : null;
   }
 
   /**
@@ -236,6 +249,7 @@ export class JobRunner {
       job,
       token,
       lane,
+      ended: endSignal(),
     };
     this.#running.set(id, run);
     if (this.#deps.stopping()) {
@@ -283,12 +297,14 @@ export class JobRunner {
       return await settle(this.#settling, run, outcome, performance.now() - t0);
     } finally {
       this.#running.delete(id);
+      run.ended.resolve();
     }
   }
 
   /** Back to waiting, the attempt not counted: this host is stopping, not failing. */
   async #handBack(run: Running): Promise<void> {
     this.#running.delete(run.id);
+    run.ended.resolve();
     run.controller.abort(new BulkheadError('ERR_CANCELLED', 'the host is stopping', { forced: false }));
     const now = Date.now();
     const detail = 'its host was stopped; queued again (the attempt does not count)';

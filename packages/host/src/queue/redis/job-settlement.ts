@@ -25,6 +25,17 @@ export interface Running {
   job: BullJob;
   token: string;
   lane: PluginLane;
+  /** Resolved once this host is done with the attempt: settled (and announced), or handed back. */
+  ended: { promise: Promise<void>; resolve: () => void };
+}
+
+/** A promise and its resolve, for {@link Running.ended}. */
+export function endSignal(): Running['ended'] {
+  let resolve = () => {};
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
 }
 
 export type Outcome = { ok: true; value: unknown } | { ok: false; error: BulkheadError };
@@ -139,8 +150,10 @@ export async function settle(
       { finishedAt: now, error: JSON.stringify(wire), ...progress },
       [{ at: now, type: 'cancelled', attempt: run.attempt, detail }],
     );
-    await ack(job, token, () => job.moveToFailed(new UnrecoverableError(error.message), token, false));
+    // Announced before BullMQ's ack, as soon as the record says so: whoever waits on the job (a
+    // cancel() here) sees the `cancelled` event before it reads the record, as on SQLite.
     ctx.deps.announce('cancelled', { id, plugin, forced });
+    await ack(job, token, () => job.moveToFailed(new UnrecoverableError(error.message), token, false));
     return;
   }
   // The one retry rule, the SQLite queue's: attempts left and a code the registry calls retryable.
@@ -157,8 +170,8 @@ export async function settle(
   }
   // Unrecoverable: BullMQ must not retry what Bulkhead's rule (attempts, codes) has ended.
   const reported = retry ? error : new UnrecoverableError(error.message);
-  await ack(job, token, () => job.moveToFailed(reported, token, false));
   ctx.deps.announce('failed', { id, plugin, error: wire, willRetry: retry });
+  await ack(job, token, () => job.moveToFailed(reported, token, false));
 }
 
 /** Tells BullMQ; a lock lost meanwhile (Redis was away longer than the lock) means another host may run it again. */

@@ -17,7 +17,11 @@ import type { RedisQueueContext } from './redis-queue-context.js';
 export async function cancelJob(ctx: RedisQueueContext, id: string): Promise<Job> {
   const job = await ctx.record(id);
   if (TERMINAL_STATUSES.includes(job.status)) return ctx.job(job);
-  if (ctx.runner.cancel(id)) return ctx.wait(id);
+  const here = ctx.runner.cancel(id);
+  if (here) {
+    await here; // this host ran it: its outcome is written and announced
+    return ctx.wait(id);
+  }
   const now = Date.now();
   const detail = 'cancelled while pending';
   const applied = await ctx.records.transition(id, ['pending'], 'cancelled', { finishedAt: now }, [
