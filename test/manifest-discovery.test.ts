@@ -118,6 +118,7 @@ describe('loadManifest', () => {
       env: true,
       node: true,
       envVars: true,
+      passEnv: true,
       configSchema: true,
       config: true,
       resources: true,

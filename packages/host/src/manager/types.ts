@@ -76,6 +76,7 @@ export interface PluginManagerOptions {
     | 'streamWindow'
     | 'logBufferLines'
     | 'env'
+    | 'passEnv'
   >;
   log?: PluginLogOptions;
 }

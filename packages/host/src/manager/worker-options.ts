@@ -11,10 +11,11 @@ export function workerOptionsFor(
   plugin: DiscoveredPlugin,
   worker: PluginManagerOptions['worker'] = {},
 ): PluginProcessOptions {
-  const { envVars } = plugin.manifest;
+  const { envVars, passEnv } = plugin.manifest;
   return {
     ...worker,
     ...(envVars ? { env: { ...worker.env, ...envVars } } : {}),
+    ...(passEnv ? { passEnv: [...(worker.passEnv ?? []), ...passEnv] } : {}),
     plugin: plugin.entryPath,
     cwd: plugin.envDir,
     ...(plugin.nodePath ? { nodePath: plugin.nodePath } : {}),

@@ -72,6 +72,8 @@ export interface PluginManifest {
   node?: string;
   /** Variables set in the worker's environment, over the host's. */
   envVars?: Record<string, string>;
+  /** Host variables its worker inherits beyond the minimal set: `NAME` or `PREFIX*`. */
+  passEnv?: string[];
   configSchema?: Record<string, unknown>;
   /** Default config values. */
   config?: Record<string, unknown>;
