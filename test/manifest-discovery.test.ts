@@ -122,6 +122,7 @@ describe('loadManifest', () => {
       configSchema: true,
       config: true,
       resources: true,
+      limits: true,
       capabilities: true,
       concurrency: true,
       inputSchema: true,

@@ -67,6 +67,7 @@ export {
   type DiscoveryResult,
   discover,
   loadManifest,
+  type PluginLimits,
   type PluginManifest,
   searchPaths,
 } from './manifest/index.js';

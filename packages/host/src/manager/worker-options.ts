@@ -6,16 +6,20 @@
 import type { DiscoveredPlugin } from '../manifest/manifest.js';
 import type { PluginProcessOptions } from '../process/plugin-process.js';
 import type { PluginManagerOptions } from './types.js';
+import { heapCapArgs } from './worker-limits.js';
 
 export function workerOptionsFor(
   plugin: DiscoveredPlugin,
   worker: PluginManagerOptions['worker'] = {},
 ): PluginProcessOptions {
-  const { envVars, passEnv } = plugin.manifest;
+  const { envVars, passEnv, limits } = plugin.manifest;
+  // A Node worker's memory limit is its heap cap too (the RSS watchdog sees the rest).
+  const heapCap = plugin.manifest.runtime === 'python' ? [] : heapCapArgs(limits);
   return {
     ...worker,
     ...(envVars ? { env: { ...worker.env, ...envVars } } : {}),
     ...(passEnv ? { passEnv: [...(worker.passEnv ?? []), ...passEnv] } : {}),
+    ...(heapCap.length > 0 ? { execArgv: heapCap } : {}),
     plugin: plugin.entryPath,
     cwd: plugin.envDir,
     ...(plugin.nodePath ? { nodePath: plugin.nodePath } : {}),

@@ -22,6 +22,7 @@ export {
   loadManifest,
   MANIFEST_FILE,
   type ManifestCapabilities,
+  type PluginLimits,
   type PluginManifest,
   type PluginResources,
 } from './manifest.js';

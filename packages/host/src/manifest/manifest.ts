@@ -31,6 +31,16 @@ export interface PluginResources {
   cpus?: number;
 }
 
+/** What the host enforces on each worker of a plugin (manager/memory-limit.ts, manager/recycling.ts). */
+export interface PluginLimits {
+  /** Memory limit, MiB: a Node worker's heap cap, and its group's RSS is killed past it (ERR_WORKER_OOM). */
+  memoryMB?: number;
+  /** Restart the worker, once idle, after this many calls. */
+  recycleAfterCalls?: number;
+  /** Restart the worker, once idle, when its RSS grew by more than this many MiB since it loaded. */
+  recycleAfterGrowthMB?: number;
+}
+
 /** What a plugin declares it implements, before it is loaded. */
 export interface ManifestCapabilities {
   execute?: boolean;
@@ -78,6 +88,8 @@ export interface PluginManifest {
   /** Default config values. */
   config?: Record<string, unknown>;
   resources?: PluginResources;
+  /** What the host enforces (memory limit, recycling). */
+  limits?: PluginLimits;
   capabilities?: ManifestCapabilities;
   /** Calls one worker may run at once. Default 1. */
   concurrency: number;

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 export const validate = validate0;
 export default validate0;
-const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"urn:bulkhead:schema:plugin-manifest:1","title":"Bulkhead plugin manifest (bulkhead-plugin.json)","description":"Describes one installed plugin: what to run, where, with what, and what it needs. Relative paths are relative to the directory that holds the manifest.","type":"object","required":["manifestVersion","name","version","entry"],"additionalProperties":false,"properties":{"$schema":{"description":"Where editors find this schema, for completion and checking (ignored by Bulkhead).","type":"string"},"manifestVersion":{"description":"The version of this manifest format. Bulkhead refuses a manifest whose version it does not read.","const":1},"name":{"description":"The plugin's unique name: lowercase letters, digits and . _ - / @, starting with a letter, a digit or @ (an npm package name fits).","type":"string","pattern":"^[a-z0-9@][a-z0-9._\\-/@]*$"},"version":{"description":"The plugin's version, semver (major.minor.patch[-prerelease]). When two manifests in one search path have the same name, the higher version is used.","type":"string","minLength":1},"description":{"description":"One line saying what the plugin does.","type":"string"},"author":{"description":"Who wrote the plugin.","type":"string"},"package":{"description":"The npm spec or path the plugin was installed from, so it can be updated or reinstalled.","type":"string"},"category":{"description":"A group to list the plugin under.","type":"string","minLength":1,"default":"general"},"runtime":{"description":"Which worker runs the plugin: node (the default) or python.","enum":["node","python"],"default":"node"},"entry":{"description":"The plugin module. Node: the file whose default export is the definePlugin result. Python: a file, path/to/plugin.py[:Name], or an importable module, package.module[:Name]. Files are relative to the manifest's directory or absolute.","type":"string","minLength":1},"python":{"description":"runtime python: the interpreter to run the plugin with (its venv's bin/python), relative to the manifest's directory or absolute, or a command name looked up on PATH. Default: python3 from PATH.","type":"string","minLength":1},"env":{"description":"The plugin's environment directory (where its node_modules live), relative to the manifest's directory or absolute. The worker runs with it as its working directory. Default: the manifest's directory.","type":"string","minLength":1},"node":{"description":"The Node binary to run the plugin with (a pinned version), relative to the manifest's directory or absolute. Default: the host's own Node.","type":"string","minLength":1},"envVars":{"description":"Environment variables set for the plugin's worker, over what it inherits from the host.","type":"object","propertyNames":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"type":"string"}},"passEnv":{"description":"Host environment variables the worker inherits beyond Bulkhead's minimal set (PATH, HOME, locale, TZ, TMPDIR, Node/Python paths, CUDA_*, BULKHEAD_*): NAME, or PREFIX* for every name starting so. Everything else of the host's environment (its secrets) is not passed.","type":"array","items":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*\\*?$"}},"configSchema":{"description":"A JSON Schema of the plugin's config. Config updates are checked against it before anything changes.","type":"object"},"config":{"description":"Default config values, used under whatever config the user sets.","type":"object"},"resources":{"description":"What one running worker of the plugin needs; the manager reserves it before loading the plugin.","type":"object","additionalProperties":false,"properties":{"memoryMB":{"description":"RAM, in MiB.","type":"number","minimum":0},"gpuMemoryMB":{"description":"GPU memory, in MiB.","type":"number","minimum":0},"gpus":{"description":"Whole GPUs.","type":"integer","minimum":0},"cpus":{"description":"CPU cores (fractions allowed).","type":"number","minimum":0}}},"capabilities":{"description":"What the plugin implements, declared ahead of loading it (the handshake reports the truth once it runs).","type":"object","additionalProperties":false,"properties":{"execute":{"description":"It answers execute (one result per call).","type":"boolean"},"stream":{"description":"It answers stream (many results per call).","type":"boolean"},"cancel":{"description":"It stops work when its call is cancelled.","type":"boolean"},"progress":{"description":"It reports progress.","type":"boolean"},"configure":{"description":"It takes config updates without a restart.","type":"boolean"},"binary":{"description":"Its worker carries binary values as raw attachments, not inside JSON.","type":"boolean"},"handoff":{"description":"Its worker hands very large binary values over by file (protocol 1.1).","type":"boolean"}}},"concurrency":{"description":"How many calls one worker of the plugin may run at once.","type":"integer","minimum":1,"default":1},"inputSchema":{"description":"A JSON Schema of execute's input, for callers and tools (the CLI, the HTTP API).","type":"object"}}};
+const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"urn:bulkhead:schema:plugin-manifest:1","title":"Bulkhead plugin manifest (bulkhead-plugin.json)","description":"Describes one installed plugin: what to run, where, with what, and what it needs. Relative paths are relative to the directory that holds the manifest.","type":"object","required":["manifestVersion","name","version","entry"],"additionalProperties":false,"properties":{"$schema":{"description":"Where editors find this schema, for completion and checking (ignored by Bulkhead).","type":"string"},"manifestVersion":{"description":"The version of this manifest format. Bulkhead refuses a manifest whose version it does not read.","const":1},"name":{"description":"The plugin's unique name: lowercase letters, digits and . _ - / @, starting with a letter, a digit or @ (an npm package name fits).","type":"string","pattern":"^[a-z0-9@][a-z0-9._\\-/@]*$"},"version":{"description":"The plugin's version, semver (major.minor.patch[-prerelease]). When two manifests in one search path have the same name, the higher version is used.","type":"string","minLength":1},"description":{"description":"One line saying what the plugin does.","type":"string"},"author":{"description":"Who wrote the plugin.","type":"string"},"package":{"description":"The npm spec or path the plugin was installed from, so it can be updated or reinstalled.","type":"string"},"category":{"description":"A group to list the plugin under.","type":"string","minLength":1,"default":"general"},"runtime":{"description":"Which worker runs the plugin: node (the default) or python.","enum":["node","python"],"default":"node"},"entry":{"description":"The plugin module. Node: the file whose default export is the definePlugin result. Python: a file, path/to/plugin.py[:Name], or an importable module, package.module[:Name]. Files are relative to the manifest's directory or absolute.","type":"string","minLength":1},"python":{"description":"runtime python: the interpreter to run the plugin with (its venv's bin/python), relative to the manifest's directory or absolute, or a command name looked up on PATH. Default: python3 from PATH.","type":"string","minLength":1},"env":{"description":"The plugin's environment directory (where its node_modules live), relative to the manifest's directory or absolute. The worker runs with it as its working directory. Default: the manifest's directory.","type":"string","minLength":1},"node":{"description":"The Node binary to run the plugin with (a pinned version), relative to the manifest's directory or absolute. Default: the host's own Node.","type":"string","minLength":1},"envVars":{"description":"Environment variables set for the plugin's worker, over what it inherits from the host.","type":"object","propertyNames":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"type":"string"}},"passEnv":{"description":"Host environment variables the worker inherits beyond Bulkhead's minimal set (PATH, HOME, locale, TZ, TMPDIR, Node/Python paths, CUDA_*, BULKHEAD_*): NAME, or PREFIX* for every name starting so. Everything else of the host's environment (its secrets) is not passed.","type":"array","items":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*\\*?$"}},"configSchema":{"description":"A JSON Schema of the plugin's config. Config updates are checked against it before anything changes.","type":"object"},"config":{"description":"Default config values, used under whatever config the user sets.","type":"object"},"resources":{"description":"What one running worker of the plugin needs; the manager reserves it before loading the plugin.","type":"object","additionalProperties":false,"properties":{"memoryMB":{"description":"RAM, in MiB.","type":"number","minimum":0},"gpuMemoryMB":{"description":"GPU memory, in MiB.","type":"number","minimum":0},"gpus":{"description":"Whole GPUs.","type":"integer","minimum":0},"cpus":{"description":"CPU cores (fractions allowed).","type":"number","minimum":0}}},"capabilities":{"description":"What the plugin implements, declared ahead of loading it (the handshake reports the truth once it runs).","type":"object","additionalProperties":false,"properties":{"execute":{"description":"It answers execute (one result per call).","type":"boolean"},"stream":{"description":"It answers stream (many results per call).","type":"boolean"},"cancel":{"description":"It stops work when its call is cancelled.","type":"boolean"},"progress":{"description":"It reports progress.","type":"boolean"},"configure":{"description":"It takes config updates without a restart.","type":"boolean"},"binary":{"description":"Its worker carries binary values as raw attachments, not inside JSON.","type":"boolean"},"handoff":{"description":"Its worker hands very large binary values over by file (protocol 1.1).","type":"boolean"}}},"limits":{"description":"What the host enforces on each worker (resources is what the scheduler reserves; these are kept). See docs/reliability.md.","type":"object","additionalProperties":false,"properties":{"memoryMB":{"description":"The worker's memory limit, in MiB: a Node worker gets it as its heap cap (--max-old-space-size), and the whole process group (the plugin's children too) is killed with ERR_WORKER_OOM when its RSS passes it.","type":"number","minimum":1},"recycleAfterCalls":{"description":"Restart the worker, once idle, after this many calls (a plugin that leaks).","type":"integer","minimum":1},"recycleAfterGrowthMB":{"description":"Restart the worker, once idle, when its RSS has grown by more than this many MiB since it loaded.","type":"number","exclusiveMinimum":0}}},"concurrency":{"description":"How many calls one worker of the plugin may run at once.","type":"integer","minimum":1,"default":1},"inputSchema":{"description":"A JSON Schema of execute's input, for callers and tools (the CLI, the HTTP API).","type":"object"}}};
 const func0 = Object.prototype.hasOwnProperty;
 const func1 = require("ajv/dist/runtime/ucs2length").default;
 const pattern0 = new RegExp("^[a-z0-9@][a-z0-9._\\-/@]*$", "u");
@@ -701,9 +701,12 @@ vErrors.push(err52);
 errors++;
 }
 }
-let data32 = data.concurrency;
-if(!(((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32))) && (isFinite(data32)))){
-const err53 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.concurrency.type,parentSchema:schema0.properties.concurrency,data:data32};
+if(data.limits !== undefined){
+let data32 = data.limits;
+if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
+for(const key5 in data32){
+if(!(((key5 === "memoryMB") || (key5 === "recycleAfterCalls")) || (key5 === "recycleAfterGrowthMB"))){
+const err53 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema0.properties.limits,data:data32};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -712,9 +715,12 @@ vErrors.push(err53);
 }
 errors++;
 }
-if((typeof data32 == "number") && (isFinite(data32))){
-if(data32 < 1 || isNaN(data32)){
-const err54 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema0.properties.concurrency,data:data32};
+}
+if(data32.memoryMB !== undefined){
+let data33 = data32.memoryMB;
+if((typeof data33 == "number") && (isFinite(data33))){
+if(data33 < 1 || isNaN(data33)){
+const err54 = {instancePath:instancePath+"/limits/memoryMB",schemaPath:"#/properties/limits/properties/memoryMB/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema0.properties.limits.properties.memoryMB,data:data33};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -724,10 +730,8 @@ vErrors.push(err54);
 errors++;
 }
 }
-if(data.inputSchema !== undefined){
-let data33 = data.inputSchema;
-if(!(data33 && typeof data33 == "object" && !Array.isArray(data33))){
-const err55 = {instancePath:instancePath+"/inputSchema",schemaPath:"#/properties/inputSchema/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.inputSchema.type,parentSchema:schema0.properties.inputSchema,data:data33};
+else {
+const err55 = {instancePath:instancePath+"/limits/memoryMB",schemaPath:"#/properties/limits/properties/memoryMB/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema0.properties.limits.properties.memoryMB.type,parentSchema:schema0.properties.limits.properties.memoryMB,data:data33};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -737,14 +741,112 @@ vErrors.push(err55);
 errors++;
 }
 }
-}
-else {
-const err56 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.type,parentSchema:schema0,data};
+if(data32.recycleAfterCalls !== undefined){
+let data34 = data32.recycleAfterCalls;
+if(!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))){
+const err56 = {instancePath:instancePath+"/limits/recycleAfterCalls",schemaPath:"#/properties/limits/properties/recycleAfterCalls/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.limits.properties.recycleAfterCalls.type,parentSchema:schema0.properties.limits.properties.recycleAfterCalls,data:data34};
 if(vErrors === null){
 vErrors = [err56];
 }
 else {
 vErrors.push(err56);
+}
+errors++;
+}
+if((typeof data34 == "number") && (isFinite(data34))){
+if(data34 < 1 || isNaN(data34)){
+const err57 = {instancePath:instancePath+"/limits/recycleAfterCalls",schemaPath:"#/properties/limits/properties/recycleAfterCalls/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema0.properties.limits.properties.recycleAfterCalls,data:data34};
+if(vErrors === null){
+vErrors = [err57];
+}
+else {
+vErrors.push(err57);
+}
+errors++;
+}
+}
+}
+if(data32.recycleAfterGrowthMB !== undefined){
+let data35 = data32.recycleAfterGrowthMB;
+if((typeof data35 == "number") && (isFinite(data35))){
+if(data35 <= 0 || isNaN(data35)){
+const err58 = {instancePath:instancePath+"/limits/recycleAfterGrowthMB",schemaPath:"#/properties/limits/properties/recycleAfterGrowthMB/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema0.properties.limits.properties.recycleAfterGrowthMB,data:data35};
+if(vErrors === null){
+vErrors = [err58];
+}
+else {
+vErrors.push(err58);
+}
+errors++;
+}
+}
+else {
+const err59 = {instancePath:instancePath+"/limits/recycleAfterGrowthMB",schemaPath:"#/properties/limits/properties/recycleAfterGrowthMB/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema0.properties.limits.properties.recycleAfterGrowthMB.type,parentSchema:schema0.properties.limits.properties.recycleAfterGrowthMB,data:data35};
+if(vErrors === null){
+vErrors = [err59];
+}
+else {
+vErrors.push(err59);
+}
+errors++;
+}
+}
+}
+else {
+const err60 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.limits.type,parentSchema:schema0.properties.limits,data:data32};
+if(vErrors === null){
+vErrors = [err60];
+}
+else {
+vErrors.push(err60);
+}
+errors++;
+}
+}
+let data36 = data.concurrency;
+if(!(((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36))) && (isFinite(data36)))){
+const err61 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.concurrency.type,parentSchema:schema0.properties.concurrency,data:data36};
+if(vErrors === null){
+vErrors = [err61];
+}
+else {
+vErrors.push(err61);
+}
+errors++;
+}
+if((typeof data36 == "number") && (isFinite(data36))){
+if(data36 < 1 || isNaN(data36)){
+const err62 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema0.properties.concurrency,data:data36};
+if(vErrors === null){
+vErrors = [err62];
+}
+else {
+vErrors.push(err62);
+}
+errors++;
+}
+}
+if(data.inputSchema !== undefined){
+let data37 = data.inputSchema;
+if(!(data37 && typeof data37 == "object" && !Array.isArray(data37))){
+const err63 = {instancePath:instancePath+"/inputSchema",schemaPath:"#/properties/inputSchema/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.inputSchema.type,parentSchema:schema0.properties.inputSchema,data:data37};
+if(vErrors === null){
+vErrors = [err63];
+}
+else {
+vErrors.push(err63);
+}
+errors++;
+}
+}
+}
+else {
+const err64 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.type,parentSchema:schema0,data};
+if(vErrors === null){
+vErrors = [err64];
+}
+else {
+vErrors.push(err64);
 }
 errors++;
 }
