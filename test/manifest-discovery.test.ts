@@ -123,6 +123,7 @@ describe('loadManifest', () => {
       config: true,
       resources: true,
       limits: true,
+      permissions: true,
       capabilities: true,
       concurrency: true,
       inputSchema: true,

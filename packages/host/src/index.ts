@@ -69,6 +69,7 @@ export {
   loadManifest,
   type PluginLimits,
   type PluginManifest,
+  type PluginPermissions,
   searchPaths,
 } from './manifest/index.js';
 export type { LogEntry, LogLevel, LogSource } from './process/log-buffer.js';

@@ -24,6 +24,7 @@ export {
   type ManifestCapabilities,
   type PluginLimits,
   type PluginManifest,
+  type PluginPermissions,
   type PluginResources,
 } from './manifest.js';
 export { MANIFEST_VERSION, manifestSchemaPath } from './manifest-validator.js';

@@ -41,6 +41,20 @@ export interface PluginLimits {
   recycleAfterGrowthMB?: number;
 }
 
+/** Node workers: what Node's permission model allows it (process/node-permissions.ts). */
+export interface PluginPermissions {
+  /** Paths (files or directories, relative to the manifest's directory) it may read. */
+  fsRead?: string[];
+  /** Paths it may write (and read). */
+  fsWrite?: string[];
+  /** May it start child processes. Default false. */
+  childProcess?: boolean;
+  /** May it start worker threads. Default false. */
+  workerThreads?: boolean;
+  /** May it load native addons. Default false. */
+  addons?: boolean;
+}
+
 /** What a plugin declares it implements, before it is loaded. */
 export interface ManifestCapabilities {
   execute?: boolean;
@@ -90,6 +104,8 @@ export interface PluginManifest {
   resources?: PluginResources;
   /** What the host enforces (memory limit, recycling). */
   limits?: PluginLimits;
+  /** Node workers: what Node's permission model lets it do (a seat belt, not a sandbox). */
+  permissions?: PluginPermissions;
   capabilities?: ManifestCapabilities;
   /** Calls one worker may run at once. Default 1. */
   concurrency: number;

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 export const validate = validate0;
 export default validate0;
-const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"urn:bulkhead:schema:plugin-manifest:1","title":"Bulkhead plugin manifest (bulkhead-plugin.json)","description":"Describes one installed plugin: what to run, where, with what, and what it needs. Relative paths are relative to the directory that holds the manifest.","type":"object","required":["manifestVersion","name","version","entry"],"additionalProperties":false,"properties":{"$schema":{"description":"Where editors find this schema, for completion and checking (ignored by Bulkhead).","type":"string"},"manifestVersion":{"description":"The version of this manifest format. Bulkhead refuses a manifest whose version it does not read.","const":1},"name":{"description":"The plugin's unique name: lowercase letters, digits and . _ - / @, starting with a letter, a digit or @ (an npm package name fits).","type":"string","pattern":"^[a-z0-9@][a-z0-9._\\-/@]*$"},"version":{"description":"The plugin's version, semver (major.minor.patch[-prerelease]). When two manifests in one search path have the same name, the higher version is used.","type":"string","minLength":1},"description":{"description":"One line saying what the plugin does.","type":"string"},"author":{"description":"Who wrote the plugin.","type":"string"},"package":{"description":"The npm spec or path the plugin was installed from, so it can be updated or reinstalled.","type":"string"},"category":{"description":"A group to list the plugin under.","type":"string","minLength":1,"default":"general"},"runtime":{"description":"Which worker runs the plugin: node (the default) or python.","enum":["node","python"],"default":"node"},"entry":{"description":"The plugin module. Node: the file whose default export is the definePlugin result. Python: a file, path/to/plugin.py[:Name], or an importable module, package.module[:Name]. Files are relative to the manifest's directory or absolute.","type":"string","minLength":1},"python":{"description":"runtime python: the interpreter to run the plugin with (its venv's bin/python), relative to the manifest's directory or absolute, or a command name looked up on PATH. Default: python3 from PATH.","type":"string","minLength":1},"env":{"description":"The plugin's environment directory (where its node_modules live), relative to the manifest's directory or absolute. The worker runs with it as its working directory. Default: the manifest's directory.","type":"string","minLength":1},"node":{"description":"The Node binary to run the plugin with (a pinned version), relative to the manifest's directory or absolute. Default: the host's own Node.","type":"string","minLength":1},"envVars":{"description":"Environment variables set for the plugin's worker, over what it inherits from the host.","type":"object","propertyNames":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"type":"string"}},"passEnv":{"description":"Host environment variables the worker inherits beyond Bulkhead's minimal set (PATH, HOME, locale, TZ, TMPDIR, Node/Python paths, CUDA_*, BULKHEAD_*): NAME, or PREFIX* for every name starting so. Everything else of the host's environment (its secrets) is not passed.","type":"array","items":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*\\*?$"}},"configSchema":{"description":"A JSON Schema of the plugin's config. Config updates are checked against it before anything changes.","type":"object"},"config":{"description":"Default config values, used under whatever config the user sets.","type":"object"},"resources":{"description":"What one running worker of the plugin needs; the manager reserves it before loading the plugin.","type":"object","additionalProperties":false,"properties":{"memoryMB":{"description":"RAM, in MiB.","type":"number","minimum":0},"gpuMemoryMB":{"description":"GPU memory, in MiB.","type":"number","minimum":0},"gpus":{"description":"Whole GPUs.","type":"integer","minimum":0},"cpus":{"description":"CPU cores (fractions allowed).","type":"number","minimum":0}}},"capabilities":{"description":"What the plugin implements, declared ahead of loading it (the handshake reports the truth once it runs).","type":"object","additionalProperties":false,"properties":{"execute":{"description":"It answers execute (one result per call).","type":"boolean"},"stream":{"description":"It answers stream (many results per call).","type":"boolean"},"cancel":{"description":"It stops work when its call is cancelled.","type":"boolean"},"progress":{"description":"It reports progress.","type":"boolean"},"configure":{"description":"It takes config updates without a restart.","type":"boolean"},"binary":{"description":"Its worker carries binary values as raw attachments, not inside JSON.","type":"boolean"},"handoff":{"description":"Its worker hands very large binary values over by file (protocol 1.1).","type":"boolean"}}},"limits":{"description":"What the host enforces on each worker (resources is what the scheduler reserves; these are kept). See docs/reliability.md.","type":"object","additionalProperties":false,"properties":{"memoryMB":{"description":"The worker's memory limit, in MiB: a Node worker gets it as its heap cap (--max-old-space-size), and the whole process group (the plugin's children too) is killed with ERR_WORKER_OOM when its RSS passes it.","type":"number","minimum":1},"recycleAfterCalls":{"description":"Restart the worker, once idle, after this many calls (a plugin that leaks).","type":"integer","minimum":1},"recycleAfterGrowthMB":{"description":"Restart the worker, once idle, when its RSS has grown by more than this many MiB since it loaded.","type":"number","exclusiveMinimum":0}}},"concurrency":{"description":"How many calls one worker of the plugin may run at once.","type":"integer","minimum":1,"default":1},"inputSchema":{"description":"A JSON Schema of execute's input, for callers and tools (the CLI, the HTTP API).","type":"object"}}};
+const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"urn:bulkhead:schema:plugin-manifest:1","title":"Bulkhead plugin manifest (bulkhead-plugin.json)","description":"Describes one installed plugin: what to run, where, with what, and what it needs. Relative paths are relative to the directory that holds the manifest.","type":"object","required":["manifestVersion","name","version","entry"],"additionalProperties":false,"properties":{"$schema":{"description":"Where editors find this schema, for completion and checking (ignored by Bulkhead).","type":"string"},"manifestVersion":{"description":"The version of this manifest format. Bulkhead refuses a manifest whose version it does not read.","const":1},"name":{"description":"The plugin's unique name: lowercase letters, digits and . _ - / @, starting with a letter, a digit or @ (an npm package name fits).","type":"string","pattern":"^[a-z0-9@][a-z0-9._\\-/@]*$"},"version":{"description":"The plugin's version, semver (major.minor.patch[-prerelease]). When two manifests in one search path have the same name, the higher version is used.","type":"string","minLength":1},"description":{"description":"One line saying what the plugin does.","type":"string"},"author":{"description":"Who wrote the plugin.","type":"string"},"package":{"description":"The npm spec or path the plugin was installed from, so it can be updated or reinstalled.","type":"string"},"category":{"description":"A group to list the plugin under.","type":"string","minLength":1,"default":"general"},"runtime":{"description":"Which worker runs the plugin: node (the default) or python.","enum":["node","python"],"default":"node"},"entry":{"description":"The plugin module. Node: the file whose default export is the definePlugin result. Python: a file, path/to/plugin.py[:Name], or an importable module, package.module[:Name]. Files are relative to the manifest's directory or absolute.","type":"string","minLength":1},"python":{"description":"runtime python: the interpreter to run the plugin with (its venv's bin/python), relative to the manifest's directory or absolute, or a command name looked up on PATH. Default: python3 from PATH.","type":"string","minLength":1},"env":{"description":"The plugin's environment directory (where its node_modules live), relative to the manifest's directory or absolute. The worker runs with it as its working directory. Default: the manifest's directory.","type":"string","minLength":1},"node":{"description":"The Node binary to run the plugin with (a pinned version), relative to the manifest's directory or absolute. Default: the host's own Node.","type":"string","minLength":1},"envVars":{"description":"Environment variables set for the plugin's worker, over what it inherits from the host.","type":"object","propertyNames":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"type":"string"}},"passEnv":{"description":"Host environment variables the worker inherits beyond Bulkhead's minimal set (PATH, HOME, locale, TZ, TMPDIR, Node/Python paths, CUDA_*, BULKHEAD_*): NAME, or PREFIX* for every name starting so. Everything else of the host's environment (its secrets) is not passed.","type":"array","items":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*\\*?$"}},"configSchema":{"description":"A JSON Schema of the plugin's config. Config updates are checked against it before anything changes.","type":"object"},"config":{"description":"Default config values, used under whatever config the user sets.","type":"object"},"resources":{"description":"What one running worker of the plugin needs; the manager reserves it before loading the plugin.","type":"object","additionalProperties":false,"properties":{"memoryMB":{"description":"RAM, in MiB.","type":"number","minimum":0},"gpuMemoryMB":{"description":"GPU memory, in MiB.","type":"number","minimum":0},"gpus":{"description":"Whole GPUs.","type":"integer","minimum":0},"cpus":{"description":"CPU cores (fractions allowed).","type":"number","minimum":0}}},"capabilities":{"description":"What the plugin implements, declared ahead of loading it (the handshake reports the truth once it runs).","type":"object","additionalProperties":false,"properties":{"execute":{"description":"It answers execute (one result per call).","type":"boolean"},"stream":{"description":"It answers stream (many results per call).","type":"boolean"},"cancel":{"description":"It stops work when its call is cancelled.","type":"boolean"},"progress":{"description":"It reports progress.","type":"boolean"},"configure":{"description":"It takes config updates without a restart.","type":"boolean"},"binary":{"description":"Its worker carries binary values as raw attachments, not inside JSON.","type":"boolean"},"handoff":{"description":"Its worker hands very large binary values over by file (protocol 1.1).","type":"boolean"}}},"limits":{"description":"What the host enforces on each worker (resources is what the scheduler reserves; these are kept). See docs/reliability.md.","type":"object","additionalProperties":false,"properties":{"memoryMB":{"description":"The worker's memory limit, in MiB: a Node worker gets it as its heap cap (--max-old-space-size), and the whole process group (the plugin's children too) is killed with ERR_WORKER_OOM when its RSS passes it.","type":"number","minimum":1},"recycleAfterCalls":{"description":"Restart the worker, once idle, after this many calls (a plugin that leaks).","type":"integer","minimum":1},"recycleAfterGrowthMB":{"description":"Restart the worker, once idle, when its RSS has grown by more than this many MiB since it loaded.","type":"number","exclusiveMinimum":0}}},"permissions":{"description":"Node workers: run under Node's permission model, allowed only this (plus reading the plugin, its environment directory and the SDK). A seat belt against mistakes, not a sandbox: the network is not restricted (Node 24 has no network permission) and native addons are outside the model. Python workers ignore it.","type":"object","additionalProperties":false,"properties":{"fsRead":{"description":"Files or directories it may read, relative to the manifest's directory or absolute.","type":"array","items":{"type":"string","minLength":1}},"fsWrite":{"description":"Files or directories it may write (and read), relative to the manifest's directory or absolute.","type":"array","items":{"type":"string","minLength":1}},"childProcess":{"description":"It may start child processes. Default false.","type":"boolean"},"workerThreads":{"description":"It may start worker threads. Default false.","type":"boolean"},"addons":{"description":"It may load native addons (which the model cannot restrict). Default false.","type":"boolean"}}},"concurrency":{"description":"How many calls one worker of the plugin may run at once.","type":"integer","minimum":1,"default":1},"inputSchema":{"description":"A JSON Schema of execute's input, for callers and tools (the CLI, the HTTP API).","type":"object"}}};
 const func0 = Object.prototype.hasOwnProperty;
 const func1 = require("ajv/dist/runtime/ucs2length").default;
 const pattern0 = new RegExp("^[a-z0-9@][a-z0-9._\\-/@]*$", "u");
@@ -803,9 +803,12 @@ vErrors.push(err60);
 errors++;
 }
 }
-let data36 = data.concurrency;
-if(!(((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36))) && (isFinite(data36)))){
-const err61 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.concurrency.type,parentSchema:schema0.properties.concurrency,data:data36};
+if(data.permissions !== undefined){
+let data36 = data.permissions;
+if(data36 && typeof data36 == "object" && !Array.isArray(data36)){
+for(const key6 in data36){
+if(!(((((key6 === "fsRead") || (key6 === "fsWrite")) || (key6 === "childProcess")) || (key6 === "workerThreads")) || (key6 === "addons"))){
+const err61 = {instancePath:instancePath+"/permissions",schemaPath:"#/properties/permissions/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema0.properties.permissions,data:data36};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -814,9 +817,16 @@ vErrors.push(err61);
 }
 errors++;
 }
-if((typeof data36 == "number") && (isFinite(data36))){
-if(data36 < 1 || isNaN(data36)){
-const err62 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema0.properties.concurrency,data:data36};
+}
+if(data36.fsRead !== undefined){
+let data37 = data36.fsRead;
+if(Array.isArray(data37)){
+const len1 = data37.length;
+for(let i1=0; i1<len1; i1++){
+let data38 = data37[i1];
+if(typeof data38 === "string"){
+if(func1(data38) < 1){
+const err62 = {instancePath:instancePath+"/permissions/fsRead/" + i1,schemaPath:"#/properties/permissions/properties/fsRead/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.permissions.properties.fsRead.items,data:data38};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -826,10 +836,8 @@ vErrors.push(err62);
 errors++;
 }
 }
-if(data.inputSchema !== undefined){
-let data37 = data.inputSchema;
-if(!(data37 && typeof data37 == "object" && !Array.isArray(data37))){
-const err63 = {instancePath:instancePath+"/inputSchema",schemaPath:"#/properties/inputSchema/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.inputSchema.type,parentSchema:schema0.properties.inputSchema,data:data37};
+else {
+const err63 = {instancePath:instancePath+"/permissions/fsRead/" + i1,schemaPath:"#/properties/permissions/properties/fsRead/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.permissions.properties.fsRead.items.type,parentSchema:schema0.properties.permissions.properties.fsRead.items,data:data38};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -841,12 +849,152 @@ errors++;
 }
 }
 else {
-const err64 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.type,parentSchema:schema0,data};
+const err64 = {instancePath:instancePath+"/permissions/fsRead",schemaPath:"#/properties/permissions/properties/fsRead/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.permissions.properties.fsRead.type,parentSchema:schema0.properties.permissions.properties.fsRead,data:data37};
 if(vErrors === null){
 vErrors = [err64];
 }
 else {
 vErrors.push(err64);
+}
+errors++;
+}
+}
+if(data36.fsWrite !== undefined){
+let data39 = data36.fsWrite;
+if(Array.isArray(data39)){
+const len2 = data39.length;
+for(let i2=0; i2<len2; i2++){
+let data40 = data39[i2];
+if(typeof data40 === "string"){
+if(func1(data40) < 1){
+const err65 = {instancePath:instancePath+"/permissions/fsWrite/" + i2,schemaPath:"#/properties/permissions/properties/fsWrite/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.permissions.properties.fsWrite.items,data:data40};
+if(vErrors === null){
+vErrors = [err65];
+}
+else {
+vErrors.push(err65);
+}
+errors++;
+}
+}
+else {
+const err66 = {instancePath:instancePath+"/permissions/fsWrite/" + i2,schemaPath:"#/properties/permissions/properties/fsWrite/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.permissions.properties.fsWrite.items.type,parentSchema:schema0.properties.permissions.properties.fsWrite.items,data:data40};
+if(vErrors === null){
+vErrors = [err66];
+}
+else {
+vErrors.push(err66);
+}
+errors++;
+}
+}
+}
+else {
+const err67 = {instancePath:instancePath+"/permissions/fsWrite",schemaPath:"#/properties/permissions/properties/fsWrite/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.permissions.properties.fsWrite.type,parentSchema:schema0.properties.permissions.properties.fsWrite,data:data39};
+if(vErrors === null){
+vErrors = [err67];
+}
+else {
+vErrors.push(err67);
+}
+errors++;
+}
+}
+if(data36.childProcess !== undefined){
+let data41 = data36.childProcess;
+if(typeof data41 !== "boolean"){
+const err68 = {instancePath:instancePath+"/permissions/childProcess",schemaPath:"#/properties/permissions/properties/childProcess/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.permissions.properties.childProcess.type,parentSchema:schema0.properties.permissions.properties.childProcess,data:data41};
+if(vErrors === null){
+vErrors = [err68];
+}
+else {
+vErrors.push(err68);
+}
+errors++;
+}
+}
+if(data36.workerThreads !== undefined){
+let data42 = data36.workerThreads;
+if(typeof data42 !== "boolean"){
+const err69 = {instancePath:instancePath+"/permissions/workerThreads",schemaPath:"#/properties/permissions/properties/workerThreads/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.permissions.properties.workerThreads.type,parentSchema:schema0.properties.permissions.properties.workerThreads,data:data42};
+if(vErrors === null){
+vErrors = [err69];
+}
+else {
+vErrors.push(err69);
+}
+errors++;
+}
+}
+if(data36.addons !== undefined){
+let data43 = data36.addons;
+if(typeof data43 !== "boolean"){
+const err70 = {instancePath:instancePath+"/permissions/addons",schemaPath:"#/properties/permissions/properties/addons/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.permissions.properties.addons.type,parentSchema:schema0.properties.permissions.properties.addons,data:data43};
+if(vErrors === null){
+vErrors = [err70];
+}
+else {
+vErrors.push(err70);
+}
+errors++;
+}
+}
+}
+else {
+const err71 = {instancePath:instancePath+"/permissions",schemaPath:"#/properties/permissions/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.permissions.type,parentSchema:schema0.properties.permissions,data:data36};
+if(vErrors === null){
+vErrors = [err71];
+}
+else {
+vErrors.push(err71);
+}
+errors++;
+}
+}
+let data44 = data.concurrency;
+if(!(((typeof data44 == "number") && (!(data44 % 1) && !isNaN(data44))) && (isFinite(data44)))){
+const err72 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.concurrency.type,parentSchema:schema0.properties.concurrency,data:data44};
+if(vErrors === null){
+vErrors = [err72];
+}
+else {
+vErrors.push(err72);
+}
+errors++;
+}
+if((typeof data44 == "number") && (isFinite(data44))){
+if(data44 < 1 || isNaN(data44)){
+const err73 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema0.properties.concurrency,data:data44};
+if(vErrors === null){
+vErrors = [err73];
+}
+else {
+vErrors.push(err73);
+}
+errors++;
+}
+}
+if(data.inputSchema !== undefined){
+let data45 = data.inputSchema;
+if(!(data45 && typeof data45 == "object" && !Array.isArray(data45))){
+const err74 = {instancePath:instancePath+"/inputSchema",schemaPath:"#/properties/inputSchema/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.inputSchema.type,parentSchema:schema0.properties.inputSchema,data:data45};
+if(vErrors === null){
+vErrors = [err74];
+}
+else {
+vErrors.push(err74);
+}
+errors++;
+}
+}
+}
+else {
+const err75 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.type,parentSchema:schema0,data};
+if(vErrors === null){
+vErrors = [err75];
+}
+else {
+vErrors.push(err75);
 }
 errors++;
 }
