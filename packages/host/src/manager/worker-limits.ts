@@ -60,8 +60,9 @@ export function enforceLimits(
   const current = () => !done && m.proc === proc && proc.alive;
   const finish = () => {
     done = true;
-    clearInterval(timer);
-    m.afterCall = null;
+    if (timer !== undefined) clearInterval(timer);
+    // Only this worker's hook: a replacement may have set its own already.
+    if (m.afterCall === recycleIfDue) m.afterCall = null;
   };
   const recycleIfDue = () => {
     if (!current() || m.inFlight > 0) return;
@@ -77,30 +78,33 @@ export function enforceLimits(
     act.recycle(why);
   };
   let sampling = false;
-  const timer = setInterval(() => {
-    if (!current()) return finish();
-    if (sampling) return;
-    sampling = true;
-    void sampleGroup(pid).then(
-      (sample) => {
-        sampling = false;
-        if (sample === undefined || !current()) return;
-        const mb = sample.rssBytes / 2 ** 20;
-        baselineMB ??= mb;
-        lastMB = mb;
-        if (watchMemory && mb > (limits.memoryMB as number)) {
-          finish();
-          act.overLimit(watchdogError(m.name, limits.memoryMB as number, mb));
-          return;
-        }
-        recycleIfDue();
-      },
-      () => {
-        sampling = false;
-      },
-    );
-  }, options?.watchdogIntervalMs ?? 250);
-  timer.unref();
+  const sampled = watchMemory || limits.recycleAfterGrowthMB !== undefined;
+  const timer = !sampled
+    ? undefined
+    : setInterval(() => {
+        if (!current()) return finish();
+        if (sampling) return;
+        sampling = true;
+        void sampleGroup(pid).then(
+          (sample) => {
+            sampling = false;
+            if (sample === undefined || !current()) return;
+            const mb = sample.rssBytes / 2 ** 20;
+            baselineMB ??= mb;
+            lastMB = mb;
+            if (watchMemory && mb > (limits.memoryMB as number)) {
+              finish();
+              act.overLimit(watchdogError(m.name, limits.memoryMB as number, mb));
+              return;
+            }
+            recycleIfDue();
+          },
+          () => {
+            sampling = false;
+          },
+        );
+      }, options?.watchdogIntervalMs ?? 250);
+  timer?.unref();
   if (limits.recycleAfterCalls !== undefined || limits.recycleAfterGrowthMB !== undefined) m.afterCall = recycleIfDue;
 }
 
