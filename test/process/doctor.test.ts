@@ -43,7 +43,7 @@ type DoctorCheck = import('../../packages/host/src/cli/doctor.js').DoctorCheck;
 type DoctorOptions = import('../../packages/host/src/cli/doctor.js').DoctorOptions;
 type CommandRunner = import('../../packages/host/src/resources/command-runner.js').CommandRunner;
 
-const IDS = ['node', 'npm', 'home', 'config', 'sqlite', 'plugins', 'gpu', 'redis', 'control'];
+const IDS = ['node', 'npm', 'home', 'config', 'sqlite', 'plugins', 'gpu', 'limits', 'redis', 'control'];
 
 const dirs: string[] = [];
 after(() => {

@@ -51,6 +51,7 @@ export {
 export type { Availability, BreakerState } from './manager/circuit-breaker.js';
 export type { RestartPolicy } from './manager/crash-policy.js';
 export type { PluginLogOptions } from './manager/plugin-log.js';
+export type { WorkerLimitsOptions } from './manager/worker-limits.js';
 // Managing many plugins
 export { PluginManager } from './manager/plugin-manager.js';
 export type {
@@ -69,7 +70,9 @@ export {
   discover,
   loadManifest,
   type ManifestCapabilities,
+  type PluginLimits,
   type PluginManifest,
+  type PluginPermissions,
   type PluginResources,
   type ShadowedPlugin,
   searchPaths,

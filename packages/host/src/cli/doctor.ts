@@ -17,6 +17,7 @@ import { inspectDatabase } from './doctor/database.js';
 import { checkGpu } from './doctor/gpu.js';
 import { checkHome } from './doctor/home.js';
 import { checkHostAnswers } from './doctor/host-answers.js';
+import { checkLimits } from './doctor/limits.js';
 import { checkNodeVersion, checkNpm } from './doctor/node.js';
 import { checkPlugins } from './doctor/plugins.js';
 import { checkRedis } from './doctor/redis.js';
@@ -65,6 +66,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
     guard('sqlite', 'Job database', ctx, async () => (await database).sqlite),
     guard('plugins', 'Plugins', ctx, () => checkPlugins(ctx)),
     guard('gpu', 'NVIDIA GPUs', ctx, () => checkGpu(ctx)),
+    guard('limits', 'Worker limits', ctx, async () => checkLimits()),
     guard('redis', 'Redis', ctx, () => checkRedis(ctx)),
     guard('control', 'Job database owner', ctx, async () => {
       const d = await database;

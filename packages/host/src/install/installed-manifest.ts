@@ -41,6 +41,7 @@ export function installedManifest(
     category: entry.category ?? 'general',
     ...start,
     ...(entry.env !== undefined ? { envVars: entry.env } : {}),
+    ...(entry.passEnv !== undefined ? { passEnv: entry.passEnv } : {}),
     ...(info.configSchema ? { configSchema: info.configSchema } : {}),
     ...(info.inputSchema ? { inputSchema: info.inputSchema } : {}),
     ...(entry.config !== undefined ? { config: entry.config } : {}),

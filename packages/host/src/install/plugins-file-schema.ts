@@ -89,8 +89,14 @@ function describe(e: ErrorObject): Described | undefined {
     case 'minLength':
       return { path, message: 'must not be empty' };
     case 'pattern':
-      // Only `name` has a pattern here (env names are checked by propertyNames, reported above).
+      // `name` and `passEnv` items have patterns here (env names are checked by propertyNames, reported above).
       if (e.propertyName !== undefined) return undefined;
+      if (path.includes('passEnv')) {
+        return {
+          path,
+          message: `${JSON.stringify(e.data)} is not a variable name: use NAME or PREFIX* (letters, digits, _)`,
+        };
+      }
       return {
         path,
         message: `${JSON.stringify(e.data)} is not a valid plugin name: use lowercase letters, digits and . _ - / @, starting with a letter, a digit or @`,
@@ -100,13 +106,15 @@ function describe(e: ErrorObject): Described | undefined {
   }
 }
 
-/** `/plugins/2/env/A~1B` → `['plugins', 2, 'env', 'A/B']`. */
+/** `/plugins/2/env/A~1B` → `['plugins', 2, 'env', 'A/B']`; `/plugins/0/passEnv/1` → `[…, 'passEnv', 1]`. */
 function segments(pointer: string): Segment[] {
   return pointer
     .split('/')
     .slice(1)
     .map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'))
-    .map((p, i, all) => (i > 0 && all[i - 1] === 'plugins' && /^\d+$/.test(p) ? Number(p) : p));
+    .map((p, i, all) =>
+      i > 0 && (all[i - 1] === 'plugins' || all[i - 1] === 'passEnv') && /^\d+$/.test(p) ? Number(p) : p,
+    );
 }
 
 const TYPE_WORDS: Record<string, string> = {

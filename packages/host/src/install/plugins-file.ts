@@ -35,6 +35,8 @@ export interface PluginsFileEntry {
   conda?: string;
   /** Variables set in its worker's environment. */
   env?: Record<string, string>;
+  /** Host variables its worker inherits beyond the minimal set: `NAME` or `PREFIX*`. */
+  passEnv?: string[];
   /** Config defaults, not yet checked against the plugin's schema. */
   config?: Record<string, unknown>;
   resources?: { memoryMB?: number; gpuMemoryMB?: number; gpus?: number; cpus?: number };

@@ -37,6 +37,8 @@ export class ManagedPlugin {
   configChain: Promise<unknown> = Promise.resolve();
   /** Cuts a restart backoff short (close()). */
   wakeBackoff: (() => void) | null = null;
+  /** Called when a call ends and none is in flight (recycling, worker-limits.ts). */
+  afterCall: (() => void) | null = null;
   readonly #onState: (m: ManagedPlugin, previous: PluginState) => void;
 
   constructor(
@@ -83,6 +85,7 @@ export class ManagedPlugin {
     if (this.inFlight === 0) {
       if (this.#state === 'busy') this.setState('ready');
       for (const wake of this.#idleWaiters.splice(0)) wake();
+      this.afterCall?.();
     }
   }
 

@@ -18,6 +18,7 @@ import type { ManagedPlugin } from './managed-plugin.js';
 import { PluginLog } from './plugin-log.js';
 import type { StateStore } from './state-store.js';
 import type { PluginManagerEvents, PluginManagerOptions } from './types.js';
+import { enforceLimits } from './worker-limits.js';
 import { workerOptionsFor } from './worker-options.js';
 import type { WorkerRecords } from './worker-records.js';
 
@@ -136,6 +137,10 @@ export class PluginWorkers {
     m.cpu = { last: null };
     m.setState(m.inFlight > 0 ? 'busy' : 'ready');
     startLiveness(m, proc, this.#o.options.liveness, (reason, hang) => void this.#unresponsive(m, proc, reason, hang));
+    enforceLimits(m, proc, plugin.manifest.limits, this.#o.options.limits, {
+      overLimit: (error) => void this.#overLimit(m, proc, error),
+      recycle: (why) => void this.#recycle(m, proc, why),
+    });
     // A prelaunched worker's start began at its spawn, before this call.
     const ms = performance.now() - Math.min(t0, proc.prelaunchedAt ?? t0);
     this.note(m, 'info', `loaded (pid ${proc.pid}, ${ms.toFixed(0)} ms${proc.prelaunchedAt ? ', prelaunched' : ''})`);
@@ -247,6 +252,43 @@ export class PluginWorkers {
     if (this.#o.closed()) return;
     const fresh = await this.acquire(m).catch(() => null);
     if (fresh) this.#o.events.emit('restarted', { name, pid: fresh.pid ?? -1, reason: 'unresponsive' });
+  }
+
+  /** Past its memory limit: killed (its calls fail with `error`), counted as a crash, restarted by policy. */
+  async #overLimit(m: ManagedPlugin, proc: PluginProcess, error: BulkheadError<'ERR_WORKER_OOM'>): Promise<void> {
+    if (m.proc !== proc) return;
+    m.proc = null;
+    stopLiveness(m);
+    this.note(m, 'error', error.message);
+    await proc.kill('over its memory limit', error);
+    m.lastError = error.message;
+    const open = m.crashes.record(this.#o.now());
+    m.setState(open ? 'failed' : 'crashed');
+    const name = m.plugin.manifest.name;
+    this.#o.events.emit('crashed', {
+      name,
+      exitCode: null,
+      signal: 'SIGKILL',
+      stderrTail: [],
+      crashes: m.crashes.count,
+      failed: open,
+    });
+    if (!open && this.#o.policy.mode === 'eager' && !this.#o.closed()) this.#scheduleRestart(m, 'crash');
+  }
+
+  /** An idle worker due for recycling (worker-limits.ts): stopped and replaced by a fresh one. */
+  async #recycle(m: ManagedPlugin, proc: PluginProcess, why: string): Promise<void> {
+    if (m.proc !== proc || m.inFlight > 0) return;
+    const name = m.plugin.manifest.name;
+    m.proc = null;
+    stopLiveness(m);
+    this.note(m, 'info', `recycling the worker: ${why}`);
+    await proc.stop();
+    this.#o.events.emit('unloaded', { name, reason: 'recycle' });
+    if (m.proc === null && !m.loading) m.setState(this.enabled(m) ? 'discovered' : 'disabled');
+    if (this.#o.closed() || !this.enabled(m)) return;
+    const fresh = await this.acquire(m).catch(() => null);
+    if (fresh) this.#o.events.emit('restarted', { name, pid: fresh.pid ?? -1, reason: 'recycle' });
   }
 
   /** Evicts idle plugins, LRU first, until the plugin's declared needs fit the budget. */

@@ -11,6 +11,7 @@ import type { PrelaunchedWorker } from '../process/worker-spawn.js';
 import type { CommandRunner, SystemMonitor } from '../resources/index.js';
 import type { RestartPolicy } from './crash-policy.js';
 import type { PluginLogOptions } from './plugin-log.js';
+import type { WorkerLimitsOptions } from './worker-limits.js';
 
 /**
  * - `discovered`: known, not running · `loading`: worker starting · `ready`: running, idle
@@ -66,6 +67,8 @@ export interface PluginManagerOptions {
     /** `restart`: kill and restart an unresponsive worker (default); `report`: only report it. */
     onUnresponsive?: 'restart' | 'report';
   };
+  /** How manifests' `limits` are enforced (worker-limits.ts). */
+  limits?: WorkerLimitsOptions;
   /** Options for every worker process. */
   worker?: Pick<
     PluginProcessOptions,
@@ -76,6 +79,7 @@ export interface PluginManagerOptions {
     | 'streamWindow'
     | 'logBufferLines'
     | 'env'
+    | 'passEnv'
   >;
   log?: PluginLogOptions;
 }
@@ -128,7 +132,12 @@ export interface PluginManagerEvents {
   /** A plugin's worker started and answered its handshake. */
   loaded: [{ name: string; pid: number; ms: number }];
   /** A plugin's worker was stopped on purpose. */
-  unloaded: [{ name: string; reason: 'requested' | 'idle' | 'budget' | 'disabled' | 'closing' | 'reload' | 'config' }];
+  unloaded: [
+    {
+      name: string;
+      reason: 'requested' | 'idle' | 'budget' | 'disabled' | 'closing' | 'reload' | 'config' | 'recycle';
+    },
+  ];
   /** A plugin's worker died unexpectedly. `failed` is true when the circuit breaker opened. */
   crashed: [
     {
@@ -141,7 +150,7 @@ export interface PluginManagerEvents {
     },
   ];
   /** A plugin was restarted: after a crash (eager policy), after being unresponsive, or by reload. */
-  restarted: [{ name: string; pid: number; reason: 'crash' | 'unresponsive' | 'reload' | 'config' }];
+  restarted: [{ name: string; pid: number; reason: 'crash' | 'unresponsive' | 'reload' | 'config' | 'recycle' }];
   /** A worker missed a ping or a call exceeded its timeout. */
   unresponsive: [{ name: string; pid: number | null; reason: string }];
   /** Progress pushed by any call of any plugin. */

@@ -22,7 +22,9 @@ export {
   loadManifest,
   MANIFEST_FILE,
   type ManifestCapabilities,
+  type PluginLimits,
   type PluginManifest,
+  type PluginPermissions,
   type PluginResources,
 } from './manifest.js';
 export { MANIFEST_VERSION, manifestSchemaPath } from './manifest-validator.js';

@@ -31,6 +31,30 @@ export interface PluginResources {
   cpus?: number;
 }
 
+/** What the host enforces on each worker of a plugin (manager/memory-limit.ts, manager/recycling.ts). */
+export interface PluginLimits {
+  /** Memory limit, MiB: a Node worker's heap cap, and its group's RSS is killed past it (ERR_WORKER_OOM). */
+  memoryMB?: number;
+  /** Restart the worker, once idle, after this many calls. */
+  recycleAfterCalls?: number;
+  /** Restart the worker, once idle, when its RSS grew by more than this many MiB since it loaded. */
+  recycleAfterGrowthMB?: number;
+}
+
+/** Node workers: what Node's permission model allows it (process/node-permissions.ts). */
+export interface PluginPermissions {
+  /** Paths (files or directories, relative to the manifest's directory) it may read. */
+  fsRead?: string[];
+  /** Paths it may write (and read). */
+  fsWrite?: string[];
+  /** May it start child processes. Default false. */
+  childProcess?: boolean;
+  /** May it start worker threads. Default false. */
+  workerThreads?: boolean;
+  /** May it load native addons. Default false. */
+  addons?: boolean;
+}
+
 /** What a plugin declares it implements, before it is loaded. */
 export interface ManifestCapabilities {
   execute?: boolean;
@@ -72,10 +96,16 @@ export interface PluginManifest {
   node?: string;
   /** Variables set in the worker's environment, over the host's. */
   envVars?: Record<string, string>;
+  /** Host variables its worker inherits beyond the minimal set: `NAME` or `PREFIX*`. */
+  passEnv?: string[];
   configSchema?: Record<string, unknown>;
   /** Default config values. */
   config?: Record<string, unknown>;
   resources?: PluginResources;
+  /** What the host enforces (memory limit, recycling). */
+  limits?: PluginLimits;
+  /** Node workers: what Node's permission model lets it do (a seat belt, not a sandbox). */
+  permissions?: PluginPermissions;
   capabilities?: ManifestCapabilities;
   /** Calls one worker may run at once. Default 1. */
   concurrency: number;

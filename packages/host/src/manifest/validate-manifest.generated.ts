@@ -6,11 +6,12 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 export const validate = validate0;
 export default validate0;
-const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"urn:bulkhead:schema:plugin-manifest:1","title":"Bulkhead plugin manifest (bulkhead-plugin.json)","description":"Describes one installed plugin: what to run, where, with what, and what it needs. Relative paths are relative to the directory that holds the manifest.","type":"object","required":["manifestVersion","name","version","entry"],"additionalProperties":false,"properties":{"$schema":{"description":"Where editors find this schema, for completion and checking (ignored by Bulkhead).","type":"string"},"manifestVersion":{"description":"The version of this manifest format. Bulkhead refuses a manifest whose version it does not read.","const":1},"name":{"description":"The plugin's unique name: lowercase letters, digits and . _ - / @, starting with a letter, a digit or @ (an npm package name fits).","type":"string","pattern":"^[a-z0-9@][a-z0-9._\\-/@]*$"},"version":{"description":"The plugin's version, semver (major.minor.patch[-prerelease]). When two manifests in one search path have the same name, the higher version is used.","type":"string","minLength":1},"description":{"description":"One line saying what the plugin does.","type":"string"},"author":{"description":"Who wrote the plugin.","type":"string"},"package":{"description":"The npm spec or path the plugin was installed from, so it can be updated or reinstalled.","type":"string"},"category":{"description":"A group to list the plugin under.","type":"string","minLength":1,"default":"general"},"runtime":{"description":"Which worker runs the plugin: node (the default) or python.","enum":["node","python"],"default":"node"},"entry":{"description":"The plugin module. Node: the file whose default export is the definePlugin result. Python: a file, path/to/plugin.py[:Name], or an importable module, package.module[:Name]. Files are relative to the manifest's directory or absolute.","type":"string","minLength":1},"python":{"description":"runtime python: the interpreter to run the plugin with (its venv's bin/python), relative to the manifest's directory or absolute, or a command name looked up on PATH. Default: python3 from PATH.","type":"string","minLength":1},"env":{"description":"The plugin's environment directory (where its node_modules live), relative to the manifest's directory or absolute. The worker runs with it as its working directory. Default: the manifest's directory.","type":"string","minLength":1},"node":{"description":"The Node binary to run the plugin with (a pinned version), relative to the manifest's directory or absolute. Default: the host's own Node.","type":"string","minLength":1},"envVars":{"description":"Environment variables set for the plugin's worker, over the host's own.","type":"object","propertyNames":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"type":"string"}},"configSchema":{"description":"A JSON Schema of the plugin's config. Config updates are checked against it before anything changes.","type":"object"},"config":{"description":"Default config values, used under whatever config the user sets.","type":"object"},"resources":{"description":"What one running worker of the plugin needs; the manager reserves it before loading the plugin.","type":"object","additionalProperties":false,"properties":{"memoryMB":{"description":"RAM, in MiB.","type":"number","minimum":0},"gpuMemoryMB":{"description":"GPU memory, in MiB.","type":"number","minimum":0},"gpus":{"description":"Whole GPUs.","type":"integer","minimum":0},"cpus":{"description":"CPU cores (fractions allowed).","type":"number","minimum":0}}},"capabilities":{"description":"What the plugin implements, declared ahead of loading it (the handshake reports the truth once it runs).","type":"object","additionalProperties":false,"properties":{"execute":{"description":"It answers execute (one result per call).","type":"boolean"},"stream":{"description":"It answers stream (many results per call).","type":"boolean"},"cancel":{"description":"It stops work when its call is cancelled.","type":"boolean"},"progress":{"description":"It reports progress.","type":"boolean"},"configure":{"description":"It takes config updates without a restart.","type":"boolean"},"binary":{"description":"Its worker carries binary values as raw attachments, not inside JSON.","type":"boolean"},"handoff":{"description":"Its worker hands very large binary values over by file (protocol 1.1).","type":"boolean"}}},"concurrency":{"description":"How many calls one worker of the plugin may run at once.","type":"integer","minimum":1,"default":1},"inputSchema":{"description":"A JSON Schema of execute's input, for callers and tools (the CLI, the HTTP API).","type":"object"}}};
+const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"urn:bulkhead:schema:plugin-manifest:1","title":"Bulkhead plugin manifest (bulkhead-plugin.json)","description":"Describes one installed plugin: what to run, where, with what, and what it needs. Relative paths are relative to the directory that holds the manifest.","type":"object","required":["manifestVersion","name","version","entry"],"additionalProperties":false,"properties":{"$schema":{"description":"Where editors find this schema, for completion and checking (ignored by Bulkhead).","type":"string"},"manifestVersion":{"description":"The version of this manifest format. Bulkhead refuses a manifest whose version it does not read.","const":1},"name":{"description":"The plugin's unique name: lowercase letters, digits and . _ - / @, starting with a letter, a digit or @ (an npm package name fits).","type":"string","pattern":"^[a-z0-9@][a-z0-9._\\-/@]*$"},"version":{"description":"The plugin's version, semver (major.minor.patch[-prerelease]). When two manifests in one search path have the same name, the higher version is used.","type":"string","minLength":1},"description":{"description":"One line saying what the plugin does.","type":"string"},"author":{"description":"Who wrote the plugin.","type":"string"},"package":{"description":"The npm spec or path the plugin was installed from, so it can be updated or reinstalled.","type":"string"},"category":{"description":"A group to list the plugin under.","type":"string","minLength":1,"default":"general"},"runtime":{"description":"Which worker runs the plugin: node (the default) or python.","enum":["node","python"],"default":"node"},"entry":{"description":"The plugin module. Node: the file whose default export is the definePlugin result. Python: a file, path/to/plugin.py[:Name], or an importable module, package.module[:Name]. Files are relative to the manifest's directory or absolute.","type":"string","minLength":1},"python":{"description":"runtime python: the interpreter to run the plugin with (its venv's bin/python), relative to the manifest's directory or absolute, or a command name looked up on PATH. Default: python3 from PATH.","type":"string","minLength":1},"env":{"description":"The plugin's environment directory (where its node_modules live), relative to the manifest's directory or absolute. The worker runs with it as its working directory. Default: the manifest's directory.","type":"string","minLength":1},"node":{"description":"The Node binary to run the plugin with (a pinned version), relative to the manifest's directory or absolute. Default: the host's own Node.","type":"string","minLength":1},"envVars":{"description":"Environment variables set for the plugin's worker, over what it inherits from the host.","type":"object","propertyNames":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"type":"string"}},"passEnv":{"description":"Host environment variables the worker inherits beyond Bulkhead's minimal set (PATH, HOME, locale, TZ, TMPDIR, Node/Python paths, CUDA_*, BULKHEAD_*): NAME, or PREFIX* for every name starting so. Everything else of the host's environment (its secrets) is not passed.","type":"array","items":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*\\*?$"}},"configSchema":{"description":"A JSON Schema of the plugin's config. Config updates are checked against it before anything changes.","type":"object"},"config":{"description":"Default config values, used under whatever config the user sets.","type":"object"},"resources":{"description":"What one running worker of the plugin needs; the manager reserves it before loading the plugin.","type":"object","additionalProperties":false,"properties":{"memoryMB":{"description":"RAM, in MiB.","type":"number","minimum":0},"gpuMemoryMB":{"description":"GPU memory, in MiB.","type":"number","minimum":0},"gpus":{"description":"Whole GPUs.","type":"integer","minimum":0},"cpus":{"description":"CPU cores (fractions allowed).","type":"number","minimum":0}}},"capabilities":{"description":"What the plugin implements, declared ahead of loading it (the handshake reports the truth once it runs).","type":"object","additionalProperties":false,"properties":{"execute":{"description":"It answers execute (one result per call).","type":"boolean"},"stream":{"description":"It answers stream (many results per call).","type":"boolean"},"cancel":{"description":"It stops work when its call is cancelled.","type":"boolean"},"progress":{"description":"It reports progress.","type":"boolean"},"configure":{"description":"It takes config updates without a restart.","type":"boolean"},"binary":{"description":"Its worker carries binary values as raw attachments, not inside JSON.","type":"boolean"},"handoff":{"description":"Its worker hands very large binary values over by file (protocol 1.1).","type":"boolean"}}},"limits":{"description":"What the host enforces on each worker (resources is what the scheduler reserves; these are kept). See docs/reliability.md.","type":"object","additionalProperties":false,"properties":{"memoryMB":{"description":"The worker's memory limit, in MiB: a Node worker gets it as its heap cap (--max-old-space-size), and the whole process group (the plugin's children too) is killed with ERR_WORKER_OOM when its RSS passes it.","type":"number","minimum":1},"recycleAfterCalls":{"description":"Restart the worker, once idle, after this many calls (a plugin that leaks).","type":"integer","minimum":1},"recycleAfterGrowthMB":{"description":"Restart the worker, once idle, when its RSS has grown by more than this many MiB since it loaded.","type":"number","exclusiveMinimum":0}}},"permissions":{"description":"Node workers: run under Node's permission model, allowed only this (plus reading the plugin, its environment directory and the SDK). A seat belt against mistakes, not a sandbox: the network is not restricted (Node 24 has no network permission) and native addons are outside the model. Python workers ignore it.","type":"object","additionalProperties":false,"properties":{"fsRead":{"description":"Files or directories it may read, relative to the manifest's directory or absolute.","type":"array","items":{"type":"string","minLength":1}},"fsWrite":{"description":"Files or directories it may write (and read), relative to the manifest's directory or absolute.","type":"array","items":{"type":"string","minLength":1}},"childProcess":{"description":"It may start child processes. Default false.","type":"boolean"},"workerThreads":{"description":"It may start worker threads. Default false.","type":"boolean"},"addons":{"description":"It may load native addons (which the model cannot restrict). Default false.","type":"boolean"}}},"concurrency":{"description":"How many calls one worker of the plugin may run at once.","type":"integer","minimum":1,"default":1},"inputSchema":{"description":"A JSON Schema of execute's input, for callers and tools (the CLI, the HTTP API).","type":"object"}}};
 const func0 = Object.prototype.hasOwnProperty;
 const func1 = require("ajv/dist/runtime/ucs2length").default;
 const pattern0 = new RegExp("^[a-z0-9@][a-z0-9._\\-/@]*$", "u");
 const pattern1 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
+const pattern2 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*\\*?$", "u");
 
 function validate0(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="urn:bulkhead:schema:plugin-manifest:1" */;
@@ -388,10 +389,15 @@ vErrors.push(err28);
 errors++;
 }
 }
-if(data.configSchema !== undefined){
-let data15 = data.configSchema;
-if(!(data15 && typeof data15 == "object" && !Array.isArray(data15))){
-const err29 = {instancePath:instancePath+"/configSchema",schemaPath:"#/properties/configSchema/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.configSchema.type,parentSchema:schema0.properties.configSchema,data:data15};
+if(data.passEnv !== undefined){
+let data15 = data.passEnv;
+if(Array.isArray(data15)){
+const len0 = data15.length;
+for(let i0=0; i0<len0; i0++){
+let data16 = data15[i0];
+if(typeof data16 === "string"){
+if(!pattern2.test(data16)){
+const err29 = {instancePath:instancePath+"/passEnv/" + i0,schemaPath:"#/properties/passEnv/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*\\*?$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*\\*?$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*\\*?$",parentSchema:schema0.properties.passEnv.items,data:data16};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -401,10 +407,8 @@ vErrors.push(err29);
 errors++;
 }
 }
-if(data.config !== undefined){
-let data16 = data.config;
-if(!(data16 && typeof data16 == "object" && !Array.isArray(data16))){
-const err30 = {instancePath:instancePath+"/config",schemaPath:"#/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.config.type,parentSchema:schema0.properties.config,data:data16};
+else {
+const err30 = {instancePath:instancePath+"/passEnv/" + i0,schemaPath:"#/properties/passEnv/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.passEnv.items.type,parentSchema:schema0.properties.passEnv.items,data:data16};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -414,12 +418,9 @@ vErrors.push(err30);
 errors++;
 }
 }
-if(data.resources !== undefined){
-let data17 = data.resources;
-if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
-for(const key3 in data17){
-if(!((((key3 === "memoryMB") || (key3 === "gpuMemoryMB")) || (key3 === "gpus")) || (key3 === "cpus"))){
-const err31 = {instancePath:instancePath+"/resources",schemaPath:"#/properties/resources/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema0.properties.resources,data:data17};
+}
+else {
+const err31 = {instancePath:instancePath+"/passEnv",schemaPath:"#/properties/passEnv/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.passEnv.type,parentSchema:schema0.properties.passEnv,data:data15};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -429,11 +430,10 @@ vErrors.push(err31);
 errors++;
 }
 }
-if(data17.memoryMB !== undefined){
-let data18 = data17.memoryMB;
-if((typeof data18 == "number") && (isFinite(data18))){
-if(data18 < 0 || isNaN(data18)){
-const err32 = {instancePath:instancePath+"/resources/memoryMB",schemaPath:"#/properties/resources/properties/memoryMB/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema0.properties.resources.properties.memoryMB,data:data18};
+if(data.configSchema !== undefined){
+let data17 = data.configSchema;
+if(!(data17 && typeof data17 == "object" && !Array.isArray(data17))){
+const err32 = {instancePath:instancePath+"/configSchema",schemaPath:"#/properties/configSchema/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.configSchema.type,parentSchema:schema0.properties.configSchema,data:data17};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -443,8 +443,10 @@ vErrors.push(err32);
 errors++;
 }
 }
-else {
-const err33 = {instancePath:instancePath+"/resources/memoryMB",schemaPath:"#/properties/resources/properties/memoryMB/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema0.properties.resources.properties.memoryMB.type,parentSchema:schema0.properties.resources.properties.memoryMB,data:data18};
+if(data.config !== undefined){
+let data18 = data.config;
+if(!(data18 && typeof data18 == "object" && !Array.isArray(data18))){
+const err33 = {instancePath:instancePath+"/config",schemaPath:"#/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.config.type,parentSchema:schema0.properties.config,data:data18};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -454,11 +456,12 @@ vErrors.push(err33);
 errors++;
 }
 }
-if(data17.gpuMemoryMB !== undefined){
-let data19 = data17.gpuMemoryMB;
-if((typeof data19 == "number") && (isFinite(data19))){
-if(data19 < 0 || isNaN(data19)){
-const err34 = {instancePath:instancePath+"/resources/gpuMemoryMB",schemaPath:"#/properties/resources/properties/gpuMemoryMB/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema0.properties.resources.properties.gpuMemoryMB,data:data19};
+if(data.resources !== undefined){
+let data19 = data.resources;
+if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
+for(const key3 in data19){
+if(!((((key3 === "memoryMB") || (key3 === "gpuMemoryMB")) || (key3 === "gpus")) || (key3 === "cpus"))){
+const err34 = {instancePath:instancePath+"/resources",schemaPath:"#/properties/resources/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema0.properties.resources,data:data19};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -468,8 +471,11 @@ vErrors.push(err34);
 errors++;
 }
 }
-else {
-const err35 = {instancePath:instancePath+"/resources/gpuMemoryMB",schemaPath:"#/properties/resources/properties/gpuMemoryMB/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema0.properties.resources.properties.gpuMemoryMB.type,parentSchema:schema0.properties.resources.properties.gpuMemoryMB,data:data19};
+if(data19.memoryMB !== undefined){
+let data20 = data19.memoryMB;
+if((typeof data20 == "number") && (isFinite(data20))){
+if(data20 < 0 || isNaN(data20)){
+const err35 = {instancePath:instancePath+"/resources/memoryMB",schemaPath:"#/properties/resources/properties/memoryMB/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema0.properties.resources.properties.memoryMB,data:data20};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -479,10 +485,8 @@ vErrors.push(err35);
 errors++;
 }
 }
-if(data17.gpus !== undefined){
-let data20 = data17.gpus;
-if(!(((typeof data20 == "number") && (!(data20 % 1) && !isNaN(data20))) && (isFinite(data20)))){
-const err36 = {instancePath:instancePath+"/resources/gpus",schemaPath:"#/properties/resources/properties/gpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.resources.properties.gpus.type,parentSchema:schema0.properties.resources.properties.gpus,data:data20};
+else {
+const err36 = {instancePath:instancePath+"/resources/memoryMB",schemaPath:"#/properties/resources/properties/memoryMB/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema0.properties.resources.properties.memoryMB.type,parentSchema:schema0.properties.resources.properties.memoryMB,data:data20};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -491,9 +495,12 @@ vErrors.push(err36);
 }
 errors++;
 }
-if((typeof data20 == "number") && (isFinite(data20))){
-if(data20 < 0 || isNaN(data20)){
-const err37 = {instancePath:instancePath+"/resources/gpus",schemaPath:"#/properties/resources/properties/gpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema0.properties.resources.properties.gpus,data:data20};
+}
+if(data19.gpuMemoryMB !== undefined){
+let data21 = data19.gpuMemoryMB;
+if((typeof data21 == "number") && (isFinite(data21))){
+if(data21 < 0 || isNaN(data21)){
+const err37 = {instancePath:instancePath+"/resources/gpuMemoryMB",schemaPath:"#/properties/resources/properties/gpuMemoryMB/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema0.properties.resources.properties.gpuMemoryMB,data:data21};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -503,12 +510,8 @@ vErrors.push(err37);
 errors++;
 }
 }
-}
-if(data17.cpus !== undefined){
-let data21 = data17.cpus;
-if((typeof data21 == "number") && (isFinite(data21))){
-if(data21 < 0 || isNaN(data21)){
-const err38 = {instancePath:instancePath+"/resources/cpus",schemaPath:"#/properties/resources/properties/cpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema0.properties.resources.properties.cpus,data:data21};
+else {
+const err38 = {instancePath:instancePath+"/resources/gpuMemoryMB",schemaPath:"#/properties/resources/properties/gpuMemoryMB/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema0.properties.resources.properties.gpuMemoryMB.type,parentSchema:schema0.properties.resources.properties.gpuMemoryMB,data:data21};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -518,8 +521,10 @@ vErrors.push(err38);
 errors++;
 }
 }
-else {
-const err39 = {instancePath:instancePath+"/resources/cpus",schemaPath:"#/properties/resources/properties/cpus/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema0.properties.resources.properties.cpus.type,parentSchema:schema0.properties.resources.properties.cpus,data:data21};
+if(data19.gpus !== undefined){
+let data22 = data19.gpus;
+if(!(((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22))) && (isFinite(data22)))){
+const err39 = {instancePath:instancePath+"/resources/gpus",schemaPath:"#/properties/resources/properties/gpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.resources.properties.gpus.type,parentSchema:schema0.properties.resources.properties.gpus,data:data22};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -528,10 +533,9 @@ vErrors.push(err39);
 }
 errors++;
 }
-}
-}
-else {
-const err40 = {instancePath:instancePath+"/resources",schemaPath:"#/properties/resources/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.resources.type,parentSchema:schema0.properties.resources,data:data17};
+if((typeof data22 == "number") && (isFinite(data22))){
+if(data22 < 0 || isNaN(data22)){
+const err40 = {instancePath:instancePath+"/resources/gpus",schemaPath:"#/properties/resources/properties/gpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema0.properties.resources.properties.gpus,data:data22};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -541,12 +545,12 @@ vErrors.push(err40);
 errors++;
 }
 }
-if(data.capabilities !== undefined){
-let data22 = data.capabilities;
-if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
-for(const key4 in data22){
-if(!(((((((key4 === "execute") || (key4 === "stream")) || (key4 === "cancel")) || (key4 === "progress")) || (key4 === "configure")) || (key4 === "binary")) || (key4 === "handoff"))){
-const err41 = {instancePath:instancePath+"/capabilities",schemaPath:"#/properties/capabilities/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema0.properties.capabilities,data:data22};
+}
+if(data19.cpus !== undefined){
+let data23 = data19.cpus;
+if((typeof data23 == "number") && (isFinite(data23))){
+if(data23 < 0 || isNaN(data23)){
+const err41 = {instancePath:instancePath+"/resources/cpus",schemaPath:"#/properties/resources/properties/cpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema0.properties.resources.properties.cpus,data:data23};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -556,10 +560,8 @@ vErrors.push(err41);
 errors++;
 }
 }
-if(data22.execute !== undefined){
-let data23 = data22.execute;
-if(typeof data23 !== "boolean"){
-const err42 = {instancePath:instancePath+"/capabilities/execute",schemaPath:"#/properties/capabilities/properties/execute/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.capabilities.properties.execute.type,parentSchema:schema0.properties.capabilities.properties.execute,data:data23};
+else {
+const err42 = {instancePath:instancePath+"/resources/cpus",schemaPath:"#/properties/resources/properties/cpus/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema0.properties.resources.properties.cpus.type,parentSchema:schema0.properties.resources.properties.cpus,data:data23};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -569,10 +571,9 @@ vErrors.push(err42);
 errors++;
 }
 }
-if(data22.stream !== undefined){
-let data24 = data22.stream;
-if(typeof data24 !== "boolean"){
-const err43 = {instancePath:instancePath+"/capabilities/stream",schemaPath:"#/properties/capabilities/properties/stream/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.capabilities.properties.stream.type,parentSchema:schema0.properties.capabilities.properties.stream,data:data24};
+}
+else {
+const err43 = {instancePath:instancePath+"/resources",schemaPath:"#/properties/resources/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.resources.type,parentSchema:schema0.properties.resources,data:data19};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -582,10 +583,12 @@ vErrors.push(err43);
 errors++;
 }
 }
-if(data22.cancel !== undefined){
-let data25 = data22.cancel;
-if(typeof data25 !== "boolean"){
-const err44 = {instancePath:instancePath+"/capabilities/cancel",schemaPath:"#/properties/capabilities/properties/cancel/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.capabilities.properties.cancel.type,parentSchema:schema0.properties.capabilities.properties.cancel,data:data25};
+if(data.capabilities !== undefined){
+let data24 = data.capabilities;
+if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
+for(const key4 in data24){
+if(!(((((((key4 === "execute") || (key4 === "stream")) || (key4 === "cancel")) || (key4 === "progress")) || (key4 === "configure")) || (key4 === "binary")) || (key4 === "handoff"))){
+const err44 = {instancePath:instancePath+"/capabilities",schemaPath:"#/properties/capabilities/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema0.properties.capabilities,data:data24};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -595,10 +598,10 @@ vErrors.push(err44);
 errors++;
 }
 }
-if(data22.progress !== undefined){
-let data26 = data22.progress;
-if(typeof data26 !== "boolean"){
-const err45 = {instancePath:instancePath+"/capabilities/progress",schemaPath:"#/properties/capabilities/properties/progress/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.capabilities.properties.progress.type,parentSchema:schema0.properties.capabilities.properties.progress,data:data26};
+if(data24.execute !== undefined){
+let data25 = data24.execute;
+if(typeof data25 !== "boolean"){
+const err45 = {instancePath:instancePath+"/capabilities/execute",schemaPath:"#/properties/capabilities/properties/execute/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.capabilities.properties.execute.type,parentSchema:schema0.properties.capabilities.properties.execute,data:data25};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -608,10 +611,10 @@ vErrors.push(err45);
 errors++;
 }
 }
-if(data22.configure !== undefined){
-let data27 = data22.configure;
-if(typeof data27 !== "boolean"){
-const err46 = {instancePath:instancePath+"/capabilities/configure",schemaPath:"#/properties/capabilities/properties/configure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.capabilities.properties.configure.type,parentSchema:schema0.properties.capabilities.properties.configure,data:data27};
+if(data24.stream !== undefined){
+let data26 = data24.stream;
+if(typeof data26 !== "boolean"){
+const err46 = {instancePath:instancePath+"/capabilities/stream",schemaPath:"#/properties/capabilities/properties/stream/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.capabilities.properties.stream.type,parentSchema:schema0.properties.capabilities.properties.stream,data:data26};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -621,10 +624,10 @@ vErrors.push(err46);
 errors++;
 }
 }
-if(data22.binary !== undefined){
-let data28 = data22.binary;
-if(typeof data28 !== "boolean"){
-const err47 = {instancePath:instancePath+"/capabilities/binary",schemaPath:"#/properties/capabilities/properties/binary/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.capabilities.properties.binary.type,parentSchema:schema0.properties.capabilities.properties.binary,data:data28};
+if(data24.cancel !== undefined){
+let data27 = data24.cancel;
+if(typeof data27 !== "boolean"){
+const err47 = {instancePath:instancePath+"/capabilities/cancel",schemaPath:"#/properties/capabilities/properties/cancel/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.capabilities.properties.cancel.type,parentSchema:schema0.properties.capabilities.properties.cancel,data:data27};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -634,10 +637,10 @@ vErrors.push(err47);
 errors++;
 }
 }
-if(data22.handoff !== undefined){
-let data29 = data22.handoff;
-if(typeof data29 !== "boolean"){
-const err48 = {instancePath:instancePath+"/capabilities/handoff",schemaPath:"#/properties/capabilities/properties/handoff/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.capabilities.properties.handoff.type,parentSchema:schema0.properties.capabilities.properties.handoff,data:data29};
+if(data24.progress !== undefined){
+let data28 = data24.progress;
+if(typeof data28 !== "boolean"){
+const err48 = {instancePath:instancePath+"/capabilities/progress",schemaPath:"#/properties/capabilities/properties/progress/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.capabilities.properties.progress.type,parentSchema:schema0.properties.capabilities.properties.progress,data:data28};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -647,9 +650,10 @@ vErrors.push(err48);
 errors++;
 }
 }
-}
-else {
-const err49 = {instancePath:instancePath+"/capabilities",schemaPath:"#/properties/capabilities/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.capabilities.type,parentSchema:schema0.properties.capabilities,data:data22};
+if(data24.configure !== undefined){
+let data29 = data24.configure;
+if(typeof data29 !== "boolean"){
+const err49 = {instancePath:instancePath+"/capabilities/configure",schemaPath:"#/properties/capabilities/properties/configure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.capabilities.properties.configure.type,parentSchema:schema0.properties.capabilities.properties.configure,data:data29};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -659,9 +663,10 @@ vErrors.push(err49);
 errors++;
 }
 }
-let data30 = data.concurrency;
-if(!(((typeof data30 == "number") && (!(data30 % 1) && !isNaN(data30))) && (isFinite(data30)))){
-const err50 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.concurrency.type,parentSchema:schema0.properties.concurrency,data:data30};
+if(data24.binary !== undefined){
+let data30 = data24.binary;
+if(typeof data30 !== "boolean"){
+const err50 = {instancePath:instancePath+"/capabilities/binary",schemaPath:"#/properties/capabilities/properties/binary/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.capabilities.properties.binary.type,parentSchema:schema0.properties.capabilities.properties.binary,data:data30};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -670,9 +675,11 @@ vErrors.push(err50);
 }
 errors++;
 }
-if((typeof data30 == "number") && (isFinite(data30))){
-if(data30 < 1 || isNaN(data30)){
-const err51 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema0.properties.concurrency,data:data30};
+}
+if(data24.handoff !== undefined){
+let data31 = data24.handoff;
+if(typeof data31 !== "boolean"){
+const err51 = {instancePath:instancePath+"/capabilities/handoff",schemaPath:"#/properties/capabilities/properties/handoff/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.capabilities.properties.handoff.type,parentSchema:schema0.properties.capabilities.properties.handoff,data:data31};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -682,10 +689,9 @@ vErrors.push(err51);
 errors++;
 }
 }
-if(data.inputSchema !== undefined){
-let data31 = data.inputSchema;
-if(!(data31 && typeof data31 == "object" && !Array.isArray(data31))){
-const err52 = {instancePath:instancePath+"/inputSchema",schemaPath:"#/properties/inputSchema/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.inputSchema.type,parentSchema:schema0.properties.inputSchema,data:data31};
+}
+else {
+const err52 = {instancePath:instancePath+"/capabilities",schemaPath:"#/properties/capabilities/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.capabilities.type,parentSchema:schema0.properties.capabilities,data:data24};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -695,14 +701,300 @@ vErrors.push(err52);
 errors++;
 }
 }
-}
-else {
-const err53 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.type,parentSchema:schema0,data};
+if(data.limits !== undefined){
+let data32 = data.limits;
+if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
+for(const key5 in data32){
+if(!(((key5 === "memoryMB") || (key5 === "recycleAfterCalls")) || (key5 === "recycleAfterGrowthMB"))){
+const err53 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema0.properties.limits,data:data32};
 if(vErrors === null){
 vErrors = [err53];
 }
 else {
 vErrors.push(err53);
+}
+errors++;
+}
+}
+if(data32.memoryMB !== undefined){
+let data33 = data32.memoryMB;
+if((typeof data33 == "number") && (isFinite(data33))){
+if(data33 < 1 || isNaN(data33)){
+const err54 = {instancePath:instancePath+"/limits/memoryMB",schemaPath:"#/properties/limits/properties/memoryMB/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema0.properties.limits.properties.memoryMB,data:data33};
+if(vErrors === null){
+vErrors = [err54];
+}
+else {
+vErrors.push(err54);
+}
+errors++;
+}
+}
+else {
+const err55 = {instancePath:instancePath+"/limits/memoryMB",schemaPath:"#/properties/limits/properties/memoryMB/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema0.properties.limits.properties.memoryMB.type,parentSchema:schema0.properties.limits.properties.memoryMB,data:data33};
+if(vErrors === null){
+vErrors = [err55];
+}
+else {
+vErrors.push(err55);
+}
+errors++;
+}
+}
+if(data32.recycleAfterCalls !== undefined){
+let data34 = data32.recycleAfterCalls;
+if(!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))){
+const err56 = {instancePath:instancePath+"/limits/recycleAfterCalls",schemaPath:"#/properties/limits/properties/recycleAfterCalls/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.limits.properties.recycleAfterCalls.type,parentSchema:schema0.properties.limits.properties.recycleAfterCalls,data:data34};
+if(vErrors === null){
+vErrors = [err56];
+}
+else {
+vErrors.push(err56);
+}
+errors++;
+}
+if((typeof data34 == "number") && (isFinite(data34))){
+if(data34 < 1 || isNaN(data34)){
+const err57 = {instancePath:instancePath+"/limits/recycleAfterCalls",schemaPath:"#/properties/limits/properties/recycleAfterCalls/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema0.properties.limits.properties.recycleAfterCalls,data:data34};
+if(vErrors === null){
+vErrors = [err57];
+}
+else {
+vErrors.push(err57);
+}
+errors++;
+}
+}
+}
+if(data32.recycleAfterGrowthMB !== undefined){
+let data35 = data32.recycleAfterGrowthMB;
+if((typeof data35 == "number") && (isFinite(data35))){
+if(data35 <= 0 || isNaN(data35)){
+const err58 = {instancePath:instancePath+"/limits/recycleAfterGrowthMB",schemaPath:"#/properties/limits/properties/recycleAfterGrowthMB/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema0.properties.limits.properties.recycleAfterGrowthMB,data:data35};
+if(vErrors === null){
+vErrors = [err58];
+}
+else {
+vErrors.push(err58);
+}
+errors++;
+}
+}
+else {
+const err59 = {instancePath:instancePath+"/limits/recycleAfterGrowthMB",schemaPath:"#/properties/limits/properties/recycleAfterGrowthMB/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema0.properties.limits.properties.recycleAfterGrowthMB.type,parentSchema:schema0.properties.limits.properties.recycleAfterGrowthMB,data:data35};
+if(vErrors === null){
+vErrors = [err59];
+}
+else {
+vErrors.push(err59);
+}
+errors++;
+}
+}
+}
+else {
+const err60 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.limits.type,parentSchema:schema0.properties.limits,data:data32};
+if(vErrors === null){
+vErrors = [err60];
+}
+else {
+vErrors.push(err60);
+}
+errors++;
+}
+}
+if(data.permissions !== undefined){
+let data36 = data.permissions;
+if(data36 && typeof data36 == "object" && !Array.isArray(data36)){
+for(const key6 in data36){
+if(!(((((key6 === "fsRead") || (key6 === "fsWrite")) || (key6 === "childProcess")) || (key6 === "workerThreads")) || (key6 === "addons"))){
+const err61 = {instancePath:instancePath+"/permissions",schemaPath:"#/properties/permissions/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema0.properties.permissions,data:data36};
+if(vErrors === null){
+vErrors = [err61];
+}
+else {
+vErrors.push(err61);
+}
+errors++;
+}
+}
+if(data36.fsRead !== undefined){
+let data37 = data36.fsRead;
+if(Array.isArray(data37)){
+const len1 = data37.length;
+for(let i1=0; i1<len1; i1++){
+let data38 = data37[i1];
+if(typeof data38 === "string"){
+if(func1(data38) < 1){
+const err62 = {instancePath:instancePath+"/permissions/fsRead/" + i1,schemaPath:"#/properties/permissions/properties/fsRead/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.permissions.properties.fsRead.items,data:data38};
+if(vErrors === null){
+vErrors = [err62];
+}
+else {
+vErrors.push(err62);
+}
+errors++;
+}
+}
+else {
+const err63 = {instancePath:instancePath+"/permissions/fsRead/" + i1,schemaPath:"#/properties/permissions/properties/fsRead/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.permissions.properties.fsRead.items.type,parentSchema:schema0.properties.permissions.properties.fsRead.items,data:data38};
+if(vErrors === null){
+vErrors = [err63];
+}
+else {
+vErrors.push(err63);
+}
+errors++;
+}
+}
+}
+else {
+const err64 = {instancePath:instancePath+"/permissions/fsRead",schemaPath:"#/properties/permissions/properties/fsRead/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.permissions.properties.fsRead.type,parentSchema:schema0.properties.permissions.properties.fsRead,data:data37};
+if(vErrors === null){
+vErrors = [err64];
+}
+else {
+vErrors.push(err64);
+}
+errors++;
+}
+}
+if(data36.fsWrite !== undefined){
+let data39 = data36.fsWrite;
+if(Array.isArray(data39)){
+const len2 = data39.length;
+for(let i2=0; i2<len2; i2++){
+let data40 = data39[i2];
+if(typeof data40 === "string"){
+if(func1(data40) < 1){
+const err65 = {instancePath:instancePath+"/permissions/fsWrite/" + i2,schemaPath:"#/properties/permissions/properties/fsWrite/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.permissions.properties.fsWrite.items,data:data40};
+if(vErrors === null){
+vErrors = [err65];
+}
+else {
+vErrors.push(err65);
+}
+errors++;
+}
+}
+else {
+const err66 = {instancePath:instancePath+"/permissions/fsWrite/" + i2,schemaPath:"#/properties/permissions/properties/fsWrite/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.permissions.properties.fsWrite.items.type,parentSchema:schema0.properties.permissions.properties.fsWrite.items,data:data40};
+if(vErrors === null){
+vErrors = [err66];
+}
+else {
+vErrors.push(err66);
+}
+errors++;
+}
+}
+}
+else {
+const err67 = {instancePath:instancePath+"/permissions/fsWrite",schemaPath:"#/properties/permissions/properties/fsWrite/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.permissions.properties.fsWrite.type,parentSchema:schema0.properties.permissions.properties.fsWrite,data:data39};
+if(vErrors === null){
+vErrors = [err67];
+}
+else {
+vErrors.push(err67);
+}
+errors++;
+}
+}
+if(data36.childProcess !== undefined){
+let data41 = data36.childProcess;
+if(typeof data41 !== "boolean"){
+const err68 = {instancePath:instancePath+"/permissions/childProcess",schemaPath:"#/properties/permissions/properties/childProcess/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.permissions.properties.childProcess.type,parentSchema:schema0.properties.permissions.properties.childProcess,data:data41};
+if(vErrors === null){
+vErrors = [err68];
+}
+else {
+vErrors.push(err68);
+}
+errors++;
+}
+}
+if(data36.workerThreads !== undefined){
+let data42 = data36.workerThreads;
+if(typeof data42 !== "boolean"){
+const err69 = {instancePath:instancePath+"/permissions/workerThreads",schemaPath:"#/properties/permissions/properties/workerThreads/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.permissions.properties.workerThreads.type,parentSchema:schema0.properties.permissions.properties.workerThreads,data:data42};
+if(vErrors === null){
+vErrors = [err69];
+}
+else {
+vErrors.push(err69);
+}
+errors++;
+}
+}
+if(data36.addons !== undefined){
+let data43 = data36.addons;
+if(typeof data43 !== "boolean"){
+const err70 = {instancePath:instancePath+"/permissions/addons",schemaPath:"#/properties/permissions/properties/addons/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.permissions.properties.addons.type,parentSchema:schema0.properties.permissions.properties.addons,data:data43};
+if(vErrors === null){
+vErrors = [err70];
+}
+else {
+vErrors.push(err70);
+}
+errors++;
+}
+}
+}
+else {
+const err71 = {instancePath:instancePath+"/permissions",schemaPath:"#/properties/permissions/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.permissions.type,parentSchema:schema0.properties.permissions,data:data36};
+if(vErrors === null){
+vErrors = [err71];
+}
+else {
+vErrors.push(err71);
+}
+errors++;
+}
+}
+let data44 = data.concurrency;
+if(!(((typeof data44 == "number") && (!(data44 % 1) && !isNaN(data44))) && (isFinite(data44)))){
+const err72 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.concurrency.type,parentSchema:schema0.properties.concurrency,data:data44};
+if(vErrors === null){
+vErrors = [err72];
+}
+else {
+vErrors.push(err72);
+}
+errors++;
+}
+if((typeof data44 == "number") && (isFinite(data44))){
+if(data44 < 1 || isNaN(data44)){
+const err73 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema0.properties.concurrency,data:data44};
+if(vErrors === null){
+vErrors = [err73];
+}
+else {
+vErrors.push(err73);
+}
+errors++;
+}
+}
+if(data.inputSchema !== undefined){
+let data45 = data.inputSchema;
+if(!(data45 && typeof data45 == "object" && !Array.isArray(data45))){
+const err74 = {instancePath:instancePath+"/inputSchema",schemaPath:"#/properties/inputSchema/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.inputSchema.type,parentSchema:schema0.properties.inputSchema,data:data45};
+if(vErrors === null){
+vErrors = [err74];
+}
+else {
+vErrors.push(err74);
+}
+errors++;
+}
+}
+}
+else {
+const err75 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.type,parentSchema:schema0,data};
+if(vErrors === null){
+vErrors = [err75];
+}
+else {
+vErrors.push(err75);
 }
 errors++;
 }

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 
 let base: string | undefined;
 
-function handoffBase(): string {
+/** Where handoff directories are made (a permission-limited worker may use it: node-permissions.ts). */
+export function handoffBase(): string {
   if (base !== undefined) return base;
   base = tmpdir();
   try {

@@ -8,8 +8,16 @@ import type { WorkerCommandOptions } from './worker-command.js';
 import type { PrelaunchedWorker } from './worker-spawn.js';
 
 export interface PluginProcessOptions extends WorkerCommandOptions {
-  /** Extra environment for the worker, over the host's own (`undefined` removes a variable). */
+  /**
+   * Extra environment for the worker, over what it inherits from the host (`undefined` removes a
+   * variable). Always set, whatever `passEnv` says.
+   */
   env?: Record<string, string | undefined>;
+  /**
+   * Host variables the worker inherits beyond the minimal set (process/worker-env.ts), as `NAME`
+   * or `PREFIX*`; `['*']` inherits everything. Default: the minimal set only.
+   */
+  passEnv?: readonly string[];
   /**
    * Config passed to the plugin's schema at start (defaults fill the rest). A function is called
    * once, just after the worker is spawned, and its result used: working the config out (the

@@ -20,6 +20,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { DEFAULT_MAX_FRAME_BYTES } from '@bulkhead/sdk/protocol';
 import { killGroup, processStartTicks } from './kill-group.js';
 import { type WorkerCommandOptions, workerCommand } from './worker-command.js';
+import { inheritedWorkerEnv } from './worker-env.js';
 
 export interface WorkerSpawnSpec {
   file: string;
@@ -30,15 +31,20 @@ export interface WorkerSpawnSpec {
 
 export interface WorkerSpawnOptions extends WorkerCommandOptions {
   env?: Record<string, string | undefined>;
+  /** Host variables the worker inherits beyond the minimal set (`NAME` or `PREFIX*`); see worker-env.ts. */
+  passEnv?: readonly string[];
   /** Default: the protocol's DEFAULT_MAX_FRAME_BYTES. */
   maxFrameBytes?: number;
 }
 
-/** Exactly what is spawned for these options: the host's environment, the worker's over it. */
+/**
+ * Exactly what is spawned for these options: the part of the host's environment a worker may
+ * inherit (never its secrets: see worker-env.ts), the worker's own variables over it.
+ */
 export function workerSpawnSpec(options: WorkerSpawnOptions): WorkerSpawnSpec {
   const cmd = workerCommand(options);
   const merged: Record<string, string | undefined> = {
-    ...process.env,
+    ...inheritedWorkerEnv(process.env, options.passEnv),
     ...options.env,
     BULKHEAD_MAX_FRAME_BYTES: String(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES),
     BULKHEAD_PROCESS_GROUP: '1',

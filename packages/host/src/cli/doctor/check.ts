@@ -8,7 +8,7 @@ import type { CommandRunner } from '../../resources/command-runner.js';
 /** The outcome of one check. */
 export interface DoctorCheck {
   /**
-   * Stable: `node`, `npm`, `home`, `config`, `sqlite`, `plugins`, `gpu`, `redis`, `control`; and per plugin,
+   * Stable: `node`, `npm`, `home`, `config`, `sqlite`, `plugins`, `gpu`, `limits`, `redis`, `control`; and per plugin,
    * `plugin-manifest:<manifest path>` (an invalid manifest) and `plugin-node:<name>` (its pinned Node).
    */
   id: string;
