@@ -51,7 +51,6 @@ export {
 export type { Availability, BreakerState } from './manager/circuit-breaker.js';
 export type { RestartPolicy } from './manager/crash-policy.js';
 export type { PluginLogOptions } from './manager/plugin-log.js';
-export type { WorkerLimitsOptions } from './manager/worker-limits.js';
 // Managing many plugins
 export { PluginManager } from './manager/plugin-manager.js';
 export type {
@@ -62,6 +61,7 @@ export type {
   PluginSummary,
   PluginTelemetry,
 } from './manager/types.js';
+export type { WorkerLimitsOptions } from './manager/worker-limits.js';
 // Manifests and discovery
 export {
   type DiscoveredPlugin,
