@@ -129,7 +129,7 @@ describe('worker environment: the host secrets stay in the host', () => {
     assert.throws(
       () => parsePluginsFile('version: 1\nplugins:\n  - source: ./a\n    passEnv: [OK, "no-dashes"]\n', 'plugins.yaml'),
       (e) => {
-        assert.ok(isBulkheadError(e, 'ERR_CONFIG_INVALID'), String(e));
+        assert.ok(isBulkheadError(e, 'ERR_PLUGINS_FILE_INVALID'), String(e));
         assert.match(e.message, /plugins\[0\]\.passEnv\[1\].*"no-dashes" is not a variable name: use NAME or PREFIX\*/);
         return true;
       },
