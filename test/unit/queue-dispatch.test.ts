@@ -239,7 +239,9 @@ describe('dispatch (in-process, fake PluginRunner)', () => {
 
   test('the retry rule: a failed attempt is retried while attempts remain; an error a retry cannot fix is not', async (t) => {
     const runner = new FakeRunner({ flaky: { concurrency: 2 } });
-    const queue = await open(runner);
+    // The rule is under test here, not the delay: no backoff, so no timer that holds nothing (an
+    // unreferenced wait ends the test's event loop on Node 22 before the retry is due).
+    const queue = await open(runner, { retryBackoff: { initialMs: 0, maxMs: 0 } });
     t.after(() => queue.stop({ timeoutMs: 0 }));
     await queue.start();
     const retried = await queue.submit('flaky', 'a', { maxAttempts: 2 });
