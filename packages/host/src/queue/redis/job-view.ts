@@ -1,10 +1,13 @@
 /**
- * Records as the queue shows them (the same shapes as the SQLite queue's).
+ * Records as the queue shows them: the SQLite queue's view (queue/views.ts), with the host named.
  * @module
  */
 import { decodeValue } from '../codec.js';
-import type { JobEvent, JobRecord } from '../job-store.js';
+import type { JobRecord } from '../job-store.js';
 import type { Job } from '../types.js';
+import { viewOf } from '../views.js';
+
+export { timelineOf } from '../views.js';
 
 /** A record as the queue shows it: input and result decoded, the timeline whole, the host named. */
 export function toJob(
@@ -12,36 +15,5 @@ export function toJob(
   progress: { fraction?: number; message?: string } | undefined,
   values = true,
 ): Job {
-  return {
-    id: job.id,
-    plugin: job.plugin,
-    input: values ? decodeValue(job.input) : null,
-    status: job.status,
-    priority: job.priority,
-    attempts: job.attempts,
-    maxAttempts: job.maxAttempts,
-    timeoutMs: job.timeoutMs,
-    createdAt: job.createdAt,
-    startedAt: job.startedAt,
-    finishedAt: job.finishedAt,
-    result: job.result === null || !values ? null : decodeValue(job.result),
-    error: job.error,
-    progress: progress ?? job.progress,
-    timeline: timelineOf(job),
-    host: (job as { host?: string | null }).host ?? null,
-  };
-}
-
-/** Stored events plus those implied by the record (queued, the current start, completion), in time order. */
-export function timelineOf(job: JobRecord): JobEvent[] {
-  const events: JobEvent[] = [{ at: job.createdAt, type: 'queued' }, ...job.timeline];
-  if (
-    job.startedAt !== null &&
-    job.status !== 'pending' &&
-    !job.timeline.some((x) => x.type === 'started' && x.attempt === job.attempts)
-  )
-    events.push({ at: job.startedAt, type: 'started', attempt: job.attempts });
-  if (job.status === 'completed' && job.finishedAt !== null)
-    events.push({ at: job.finishedAt, type: 'completed', attempt: job.attempts });
-  return events.sort((a, b) => a.at - b.at);
+  return { ...viewOf(job, decodeValue, progress, values), host: (job as { host?: string | null }).host ?? null };
 }
