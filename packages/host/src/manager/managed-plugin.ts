@@ -6,7 +6,7 @@
  */
 import type { DiscoveredPlugin } from '../manifest/index.js';
 import type { PluginProcess } from '../process/plugin-process.js';
-import type { CircuitBreaker } from './circuit-breaker.js';
+import type { Availability, CircuitBreaker } from './circuit-breaker.js';
 import type { EvictionCandidate } from './eviction.js';
 import type { PluginLog } from './plugin-log.js';
 import type { GroupCpu } from './telemetry.js';
@@ -59,6 +59,17 @@ export class ManagedPlugin {
 
   get state(): PluginState {
     return this.#state;
+  }
+
+  /** Whether its circuit lets work through at `now` (PluginManager.availability). */
+  availability(now: number): Availability {
+    if (!this.crashes.tripped) return { state: 'closed', retryAt: null };
+    return {
+      state: this.crashes.state(now),
+      retryAt: this.crashes.retryAt,
+      crashes: this.crashes.count,
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+    };
   }
 
   /** Moves to `state`, telling the manager when it changed. */

@@ -11,7 +11,7 @@
  * @module
  */
 import { EventEmitter } from 'node:events';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { BulkheadError } from '@bulkhead/sdk/errors';
 import { type DiscoveredPlugin, type DiscoveryResult, discover, searchPaths } from '../manifest/index.js';
 import type { LogEntry } from '../process/log-buffer.js';
@@ -20,11 +20,14 @@ import { LocalSystemMonitor, type SystemMonitor, type SystemSnapshot } from '../
 import type { ResourceNeeds } from '../resources/resource-ledger.js';
 import { bulkheadHome } from '../util/home.js';
 import { type Availability, CircuitBreaker } from './circuit-breaker.js';
+import { updateConfig } from './config-update.js';
 import { DEFAULT_RESTART_POLICY, type RestartPolicy } from './crash-policy.js';
-import { idleVictims, victimsFor } from './eviction.js';
+import { Evictor } from './evictor.js';
 import { ManagedPlugin } from './managed-plugin.js';
-import { configSchemaOf, effectiveConfig, nextConfig } from './plugin-config.js';
+import { executeOn, streamOn } from './plugin-calls.js';
+import { configSchemaOf, effectiveConfig } from './plugin-config.js';
 import { followLog, readLogTail } from './plugin-log.js';
+import { mergeDiscovery, unknownPlugin } from './plugin-lookup.js';
 import { PluginMonitor } from './plugin-monitor.js';
 import { PluginWorkers } from './plugin-workers.js';
 import { StateStore } from './state-store.js';
@@ -48,7 +51,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
   readonly #plugins = new Map<string, ManagedPlugin>();
   #discovery: DiscoveryResult | null = null;
   #discovering: Promise<DiscoveryResult> | null = null;
-  #idleTimer: NodeJS.Timeout | null = null;
+  readonly #evictor: Evictor;
   #closed = false;
   readonly #workers: PluginWorkers;
   readonly #now: () => number;
@@ -86,11 +89,14 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
         : 'plugin' in m
           ? new PluginMonitor(this, m.plugin)
           : m;
-    const idle = options.idleTimeoutMs;
-    if (idle !== undefined && idle > 0) {
-      this.#idleTimer = setInterval(() => void this.evictIdle(), Math.max(20, Math.min(idle / 2, 10_000)));
-      this.#idleTimer.unref();
-    }
+    this.#evictor = new Evictor(
+      {
+        candidates: () => this.#workers.candidates(),
+        unload: (name, reason) => this.#workers.stop(this.#plugins.get(name) as ManagedPlugin, reason),
+        now: Date.now,
+      },
+      options.idleTimeoutMs,
+    );
   }
 
   // ─── discovery ──────────────────────────────────────────────────────────────────────────────
@@ -109,19 +115,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     this.#open();
     if (this.#discovering) return this.#discovering;
     this.#discovering = discover(this.searchPaths).then((result) => {
-      const seen = new Set<string>();
-      for (const plugin of result.plugins) {
-        const name = plugin.manifest.name;
-        seen.add(name);
-        const existing = this.#plugins.get(name);
-        if (existing) existing.plugin = plugin;
-        else this.#plugins.set(name, this.#newManaged(plugin));
-      }
-      for (const [name, m] of this.#plugins) {
-        if (seen.has(name) || m.proc !== null || m.loading) continue;
-        if (m.restartTimer) clearTimeout(m.restartTimer);
-        this.#plugins.delete(name);
-      }
+      mergeDiscovery(this.#plugins, result, (plugin) => this.#newManaged(plugin));
       this.#discovery = result;
       return result;
     });
@@ -195,14 +189,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
    * or `half-open` (one trial). Cheap and synchronous, for the queue's dispatch.
    */
   availability(name: string): Availability {
-    const m = this.#plugins.get(name);
-    if (m === undefined || !m.crashes.tripped) return { state: 'closed', retryAt: null };
-    return {
-      state: m.crashes.state(this.#now()),
-      retryAt: m.crashes.retryAt,
-      crashes: m.crashes.count,
-      ...(m.lastError ? { lastError: m.lastError } : {}),
-    };
+    return this.#plugins.get(name)?.availability(this.#now()) ?? { state: 'closed', retryAt: null };
   }
 
   /** Closes a plugin's circuit breaker after it `failed`, so it may be loaded again. */
@@ -232,44 +219,14 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     const proc =
       m?.proc?.alive && m.state !== 'unresponsive' ? m.proc : await this.#workers.acquire(await this.#managed(name));
     const entry = m ?? (this.#plugins.get(name) as ManagedPlugin);
-    entry.begin();
-    const t0 = performance.now();
-    let failed = false;
-    try {
-      const result = (await proc.execute(input, options)) as O;
-      if (entry.crashes.tripped) {
-        // A call succeeded after the cool-down: the circuit closes and its crashes are forgotten.
-        entry.crashes.succeeded();
-        delete entry.lastError;
-        delete entry.lastStderr;
-        this.#workers.note(entry, 'info', 'circuit closed: a call succeeded after the cool-down');
-      }
-      return result;
-    } catch (e) {
-      failed = true;
-      this.#workers.callFailed(entry, proc, e);
-      throw e;
-    } finally {
-      entry.end(performance.now() - t0, failed);
-    }
+    return executeOn<O>(this.#workers, entry, proc, input, options);
   }
 
   /** Runs the plugin's `stream`; iterate with `for await`, leaving the loop cancels it. */
   async *stream<T = unknown>(name: string, input: unknown, options?: Omit<CallOptions, 'timeout'>): AsyncGenerator<T> {
     const m = await this.#managed(name);
     const proc = await this.#workers.acquire(m);
-    m.begin();
-    const t0 = performance.now();
-    let failed = false;
-    try {
-      yield* proc.stream(input, options) as AsyncIterable<T>;
-    } catch (e) {
-      failed = true;
-      this.#workers.callFailed(m, proc, e);
-      throw e;
-    } finally {
-      m.end(performance.now() - t0, failed);
-    }
+    yield* streamOn<T>(this.#workers, m, proc, input, options);
   }
 
   // ─── config ─────────────────────────────────────────────────────────────────────────────────
@@ -296,39 +253,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
   ): Promise<{ config: Record<string, unknown>; applied: ConfigApplied }> {
     this.#open();
     const m = await this.#managed(name);
-    // One update at a time per plugin: each merges over the one before, none is lost.
-    const run = m.configChain.then(() => this.#updateConfig(m, name, partial));
-    m.configChain = run.catch(() => {});
-    return run;
-  }
-
-  async #updateConfig(
-    m: ManagedPlugin,
-    name: string,
-    partial: Record<string, unknown>,
-  ): Promise<{ config: Record<string, unknown>; applied: ConfigApplied }> {
-    // A worker starting now was given the old config: apply the new one to it once it is up.
-    if (m.loading) await m.loading.catch(() => {});
-    const config = nextConfig(m, this.#state.get(name).config, partial);
-    let applied: ConfigApplied = 'stored';
-    const proc = m.proc;
-    if (proc?.alive) {
-      if (proc.info.capabilities.configure) {
-        await proc.configure(config as never); // the worker validates too; on refusal nothing is stored
-        applied = 'hot';
-      } else applied = 'restart';
-    }
-    // Merged into the config as stored now: another process may have set other keys meanwhile.
-    this.#state.update(name, (current) => ({ config: { ...(current.config ?? {}), ...partial } }));
-    if (applied === 'restart') {
-      await m.whenIdle();
-      await this.#workers.stop(m, 'config');
-      const fresh = await this.#workers.acquire(m);
-      this.emit('restarted', { name, pid: fresh.pid ?? -1, reason: 'config' });
-    }
-    this.#workers.note(m, 'info', `config changed (${applied})`);
-    this.emit('config-changed', { name, config, applied });
-    return { config, applied };
+    return updateConfig({ state: this.#state, workers: this.#workers, events: this }, m, partial);
   }
 
   // ─── telemetry ──────────────────────────────────────────────────────────────────────────────
@@ -400,19 +325,15 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
    * Unloads idle plugins, least recently used first, that hold at least part of what is short
    * (declared needs or measured RSS). Returns the names unloaded (none if nothing would help).
    */
-  async evictFor(shortfall: { memoryMB?: number; gpuMemoryMB?: number }): Promise<string[]> {
-    const victims = victimsFor(this.#workers.candidates(), shortfall.memoryMB ?? 0, shortfall.gpuMemoryMB ?? 0) ?? [];
-    await Promise.all(victims.map((v) => this.#workers.stop(this.#plugins.get(v.name) as ManagedPlugin, 'budget')));
-    return victims.map((v) => v.name);
+  evictFor(shortfall: { memoryMB?: number; gpuMemoryMB?: number }): Promise<string[]> {
+    return this.#evictor.forShortfall(shortfall);
   }
 
   // ─── eviction ───────────────────────────────────────────────────────────────────────────────
 
   /** Unloads plugins idle for longer than `idleTimeoutMs` (runs on a timer; callable by hand). */
-  async evictIdle(idleTimeoutMs = this.#options.idleTimeoutMs ?? Number.POSITIVE_INFINITY): Promise<string[]> {
-    const victims = idleVictims(this.#workers.candidates(), Date.now() - idleTimeoutMs);
-    await Promise.all(victims.map((v) => this.#workers.stop(this.#plugins.get(v.name) as ManagedPlugin, 'idle')));
-    return victims.map((v) => v.name);
+  evictIdle(idleTimeoutMs?: number): Promise<string[]> {
+    return this.#evictor.idle(idleTimeoutMs);
   }
 
   // ─── shutdown ───────────────────────────────────────────────────────────────────────────────
@@ -422,7 +343,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     if (this.#closed) return;
     this.#closed = true;
     this.#workers.discardPrelaunched();
-    if (this.#idleTimer) clearInterval(this.#idleTimer);
+    this.#evictor.close();
     for (const m of this.#plugins.values()) m.wakeBackoff?.();
     await Promise.all([...this.#plugins.values()].map((m) => this.#workers.stop(m, 'closing')));
     await Promise.all([...this.#plugins.values()].map((m) => m.log?.close()));
@@ -451,25 +372,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
   #known(name: string): ManagedPlugin {
     const m = this.#plugins.get(name);
     if (m) return m;
-    // A plugin whose manifest is broken is named by its directory: say why it was not discovered.
-    const broken = this.#discovery?.errors.find((e) => basename(dirname(e.file)) === name);
-    if (broken !== undefined) {
-      throw new BulkheadError(
-        'ERR_UNKNOWN_PLUGIN',
-        `plugin "${name}" was not discovered: its manifest ${broken.file} is invalid: ${broken.message}`,
-        { name, manifest: broken.file, manifestError: broken.message },
-      );
-    }
-    const known = [...this.#plugins.keys()];
-    const close = known.filter((k) => k.includes(name) || name.includes(k));
-    throw new BulkheadError(
-      'ERR_UNKNOWN_PLUGIN',
-      `no plugin named "${name}"${close.length ? ` (did you mean ${close.map((c) => `"${c}"`).join(', ')}?)` : ''}`,
-      {
-        name,
-        ...(close.length ? { known: close } : {}),
-      },
-    );
+    throw unknownPlugin(name, [...this.#plugins.keys()], this.#discovery);
   }
 
   #newManaged(plugin: DiscoveredPlugin): ManagedPlugin {

@@ -7,7 +7,7 @@
 import { BulkheadError, errorFromWire, isWireError, toBulkheadError } from '@bulkhead/sdk/errors';
 import { type Channel, Notifications } from '@bulkhead/sdk/protocol';
 import type { LogEntry } from './log-buffer.js';
-import type { PluginStream } from './plugin-stream.js';
+import type { PluginStream, StreamDriver } from './plugin-stream.js';
 import type { CallOptions, Progress } from './process-types.js';
 import { cancelledError, forcedCancel, protocolError, timedOut, workerExited } from './worker-errors.js';
 
@@ -72,6 +72,41 @@ export class CallTable {
 
   get(id: number): OpenCall | undefined {
     return this.#open.get(id);
+  }
+
+  /** A plugin call (`execute`) as a promise. */
+  call(method: string, params: unknown, call: CallOptions): Promise<unknown> {
+    return new Promise((resolve, reject) => this.request({ method, params, call, resolve, reject }));
+  }
+
+  /** A request for the process itself (handshake, configure, ping, shutdown, stats). */
+  control(method: string, params: unknown, timeout?: number): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.request({ method, params, call: timeout === undefined ? {} : { timeout }, resolve, reject, control: true });
+    });
+  }
+
+  /** What a PluginStream runs on: its request (`params` plus the first credit), its pulls and its cancel. */
+  streamDriver(method: string, params: Record<string, unknown>, call: CallOptions): StreamDriver {
+    return {
+      start: (stream, credit) => {
+        let id = -1;
+        this.request({
+          method,
+          params: { ...params, credit },
+          call,
+          resolve: () => stream._end(null),
+          reject: (e) => stream._end(e),
+          stream,
+          onId: (n) => {
+            id = n;
+          },
+        });
+        return id;
+      },
+      pull: (id, n) => this.notify(Notifications.pull, { id, n }),
+      cancel: (id, error) => this.cancel(id, error),
+    };
   }
 
   /** Sends a request; its outcome goes to `resolve`/`reject`, never thrown. */

@@ -3,7 +3,14 @@
  * progress, a `ctx.log` entry (bounded). Unknown notifications are ignored (forward compatibility).
  * @module
  */
-import { type ChunkParams, type LogParams, Notifications, type ProgressParams } from '@bulkhead/sdk/protocol';
+import {
+  type Channel,
+  type ChunkParams,
+  type LogParams,
+  type Message,
+  Notifications,
+  type ProgressParams,
+} from '@bulkhead/sdk/protocol';
 import type { CallTable } from './call-table.js';
 import type { LogEntry, LogLevel } from './log-buffer.js';
 import type { Progress } from './process-types.js';
@@ -15,6 +22,27 @@ export interface NotificationTarget {
   progress(progress: Progress): void;
   log(source: LogEntry['source'], level: LogLevel, message: string, callId?: number, data?: unknown): void;
   maxLogLineLength: number;
+}
+
+/**
+ * Every message from the worker: an answer goes to its call, a notification to onNotification,
+ * and a request is refused (worker → host requests are reserved for a later protocol minor).
+ * Throws ERR_PROTOCOL for a message that breaks the protocol (the worker is then killed).
+ */
+export function onWorkerMessage(m: Message, t: NotificationTarget, channel: Channel | null): void {
+  const msg = m as { id?: unknown; method?: unknown; params?: unknown; result?: unknown; error?: unknown };
+  if (typeof msg.method !== 'string') {
+    t.calls.answer(msg.id as number, msg);
+    return;
+  }
+  if (typeof msg.id === 'number') {
+    channel?.send({
+      id: msg.id,
+      error: { code: 'ERR_METHOD_NOT_FOUND', message: `host does not serve "${msg.method}"` },
+    });
+    return;
+  }
+  onNotification(msg.method, msg.params, t);
 }
 
 /** Throws ERR_PROTOCOL for a notification that breaks the protocol (the worker is then killed). */

@@ -11,7 +11,6 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import type { Readable } from 'node:stream';
 import type {
   AnyPlugin,
   ChunkOf,
@@ -24,24 +23,20 @@ import type {
 } from '@bulkhead/sdk';
 import { BulkheadError } from '@bulkhead/sdk/errors';
 import {
-  assertCompatible,
-  Channel,
+  type Channel,
   DEFAULT_HANDOFF_BYTES,
   DEFAULT_MAX_FRAME_BYTES,
   type InitializeResult,
-  type Message,
   Methods,
-  Notifications,
-  PROTOCOL_VERSION,
   type StatsResult,
 } from '@bulkhead/sdk/protocol';
 import { CallTable } from './call-table.js';
-import { ExitNotes, heapLimitOf } from './exit-summary.js';
+import { handshake } from './handshake.js';
 import { killGroup } from './kill-group.js';
-import { type LogEntry, type LogLevel, Ring, splitLines } from './log-buffer.js';
-import { guard, type NotificationTarget, onNotification } from './notifications.js';
-import { PluginStream, type StreamDriver } from './plugin-stream.js';
-import { cpuPercent, type ProcSample, procAvailable, sampleProc } from './proc-stats.js';
+import type { LogEntry } from './log-buffer.js';
+import { guard, type NotificationTarget, onWorkerMessage } from './notifications.js';
+import { PluginStream } from './plugin-stream.js';
+import { CpuSampler } from './proc-stats.js';
 import { validateOptions } from './process-options.js';
 import type {
   CallOptions,
@@ -50,9 +45,10 @@ import type {
   ProcessStats,
   WorkerExit,
 } from './process-types.js';
-import { handshakeError, notRunning, workerExited } from './worker-errors.js';
-import { escalateStop, killIfLingering, watchExit } from './worker-exit.js';
-import { attachHandoff, spawnOrAdopt } from './worker-launch.js';
+import { channelClosed, handshakeError, killedError, notRunning, spawnFailed, workerExited } from './worker-errors.js';
+import { escalateStop, exitOutcome, watchExit } from './worker-exit.js';
+import { attachHandoff, openChannel, spawnOrAdopt } from './worker-launch.js';
+import { WorkerOutput } from './worker-output.js';
 import { type PrelaunchedWorker, workerSpawnSpec } from './worker-spawn.js';
 
 export type {
@@ -64,18 +60,14 @@ export type {
   WorkerExit,
 } from './process-types.js';
 
-const STDERR_TAIL = 20;
-
 /**
  * One plugin in one worker process. Never restarts on its own: after a crash or a forced cancel
  * every call fails with ERR_WORKER_EXITED until `restart()` (the manager decides when).
  */
 export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<PluginProcessEvents> {
   readonly #options: PluginProcessOptions;
-  readonly #logs: Ring<LogEntry>;
-  #stderr = new Ring<string>(STDERR_TAIL);
-  /** What its stderr says about how it died (an OOM, an uncaught error). */
-  #exitNotes = new ExitNotes();
+  /** Its log, and the current worker's stderr tail and exit notes. */
+  readonly #output: WorkerOutput;
   #child: ChildProcess | null = null;
   #handoffDir: string | undefined;
   #channel: Channel | null = null;
@@ -88,7 +80,7 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
   #fatal: BulkheadError | null = null;
   #stopping = false;
   #startedAt = 0;
-  #lastSample: ProcSample | null = null;
+  readonly #cpu = new CpuSampler();
   /** Start time of the worker, so a kill never hits a process that reused its pid. */
   #startTicks: number | undefined;
   #prelaunchedAt: number | undefined;
@@ -102,7 +94,12 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
   private constructor(options: PluginProcessOptions) {
     super();
     this.#options = options;
-    this.#logs = new Ring(options.logBufferLines ?? 1000);
+    const maxLogLineLength = options.maxLogLineLength ?? 16 * 1024;
+    this.#output = new WorkerOutput({
+      lines: options.logBufferLines ?? 1000,
+      maxLineLength: maxLogLineLength,
+      onEntry: (entry) => this.#onLog(entry),
+    });
     this.#config = options.config;
     this.#offered = options.prelaunched;
     this.#calls = new CallTable({
@@ -111,18 +108,18 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
         const channel = this.#channel;
         const dead = channel === null || channel.closed || this.#exit !== null;
         return dead || (!control && (!this.#alive || this.#stopping))
-          ? notRunning(this.#exit, this.#stopping, this.#stderr.last())
+          ? notRunning(this.#exit, this.#stopping, this.#output.stderrTail())
           : null;
       },
       kill: (error) => this.#kill(error),
-      stderrTail: () => this.#stderr.last(),
+      stderrTail: () => this.#output.stderrTail(),
       cancelGraceMs: options.cancelGraceMs ?? 5000,
     });
     this.#notifications = {
       calls: this.#calls,
       progress: (progress) => this.#safeEmit('progress', progress),
-      log: (source, level, message, callId, data) => this.#log(source, level, message, callId, data),
-      maxLogLineLength: options.maxLogLineLength ?? 16 * 1024,
+      log: (source, level, message, callId, data) => this.#output.log(source, level, message, callId, data),
+      maxLogLineLength,
     };
   }
 
@@ -181,9 +178,7 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
 
   /** Calls one plugin `execute`. */
   execute(input: InputOf<P>, options: CallOptions = {}): Promise<OutputOf<P>> {
-    return new Promise((resolve, reject) => {
-      this.#calls.request({ method: Methods.execute, params: { input }, call: options, resolve, reject });
-    });
+    return this.#calls.call(Methods.execute, { input }, options) as Promise<OutputOf<P>>;
   }
 
   /**
@@ -191,31 +186,13 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
    * cancels the stream in the worker.
    */
   stream(input: StreamInputOf<P>, options: Omit<CallOptions, 'timeout'> = {}): PluginStream<ChunkOf<P>> {
-    const driver: StreamDriver = {
-      start: (stream, credit) => {
-        let id = -1;
-        this.#calls.request({
-          method: Methods.stream,
-          params: { input, credit },
-          call: options,
-          resolve: () => stream._end(null),
-          reject: (e) => stream._end(e),
-          stream,
-          onId: (n) => {
-            id = n;
-          },
-        });
-        return id;
-      },
-      pull: (id, n) => this.#calls.notify(Notifications.pull, { id, n }),
-      cancel: (id, error) => this.#calls.cancel(id, error),
-    };
+    const driver = this.#calls.streamDriver(Methods.stream, { input }, options);
     return new PluginStream<ChunkOf<P>>(driver, this.#options.streamWindow ?? 256);
   }
 
   /** Applies a config live through the plugin's `configure` (ERR_NOT_SUPPORTED if it has none). */
   async configure(config: ConfigInputOf<P>, options: { timeout?: number } = {}): Promise<ConfigOf<P>> {
-    const result = (await this.#control(Methods.configure, { config }, options.timeout ?? 30_000)) as {
+    const result = (await this.#calls.control(Methods.configure, { config }, options.timeout ?? 30_000)) as {
       config: ConfigOf<P>;
     };
     if (this.#info) this.#info = { ...this.#info, config: result.config };
@@ -227,7 +204,7 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
   /** Round trip to the worker's event loop; rejects if it does not answer within `timeoutMs`. */
   async ping(timeoutMs = 5000): Promise<number> {
     const t0 = performance.now();
-    await this.#control(Methods.ping, {}, timeoutMs);
+    await this.#calls.control(Methods.ping, {}, timeoutMs);
     return performance.now() - t0;
   }
 
@@ -243,21 +220,15 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
       inFlight: this.#calls.size,
     };
     if (!this.#alive) return { ...base, cpuPercent: 0, rssBytes: 0 };
-    if (procAvailable) {
-      const sample = await sampleProc(pid);
-      if (sample) {
-        const prev = this.#lastSample ?? { cpuMs: 0, rssBytes: 0, at: sample.at - base.uptimeMs };
-        this.#lastSample = sample;
-        return { ...base, cpuPercent: cpuPercent(prev, sample), rssBytes: sample.rssBytes };
-      }
-    }
-    const s = (await this.#control(Methods.stats, {}, 5000)) as StatsResult;
+    const measured = await this.#cpu.sample(pid, base.uptimeMs);
+    if (measured) return { ...base, ...measured };
+    const s = (await this.#calls.control(Methods.stats, {}, 5000)) as StatsResult;
     return { ...base, cpuPercent: 0, rssBytes: s.rssBytes };
   }
 
   /** The newest log entries (all kept ones by default), oldest first. */
   logs(limit?: number): LogEntry[] {
-    return this.#logs.last(limit);
+    return this.#output.logs(limit);
   }
 
   /**
@@ -283,7 +254,7 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
       startTicks: this.#startTicks,
       graceMs,
       exited: this.#exited,
-      shutdown: polite ? () => this.#control(Methods.shutdown, {}, graceMs) : null,
+      shutdown: polite ? () => this.#calls.control(Methods.shutdown, {}, graceMs) : null,
     });
   }
 
@@ -299,16 +270,7 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
   async #killNow(reason: string, error?: BulkheadError): Promise<void> {
     if (this.#child === null || this.#exit !== null) return;
     this.#stopping = true;
-    this.#kill(
-      error ??
-        workerExited(`worker was killed: ${reason}`, {
-          signal: 'SIGKILL',
-          stderrTail: this.#stderr.last(),
-          stopped: true,
-          reason: 'killed',
-          detail: reason,
-        }),
-    );
+    this.#kill(error ?? killedError(reason, this.#output.stderrTail()));
     await this.#exited;
   }
 
@@ -349,35 +311,17 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
       watchExit(
         child,
         () => this.#startTicks,
-        (e) => {
-          this.#fatal ??= new BulkheadError('ERR_SPAWN', `cannot start worker: ${e.message}`, undefined, { cause: e });
-        },
-        (code, signal) => this.#finalize(child, code, signal, resolve),
+        (e) => void (this.#fatal ??= spawnFailed(e)),
+        (code, signal) => this.#finalize(child.pid ?? -1, code, signal, resolve),
       ),
     );
     this.#exited = exited;
-    const maxLine = o.maxLogLineLength ?? 16 * 1024;
-    splitLines(child.stdout as Readable, maxLine, (line) => this.#log('stdout', 'info', line));
-    splitLines(child.stderr as Readable, maxLine, (line) => {
-      this.#stderr.push(line);
-      this.#exitNotes.see(line);
-      this.#log('stderr', 'error', line);
-    });
-    this.#channel = new Channel(child.stdio[3] as unknown as import('node:net').Socket, maxFrame, {
-      onMessage: (m) => this.#onMessage(m),
-      onProtocolError: (e) => this.#kill(e),
-      onClose: () =>
-        killIfLingering(
-          child,
-          () => this.#child === child && this.#exit === null,
-          () =>
-            this.#kill(
-              workerExited('worker closed its protocol channel', {
-                stderrTail: this.#stderr.last(),
-                reason: 'channel-closed',
-              }),
-            ),
-        ),
+    this.#output.read(child);
+    this.#channel = openChannel(child, maxFrame, {
+      onMessage: (m) => onWorkerMessage(m, this.#notifications, this.#channel),
+      kill: (e) => this.#kill(e),
+      current: () => this.#child === child && this.#exit === null,
+      lingered: () => channelClosed(this.#output.stderrTail()),
     });
 
     const timeoutMs = o.handshakeTimeoutMs ?? 10_000;
@@ -385,21 +329,7 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
     this.#handoffDir = handoff?.dir;
     try {
       if (typeof this.#config === 'function') this.#config = (this.#config as () => unknown)();
-      const info = (await this.#control(
-        Methods.initialize,
-        {
-          protocolVersion: PROTOCOL_VERSION,
-          config: this.#config,
-          ...(handoff !== undefined ? { handoff } : {}),
-        },
-        timeoutMs,
-      )) as InitializeResult;
-      assertCompatible(PROTOCOL_VERSION, String(info?.protocolVersion));
-      // Files go to the worker only if it said it reads them (a 1.0 worker does not).
-      if (handoff !== undefined && info.capabilities?.handoff === true) {
-        this.#channel.handoff = { receive: handoff.dir, send: handoff };
-      }
-      this.#info = info;
+      this.#info = await handshake(this.#calls, this.#channel, { config: this.#config, handoff, timeoutMs });
       this.#alive = true;
       this.#startedAt = Date.now();
     } catch (e) {
@@ -418,44 +348,28 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
     this.#exit = null;
     this.#fatal = null;
     this.#stopping = false;
-    this.#lastSample = null;
-    this.#stderr = new Ring<string>(STDERR_TAIL);
-    this.#exitNotes = new ExitNotes();
+    this.#cpu.reset();
+    this.#output.reset();
   }
 
-  #finalize(
-    child: ChildProcess,
-    exitCode: number | null,
-    signal: string | null,
-    resolve: (exit: WorkerExit) => void,
-  ): void {
+  #finalize(pid: number, exitCode: number | null, signal: string | null, resolve: (exit: WorkerExit) => void): void {
     this.#alive = false;
-    const stderrTail = this.#stderr.last();
-    const stopped = this.#stopping;
-    const how = signal ? `signal ${signal}` : `code ${exitCode}`;
-    const fallback = workerExited(
-      stopped
-        ? `worker was stopped (${how})`
-        : `worker exited with ${how}${stderrTail.length ? `: ${stderrTail.at(-1)}` : ''}`,
-      { exitCode, signal, stderrTail, stopped },
-    );
-    const told = stopped
-      ? null
-      : this.#exitNotes.error({ exitCode, signal, stderrTail, heapLimitMB: heapLimitOf(this.#options.execArgv) });
-    this.#calls.failAll(this.#fatal ?? told ?? fallback);
-    this.#channel?.close();
-    const exit: WorkerExit = {
-      pid: child.pid ?? -1,
+    const { exit, callError, how } = exitOutcome({
+      pid,
       exitCode,
       signal,
-      expected: stopped,
-      ...(this.#fatal || told ? { error: (this.#fatal ?? told) as BulkheadError } : {}),
-      stderrTail,
-    };
+      stopped: this.#stopping,
+      stderrTail: this.#output.stderrTail(),
+      fatal: this.#fatal,
+      notes: this.#output.exitNotes,
+      execArgv: this.#options.execArgv,
+    });
+    this.#calls.failAll(callError);
+    this.#channel?.close();
     this.#exit = exit;
     // Settle first: a throwing listener below must not leave stop() waiting forever.
     resolve(exit);
-    this.#log('host', stopped ? 'info' : 'error', `worker ${exit.pid} exited with ${how}`);
+    this.#output.log('host', exit.expected ? 'info' : 'error', `worker ${exit.pid} exited with ${how}`);
     this.#safeEmit('exit', exit);
   }
 
@@ -466,44 +380,10 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
     killGroup(this.#child?.pid, 'SIGKILL', this.#startTicks);
   }
 
-  /** Requests for the process itself (handshake, configure, ping, shutdown). */
-  #control(method: string, params: unknown, timeout?: number): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      this.#calls.request({
-        method,
-        params,
-        call: timeout === undefined ? {} : { timeout },
-        resolve,
-        reject,
-        control: true,
-      });
-    });
-  }
-
-  #onMessage(m: Message): void {
-    const msg = m as { id?: unknown; method?: unknown; params?: unknown; result?: unknown; error?: unknown };
-    if (typeof msg.method === 'string') {
-      if (typeof msg.id === 'number') {
-        // Worker → host requests are reserved for a later protocol minor.
-        this.#channel?.send({
-          id: msg.id,
-          error: { code: 'ERR_METHOD_NOT_FOUND', message: `host does not serve "${msg.method}"` },
-        });
-        return;
-      }
-      onNotification(msg.method, msg.params, this.#notifications);
-      return;
-    }
-    this.#calls.answer(msg.id as number, msg);
-  }
-
-  #log(source: LogEntry['source'], level: LogLevel, message: string, callId?: number, data?: unknown): void {
-    const entry: LogEntry = { time: Date.now(), source, level, message };
-    if (callId !== undefined) entry.callId = callId;
-    if (data !== undefined) entry.data = data;
-    this.#logs.push(entry);
-    if (callId !== undefined) {
-      const onLog = this.#calls.get(callId)?.onLog;
+  /** A kept log entry goes to its call's onLog, then to 'log' listeners. */
+  #onLog(entry: LogEntry): void {
+    if (entry.callId !== undefined) {
+      const onLog = this.#calls.get(entry.callId)?.onLog;
       if (onLog) guard(() => onLog(entry));
     }
     if (this.listenerCount('log') > 0) this.#safeEmit('log', entry);

@@ -36,3 +36,23 @@ export function cpuPercent(prev: ProcSample, next: ProcSample): number {
   if (wall <= 0) return 0;
   return Math.max(0, ((next.cpuMs - prev.cpuMs) / wall) * 100);
 }
+
+/** One worker's CPU use since its previous sample (or since it started), and its RSS. */
+export class CpuSampler {
+  #last: ProcSample | null = null;
+
+  /** A new worker: its first sample counts from its start. */
+  reset(): void {
+    this.#last = null;
+  }
+
+  /** Undefined where /proc cannot tell (not Linux, or the process is gone). */
+  async sample(pid: number, uptimeMs: number): Promise<{ cpuPercent: number; rssBytes: number } | undefined> {
+    if (!procAvailable) return undefined;
+    const sample = await sampleProc(pid);
+    if (sample === undefined) return undefined;
+    const prev = this.#last ?? { cpuMs: 0, rssBytes: 0, at: sample.at - uptimeMs };
+    this.#last = sample;
+    return { cpuPercent: cpuPercent(prev, sample), rssBytes: sample.rssBytes };
+  }
+}

@@ -31,6 +31,27 @@ export function workerExited(message: string, facts: ExitFacts): BulkheadError<'
   });
 }
 
+/** The worker was killed by its host (`kill()`), for `reason`. */
+export function killedError(reason: string, stderrTail: string[]): BulkheadError<'ERR_WORKER_EXITED'> {
+  return workerExited(`worker was killed: ${reason}`, {
+    signal: 'SIGKILL',
+    stderrTail,
+    stopped: true,
+    reason: 'killed',
+    detail: reason,
+  });
+}
+
+/** The worker closed its protocol channel and lived on: it is killed. */
+export function channelClosed(stderrTail: string[]): BulkheadError<'ERR_WORKER_EXITED'> {
+  return workerExited('worker closed its protocol channel', { stderrTail, reason: 'channel-closed' });
+}
+
+/** The process could not be created (ENOENT, EACCES, …). */
+export function spawnFailed(e: Error, what = 'worker'): BulkheadError {
+  return new BulkheadError('ERR_SPAWN', `cannot start ${what}: ${e.message}`, undefined, { cause: e });
+}
+
 /** For a call made to a worker that is not running: why, from how it ended (or that it is stopping). */
 export function notRunning(exit: WorkerExit | null, stopping: boolean, stderrTail: string[]): BulkheadError {
   if (exit === null) {

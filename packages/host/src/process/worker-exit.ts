@@ -5,8 +5,12 @@
  * @module
  */
 import type { ChildProcess } from 'node:child_process';
+import type { BulkheadError } from '@bulkhead/sdk/errors';
 import { readProcStat } from '../util/proc-stat.js';
+import { type ExitNotes, heapLimitOf } from './exit-summary.js';
 import { killGroup } from './kill-group.js';
+import type { WorkerExit } from './process-types.js';
+import { workerExited } from './worker-errors.js';
 
 /** A worker whose channel closed gets this long to exit by itself before it is killed. */
 const CHANNEL_CLOSE_GRACE_MS = 200;
@@ -95,4 +99,36 @@ export function killIfLingering(child: ChildProcess, current: () => boolean, kil
     if (state === undefined || state === null || state === 'Z') return;
     if (current()) kill();
   }, CHANNEL_CLOSE_GRACE_MS).unref();
+}
+
+/**
+ * What a worker's exit means: the error its open calls fail with (the first fatal error, else
+ * what its stderr told, else a plain ERR_WORKER_EXITED) and the WorkerExit its 'exit' event carries.
+ */
+export function exitOutcome(o: {
+  pid: number;
+  exitCode: number | null;
+  signal: string | null;
+  /** Bulkhead ended it (stop or kill): its stderr is not read for a cause. */
+  stopped: boolean;
+  stderrTail: string[];
+  /** The first error that doomed it (a spawn failure, a protocol violation, a kill's reason). */
+  fatal: BulkheadError | null;
+  notes: ExitNotes;
+  execArgv: readonly string[] | undefined;
+}): { exit: WorkerExit; callError: BulkheadError; how: string } {
+  const { exitCode, signal, stderrTail, stopped } = o;
+  const how = signal ? `signal ${signal}` : `code ${exitCode}`;
+  const told = stopped ? null : o.notes.error({ exitCode, signal, stderrTail, heapLimitMB: heapLimitOf(o.execArgv) });
+  const error = o.fatal ?? told;
+  const callError =
+    error ??
+    workerExited(
+      stopped
+        ? `worker was stopped (${how})`
+        : `worker exited with ${how}${stderrTail.length ? `: ${stderrTail.at(-1)}` : ''}`,
+      { exitCode, signal, stderrTail, stopped },
+    );
+  const exit: WorkerExit = { pid: o.pid, exitCode, signal, expected: stopped, ...(error ? { error } : {}), stderrTail };
+  return { exit, callError, how };
 }

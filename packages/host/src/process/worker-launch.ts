@@ -4,10 +4,13 @@
  * @module
  */
 import type { ChildProcess } from 'node:child_process';
-import { BulkheadError } from '@bulkhead/sdk/errors';
-import type { Channel } from '@bulkhead/sdk/protocol';
+import type { Socket } from 'node:net';
+import type { BulkheadError } from '@bulkhead/sdk/errors';
+import { Channel, type Message } from '@bulkhead/sdk/protocol';
 import { makeHandoffDir } from './handoff-dir.js';
 import { processStartTicks } from './kill-group.js';
+import { spawnFailed } from './worker-errors.js';
+import { killIfLingering } from './worker-exit.js';
 import { type PrelaunchedWorker, spawnWorker, type WorkerSpawnSpec } from './worker-spawn.js';
 
 /** ERR_SPAWN when the process cannot be created at all. `prelaunched` is used up either way. */
@@ -27,12 +30,31 @@ export function spawnOrAdopt(
   try {
     child = early?.child ?? spawnWorker(spec);
   } catch (e) {
-    throw new BulkheadError('ERR_SPAWN', `cannot start worker ${spec.file}: ${(e as Error).message}`, undefined, {
-      cause: e,
-    });
+    throw spawnFailed(e as Error, `worker ${spec.file}`);
   }
   const startTicks = early ? early.startTicks : child.pid === undefined ? undefined : processStartTicks(child.pid);
   return { child, prelaunchedAt: early?.spawnedAt, startTicks };
+}
+
+/**
+ * The protocol channel on the worker's fd 3. A worker that closes it and lives on is killed
+ * through `lingered` after a grace, while it is still `current`; a protocol violation kills it at once.
+ */
+export function openChannel(
+  child: ChildProcess,
+  maxFrameBytes: number,
+  o: {
+    onMessage(m: Message): void;
+    kill(error: BulkheadError): void;
+    current(): boolean;
+    lingered(): BulkheadError;
+  },
+): Channel {
+  return new Channel(child.stdio[3] as unknown as Socket, maxFrameBytes, {
+    onMessage: o.onMessage,
+    onProtocolError: o.kill,
+    onClose: () => killIfLingering(child, o.current, () => o.kill(o.lingered())),
+  });
 }
 
 /**

@@ -6,7 +6,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AnyPlugin, InitContext, Logger, PluginContext } from '../define-plugin.js';
-import { BulkheadError, toBulkheadError } from '../errors.js';
+import { BulkheadError } from '../errors.js';
 import { toJsonSchema } from '../plugin-schema.js';
 import type { Channel } from '../protocol/channel.js';
 import {
@@ -34,19 +34,12 @@ import {
   pluginError,
   throwIfAborted,
   validateConfig,
-  waitForCredit,
 } from './call.js';
-import { enqueueChunk, flushChunks } from './chunk-batch.js';
+import { respond, respondError, sendLog } from './replies.js';
+import { pumpStream } from './stream-pump.js';
 
 /** How long shutdown waits for aborted calls to finish before running the plugin's cleanup. */
 const SHUTDOWN_DRAIN_MS = 1000;
-
-/** Longest `ctx.log` message sent; longer ones are cut (the host keeps logs bounded). */
-const MAX_LOG_MESSAGE = 16 * 1024;
-
-function clip(text: string): string {
-  return text.length > MAX_LOG_MESSAGE ? `${text.slice(0, MAX_LOG_MESSAGE)} …[truncated]` : text;
-}
 
 export interface WorkerRuntimeOptions {
   /** Called after a `shutdown` request was answered: the process should exit. */
@@ -116,8 +109,8 @@ export class WorkerRuntime {
       this.#flushProgress(req.id, call);
       this.#calls.delete(req.id);
     }
-    if (failure === null) this.#respond(req.id, result);
-    else this.#respondError(req.id, failure.error);
+    if (failure === null) respond(this.#channel, req.id, result);
+    else respondError(this.#channel, req.id, failure.error);
   }
 
   #dispatch(req: RequestMessage): Promise<unknown> | unknown {
@@ -222,49 +215,9 @@ export class WorkerRuntime {
     const def = this.#ready();
     if (!def.stream) throw new BulkheadError('ERR_NOT_SUPPORTED', `plugin "${def.name}" has no stream; use execute`);
     const call = this.#newCall(id, Number(params.credit) || 0);
-    let sent = 0;
-    let iterator: AsyncIterator<unknown> | Iterator<unknown> | undefined;
-    try {
-      const iterable = def.stream(params.input, this.#callContext(id, call)) as AsyncIterable<unknown> &
-        Iterable<unknown>;
-      iterator =
-        typeof iterable[Symbol.asyncIterator] === 'function'
-          ? iterable[Symbol.asyncIterator]()
-          : iterable[Symbol.iterator]();
-      for (;;) {
-        throwIfAborted(call);
-        if (call.credits <= 0) {
-          flushChunks(this.#channel, id, call);
-          await waitForCredit(call);
-          continue;
-        }
-        const step = await iterator.next();
-        if (step.done) {
-          iterator = undefined; // finished: nothing to close
-          break;
-        }
-        // Encode now, inside this try: an item that cannot be sent fails this stream alone, and
-        // a generator that refills one buffer cannot change items already yielded.
-        enqueueChunk(this.#channel, id, call, step.value, sent);
-        call.credits--;
-        sent++;
-      }
-      flushChunks(this.#channel, id, call);
-      return { chunks: sent };
-    } catch (e) {
-      try {
-        flushChunks(this.#channel, id, call);
-      } catch {
-        // the stream is failing anyway; the first error is the one to report
-      }
-      // Run the generator's finally blocks before answering (a plugin that never returns is
-      // ended by the host's cancel grace kill).
-      await Promise.resolve(iterator?.return?.()).catch(() => {});
-      throw callError(e, call);
-    }
+    return pumpStream(this.#channel, id, call, () => def.stream!(params.input, this.#callContext(id, call)));
   }
 
-  /** Adds one stream item to the call's next `$/chunk`, flushing first if it would not fit. */
   async #configure(raw: unknown): Promise<{ config: unknown }> {
     const def = this.#ready();
     if (!def.configure) {
@@ -313,7 +266,7 @@ export class WorkerRuntime {
     try {
       await this.#definition?.cleanup?.();
     } catch (e) {
-      this.#log(undefined, 'error', `cleanup failed: ${(e as Error)?.message ?? String(e)}`);
+      sendLog(this.#channel, undefined, 'error', `cleanup failed: ${(e as Error)?.message ?? String(e)}`);
     }
     setImmediate(() => this.#options.onShutdown());
     return {};
@@ -354,54 +307,12 @@ export class WorkerRuntime {
   }
 
   #logger(id: number | undefined): Logger {
-    const at = (level: LogLevel) => (message: string, data?: unknown) => this.#log(id, level, message, data);
+    const at = (level: LogLevel) => (message: string, data?: unknown) =>
+      sendLog(this.#channel, id, level, message, data);
     return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-  }
-
-  /** Never throws into plugin code: what cannot be sent is cut or turned into text. */
-  #log(id: number | undefined, level: LogLevel, message: string, data?: unknown): void {
-    const text = String(message);
-    const params: Record<string, unknown> = {
-      level,
-      message: text.length > MAX_LOG_MESSAGE ? `${text.slice(0, MAX_LOG_MESSAGE)} …[truncated]` : text,
-    };
-    if (id !== undefined) params.id = id;
-    if (data !== undefined) params.data = data;
-    try {
-      this.#channel.send({ method: Notifications.log, params });
-    } catch {
-      params.data = clip(String(data));
-      try {
-        this.#channel.send({ method: Notifications.log, params });
-      } catch {
-        // nothing sensible left to send
-      }
-    }
   }
 
   #notify(method: string, params: unknown): void {
     this.#channel.send({ method, params });
-  }
-
-  #respond(id: number, result: unknown): void {
-    try {
-      this.#channel.send({ id, result: result ?? null });
-    } catch (e) {
-      this.#respondError(id, e);
-    }
-  }
-
-  #respondError(id: number, e: unknown): void {
-    const err = toBulkheadError(e);
-    try {
-      this.#channel.send({ id, error: err.toJSON() });
-    } catch {
-      // The error's data would not serialize, or the whole is too big: send what surely fits.
-      try {
-        this.#channel.send({ id, error: { code: err.code, message: clip(err.message) } });
-      } catch {
-        this.#channel.send({ id, error: { code: 'ERR_INTERNAL', message: 'the error could not be sent' } });
-      }
-    }
   }
 }
