@@ -22,6 +22,7 @@ import type { Redis } from 'ioredis';
 import type { ControlServer } from '../../control/server.js';
 import type { LogEntry } from '../../process/log-buffer.js';
 import type { Scheduler } from '../../resources/scheduler.js';
+import { resolveJobId } from '../job-ids.js';
 import type { JobQueueApi } from '../job-queue-api.js';
 import type { JobEvent, JobFilter, JobRecord, RetentionPolicy } from '../job-store.js';
 import { TERMINAL_STATUSES } from '../job-store.js';
@@ -47,7 +48,7 @@ import { timelineOf, toJob } from './job-view.js';
 import { JobWaiters } from './job-waiters.js';
 import { openConnections, type RedisQueueSettings } from './queue-connections.js';
 import { redactUrl } from './redis-connection.js';
-import { cancelJob, reorderJob, resolveJobId } from './redis-control.js';
+import { cancelJob, reorderJob } from './redis-control.js';
 import type { RedisQueueContext } from './redis-queue-context.js';
 import { explainJob, resultOf, snapshotOf } from './redis-reads.js';
 import { submitJobs } from './redis-submit.js';
@@ -332,7 +333,7 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
     if (typeof prefix !== 'string' || prefix === '')
       throw new BulkheadError('ERR_INVALID_ARGUMENT', 'a job id (or the start of one) is required');
     this.#ready();
-    return resolveJobId(this.#ctx, prefix);
+    return resolveJobId(this.#records, prefix);
   }
 
   // ─── host ─────────────────────────────────────────────────────────────────────────────────
