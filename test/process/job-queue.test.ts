@@ -5,35 +5,9 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { isBulkheadError, type Job, JobQueue, type JobQueueOptions, PluginManager, type SystemMonitor } from 'bulkhead';
 import { SqliteJobStore } from 'bulkhead/sqlite';
+import { fakeMachine } from '../fake-machine.js';
 import { eventually, repoRoot, tempDir, waitFor } from '../helpers.js';
 import { type FakePlugin, pluginDir, tempHome } from '../manager-helpers.js';
-
-/** A machine with `memoryMB` of RAM and the given GPUs (MB each), for simulated admission. */
-function fakeMachine(memoryMB: number, gpus: number[] = []): SystemMonitor {
-  return {
-    async sample() {
-      return {
-        time: Date.now(),
-        cpu: { model: 'fake', cores: 8, percent: 0, loadavg: [0, 0, 0] as [number, number, number] },
-        memory: { totalMB: memoryMB, freeMB: memoryMB, availableMB: memoryMB },
-        gpus: gpus.map((mb, index) => ({
-          index,
-          uuid: `GPU-${index}`,
-          name: 'Fake GPU',
-          memoryTotalMB: mb,
-          memoryUsedMB: 0,
-          memoryFreeMB: mb,
-          utilizationPercent: 0,
-          temperatureC: null,
-          powerW: null,
-        })),
-      };
-    },
-    async gpuProcesses() {
-      return [];
-    },
-  };
-}
 
 async function setup(
   plugins: FakePlugin[],
