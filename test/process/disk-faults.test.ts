@@ -1,16 +1,14 @@
 /**
- * A Bulkhead home on a disk that is read-only or full, for real: a small tmpfs mounted in a private
- * mount namespace (`unshare --user --map-root-user --mount`, no privileges needed), remounted
- * read-only or filled to the last byte. Each case: a one-line error with what to do, a stable code,
+ * A Bulkhead home on a disk that is read-only or full, for real: a small tmpfs in a private mount
+ * namespace (tmpfs-home.ts), remounted read-only or filled to the last byte. Each case: a one-line error with what to do, a stable code,
  * and every job stored before still there afterwards.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { BIN } from '../cli-helpers.js';
+import { onTmpfs, type Step, tmpfsSkip } from '../tmpfs-home.js';
 
 const root = mkdtempSync(join(tmpdir(), 'bulkhead-disk-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -63,72 +61,14 @@ switch (process.argv[2]) {
 console.log(JSON.stringify(out));
 `;
 
-interface Step {
-  step: string;
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
+/** The probe, once for every case (each case's namespace sees the whole file system but its tmpfs). */
+const probe = join(root, 'probe.mjs');
+writeFileSync(probe, PROBE);
 
-/**
- * Runs `script` (sh) as root of a fresh user and mount namespace, with $MNT a tmpfs of `size`
- * mounted there and $HOME_DIR inside it; each `run STEP CMD…` prints a JSON record of its result.
- */
-function inNamespace(size: string, script: string): { steps: Map<string, Step>; stderr: string } | null {
-  const dir = mkdtempSync(join(root, 'case-'));
-  const mnt = join(dir, 'mnt');
-  mkdirSync(mnt);
-  writeFileSync(join(dir, 'probe.mjs'), PROBE);
-  const wrapper = `
-set -e
-mount -t tmpfs -o size=${size} tmpfs "$MNT"
-mkdir -p "$HOME_DIR"
-run() {
-  step=$1; shift
-  set +e
-  "$@" >"$DIR/$step.out" 2>"$DIR/$step.err"
-  echo "$step $?" >>"$DIR/steps"
-  set -e
+/** A case on a tmpfs of `size` (tmpfs-home.ts) whose script may run the probe as `"$NODE" "$PROBE" STEP`. */
+function inNamespace(size: string, script: string): { steps: Map<string, Step> } {
+  return onTmpfs(size, script, { STORE_URL: storeUrl, PROBE: probe });
 }
-${script}
-`;
-  const r = spawnSync('unshare', ['--user', '--map-root-user', '--mount', 'sh', '-c', wrapper], {
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      DIR: dir,
-      MNT: mnt,
-      HOME_DIR: join(mnt, 'home'),
-      BULKHEAD_HOME: join(mnt, 'home'),
-      STORE_URL: storeUrl,
-      NODE: process.execPath,
-      PROBE: join(dir, 'probe.mjs'),
-      BIN,
-    },
-  });
-  if (r.error !== undefined || (r.status !== 0 && /unshare|mount/.test(r.stderr) && !r.stderr.includes('probe'))) {
-    return null;
-  }
-  assert.equal(r.status, 0, r.stderr);
-  const steps = new Map<string, Step>();
-  for (const line of readFileSync(join(dir, 'steps'), 'utf8').trim().split('\n')) {
-    const [step, status] = line.split(' ') as [string, string];
-    steps.set(step, {
-      step,
-      status: Number(status),
-      stdout: readFileSync(join(dir, `${step}.out`), 'utf8'),
-      stderr: readFileSync(join(dir, `${step}.err`), 'utf8'),
-    });
-  }
-  return { steps, stderr: r.stderr };
-}
-
-/** Whether this machine lets an unprivileged process have its own mount namespace and tmpfs. */
-const canUnshare =
-  spawnSync('unshare', ['--user', '--map-root-user', '--mount', 'sh', '-c', 'mount -t tmpfs tmpfs /mnt'], {
-    stdio: 'ignore',
-  }).status === 0;
-const skip = canUnshare ? false : 'needs unshare --user --mount (user namespaces) to mount a tmpfs';
 
 function json(step: Step | undefined): Record<string, unknown> {
   assert.ok(step !== undefined);
@@ -136,7 +76,7 @@ function json(step: Step | undefined): Record<string, unknown> {
   return JSON.parse(step.stdout) as Record<string, unknown>;
 }
 
-describe('a home on a bad disk', { skip }, () => {
+describe('a home on a bad disk', { skip: tmpfsSkip }, () => {
   test('read-only: one line saying so and what to do, exit 1; every job still there once writable', () => {
     const result = inNamespace(
       '4m',
@@ -149,7 +89,6 @@ mount -o remount,rw "$MNT"
 run ids "$NODE" "$PROBE" ids
 `,
     );
-    assert.ok(result !== null, 'unshare worked a moment ago');
     const { steps } = result;
     json(steps.get('fill'));
     const jobs = steps.get('jobs')!;
@@ -166,7 +105,6 @@ run ids "$NODE" "$PROBE" ids
 
   test('full: the submit that does not fit fails with disk-full and what to do; nothing stored is lost', () => {
     const result = inNamespace('1m', 'run full "$NODE" "$PROBE" full\n');
-    assert.ok(result !== null, 'unshare worked a moment ago');
     const out = json(result.steps.get('full')) as {
       filled: string;
       inserts: string[];
@@ -192,13 +130,12 @@ run ids "$NODE" "$PROBE" ids
       '1m',
       `
 run fill "$NODE" "$PROBE" fill
-dd if=/dev/zero of="$MNT/filler" bs=4096 2>/dev/null || true
+fill
 run jobs "$NODE" "$BIN" jobs
 rm "$MNT/filler"
 run ids "$NODE" "$PROBE" ids
 `,
     );
-    assert.ok(result !== null, 'unshare worked a moment ago');
     const jobs = result.steps.get('jobs')!;
     assert.equal(jobs.status, 1, jobs.stderr);
     assert.match(

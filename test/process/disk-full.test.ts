@@ -1,89 +1,34 @@
 /**
- * A full disk under the home, for real (a small tmpfs in a private mount namespace, as in
- * disk-faults.test.ts): `install`, `disable`, `config set --host` and `doctor` say "the disk is
+ * A full disk under the home, for real (a small tmpfs in a private mount namespace:
+ * tmpfs-home.ts): `install`, `disable`, `config set --host` and `doctor` say "the disk is
  * full" (ERR_DISK_FULL) in a line, crash on nothing, and leave no temp file, staging directory or
  * lock behind; once there is room, the same install works.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { BIN } from '../cli-helpers.js';
 import { fixture, repoRoot } from '../helpers.js';
 import { pluginDir } from '../manager-helpers.js';
+import { onTmpfs, type Step, tmpfsSkip } from '../tmpfs-home.js';
 
 const root = mkdtempSync(join(tmpdir(), 'bulkhead-full-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
-const canUnshare =
-  spawnSync('unshare', ['--user', '--map-root-user', '--mount', 'sh', '-c', 'mount -t tmpfs tmpfs /mnt'], {
-    stdio: 'ignore',
-  }).status === 0;
-const skip = canUnshare ? false : 'needs unshare --user --mount (user namespaces) to mount a tmpfs';
-
-/** Runs `script` (sh) with $MNT a fresh tmpfs of `size` and $HOME_DIR in it; `run STEP CMD…` records each step. */
-function inNamespace(size: string, script: string, env: NodeJS.ProcessEnv = {}) {
-  const dir = mkdtempSync(join(root, 'case-'));
-  const mnt = join(dir, 'mnt');
-  mkdirSync(mnt);
-  const wrapper = `
-set -e
-mount -t tmpfs -o size=${size} tmpfs "$MNT"
-mkdir -p "$HOME_DIR"
-run() {
-  step=$1; shift
-  set +e
-  "$@" >"$DIR/$step.out" 2>"$DIR/$step.err"
-  echo "$step $?" >>"$DIR/steps"
-  set -e
-}
-fill() { dd if=/dev/zero of="$MNT/filler" bs=4096 2>/dev/null || true; }
-${script}
-`;
-  const { BULKHEAD_PLUGIN_PATH: _outer, ...outer } = process.env;
-  const r = spawnSync('unshare', ['--user', '--map-root-user', '--mount', 'sh', '-c', wrapper], {
-    encoding: 'utf8',
-    env: {
-      ...outer,
-      DIR: dir,
-      MNT: mnt,
-      HOME_DIR: join(mnt, 'home'),
-      BULKHEAD_HOME: join(mnt, 'home'),
-      NODE: process.execPath,
-      BIN,
-      npm_config_prefer_offline: 'true',
-      ...env,
-    },
-    timeout: 300_000,
-  });
-  assert.equal(r.status, 0, r.stderr);
-  const steps = new Map<string, { status: number; stdout: string; stderr: string }>();
-  for (const line of readFileSync(join(dir, 'steps'), 'utf8').trim().split('\n')) {
-    const [step, status] = line.split(' ') as [string, string];
-    steps.set(step, {
-      status: Number(status),
-      stdout: readFileSync(join(dir, `${step}.out`), 'utf8'),
-      stderr: readFileSync(join(dir, `${step}.err`), 'utf8'),
-    });
-  }
-  return { steps, dir };
-}
-
-function step(steps: ReturnType<typeof inNamespace>['steps'], name: string) {
+function step(steps: Map<string, Step>, name: string) {
   const s = steps.get(name);
   assert.ok(s !== undefined, `step ${name} ran`);
   return s;
 }
 
 test('install on a full disk: "the disk is full", no stack trace, nothing left behind; with room it installs', {
-  skip,
+  skip: tmpfsSkip,
 }, () => {
   const src = mkdtempSync(join(root, 'src-'));
   cpSync(join(repoRoot, 'examples', 'packages', 'hello'), join(src, 'hello'), { recursive: true });
   writeFileSync(join(src, 'plugins.yaml'), 'version: 1\nplugins:\n  - source: ./hello\n');
-  const { steps, dir } = inNamespace(
+  const { steps, dir } = onTmpfs(
     '24m',
     `
 mkdir -p "$HOME_DIR/plugins"
@@ -128,9 +73,11 @@ run room "$NODE" "$BIN" install "$SRC/plugins.yaml"
   assert.match(room.stdout, /1 installed/);
 });
 
-test('disable, config set --host and doctor on a full disk: one clear line each, no temp file left', { skip }, () => {
+test('disable, config set --host and doctor on a full disk: one clear line each, no temp file left', {
+  skip: tmpfsSkip,
+}, () => {
   const plugins = pluginDir([{ name: 'echo', fixture: 'echo' }]);
-  const { steps, dir } = inNamespace(
+  const { steps, dir } = onTmpfs(
     '1m',
     `
 run list "$NODE" "$BIN" list
@@ -194,7 +141,7 @@ console.log(JSON.stringify(out));
 `;
 
 test('the disk fills while a job runs: the host stays up, refuses new work, keeps the outcome and writes it once there is room', {
-  skip,
+  skip: tmpfsSkip,
 }, () => {
   const plugins = mkdtempSync(join(root, 'plugins-'));
   mkdirSync(join(plugins, 'slow'));
@@ -205,7 +152,7 @@ test('the disk fills while a job runs: the host stays up, refuses new work, keep
   const probeDir = mkdtempSync(join(repoRoot, 'test', '.probe-'));
   try {
     writeFileSync(join(probeDir, 'probe.mjs'), RUNNING_PROBE);
-    const { steps } = inNamespace('4m', 'run probe "$NODE" "$PROBE"\n', {
+    const { steps } = onTmpfs('4m', 'run probe "$NODE" "$PROBE"\n', {
       PLUGINS: plugins,
       PROBE: join(probeDir, 'probe.mjs'),
     });

@@ -5,35 +5,9 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { isBulkheadError, type Job, JobQueue, type JobQueueOptions, PluginManager, type SystemMonitor } from 'bulkhead';
 import { SqliteJobStore } from 'bulkhead/sqlite';
+import { fakeMachine } from '../fake-machine.js';
 import { eventually, repoRoot, tempDir, waitFor } from '../helpers.js';
 import { type FakePlugin, pluginDir, tempHome } from '../manager-helpers.js';
-
-/** A machine with `memoryMB` of RAM and the given GPUs (MB each), for simulated admission. */
-function fakeMachine(memoryMB: number, gpus: number[] = []): SystemMonitor {
-  return {
-    async sample() {
-      return {
-        time: Date.now(),
-        cpu: { model: 'fake', cores: 8, percent: 0, loadavg: [0, 0, 0] as [number, number, number] },
-        memory: { totalMB: memoryMB, freeMB: memoryMB, availableMB: memoryMB },
-        gpus: gpus.map((mb, index) => ({
-          index,
-          uuid: `GPU-${index}`,
-          name: 'Fake GPU',
-          memoryTotalMB: mb,
-          memoryUsedMB: 0,
-          memoryFreeMB: mb,
-          utilizationPercent: 0,
-          temperatureC: null,
-          powerW: null,
-        })),
-      };
-    },
-    async gpuProcesses() {
-      return [];
-    },
-  };
-}
 
 async function setup(
   plugins: FakePlugin[],
@@ -74,58 +48,9 @@ function journalFile(): string {
   return file;
 }
 
+// Scenarios that hold on both backends are in queue-behaviour.test.ts (run on SQLite and on Redis);
+// these are the embedded queue's own: admission by simulated resources, recovery, stop.
 describe('JobQueue', () => {
-  test('runs a job end to end: result, progress events, timeline, per-job logs', async () => {
-    await using env = await setup([
-      { name: 'slow', fixture: 'slow' },
-      { name: 'journal', fixture: 'journal' },
-    ]);
-    const { queue } = env;
-    await queue.start();
-    const progress: number[] = [];
-    queue.on('progress', (p) => progress.push(p.fraction ?? -1));
-    const id = await queue.submit('slow', { steps: 3, stepMs: 5 });
-    const job = await queue.wait(id);
-    assert.equal(job.status, 'completed');
-    assert.equal(job.result, 'done');
-    assert.equal(await queue.result(id), 'done');
-    assert.deepEqual(progress, [1 / 3, 2 / 3, 1]);
-    // The last report is stored with the outcome, read back from the store.
-    assert.equal((await queue.get(id)).progress?.fraction, 1);
-    assert.deepEqual(
-      job.timeline.map((e) => e.type),
-      ['queued', 'loading-plugin', 'started', 'completed'],
-    );
-    const file = journalFile();
-    const j = await queue.wait(await queue.submit('journal', { tag: 'hello', file }));
-    assert.equal(j.result, 'hello');
-    const logs = await queue.logs(j.id);
-    assert.ok(
-      logs.some((l) => l.message === 'ran hello'),
-      JSON.stringify(logs),
-    );
-  });
-
-  test('priority order, then submission order; reorder by position and by priority', async () => {
-    await using env = await setup([{ name: 'journal', fixture: 'journal' }]);
-    const { queue } = env;
-    const file = journalFile();
-    const submit = (tag: string, priority = 0) => queue.submit('journal', { tag, file }, { priority });
-    const a = await submit('a');
-    await submit('b');
-    await submit('c', 5);
-    const d = await submit('d');
-    await submit('e', 5);
-    await queue.reorder(d, { position: 0 }); // d jumps to the front (takes priority 5)
-    await queue.reorder(a, { priority: -1 }); // a goes last
-    const explained = await queue.explain(a);
-    assert.equal(explained.ahead, 4);
-    assert.match(explained.message, /4 jobs ahead|not been started/);
-    await queue.start();
-    await queue.stop({ drain: true });
-    assert.deepEqual(readFileSync(file, 'utf8').trim().split('\n'), ['d', 'c', 'e', 'b', 'a']);
-  });
-
   test('jobs for two plugins run concurrently when memory allows, one at a time when it does not', async () => {
     const plugins: FakePlugin[] = [
       { name: 'left', fixture: 'slow', resources: { memoryMB: 600 } },
@@ -333,34 +258,6 @@ describe('JobQueue', () => {
     await queue.cancel(hog);
   });
 
-  test('cancel a pending job: removed, never runs', async () => {
-    await using env = await setup([{ name: 'journal', fixture: 'journal' }]);
-    const { queue } = env;
-    const file = journalFile();
-    const keep = await queue.submit('journal', { tag: 'keep', file });
-    const drop = await queue.submit('journal', { tag: 'drop', file });
-    const cancelled = await queue.cancel(drop);
-    assert.equal(cancelled.status, 'cancelled');
-    await queue.start();
-    await queue.wait(keep);
-    await queue.stop({ drain: true });
-    assert.deepEqual(readFileSync(file, 'utf8').trim().split('\n'), ['keep']);
-  });
-
-  test('cancel a running job: the plugin stops on its signal; ends cancelled, not forced', async () => {
-    await using env = await setup([{ name: 'slow', fixture: 'slow' }]);
-    const { queue } = env;
-    await queue.start();
-    const id = await queue.submit('slow', { steps: 1000, stepMs: 10 });
-    await new Promise<void>((r) => queue.once('progress', () => r()));
-    const events: unknown[] = [];
-    queue.on('cancelled', (e) => events.push(e));
-    const job = await queue.cancel(id);
-    assert.equal(job.status, 'cancelled');
-    assert.deepEqual(events, [{ id, plugin: 'slow', forced: false }]);
-    assert.equal(job.timeline.at(-1)?.type, 'cancelled');
-  });
-
   test('cancel a running job that ignores its signal: forced after cancelTimeout, worker restarted, next job runs', async () => {
     await using env = await setup(
       [
@@ -385,115 +282,6 @@ describe('JobQueue', () => {
     assert.equal(workers.length, 2);
     assert.notEqual(workers[1], workers[0]);
     assert.equal((await queue.wait(await queue.submit('noop', 7))).result, 7);
-  });
-
-  test('idempotency: the same key returns the first job, once', async () => {
-    await using env = await setup([{ name: 'noop', fixture: 'noop' }]);
-    const { queue } = env;
-    const a = await queue.submit('noop', 1, { idempotencyKey: 'order-42' });
-    const b = await queue.submit('noop', 2, { idempotencyKey: 'order-42' });
-    assert.equal(a, b);
-    assert.equal((await queue.list()).jobs.length, 1);
-    assert.equal((await queue.get(a)).input, 1);
-  });
-
-  test('retries: a crash is retried up to maxAttempts, then the job fails with the last error', async () => {
-    await using env = await setup([{ name: 'crash', fixture: 'crash' }]);
-    const { queue } = env;
-    await queue.start();
-    const job = await queue.wait(await queue.submit('crash', { how: 'exit' }, { maxAttempts: 3 }));
-    assert.equal(job.status, 'failed');
-    assert.equal(job.attempts, 3);
-    assert.equal(job.error?.code, 'ERR_WORKER_EXITED');
-    assert.equal(job.timeline.filter((e) => e.type === 'retrying').length, 2);
-  });
-
-  test('bad input is refused at submit with a stable code and nothing written', async () => {
-    await using env = await setup([
-      { name: 'noop', fixture: 'noop' },
-      { name: 'typed', fixture: 'noop' },
-    ]);
-    const { queue, manager } = env;
-    // The typed plugin declares an input schema in its manifest.
-    const manifestDir = (manager.discovery ?? (await manager.discover())).plugins.find(
-      (p) => p.manifest.name === 'typed',
-    )?.manifestPath as string;
-    const m = JSON.parse(readFileSync(manifestDir, 'utf8'));
-    m.inputSchema = { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] };
-    writeFileSync(manifestDir, JSON.stringify(m));
-    await manager.discover();
-    await manager.disable('noop');
-    const cyclic: Record<string, unknown> = {};
-    cyclic.self = cyclic;
-    const cases: [() => Promise<unknown>, string][] = [
-      [() => queue.submit('nope', 1), 'ERR_UNKNOWN_PLUGIN'],
-      [() => queue.submit('noop', 1), 'ERR_PLUGIN_DISABLED'],
-      [() => queue.submit('typed', { n: 'x' }), 'ERR_INPUT_INVALID'],
-      [() => queue.submit('typed', { n: 1, f: () => 1 }), 'ERR_SERIALIZE'],
-      [() => queue.submit('typed', cyclic), 'ERR_INPUT_INVALID'],
-      [() => queue.submit('typed', { n: 1 }, { timeout: -5 }), 'ERR_INVALID_ARGUMENT'],
-      [() => queue.submit('typed', { n: 1 }, { maxAttempts: 0 }), 'ERR_INVALID_ARGUMENT'],
-      [() => queue.cancel('no-such-job'), 'ERR_JOB_NOT_FOUND'],
-      [() => queue.get('no-such-job'), 'ERR_JOB_NOT_FOUND'],
-      [() => queue.wait('no-such-job'), 'ERR_JOB_NOT_FOUND'],
-    ];
-    for (const [p, code] of cases) await assert.rejects(p(), (e) => isBulkheadError(e) && e.code === code, code);
-    assert.equal((await queue.list()).jobs.length, 0);
-  });
-
-  test('wait with a timeout or a signal; snapshot shows running, pending and recent', async () => {
-    await using env = await setup([{ name: 'slow', fixture: 'slow' }]);
-    const { queue } = env;
-    await queue.start();
-    const long = await queue.submit('slow', { steps: 100_000, stepMs: 20 }); // runs until cancelled
-    const queued = await queue.submit('slow', { steps: 1, stepMs: 1 });
-    await assert.rejects(queue.wait(long, { timeout: 50 }), { code: 'ERR_TIMEOUT' });
-    await assert.rejects(queue.wait(long, { signal: AbortSignal.timeout(20) }), { code: 'ERR_CANCELLED' });
-    await waitFor('the long job to run', async () => (await queue.get(long)).status === 'running');
-    const snap = await queue.snapshot();
-    assert.deepEqual(
-      snap.running.map((j) => j.id),
-      [long],
-    );
-    assert.deepEqual(
-      snap.pending.map((j) => j.id),
-      [queued],
-    );
-    assert.equal(snap.policy, 'queue');
-    assert.ok(snap.resources.memory.capacityMB > 0);
-    await queue.cancel(long);
-    await queue.wait(queued);
-    const after = await queue.snapshot();
-    assert.deepEqual(
-      after.recent.map((j) => j.id),
-      [queued, long],
-    );
-  });
-
-  test('history: filter by plugin, status and text; retention prunes finished jobs', async () => {
-    await using env = await setup(
-      [
-        { name: 'noop', fixture: 'noop' },
-        { name: 'fail', fixture: 'fail' },
-      ],
-      { retention: { maxCount: 3 } },
-    );
-    const { queue } = env;
-    await queue.start();
-    const ok = await Promise.all([1, 2, 3, 4].map((n) => queue.submit('noop', n)));
-    const bad = await queue.submit('fail', { message: 'model exploded' });
-    await Promise.all([...ok, bad].map((id) => queue.wait(id)));
-    assert.equal((await queue.list({ plugin: 'noop' })).jobs.length, 4);
-    assert.deepEqual(
-      (await queue.list({ status: 'failed' })).jobs.map((j) => j.id),
-      [bad],
-    );
-    assert.deepEqual(
-      (await queue.list({ text: 'exploded' })).jobs.map((j) => j.id),
-      [bad],
-    );
-    assert.equal(await queue.prune(), 2);
-    assert.equal((await queue.list()).jobs.length, 3);
   });
 
   test('host killed with SIGKILL in the middle of 200 jobs: after a restart every job completes, none lost, none run more than its attempts', async () => {
@@ -566,26 +354,6 @@ describe('JobQueue stop', () => {
     assert.equal((await second.queue.get(later)).status, 'pending', 'nothing new starts once stopping');
     await second.queue.stop();
     await second.manager.close();
-  });
-
-  test('jobs still running at the end of stop() go back to pending, the attempt not counted', async () => {
-    const plugins = pluginDir([{ name: 'slow', fixture: 'slow' }]);
-    const home = tempHome();
-    const manager = new PluginManager({ pluginPaths: [plugins], home, liveness: { pingIntervalMs: 0 } });
-    const first = await JobQueue.open({ manager, durability: 'process' });
-    await first.start();
-    const id = await first.submit('slow', { steps: 100, stepMs: 100 });
-    await eventually(() => manager.get('slow')?.state === 'busy');
-    await first.stop({ timeoutMs: 0 });
-    await manager.close();
-    const other = new PluginManager({ pluginPaths: [plugins], home, liveness: { pingIntervalMs: 0 } });
-    const second = await JobQueue.open({ manager: other, durability: 'process' });
-    const job = await second.get(id);
-    assert.equal(job.status, 'pending');
-    assert.equal(job.attempts, 0);
-    assert.match(job.timeline.at(-1)?.detail ?? '', /host was stopped/);
-    await second.stop();
-    await other.close();
   });
 
   test('a job left running by a dead host can be cancelled by a queue that was never started', async () => {

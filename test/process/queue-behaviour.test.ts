@@ -87,6 +87,7 @@ for (const { name: backend, skip } of backends) {
       assert.equal(job.result, 'done');
       assert.equal(await queue.result(id), 'done');
       assert.deepEqual(progress, [1 / 3, 2 / 3, 1]);
+      // The last report is stored with the outcome, read back from the store.
       assert.equal((await queue.get(id)).progress?.fraction, 1);
       assert.deepEqual(
         job.timeline.map((e) => e.type),
@@ -126,6 +127,7 @@ for (const { name: backend, skip } of backends) {
       await queue.reorder(a, { priority: -1 }); // a goes last
       const explained = await queue.explain(a);
       assert.equal(explained.ahead, 4);
+      assert.match(explained.message, /4 jobs ahead|not been started/);
       await queue.start();
       await queue.stop({ drain: true });
       assert.deepEqual(readFileSync(file, 'utf8').trim().split('\n'), ['d', 'c', 'e', 'b', 'a']);
@@ -192,11 +194,14 @@ for (const { name: backend, skip } of backends) {
       const { queue, manager } = env;
       await manager.discover();
       await manager.disable('noop');
+      const cyclic: Record<string, unknown> = {};
+      cyclic.self = cyclic;
       const cases: [() => Promise<unknown>, string][] = [
         [() => queue.submit('nope', 1), 'ERR_UNKNOWN_PLUGIN'],
         [() => queue.submit('noop', 1), 'ERR_PLUGIN_DISABLED'],
         [() => queue.submit('typed', { n: 'x' }), 'ERR_INPUT_INVALID'],
         [() => queue.submit('typed', { n: 1, f: () => 1 }), 'ERR_SERIALIZE'],
+        [() => queue.submit('typed', cyclic), 'ERR_INPUT_INVALID'],
         [() => queue.submit('typed', { n: 1 }, { timeout: -5 }), 'ERR_INVALID_ARGUMENT'],
         [() => queue.submit('typed', { n: 1 }, { maxAttempts: 0 }), 'ERR_INVALID_ARGUMENT'],
         [() => queue.submit('typed', { n: 1 }, { priority: Number.NaN }), 'ERR_INVALID_ARGUMENT'],
@@ -229,6 +234,7 @@ for (const { name: backend, skip } of backends) {
         [queued],
       );
       assert.equal(snap.policy, 'queue');
+      assert.ok(snap.resources.memory.capacityMB > 0);
       await queue.wait(queued);
       const later = await queue.snapshot();
       assert.deepEqual(

@@ -15,6 +15,7 @@ import {
   type ResourceNeeds,
   type SystemMonitor,
 } from 'bulkhead';
+import { fakeMachine } from '../fake-machine.js';
 import { tempDir } from '../helpers.js';
 
 interface FakePlugin {
@@ -29,23 +30,6 @@ interface Call {
   signal: AbortSignal | undefined;
   resolve(value: unknown): void;
   reject(error: unknown): void;
-}
-
-/** A machine with `memoryMB` free, always. */
-function machine(memoryMB: number): SystemMonitor {
-  return {
-    async sample() {
-      return {
-        time: Date.now(),
-        cpu: { model: 'fake', cores: 8, percent: 0, loadavg: [0, 0, 0] as [number, number, number] },
-        memory: { totalMB: memoryMB, freeMB: memoryMB, availableMB: memoryMB },
-        gpus: [],
-      };
-    },
-    async gpuProcesses() {
-      return [];
-    },
-  };
 }
 
 /** A PluginRunner whose calls wait until the test settles them. */
@@ -64,7 +48,7 @@ class FakeRunner extends EventEmitter implements PluginRunner {
   constructor(plugins: Record<string, FakePlugin>, memoryMB = 16_000) {
     super();
     this.#plugins = new Map(Object.entries(plugins));
-    this.monitor = machine(memoryMB);
+    this.monitor = fakeMachine(memoryMB);
   }
 
   async discover(): Promise<unknown> {

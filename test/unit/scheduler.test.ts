@@ -1,38 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { isBulkheadError, type Reservation, Scheduler, type SystemMonitor, type SystemSnapshot } from 'bulkhead';
+import { isBulkheadError, type Reservation, Scheduler, type SystemSnapshot } from 'bulkhead';
+import { fakeMachine } from '../fake-machine.js';
 
-function machine(
-  over: Partial<SystemSnapshot> = {},
-  gpus: [number, number][] = [],
-): SystemMonitor & { snapshot: SystemSnapshot } {
-  const snapshot: SystemSnapshot = {
-    time: Date.now(),
-    cpu: { model: 'fake', cores: 4, percent: 0, loadavg: [0, 0, 0] },
-    memory: { totalMB: 16_000, freeMB: 16_000, availableMB: 16_000 },
-    gpus: gpus.map(([total, free], index) => ({
-      index,
-      uuid: `GPU-${index}`,
-      name: 'Fake GPU',
-      memoryTotalMB: total,
-      memoryUsedMB: total - free,
-      memoryFreeMB: free,
-      utilizationPercent: 0,
-      temperatureC: null,
-      powerW: null,
-    })),
-    ...over,
-  };
-  return {
-    snapshot,
-    async sample() {
-      return { ...snapshot, time: Date.now() };
-    },
-    async gpuProcesses() {
-      return [];
-    },
-  };
-}
+/** 16 GB of RAM and the given GPUs (`[total, free]` MB), `over` replacing parts of the snapshot. */
+const machine = (over: Partial<SystemSnapshot> = {}, gpus: [number, number][] = []) => fakeMachine(16_000, gpus, over);
 
 describe('Scheduler', () => {
   test('reservations count: two jobs admitted at the same instant cannot oversubscribe a GPU', async () => {

@@ -1,7 +1,7 @@
 /**
  * What the CLI prints when something goes wrong: one line saying what, one hint saying what to do,
  * and an exit code a script can branch on. Every error keeps a code of the registry, whose entry
- * (packages/sdk/src/errors.ts) gives the exit code and the hint unless the thrower knows better.
+ * (packages/sdk/src/errors/) gives the exit code and the hint unless the thrower knows better.
  * @module
  */
 import { type BulkheadErrorCode, behaviourOf, type CliExitCode, hintOf, isBulkheadError } from '@bulkhead/sdk/errors';

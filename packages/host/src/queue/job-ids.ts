@@ -1,13 +1,13 @@
 /**
  * Abbreviated job ids, as git and docker accept them: the full id of the one job whose id starts
- * with a prefix (an id is its own prefix).
+ * with a prefix (an id is its own prefix). Both backends resolve them here, over their own store.
  * @module
  */
 import { BulkheadError } from '@bulkhead/sdk/errors';
 import type { JobStore } from './job-store.js';
 
 /** Rejects with ERR_JOB_NOT_FOUND for no match, ERR_JOB_ID_AMBIGUOUS (with the candidates) for several. */
-export async function resolveJobId(store: JobStore, prefix: string): Promise<string> {
+export async function resolveJobId(store: Pick<JobStore, 'get' | 'idsWithPrefix'>, prefix: string): Promise<string> {
   if (typeof prefix !== 'string' || prefix === '') {
     throw new BulkheadError('ERR_INVALID_ARGUMENT', 'a job id (or the start of one) is required');
   }

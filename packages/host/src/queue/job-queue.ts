@@ -6,7 +6,7 @@
  * slot (manifest `concurrency`, default 1) and whose resources the scheduler admits; a job that
  * does not fit waits (policy `queue`), fails (`safety`), or runs anyway (`permissive`), and smaller
  * jobs behind it may start meanwhile. The parts: submit-checks.ts (what a job must pass),
- * dispatch-plan.ts (what runs next), dispatcher.ts (running attempts), settlement.ts and
+ * dispatch-plan.ts (what runs next), submit-jobs.ts (storing them), dispatcher.ts (running attempts), settlement.ts and
  * recovery.ts (what is written for each outcome), waiters.ts, views.ts, job-changes.ts (cancel,
  * reorder). Jobs run through a
  * PluginRunner (plugin-runner.ts); consumers use the JobQueueApi (job-queue-api.ts).
@@ -27,8 +27,7 @@ import { BulkheadError } from '@bulkhead/sdk/errors';
 import type { ControlServer } from '../control/server.js';
 import type { LogEntry } from '../process/log-buffer.js';
 import { hasNeeds, type ResourceNeeds } from '../resources/resource-ledger.js';
-import { Scheduler } from '../resources/scheduler.js';
-import { encodeValue } from './codec.js';
+import type { Scheduler } from '../resources/scheduler.js';
 import { type Waiting, waitingEntry } from './dispatch-plan.js';
 import { Dispatcher } from './dispatcher.js';
 import { GroupCommit } from './group-commit.js';
@@ -38,21 +37,13 @@ import { JobChanges } from './job-changes.js';
 import { resolveJobId } from './job-ids.js';
 import type { JobQueueApi } from './job-queue-api.js';
 import { JobReader } from './job-reader.js';
-import type {
-  JobEvent,
-  JobFilter,
-  JobRecord,
-  JobStatus,
-  JobStore,
-  NewJob,
-  RetentionPolicy,
-  StoreOp,
-} from './job-store.js';
+import type { JobEvent, JobFilter, JobRecord, JobStatus, JobStore, RetentionPolicy, StoreOp } from './job-store.js';
 import type { PluginRunner } from './plugin-runner.js';
 import { serveQueueControl } from './queue-control.js';
+import { retentionOf, schedulerOf } from './queue-defaults.js';
 import { handBackOps, recoveryOps } from './recovery.js';
 import { DEFAULT_RETRY_BACKOFF } from './retry-policy.js';
-import { checkSubmit } from './submit-checks.js';
+import { submitJobs } from './submit-jobs.js';
 import type { Explanation, Job, JobQueueEvents, JobQueueOptions, QueueSnapshot, SubmitOptions } from './types.js';
 import { ValueFiles } from './value-files.js';
 import { Waiters } from './waiters.js';
@@ -92,11 +83,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> implements JobQueueAp
     this.#commits = new GroupCommit(store);
     this.#inserts = new GroupInsert(store);
     const s = options.scheduler ?? {};
-    this.scheduler = new Scheduler(s.monitor ?? options.manager.monitor, {
-      policy: s.policy ?? 'queue',
-      ...(s.queueTimeoutMs !== undefined ? { queueTimeoutMs: s.queueTimeoutMs } : {}),
-      ...(s.refreshMs !== undefined ? { refreshMs: s.refreshMs } : {}),
-    });
+    this.scheduler = schedulerOf(options);
     this.#ownsHome = ownsHome;
     this.#files = new ValueFiles(join(options.manager.home, 'jobs.files'), options.largeValueBytes);
     this.#activity = new JobActivity((ops) => this.#write(ops));
@@ -257,42 +244,20 @@ export class JobQueue extends EventEmitter<JobQueueEvents> implements JobQueueAp
   /** Several jobs in one durable write (all or none). */
   async submitMany(jobs: { plugin: string; input: unknown; options?: SubmitOptions }[]): Promise<string[]> {
     this.#open();
-    const now = this.#now();
-    const fresh: NewJob[] = [];
-    const needsOf: ResourceNeeds[] = [];
-    for (const { plugin, input, options = {} } of jobs) {
-      needsOf.push(await checkSubmit(this.#manager, this.scheduler, plugin, input, options));
-      const id = crypto.randomUUID(); // the global Web Crypto: cheaper to first use than importing node:crypto
-      fresh.push({
-        id,
-        plugin,
-        input: await this.#files.keep(id, 'input', encodeValue(input)),
-        priority: options.priority ?? 0,
-        idempotencyKey: options.idempotencyKey ?? null,
-        maxAttempts: options.maxAttempts ?? this.#options.maxAttempts ?? 1,
-        timeoutMs: options.timeout ?? null,
-        createdAt: now,
-      });
-    }
-    let stored: JobRecord[];
-    try {
-      stored = await this.#inserts.insert(fresh);
-    } finally {
-      for (const job of fresh) this.#files.settled(job.input);
-    }
-    const ids: string[] = [];
-    stored.forEach((record, i) => {
-      ids.push(record.id);
-      // A repeated idempotency key returns the first job: nothing new to queue.
-      if (record.id !== fresh[i]?.id) {
-        void this.#files.discard(fresh[i]?.input ?? new Uint8Array()).catch(() => {});
-        return;
-      }
-      if (record.status === 'pending') this.#jobs.pending.add(this.#entry(record, needsOf[i], fresh[i]?.input));
-      this.emit('submitted', { id: record.id, plugin: record.plugin, priority: record.priority });
-    });
-    this.#jobs.soon();
-    return ids;
+    return submitJobs(
+      {
+        runner: this.#manager,
+        scheduler: this.scheduler,
+        files: this.#files,
+        inserts: this.#inserts,
+        dispatcher: this.#jobs,
+        events: this,
+        now: this.#now,
+        maxAttempts: this.#options.maxAttempts ?? 1,
+        entry: (job, needs, input) => this.#entry(job, needs, input),
+      },
+      jobs,
+    );
   }
 
   // ─── reading (job-reader.ts) ───────────────────────────────────────────────────────────────
@@ -359,13 +324,7 @@ export class JobQueue extends EventEmitter<JobQueueEvents> implements JobQueueAp
    */
   async prune(policy?: RetentionPolicy): Promise<number> {
     this.#open();
-    const r = this.#options.retention ?? {};
-    const p: RetentionPolicy = policy ?? {
-      maxCount: r.maxCount ?? 10_000,
-      maxAgeMs: r.maxAgeMs ?? 7 * 24 * 3600_000,
-      ...(r.maxBytes !== undefined ? { maxBytes: r.maxBytes } : {}),
-    };
-    const removed = await this.#store.prune(p);
+    const removed = await this.#store.prune(policy ?? retentionOf(this.#options));
     // Their value files go with them.
     if (removed > 0) await this.sweepFiles();
     return removed;

@@ -28,22 +28,21 @@ export function checkSubmitOptions(options: SubmitOptions): void {
   }
 }
 
-/** Every check; resolves with what one run of the job needs (the manifest's, overridden by `options.resources`). */
-export async function checkSubmit(
+/** The plugin as submit finds it, looked for once more (discovery) when not known yet; undefined if still not. */
+export async function findPlugin(runner: PluginRunner, plugin: string): Promise<ReturnType<PluginRunner['get']>> {
+  const info = runner.get(plugin);
+  if (info !== undefined) return info;
+  await runner.discover();
+  return runner.get(plugin);
+}
+
+/** A plugin this host has: enabled, and the input matches the schema its manifest declares. */
+export function checkPluginInput(
   runner: PluginRunner,
-  scheduler: Scheduler,
+  info: { enabled: boolean },
   plugin: string,
   input: unknown,
-  options: SubmitOptions,
-): Promise<ResourceNeeds> {
-  checkSubmitOptions(options);
-  let info = runner.get(plugin);
-  if (info === undefined) {
-    await runner.discover();
-    info = runner.get(plugin);
-  }
-  if (info === undefined)
-    throw new BulkheadError('ERR_UNKNOWN_PLUGIN', `no plugin named "${plugin}"`, { name: plugin });
+): void {
   if (!info.enabled)
     throw new BulkheadError('ERR_PLUGIN_DISABLED', `plugin "${plugin}" is disabled; enable it first`, {
       name: plugin,
@@ -56,6 +55,21 @@ export async function checkSubmit(
       throw new BulkheadError('ERR_INPUT_INVALID', `input for plugin "${plugin}" is invalid: ${list}`, { issues });
     }
   }
+}
+
+/** Every check; resolves with what one run of the job needs (the manifest's, overridden by `options.resources`). */
+export async function checkSubmit(
+  runner: PluginRunner,
+  scheduler: Scheduler,
+  plugin: string,
+  input: unknown,
+  options: SubmitOptions,
+): Promise<ResourceNeeds> {
+  checkSubmitOptions(options);
+  const info = await findPlugin(runner, plugin);
+  if (info === undefined)
+    throw new BulkheadError('ERR_UNKNOWN_PLUGIN', `no plugin named "${plugin}"`, { name: plugin });
+  checkPluginInput(runner, info, plugin, input);
   const needs = { ...runner.resourcesOf(plugin), ...options.resources };
   if (hasNeeds(needs)) {
     // Even `permissive` needs a measurement for a job with needs: it still reserves GPUs by it.

@@ -12,7 +12,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { LogEntry } from '../../process/log-buffer.js';
-import type { JobEvent, JobFilter, JobPage, JobRecord, JobStatus, RetentionPolicy } from '../job-store.js';
+import type { JobEvent, JobFilter, JobPage, JobRecord, JobStatus, NewJob, RetentionPolicy } from '../job-store.js';
 import { TERMINAL_STATUSES } from '../job-store.js';
 
 /** A field change: a value, or null to delete the field. */
@@ -76,17 +76,6 @@ return ARGV[1]
 /** A record as Redis holds it: the host that runs (or ran) it, and whether a cancel was asked. */
 export type RedisJobRecord = JobRecord & { host: string | null; cancelAsked: boolean };
 
-export interface NewRedisJob {
-  id: string;
-  plugin: string;
-  input: Uint8Array;
-  priority: number;
-  idempotencyKey: string | null;
-  maxAttempts: number;
-  timeoutMs: number | null;
-  createdAt: number;
-}
-
 type WithScripts = Redis & {
   bhTransition(...args: (string | Buffer | number)[]): Promise<0 | 1 | 2>;
   bhInsert(...args: (string | Buffer | number)[]): Promise<string>;
@@ -108,7 +97,7 @@ export class JobRecords {
   }
 
   /** Stores a pending job; resolves to the id that holds its idempotency key (its own, or an earlier job's). */
-  async insert(job: NewRedisJob): Promise<string> {
+  async insert(job: NewJob): Promise<string> {
     const pairs: (string | Buffer | number)[] = [
       'id',
       job.id,

@@ -1,6 +1,6 @@
 /**
  * The RedisJobQueue's changes to jobs: cancel (here, or across hosts over the events channel),
- * reorder (BullMQ's changePriority), and resolving an id from its start.
+ * and reorder (BullMQ's changePriority); resolving an id from its start is job-ids.ts (both backends).
  * @module
  */
 import { BulkheadError } from '@bulkhead/sdk/errors';
@@ -85,18 +85,4 @@ export async function reorderJob(
     { at: Date.now(), type: 'reordered', detail: `priority ${priority}` },
   ]);
   return ctx.get(id);
-}
-
-/** The one job whose id is or starts with `prefix` (checked non-empty, Redis reached, by the caller). */
-export async function resolveJobId(ctx: RedisQueueContext, prefix: string): Promise<string> {
-  if ((await ctx.records.get(prefix)) !== null) return prefix;
-  const ids = await ctx.records.idsWithPrefix(prefix, 6);
-  if (ids.length === 1) return ids[0] as string;
-  if (ids.length === 0) throw new BulkheadError('ERR_JOB_NOT_FOUND', `no job ${prefix}`, { id: prefix });
-  const shown = ids.slice(0, 5).join(', ');
-  throw new BulkheadError(
-    'ERR_JOB_ID_AMBIGUOUS',
-    `job id ${prefix} is ambiguous: ${shown}${ids.length > 5 ? ', …' : ''} start with it`,
-    { prefix, candidates: ids.slice(0, 5) },
-  );
 }

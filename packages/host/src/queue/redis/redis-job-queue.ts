@@ -21,11 +21,13 @@ import { BulkheadError } from '@bulkhead/sdk/errors';
 import type { Redis } from 'ioredis';
 import type { ControlServer } from '../../control/server.js';
 import type { LogEntry } from '../../process/log-buffer.js';
-import { Scheduler } from '../../resources/scheduler.js';
+import type { Scheduler } from '../../resources/scheduler.js';
+import { resolveJobId } from '../job-ids.js';
 import type { JobQueueApi } from '../job-queue-api.js';
 import type { JobEvent, JobFilter, JobRecord, RetentionPolicy } from '../job-store.js';
 import { TERMINAL_STATUSES } from '../job-store.js';
 import type { PluginRunner } from '../plugin-runner.js';
+import { retentionOf, schedulerOf } from '../queue-defaults.js';
 import type {
   Explanation,
   Job,
@@ -36,7 +38,8 @@ import type {
   SubmitOptions,
 } from '../types.js';
 import { BullQueues } from './bull-queues.js';
-import { endsJob, eventsChannel, type Message, parseMessage, receiveMessage } from './events-channel.js';
+import { ConnectionHealth } from './connection-health.js';
+import { EventsChannel, endsJob, type Message } from './events-channel.js';
 import { HostRegistry } from './host-registry.js';
 import { addLanes, hostView, startTimers, waitingForMine } from './host-start.js';
 import { JobRecords } from './job-records.js';
@@ -44,8 +47,8 @@ import { JobRunner } from './job-runner.js';
 import { timelineOf, toJob } from './job-view.js';
 import { JobWaiters } from './job-waiters.js';
 import { openConnections, type RedisQueueSettings } from './queue-connections.js';
-import { redactUrl, unavailable } from './redis-connection.js';
-import { cancelJob, reorderJob, resolveJobId } from './redis-control.js';
+import { redactUrl } from './redis-connection.js';
+import { cancelJob, reorderJob } from './redis-control.js';
 import type { RedisQueueContext } from './redis-queue-context.js';
 import { explainJob, resultOf, snapshotOf } from './redis-reads.js';
 import { submitJobs } from './redis-submit.js';
@@ -69,7 +72,8 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
   readonly #bull: Redis;
   readonly #sub: Redis;
   /** The events channel: pub/sub is one namespace for the whole server, so it names the database too. */
-  readonly #channel: string;
+  readonly #channel: EventsChannel;
+  readonly #health: ConnectionHealth;
   readonly #records: JobRecords;
   readonly #hosts: HostRegistry;
   readonly #queues: BullQueues;
@@ -81,7 +85,6 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
   #stopping = false;
   #closed = false;
   #stopped: Promise<void> | null = null;
-  #lastError: string | null = null;
   readonly #onManagerLog: (e: { name: string } & LogEntry) => void;
   readonly #ctx: RedisQueueContext;
 
@@ -98,18 +101,13 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
     this.#redis = redis;
     this.#bull = bull;
     this.#sub = sub;
-    this.#channel = eventsChannel(settings.prefix, redis.options.db ?? 0);
     this.#records = new JobRecords(redis, settings.prefix);
     this.#hosts = new HostRegistry(redis, settings.prefix);
     this.#queues = new BullQueues(bull, redis, settings.prefix);
     this.#waiters = new JobWaiters((id) => this.#records.get(id));
     this.hostId = `${hostname()}-${process.pid}-${crypto.randomUUID().slice(0, 4)}`;
-    const s = options.scheduler ?? {};
-    this.scheduler = new Scheduler(s.monitor ?? options.manager.monitor, {
-      policy: s.policy ?? 'queue',
-      ...(s.queueTimeoutMs !== undefined ? { queueTimeoutMs: s.queueTimeoutMs } : {}),
-      ...(s.refreshMs !== undefined ? { refreshMs: s.refreshMs } : {}),
-    });
+    this.#channel = new EventsChannel(redis, settings.prefix, this.hostId, () => this.#closed);
+    this.scheduler = schedulerOf(options);
     this.#runner = new JobRunner({
       manager: this.#manager,
       scheduler: this.scheduler,
@@ -122,11 +120,9 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
       ready: () => this.#bull.status === 'ready',
       emit: (t, e) => (this.emit as (k: string, v: unknown) => boolean)(t, e),
       announce: (t, e) => this.#announceEvent(t, e),
-      message: (t, e) => this.#message(t, e as never),
+      message: (t, e) => this.#channel.message(t, e as never),
       wake: (id) => void this.#waiters.wake(id),
-      onError: (e) => {
-        this.#lastError = e instanceof Error ? e.message : String(e);
-      },
+      onError: (e) => this.#health.failed(e),
     });
     this.#onManagerLog = (e) => this.#runner.pluginOutput(e);
     this.#ctx = {
@@ -143,24 +139,26 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
       record: (id) => this.#record(id),
       job: (job) => this.#job(job),
       emit: (t, e) => void (this.emit as (k: string, v: unknown) => boolean)(t, e),
-      publish: (m) => this.#publish(m),
+      publish: (m) => this.#channel.publish(m),
       announceEvent: (t, e) => this.#announceEvent(t, e),
       get: (id) => this.get(id),
       wait: (id) => this.wait(id),
     };
-    // Reconnects are ioredis's (backoff, forever); this only keeps what to say about them.
-    redis.on('error', (e: Error) => {
-      this.#lastError = (e as NodeJS.ErrnoException).code ?? e.message;
-    });
-    redis.on('ready', () => {
-      this.#lastError = null;
+    this.#health = new ConnectionHealth(redis, settings.url, () => {
       // Missed while away: finished jobs someone waits for, and jobs submitted meanwhile.
       for (const id of this.#waiters.ids()) void this.#waiters.wake(id);
       this.#runner.pokeAll();
     });
     sub.on('error', () => {});
     bull.on('error', () => {});
-    sub.on('messageBuffer', (_channel: Buffer, raw: Buffer) => this.#onMessage(raw));
+    sub.on('messageBuffer', (_channel: Buffer, raw: Buffer) =>
+      this.#channel.receive(raw, {
+        cancel: (id) => this.#runner.cancel(id),
+        poke: (plugin) => this.#runner.poke(plugin),
+        emit: (t, e) => (this.emit as (k: string, v: unknown) => boolean)(t, e),
+        wake: (id) => void this.#waiters.wake(id),
+      }),
+    );
   }
 
   /** Connects (ERR_REDIS_UNAVAILABLE at once if Redis cannot be reached) and checks the server. */
@@ -175,13 +173,13 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
 
   /** Whether this host reaches Redis now, and the hosts that share the queue. */
   async backend(): Promise<QueueBackendView> {
-    const connected = this.#redis.status === 'ready';
+    const { connected, error } = this.#health;
     const hosts = connected ? await this.#hosts.list().catch(() => []) : [];
     return {
       kind: 'redis',
       url: redactUrl(this.#settings.url),
       connected,
-      error: connected ? null : (this.#lastError ?? this.#redis.status),
+      error,
       host: this.hostId,
       hosts,
     };
@@ -198,9 +196,7 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
     }
     this.#started = true;
     await this.#manager.discover();
-    addLanes(this.#manager, this.#runner, this.#bull, this.#settings, (e) => {
-      this.#lastError = e.message;
-    });
+    addLanes(this.#manager, this.#runner, this.#bull, this.#settings, (e) => this.#health.failed(e));
     await this.scheduler.fresh().catch(() => {});
     this.#manager.on('log', this.#onManagerLog);
     this.#timers.push(
@@ -329,14 +325,7 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
   async prune(policy?: RetentionPolicy): Promise<number> {
     this.#open();
     this.#ready();
-    const r = this.#options.retention ?? {};
-    return this.#records.prune(
-      policy ?? {
-        maxCount: r.maxCount ?? 10_000,
-        maxAgeMs: r.maxAgeMs ?? 7 * 24 * 3600_000,
-        ...(r.maxBytes !== undefined ? { maxBytes: r.maxBytes } : {}),
-      },
-    );
+    return this.#records.prune(policy ?? retentionOf(this.#options));
   }
 
   async resolveId(prefix: string): Promise<string> {
@@ -344,13 +333,13 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
     if (typeof prefix !== 'string' || prefix === '')
       throw new BulkheadError('ERR_INVALID_ARGUMENT', 'a job id (or the start of one) is required');
     this.#ready();
-    return resolveJobId(this.#ctx, prefix);
+    return resolveJobId(this.#records, prefix);
   }
 
   // ─── host ─────────────────────────────────────────────────────────────────────────────────
 
   async #announce(): Promise<void> {
-    if (this.#redis.status !== 'ready') return;
+    if (!this.#health.connected) return;
     await this.#hosts.announce(hostView(this.hostId, this.#manager, this.#runner, this.scheduler)).catch(() => {});
   }
 
@@ -359,29 +348,8 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
   /** Emits here and tells the other hosts. */
   #announceEvent<K extends keyof JobQueueEvents & Message['t']>(t: K, e: JobQueueEvents[K][0]): void {
     (this.emit as (k: string, v: unknown) => boolean)(t, e);
-    this.#publish({ h: this.hostId, t, e } as Message);
+    this.#channel.publish({ h: this.hostId, t, e } as Message);
     if (endsJob(t, e)) void this.#waiters.wake((e as { id: string }).id);
-  }
-
-  /** A message for the events channel, published by a record transition when it applies. */
-  #message<K extends Message['t']>(t: K, e: Extract<Message, { t: K }>['e']): { channel: string; message: string } {
-    return { channel: this.#channel, message: JSON.stringify({ h: this.hostId, t, e }) };
-  }
-
-  #publish(m: Message): void {
-    if (this.#closed) return;
-    void this.#redis.publish(this.#channel, JSON.stringify(m)).catch(() => {});
-  }
-
-  #onMessage(raw: Buffer): void {
-    const m = parseMessage(raw);
-    if (m === null || m.h === this.hostId) return;
-    receiveMessage(m, {
-      cancel: (id) => this.#runner.cancel(id),
-      poke: (plugin) => this.#runner.poke(plugin),
-      emit: (t, e) => (this.emit as (k: string, v: unknown) => boolean)(t, e),
-      wake: (id) => void this.#waiters.wake(id),
-    });
   }
 
   // ─── helpers ────────────────────────────────────────────────────────────────────────────────
@@ -405,12 +373,6 @@ export class RedisJobQueue extends EventEmitter<JobQueueEvents> implements JobQu
 
   /** Calls that must reach Redis now fail fast while it is away, instead of hanging. */
   #ready(): void {
-    if (this.#redis.status !== 'ready') {
-      throw unavailable(
-        this.#settings.url,
-        'reconnecting',
-        `Redis at ${redactUrl(this.#settings.url)} is unreachable (${this.#lastError ?? this.#redis.status}); reconnecting`,
-      );
-    }
+    this.#health.assertReady();
   }
 }

@@ -5,12 +5,11 @@
  * @module
  */
 import { BulkheadError } from '@bulkhead/sdk/errors';
-import { describeIssues, validateAgainstSchema } from '../../manifest/index.js';
 import { hasNeeds } from '../../resources/resource-ledger.js';
 import { insufficient, type Scheduler } from '../../resources/scheduler.js';
 import { encodeValue } from '../codec.js';
 import type { PluginRunner } from '../plugin-runner.js';
-import { checkSubmitOptions } from '../submit-checks.js';
+import { checkPluginInput, checkSubmitOptions, findPlugin } from '../submit-checks.js';
 import type { SubmitOptions } from '../types.js';
 import { toBullPriority } from './bull-priority.js';
 import type { HostRegistry } from './host-registry.js';
@@ -24,11 +23,7 @@ export async function checkSubmit(
   const { manager, scheduler, hosts } = deps;
   checkSubmitOptions(options); // the SQLite queue's own checks, word for word
   toBullPriority(options.priority ?? 0);
-  let info = manager.get(plugin);
-  if (info === undefined) {
-    await manager.discover();
-    info = manager.get(plugin);
-  }
+  const info = await findPlugin(manager, plugin);
   if (info === undefined) {
     // Not installed here: fine if another live host has it (it will run the job).
     const live = await hosts.list();
@@ -41,18 +36,7 @@ export async function checkSubmit(
     encodeValue(input); // ERR_SERIALIZE here, not on the host that runs it
     return;
   }
-  if (!info.enabled)
-    throw new BulkheadError('ERR_PLUGIN_DISABLED', `plugin "${plugin}" is disabled; enable it first`, {
-      name: plugin,
-    });
-  const schema = manager.inputSchemaOf(plugin);
-  if (schema) {
-    const issues = validateAgainstSchema(schema, input);
-    if (issues.length > 0) {
-      const list = describeIssues(issues);
-      throw new BulkheadError('ERR_INPUT_INVALID', `input for plugin "${plugin}" is invalid: ${list}`, { issues });
-    }
-  }
+  checkPluginInput(manager, info, plugin, input);
   const needs = { ...manager.resourcesOf(plugin), ...options.resources };
   if (hasNeeds(needs) && scheduler.policy !== 'permissive') {
     await scheduler.fresh();
