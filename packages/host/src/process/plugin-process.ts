@@ -36,6 +36,7 @@ import {
   type StatsResult,
 } from '@bulkhead/sdk/protocol';
 import { CallTable } from './call-table.js';
+import { cgroupOomError, createWorkerCgroup, type WorkerCgroup } from './cgroup-memory.js';
 import { ExitNotes, heapLimitOf } from './exit-summary.js';
 import { killGroup } from './kill-group.js';
 import { type LogEntry, type LogLevel, Ring, splitLines } from './log-buffer.js';
@@ -77,6 +78,8 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
   /** What its stderr says about how it died (an OOM, an uncaught error). */
   #exitNotes = new ExitNotes();
   #child: ChildProcess | null = null;
+  /** This launch's memory cgroup (option `memoryCgroup`), removed once it exited. */
+  #cgroup: WorkerCgroup | undefined;
   #handoffDir: string | undefined;
   #channel: Channel | null = null;
   readonly #calls: CallTable;
@@ -341,7 +344,9 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
     // Offered to the first launch only: a restart spawns its own.
     const offered = this.#offered;
     this.#offered = undefined;
-    const { child, prelaunchedAt, startTicks } = spawnOrAdopt(spec, offered);
+    const cgroup = o.memoryCgroup && createWorkerCgroup(o.memoryCgroup);
+    this.#cgroup = cgroup;
+    const { child, prelaunchedAt, startTicks } = spawnOrAdopt(spec, offered, cgroup);
     this.#prelaunchedAt = prelaunchedAt;
     this.#child = child;
     this.#startTicks = startTicks;
@@ -439,9 +444,12 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
         : `worker exited with ${how}${stderrTail.length ? `: ${stderrTail.at(-1)}` : ''}`,
       { exitCode, signal, stderrTail, stopped },
     );
-    const told = stopped
+    let told = stopped
       ? null
       : this.#exitNotes.error({ exitCode, signal, stderrTail, heapLimitMB: heapLimitOf(this.#options.execArgv) });
+    const oom = stopped ? null : cgroupOomError(this.#cgroup, { exitCode, signal, stderrTail });
+    this.#cgroup?.remove();
+    if (oom) told = oom;
     this.#calls.failAll(this.#fatal ?? told ?? fallback);
     this.#channel?.close();
     const exit: WorkerExit = {

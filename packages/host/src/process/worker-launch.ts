@@ -6,14 +6,20 @@
 import type { ChildProcess } from 'node:child_process';
 import { BulkheadError } from '@bulkhead/sdk/errors';
 import type { Channel } from '@bulkhead/sdk/protocol';
+import type { WorkerCgroup } from './cgroup-memory.js';
 import { makeHandoffDir } from './handoff-dir.js';
 import { processStartTicks } from './kill-group.js';
 import { type PrelaunchedWorker, spawnWorker, type WorkerSpawnSpec } from './worker-spawn.js';
 
-/** ERR_SPAWN when the process cannot be created at all. `prelaunched` is used up either way. */
+/**
+ * ERR_SPAWN when the process cannot be created at all. `prelaunched` is used up either way. With
+ * a `cgroup`, a fresh worker joins it before it runs (cgroup-memory.ts); a prelaunched one is
+ * moved in.
+ */
 export function spawnOrAdopt(
   spec: WorkerSpawnSpec,
   prelaunched: PrelaunchedWorker | undefined,
+  cgroup?: WorkerCgroup,
 ): {
   child: ChildProcess;
   /** When a prelaunched worker taken over was spawned (performance.now()); undefined for a fresh spawn. */
@@ -25,12 +31,13 @@ export function spawnOrAdopt(
   const early = prelaunched?.adopt(spec) ?? null;
   let child: ChildProcess;
   try {
-    child = early?.child ?? spawnWorker(spec);
+    child = early?.child ?? spawnWorker(cgroup ? cgroup.wrap(spec) : spec);
   } catch (e) {
     throw new BulkheadError('ERR_SPAWN', `cannot start worker ${spec.file}: ${(e as Error).message}`, undefined, {
       cause: e,
     });
   }
+  if (early && cgroup && child.pid !== undefined) cgroup.adopt(child.pid);
   const startTicks = early ? early.startTicks : child.pid === undefined ? undefined : processStartTicks(child.pid);
   return { child, prelaunchedAt: early?.spawnedAt, startTicks };
 }
