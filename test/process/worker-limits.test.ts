@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileS
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { isBulkheadError, PluginManager, type PluginManagerOptions } from 'bulkhead';
-import { eventually, fixture, sourceFixture, tempDir } from '../helpers.js';
+import { eventually, fixture, repoRoot, sourceFixture, tempDir } from '../helpers.js';
 import { tempHome } from '../manager-helpers.js';
 import { pythonSkip, realPython } from '../python-helpers.js';
 
@@ -159,7 +159,9 @@ describe('limits.memoryMB', () => {
     }
   });
 
-  test('a cgroup mode this machine cannot give fails the start of a limited worker, with the reason', { skip: here.v2Memory && 'cgroup v2 is here' }, async () => {
+  test('a cgroup mode this machine cannot give fails the start of a limited worker, with the reason', {
+    skip: here.v2Memory && 'cgroup v2 is here',
+  }, async () => {
     await using m = manager(
       { grower: { entry: fixture('memory-grower'), limits: { memoryMB: 150 } } },
       { limits: { memory: 'cgroup-v2' } },
@@ -227,15 +229,23 @@ describe('limits.memoryMB in a memory cgroup (v1, the mode of this machine)', { 
   const hostDir = () => join(own, `bulkhead-${process.pid}`);
   const isKernelOom = (limitMB: number) => (e: unknown) => {
     assert.ok(isBulkheadError(e, 'ERR_WORKER_OOM'), String(e));
-    assert.match(e.message, new RegExp(`killed by the kernel at its memory limit of ${limitMB} MB \\(limits\\.memoryMB, cgroup v1, peak \\d+ MB\\)`));
+    assert.match(
+      e.message,
+      new RegExp(
+        `killed by the kernel at its memory limit of ${limitMB} MB \\(limits\\.memoryMB, cgroup v1, peak \\d+ MB\\)`,
+      ),
+    );
     assert.equal(e.data.limitMB, limitMB);
     assert.equal(e.data.signal, 'SIGKILL');
     // The peak is the cgroup's own count: the limit, reached.
-    assert.ok(e.data.peakMB !== null && e.data.peakMB >= limitMB - 1 && e.data.peakMB <= limitMB, `peak ${e.data.peakMB}`);
+    assert.ok(
+      e.data.peakMB !== null && e.data.peakMB >= limitMB - 1 && e.data.peakMB <= limitMB,
+      `peak ${e.data.peakMB}`,
+    );
     return true;
   };
 
-  test('a Node worker gets a cgroup of its own under the host\'s, with the limit; past it the kernel kills it: ERR_WORKER_OOM (limit, peak); the cgroup is removed', async () => {
+  test("a Node worker gets a cgroup of its own under the host's, with the limit; past it the kernel kills it: ERR_WORKER_OOM (limit, peak); the cgroup is removed", async () => {
     {
       await using m = manager({ grower: { entry: fixture('memory-grower'), limits: { memoryMB: 150 } } });
       await m.load('grower');
@@ -294,7 +304,7 @@ describe('limits.memoryMB in a memory cgroup (v1, the mode of this machine)', { 
     assert.ok(await eventually(() => !existsSync(hostDir())), `${hostDir()} removed`);
   });
 
-  test('the cgroups a dead host left are swept; a live host\'s are not', () => {
+  test("the cgroups a dead host left are swept; a live host's are not", () => {
     // A pid that is gone: a process that ran and was reaped.
     const dead = spawnSync('true').pid as number;
     const stale = join(own, `bulkhead-${dead}`);
@@ -349,6 +359,106 @@ describe('recycling', () => {
     await assert.rejects(m.execute('bad', {}), (e) => {
       assert.ok(isBulkheadError(e, 'ERR_UNKNOWN_PLUGIN'), String(e));
       assert.match((e as Error).message, /limits/);
+      return true;
+    });
+  });
+});
+
+describe('limits.recycleAfterGpuLeakMB (GPU memory from real H100 captures)', () => {
+  // Copied from ../shared/fixtures/nvidia-smi, as resources-gpu.test.ts reads them.
+  const capture = (name: string) => readFileSync(join(repoRoot, 'test', 'fixtures', 'nvidia-smi', name), 'utf8');
+  const APPS_QUERY =
+    'nvidia-smi --query-compute-apps=pid,process_name,used_memory,gpu_uuid --format=csv,noheader,nounits';
+  const GPU_QUERY =
+    'nvidia-smi --query-gpu=index,uuid,name,memory.total,memory.used,memory.free,utilization.gpu,temperature.gpu,power.draw --format=csv,noheader,nounits';
+
+  /**
+   * nvidia-smi as the manager's command runner: the idle capture, or the busy one (python3, pid
+   * 445, 6242 MiB) with its pid made the worker's, as if the worker held that memory.
+   */
+  function gpu() {
+    const state = { holder: (): number | null | undefined => null, appsQueries: 0 };
+    const run: NonNullable<PluginManagerOptions['runCommand']> = async (file, args) => {
+      const line = [file, ...args].join(' ');
+      if (line === GPU_QUERY) return { stdout: capture('query-gpu.csv'), stderr: '', exitCode: 0 };
+      assert.equal(line, APPS_QUERY);
+      state.appsQueries++;
+      const holder = state.holder();
+      const stdout =
+        holder === null || holder === undefined
+          ? capture('query-apps.csv')
+          : capture('query-apps-busy.csv').replace(/^445,/m, `${holder},`);
+      return { stdout, stderr: '', exitCode: 0 };
+    };
+    return { state, run };
+  }
+  /** Every promise reaction queued so far has run (nvidia-smi answered, the verdict is in). */
+  const settled = () => new Promise((resolve) => setImmediate(resolve));
+
+  test('a worker whose GPU memory did not come back after a call is replaced once idle; one whose memory came back is kept', async () => {
+    const fake = gpu();
+    await using m = manager(
+      { gpuplugin: { entry: fixture('echo'), limits: { recycleAfterGpuLeakMB: 1000 } } },
+      { runCommand: fake.run },
+    );
+    const notes: string[] = [];
+    const unloaded: string[] = [];
+    m.on('log', (e) => e.source === 'host' && notes.push(e.message));
+    m.on('unloaded', (e) => unloaded.push(e.reason));
+    await m.load('gpuplugin');
+    const first = m.get('gpuplugin')?.pid as number;
+    // The baseline, before any call: nothing held.
+    assert.ok(await eventually(() => fake.state.appsQueries === 1));
+    // A call whose GPU memory came back: after it, the worker holds none again. Kept.
+    await m.execute('gpuplugin', { x: 1 });
+    assert.ok(await eventually(() => fake.state.appsQueries === 2));
+    await settled();
+    assert.deepEqual(unloaded, []);
+    assert.equal(m.get('gpuplugin')?.pid, first);
+    // A call after which the worker holds 6242 MiB (the busy capture): past 1000 MB, recycled.
+    const restarted = new Promise<string>((resolve) => m.once('restarted', (e) => resolve(e.reason)));
+    fake.state.holder = () => first;
+    await m.execute('gpuplugin', { x: 2 });
+    assert.equal(await restarted, 'recycle');
+    assert.deepEqual(unloaded, ['recycle']);
+    assert.notEqual(m.get('gpuplugin')?.pid, first);
+    assert.ok(
+      notes.some((n) =>
+        /recycling the worker: its GPU memory did not come back after calls: 6242 MB held, 0 MB when it loaded \(limits\.recycleAfterGpuLeakMB 1000\)/.test(
+          n,
+        ),
+      ),
+      notes.join('\n'),
+    );
+  });
+
+  test('GPU memory held from the start (a model loaded at initialize) is the baseline, not a leak', async () => {
+    const fake = gpu();
+    await using m = manager(
+      { model: { entry: fixture('echo'), limits: { recycleAfterGpuLeakMB: 1000 } } },
+      { runCommand: fake.run },
+    );
+    const unloaded: string[] = [];
+    m.on('unloaded', (e) => unloaded.push(e.reason));
+    // Whichever worker is loaded holds 6242 MiB, from the first query on.
+    fake.state.holder = () => m.get('model')?.pid;
+    await m.load('model');
+    const held = m.get('model')?.pid;
+    for (let n = 1; n <= 3; n++) {
+      await m.execute('model', { n });
+      assert.ok(await eventually(() => fake.state.appsQueries >= n + 1));
+      await settled();
+    }
+    assert.deepEqual(unloaded, []);
+    assert.equal(m.get('model')?.pid, held);
+  });
+
+  test('recycleAfterGpuLeakMB must be a positive number', async () => {
+    const into = plugins({ bad: { entry: fixture('echo'), limits: { recycleAfterGpuLeakMB: 0 } } });
+    await using m = new PluginManager({ pluginPaths: [into], home: tempHome(), liveness: { pingIntervalMs: 0 } });
+    await assert.rejects(m.execute('bad', {}), (e) => {
+      assert.ok(isBulkheadError(e, 'ERR_UNKNOWN_PLUGIN'), String(e));
+      assert.match((e as Error).message, /recycleAfterGpuLeakMB/);
       return true;
     });
   });

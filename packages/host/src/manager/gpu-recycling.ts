@@ -39,7 +39,8 @@ export interface GpuLeakCheck {
 export class GpuLeakWatch {
   readonly #o: GpuLeakWatchOptions;
   #baseline: Promise<number | null>;
-  #checking = false;
+  /** Checks run one after another: one asked for while another runs is not lost. */
+  #chain: Promise<unknown> = Promise.resolve();
 
   /** Takes the baseline at once (the worker is loaded and has run no call). */
   constructor(options: GpuLeakWatchOptions) {
@@ -48,20 +49,18 @@ export class GpuLeakWatch {
   }
 
   /**
-   * Samples again and compares with the baseline; null when either sample failed (nvidia-smi
-   * missing or failing: nothing to go by) or a check is already under way.
+   * Samples again (after the checks before it) and compares with the baseline; null when either
+   * sample failed (nvidia-smi missing or failing: nothing to go by).
    */
-  async check(): Promise<GpuLeakCheck | null> {
-    if (this.#checking) return null;
-    this.#checking = true;
-    try {
+  check(): Promise<GpuLeakCheck | null> {
+    const next = this.#chain.then(async () => {
       const baselineMB = await this.#baseline;
       const nowMB = await this.#sample();
       if (baselineMB === null || nowMB === null) return null;
       return { baselineMB, nowMB, leaked: nowMB - baselineMB > this.#o.thresholdMB };
-    } finally {
-      this.#checking = false;
-    }
+    });
+    this.#chain = next;
+    return next;
   }
 
   async #sample(): Promise<number | null> {

@@ -139,10 +139,16 @@ export class PluginWorkers {
     m.setState(m.inFlight > 0 ? 'busy' : 'ready');
     startLiveness(m, proc, this.#o.options.liveness, (reason, hang) => void this.#unresponsive(m, proc, reason, hang));
     const { limits, runCommand } = this.#o.options;
-    enforceLimits(m, proc, plugin.manifest.limits, { ...limits, ...(runCommand ? { runCommand } : {}) }, {
-      overLimit: (error) => void this.#overLimit(m, proc, error),
-      recycle: (why) => void this.#recycle(m, proc, why),
-    });
+    enforceLimits(
+      m,
+      proc,
+      plugin.manifest.limits,
+      { ...limits, ...(runCommand ? { runCommand } : {}) },
+      {
+        overLimit: (error) => void this.#overLimit(m, proc, error),
+        recycle: (why) => void this.#recycle(m, proc, why),
+      },
+    );
     // A prelaunched worker's start began at its spawn, before this call.
     const ms = performance.now() - Math.min(t0, proc.prelaunchedAt ?? t0);
     this.note(m, 'info', `loaded (pid ${proc.pid}, ${ms.toFixed(0)} ms${proc.prelaunchedAt ? ', prelaunched' : ''})`);

@@ -28,7 +28,6 @@ import type { ManagedPlugin } from './managed-plugin.js';
 
 /** How `limits.memoryMB` is enforced: `auto` picks cgroup v2, then cgroup v1, then the watchdog. */
 export type MemoryLimitSetting = 'auto' | 'cgroup-v2' | 'cgroup-v1' | 'watchdog' | 'off';
-export const MEMORY_LIMIT_SETTINGS: readonly MemoryLimitSetting[] = ['auto', 'cgroup-v2', 'cgroup-v1', 'watchdog', 'off'];
 
 export interface WorkerLimitsOptions {
   /**
@@ -192,8 +191,7 @@ export function memoryLimitMode(setting: MemoryLimitSetting = 'auto', paths?: Cg
 
 function resolveMode(setting: MemoryLimitSetting, paths: CgroupPaths | undefined): MemoryLimitMode {
   if (setting === 'off') return { mode: 'off', detail: `only the heap cap for Node workers (limits.memory is off)` };
-  if (setting === 'watchdog')
-    return { mode: 'watchdog', detail: `RSS watchdog (limits.memory is watchdog), ${HEAP}` };
+  if (setting === 'watchdog') return { mode: 'watchdog', detail: `RSS watchdog (limits.memory is watchdog), ${HEAP}` };
   const whyNot: string[] = [];
   for (const version of [2, 1] as const) {
     const name = `cgroup-v${version}` as const;

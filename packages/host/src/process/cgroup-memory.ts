@@ -167,11 +167,11 @@ export class WorkerCgroup {
   }
 
   /**
-   * Removes the cgroup once its processes are gone; a straggler still exiting (EBUSY) is retried
-   * a few times, then left to the next host's sweep. Idempotent.
+   * Removes the cgroup once its processes are gone; while a straggler is still exiting (EBUSY) it
+   * is retried for ~10 s, then left to the next host's sweep. Idempotent.
    */
   remove(): void {
-    tryRemove(this.dir, 20);
+    tryRemove(this.dir, 100);
   }
 
   #file(name: string): string {
@@ -193,9 +193,14 @@ export function createWorkerCgroup(o: WorkerCgroupOptions): WorkerCgroup {
   try {
     mkdirSync(dir, { recursive: true });
   } catch (e) {
-    throw new BulkheadError('ERR_SPAWN', `cannot make the worker's memory cgroup ${dir}: ${(e as Error).message}`, undefined, {
-      cause: e,
-    });
+    throw new BulkheadError(
+      'ERR_SPAWN',
+      `cannot make the worker's memory cgroup ${dir}: ${(e as Error).message}`,
+      undefined,
+      {
+        cause: e,
+      },
+    );
   }
   live.add(dir);
   const cg = new WorkerCgroup(dir, o.hierarchy.version, o.limitMB);
@@ -214,9 +219,14 @@ export function createWorkerCgroup(o: WorkerCgroupOptions): WorkerCgroup {
     }
   } catch (e) {
     cg.remove();
-    throw new BulkheadError('ERR_SPAWN', `cannot set the memory limit of cgroup ${dir}: ${(e as Error).message}`, undefined, {
-      cause: e,
-    });
+    throw new BulkheadError(
+      'ERR_SPAWN',
+      `cannot set the memory limit of cgroup ${dir}: ${(e as Error).message}`,
+      undefined,
+      {
+        cause: e,
+      },
+    );
   }
   return cg;
 }
@@ -265,10 +275,12 @@ export function sweepStaleCgroups(hierarchy: MemoryHierarchy, alive = pidAlive):
 }
 
 function tryRemove(dir: string, triesLeft: number): void {
-  if (!existsSync(dir)) return forget(dir);
-  if (rmdirQuiet(dir)) return forget(dir);
-  // EBUSY: a process of it is still on its way out (the kernel reaps after the exit event).
-  if (triesLeft > 0) setTimeout(() => tryRemove(dir, triesLeft - 1), 50).unref();
+  if (!existsSync(dir) || rmdirQuiet(dir)) {
+    forget(dir);
+    return;
+  }
+  // EBUSY: a process of it (a helper of the worker, killed with its group) is still on its way out.
+  if (triesLeft > 0) setTimeout(() => tryRemove(dir, triesLeft - 1), 100).unref();
 }
 
 function forget(dir: string): void {
