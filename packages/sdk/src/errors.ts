@@ -86,7 +86,7 @@ export const ERRORS = {
   ERR_HANDSHAKE_TIMEOUT: retried,
   /** The worker process exited (crashed, was killed, or was stopped) while calls were pending. */
   ERR_WORKER_EXITED: retried,
-  /** The worker ran out of memory (its JavaScript heap limit, a Python MemoryError). */
+  /** The worker ran out of memory (its heap limit, a Python MemoryError, its memory cgroup, or the RSS watchdog). */
   ERR_WORKER_OOM: { ...retried, hint: "raise the plugin's memoryMB, or give it smaller inputs" },
   /** A busy worker stopped answering and using CPU (or was stopped) for the liveness window: killed. */
   ERR_WORKER_UNRESPONSIVE: retried,
@@ -278,7 +278,7 @@ export interface ErrorDataMap {
     /** An uncaught error's message and stack, read from the worker's stderr. */
     uncaught?: { message: string; stack: string };
   };
-  /** `limitMB`: its heap cap (null: Node's default); `peakMB`: the largest heap seen (null: unknown). */
+  /** `limitMB`: its heap cap (null: Node's default) or limits.memoryMB; `peakMB`: the largest heap, cgroup peak or RSS seen (null: unknown). */
   ERR_WORKER_OOM: {
     limitMB: number | null;
     peakMB: number | null;
