@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { isBulkheadError, PluginManager, type PluginManagerOptions } from 'bulkhead';
+import { isBulkheadError, PluginManager, type PluginManagerOptions, PluginProcess } from 'bulkhead';
 import { eventually, fixture, repoRoot, sourceFixture, tempDir } from '../helpers.js';
 import { tempHome } from '../manager-helpers.js';
 import { pythonSkip, realPython } from '../python-helpers.js';
@@ -25,6 +25,9 @@ const { memoryLimitMode } = (await import(
 const { hostCgroupDir, sweepStaleCgroups } = (await import(
   built('./process/cgroup-memory.js')
 )) as typeof import('../../packages/host/src/process/cgroup-memory.js');
+const { prelaunch, workerSpawnSpec } = (await import(
+  built('./process/worker-spawn.js')
+)) as typeof import('../../packages/host/src/process/worker-spawn.js');
 const { loadHostConfig, managerOptionsOf } = (await import(
   built('./config/host-config.js')
 )) as typeof import('../../packages/host/src/config/host-config.js');
@@ -300,6 +303,29 @@ describe('limits.memoryMB in a memory cgroup (v1, the mode of this machine)', { 
       assert.equal(memoryCgroupOf(m.get('free')?.pid as number), own);
       await m.unload('limited');
       assert.ok(await eventually(() => !existsSync(dir)), `${dir} removed`);
+    }
+    assert.ok(await eventually(() => !existsSync(hostDir())), `${hostDir()} removed`);
+  });
+
+  test('a prelaunched worker adopted by a limited start is moved into its cgroup', async () => {
+    const hierarchy = memoryLimitMode().hierarchy;
+    assert.ok(hierarchy);
+    const early = prelaunch(workerSpawnSpec({ plugin: fixture('echo'), maxFrameBytes: 256 * 2 ** 20 }));
+    const earlyPid = early.pid;
+    assert.ok(earlyPid);
+    // Spawned outside any worker cgroup: in the host's own.
+    assert.equal(memoryCgroupOf(earlyPid), own);
+    {
+      await using p = await PluginProcess.start({
+        plugin: fixture('echo'),
+        prelaunched: early,
+        memoryCgroup: { hierarchy, limitMB: 300, name: 'echo' },
+      });
+      assert.equal(p.pid, earlyPid);
+      const dir = memoryCgroupOf(p.pid as number);
+      assert.match(dir, new RegExp(`/bulkhead-${process.pid}/echo-\\d+$`));
+      assert.equal(readFileSync(join(dir, 'memory.limit_in_bytes'), 'utf8').trim(), String(300 * 2 ** 20));
+      assert.deepEqual(((await p.execute({ x: 1 })) as { echo: unknown }).echo, { x: 1 });
     }
     assert.ok(await eventually(() => !existsSync(hostDir())), `${hostDir()} removed`);
   });
