@@ -330,6 +330,24 @@ describe('limits.memoryMB in a memory cgroup (v1, the mode of this machine)', { 
     assert.ok(await eventually(() => !existsSync(hostDir())), `${hostDir()} removed`);
   });
 
+  test('a limited worker whose executable is missing is ERR_SPAWN, as without a cgroup, and leaves no cgroup', async () => {
+    const hierarchy = memoryLimitMode().hierarchy;
+    assert.ok(hierarchy);
+    await assert.rejects(
+      PluginProcess.start({
+        plugin: fixture('echo'),
+        nodePath: '/nonexistent/node',
+        memoryCgroup: { hierarchy, limitMB: 100, name: 'echo' },
+      }),
+      (e) => {
+        assert.ok(isBulkheadError(e, 'ERR_SPAWN'), String(e));
+        assert.match(e.message, /\/nonexistent\/node.*ENOENT/);
+        return true;
+      },
+    );
+    assert.ok(!existsSync(hostDir()), `${hostDir()} removed`);
+  });
+
   test("the cgroups a dead host left are swept; a live host's are not", () => {
     // A pid that is gone: a process that ran and was reaped.
     const dead = spawnSync('true').pid as number;

@@ -20,7 +20,17 @@
  * before its spawn and is read in the same tick as its exit.
  * @module
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { BulkheadError } from '@bulkhead/sdk/errors';
 import type { WorkerSpawnSpec } from './worker-spawn.js';
@@ -136,8 +146,14 @@ export class WorkerCgroup {
     this.limitMB = limitMB;
   }
 
-  /** The spawn that joins this cgroup and then execs the worker, same pid, same group. */
+  /**
+   * The spawn that joins this cgroup and then execs the worker, same pid, same group. A worker
+   * executable that is not there throws ENOENT here, as a plain spawn would report it (through
+   * the shell it would be an exit 127 instead).
+   */
   wrap(spec: WorkerSpawnSpec): WorkerSpawnSpec {
+    if (!findExecutable(spec.file, spec.env.PATH))
+      throw Object.assign(new Error(`spawn ${spec.file} ENOENT`), { code: 'ENOENT', path: spec.file });
     const join = 'echo $$ > "$0" && exec "$@"';
     return { ...spec, file: '/bin/sh', args: ['-c', join, this.#file('cgroup.procs'), spec.file, ...spec.args] };
   }
@@ -323,6 +339,19 @@ function safeReaddir(dir: string): string[] {
   } catch {
     return [];
   }
+}
+
+/** Whether `file` (a path, or a name looked up on `path` as exec does) is an executable file. */
+function findExecutable(file: string, path: string | undefined): boolean {
+  const candidates = file.includes('/') ? [file] : (path ?? '').split(':').map((d) => join(d || '.', file));
+  return candidates.some((c) => {
+    try {
+      accessSync(c, constants.X_OK);
+      return statSync(c).isFile();
+    } catch {
+      return false;
+    }
+  });
 }
 
 function pidAlive(pid: number): boolean {

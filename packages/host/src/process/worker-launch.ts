@@ -33,6 +33,7 @@ export function spawnOrAdopt(
   try {
     child = early?.child ?? spawnWorker(cgroup ? cgroup.wrap(spec) : spec);
   } catch (e) {
+    cgroup?.remove();
     throw new BulkheadError('ERR_SPAWN', `cannot start worker ${spec.file}: ${(e as Error).message}`, undefined, {
       cause: e,
     });
