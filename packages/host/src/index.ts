@@ -61,7 +61,7 @@ export type {
   PluginSummary,
   PluginTelemetry,
 } from './manager/types.js';
-export type { WorkerLimitsOptions } from './manager/worker-limits.js';
+export type { MemoryLimitSetting, WorkerLimitsOptions } from './manager/worker-limits.js';
 // Manifests and discovery
 export {
   type DiscoveredPlugin,
@@ -77,6 +77,7 @@ export {
   type ShadowedPlugin,
   searchPaths,
 } from './manifest/index.js';
+export type { CgroupVersion, MemoryHierarchy, WorkerCgroupOptions } from './process/cgroup-memory.js';
 export type { LogEntry, LogLevel, LogSource } from './process/log-buffer.js';
 // Running one plugin in its own process
 export {

@@ -66,7 +66,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorCheck[]> 
     guard('sqlite', 'Job database', ctx, async () => (await database).sqlite),
     guard('plugins', 'Plugins', ctx, () => checkPlugins(ctx)),
     guard('gpu', 'NVIDIA GPUs', ctx, () => checkGpu(ctx)),
-    guard('limits', 'Worker limits', ctx, async () => checkLimits()),
+    guard('limits', 'Worker limits', ctx, () => checkLimits(ctx)),
     guard('redis', 'Redis', ctx, () => checkRedis(ctx)),
     guard('control', 'Job database owner', ctx, async () => {
       const d = await database;

@@ -13,6 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BulkheadError } from '@bulkhead/sdk/errors';
 import type { PluginsFileIssue } from '../install/plugins-file.js';
+import type { MemoryLimitSetting } from '../manager/worker-limits.js';
 import { didYouMean } from '../manifest/did-you-mean.js';
 import type { SchedulingPolicy } from '../resources/scheduler.js';
 import { count, duration, oneOf, redisUrl, type SettingKind, size } from './setting-kinds.js';
@@ -155,6 +156,14 @@ export const HOST_SETTINGS: readonly HostSetting[] = [
     default: 30_000,
     description: 'an open circuit lets one trial through after this; a trial that crashes doubles it (to 5 minutes)',
   },
+  {
+    key: 'limits.memory',
+    env: 'BULKHEAD_MEMORY_LIMITS',
+    kind: oneOf(['auto', 'cgroup-v2', 'cgroup-v1', 'watchdog', 'off']),
+    default: 'auto',
+    description:
+      "how manifests' limits.memoryMB is enforced: auto (a memory cgroup per worker, v2 then v1, else the RSS watchdog), cgroup-v2, cgroup-v1, watchdog, or off (a Node worker's heap cap only)",
+  },
 ];
 
 export type SettingSource = 'default' | 'file' | 'env' | 'flag';
@@ -259,6 +268,7 @@ export function managerOptionsOf(config: HostConfig): {
   budget?: { memoryMB?: number; gpuMemoryMB?: number };
   defaultConcurrency: number;
   restart: { maxCrashes: number; windowMs: number; backoffMaxMs: number; cooldownMs: number };
+  limits: { memory: MemoryLimitSetting };
 } {
   const v = config.values;
   const budget = defined({
@@ -275,6 +285,7 @@ export function managerOptionsOf(config: HostConfig): {
     ...(Object.keys(budget).length > 0 ? { budget } : {}),
     defaultConcurrency: v.concurrency as number,
     restart,
+    limits: { memory: v['limits.memory'] as MemoryLimitSetting },
   };
 }
 

@@ -18,7 +18,7 @@ import type { ManagedPlugin } from './managed-plugin.js';
 import { PluginLog } from './plugin-log.js';
 import type { StateStore } from './state-store.js';
 import type { PluginManagerEvents, PluginManagerOptions } from './types.js';
-import { enforceLimits } from './worker-limits.js';
+import { enforceLimits, memoryCgroupFor } from './worker-limits.js';
 import { workerOptionsFor } from './worker-options.js';
 import type { WorkerRecords } from './worker-records.js';
 
@@ -112,6 +112,7 @@ export class PluginWorkers {
       this.#prelaunched = undefined;
       proc = await PluginProcess.start({
         ...workerOptionsFor(plugin, this.#o.options.worker),
+        ...memoryCgroupFor(name, plugin.manifest.limits, this.#o.options.limits),
         ...(prelaunched ? { prelaunched } : {}),
         // Worked out once the worker is spawned: filling in the schema's defaults may load and run
         // Ajv, tens of ms that the worker's start now hides.
@@ -137,10 +138,17 @@ export class PluginWorkers {
     m.cpu = { last: null };
     m.setState(m.inFlight > 0 ? 'busy' : 'ready');
     startLiveness(m, proc, this.#o.options.liveness, (reason, hang) => void this.#unresponsive(m, proc, reason, hang));
-    enforceLimits(m, proc, plugin.manifest.limits, this.#o.options.limits, {
-      overLimit: (error) => void this.#overLimit(m, proc, error),
-      recycle: (why) => void this.#recycle(m, proc, why),
-    });
+    const { limits, runCommand } = this.#o.options;
+    enforceLimits(
+      m,
+      proc,
+      plugin.manifest.limits,
+      { ...limits, ...(runCommand ? { runCommand } : {}) },
+      {
+        overLimit: (error) => void this.#overLimit(m, proc, error),
+        recycle: (why) => void this.#recycle(m, proc, why),
+      },
+    );
     // A prelaunched worker's start began at its spawn, before this call.
     const ms = performance.now() - Math.min(t0, proc.prelaunchedAt ?? t0);
     this.note(m, 'info', `loaded (pid ${proc.pid}, ${ms.toFixed(0)} ms${proc.prelaunchedAt ? ', prelaunched' : ''})`);

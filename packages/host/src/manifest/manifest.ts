@@ -31,7 +31,7 @@ export interface PluginResources {
   cpus?: number;
 }
 
-/** What the host enforces on each worker of a plugin (manager/memory-limit.ts, manager/recycling.ts). */
+/** What the host enforces on each worker of a plugin (manager/worker-limits.ts, process/cgroup-memory.ts, manager/gpu-recycling.ts). */
 export interface PluginLimits {
   /** Memory limit, MiB: a Node worker's heap cap, and its group's RSS is killed past it (ERR_WORKER_OOM). */
   memoryMB?: number;
@@ -39,6 +39,8 @@ export interface PluginLimits {
   recycleAfterCalls?: number;
   /** Restart the worker, once idle, when its RSS grew by more than this many MiB since it loaded. */
   recycleAfterGrowthMB?: number;
+  /** Restart the worker, once idle after calls, when its GPU memory grew by more than this many MiB since it loaded. */
+  recycleAfterGpuLeakMB?: number;
 }
 
 /** Node workers: what Node's permission model allows it (process/node-permissions.ts). */

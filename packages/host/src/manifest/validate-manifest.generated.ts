@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 export const validate = validate0;
 export default validate0;
-const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"urn:bulkhead:schema:plugin-manifest:1","title":"Bulkhead plugin manifest (bulkhead-plugin.json)","description":"Describes one installed plugin: what to run, where, with what, and what it needs. Relative paths are relative to the directory that holds the manifest.","type":"object","required":["manifestVersion","name","version","entry"],"additionalProperties":false,"properties":{"$schema":{"description":"Where editors find this schema, for completion and checking (ignored by Bulkhead).","type":"string"},"manifestVersion":{"description":"The version of this manifest format. Bulkhead refuses a manifest whose version it does not read.","const":1},"name":{"description":"The plugin's unique name: lowercase letters, digits and . _ - / @, starting with a letter, a digit or @ (an npm package name fits).","type":"string","pattern":"^[a-z0-9@][a-z0-9._\\-/@]*$"},"version":{"description":"The plugin's version, semver (major.minor.patch[-prerelease]). When two manifests in one search path have the same name, the higher version is used.","type":"string","minLength":1},"description":{"description":"One line saying what the plugin does.","type":"string"},"author":{"description":"Who wrote the plugin.","type":"string"},"package":{"description":"The npm spec or path the plugin was installed from, so it can be updated or reinstalled.","type":"string"},"category":{"description":"A group to list the plugin under.","type":"string","minLength":1,"default":"general"},"runtime":{"description":"Which worker runs the plugin: node (the default) or python.","enum":["node","python"],"default":"node"},"entry":{"description":"The plugin module. Node: the file whose default export is the definePlugin result. Python: a file, path/to/plugin.py[:Name], or an importable module, package.module[:Name]. Files are relative to the manifest's directory or absolute.","type":"string","minLength":1},"python":{"description":"runtime python: the interpreter to run the plugin with (its venv's bin/python), relative to the manifest's directory or absolute, or a command name looked up on PATH. Default: python3 from PATH.","type":"string","minLength":1},"env":{"description":"The plugin's environment directory (where its node_modules live), relative to the manifest's directory or absolute. The worker runs with it as its working directory. Default: the manifest's directory.","type":"string","minLength":1},"node":{"description":"The Node binary to run the plugin with (a pinned version), relative to the manifest's directory or absolute. Default: the host's own Node.","type":"string","minLength":1},"envVars":{"description":"Environment variables set for the plugin's worker, over what it inherits from the host.","type":"object","propertyNames":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"type":"string"}},"passEnv":{"description":"Host environment variables the worker inherits beyond Bulkhead's minimal set (PATH, HOME, locale, TZ, TMPDIR, Node/Python paths, CUDA_*, BULKHEAD_*): NAME, or PREFIX* for every name starting so. Everything else of the host's environment (its secrets) is not passed.","type":"array","items":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*\\*?$"}},"configSchema":{"description":"A JSON Schema of the plugin's config. Config updates are checked against it before anything changes.","type":"object"},"config":{"description":"Default config values, used under whatever config the user sets.","type":"object"},"resources":{"description":"What one running worker of the plugin needs; the manager reserves it before loading the plugin.","type":"object","additionalProperties":false,"properties":{"memoryMB":{"description":"RAM, in MiB.","type":"number","minimum":0},"gpuMemoryMB":{"description":"GPU memory, in MiB.","type":"number","minimum":0},"gpus":{"description":"Whole GPUs.","type":"integer","minimum":0},"cpus":{"description":"CPU cores (fractions allowed).","type":"number","minimum":0}}},"capabilities":{"description":"What the plugin implements, declared ahead of loading it (the handshake reports the truth once it runs).","type":"object","additionalProperties":false,"properties":{"execute":{"description":"It answers execute (one result per call).","type":"boolean"},"stream":{"description":"It answers stream (many results per call).","type":"boolean"},"cancel":{"description":"It stops work when its call is cancelled.","type":"boolean"},"progress":{"description":"It reports progress.","type":"boolean"},"configure":{"description":"It takes config updates without a restart.","type":"boolean"},"binary":{"description":"Its worker carries binary values as raw attachments, not inside JSON.","type":"boolean"},"handoff":{"description":"Its worker hands very large binary values over by file (protocol 1.1).","type":"boolean"}}},"limits":{"description":"What the host enforces on each worker (resources is what the scheduler reserves; these are kept). See docs/reliability.md.","type":"object","additionalProperties":false,"properties":{"memoryMB":{"description":"The worker's memory limit, in MiB: a Node worker gets it as its heap cap (--max-old-space-size), and the whole process group (the plugin's children too) is killed with ERR_WORKER_OOM when its RSS passes it.","type":"number","minimum":1},"recycleAfterCalls":{"description":"Restart the worker, once idle, after this many calls (a plugin that leaks).","type":"integer","minimum":1},"recycleAfterGrowthMB":{"description":"Restart the worker, once idle, when its RSS has grown by more than this many MiB since it loaded.","type":"number","exclusiveMinimum":0}}},"permissions":{"description":"Node workers: run under Node's permission model, allowed only this (plus reading the plugin, its environment directory and the SDK). A seat belt against mistakes, not a sandbox: the network is not restricted (Node 24 has no network permission) and native addons are outside the model. Python workers ignore it.","type":"object","additionalProperties":false,"properties":{"fsRead":{"description":"Files or directories it may read, relative to the manifest's directory or absolute.","type":"array","items":{"type":"string","minLength":1}},"fsWrite":{"description":"Files or directories it may write (and read), relative to the manifest's directory or absolute.","type":"array","items":{"type":"string","minLength":1}},"childProcess":{"description":"It may start child processes. Default false.","type":"boolean"},"workerThreads":{"description":"It may start worker threads. Default false.","type":"boolean"},"addons":{"description":"It may load native addons (which the model cannot restrict). Default false.","type":"boolean"}}},"concurrency":{"description":"How many calls one worker of the plugin may run at once.","type":"integer","minimum":1,"default":1},"inputSchema":{"description":"A JSON Schema of execute's input, for callers and tools (the CLI, the HTTP API).","type":"object"}}};
+const schema0 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"urn:bulkhead:schema:plugin-manifest:1","title":"Bulkhead plugin manifest (bulkhead-plugin.json)","description":"Describes one installed plugin: what to run, where, with what, and what it needs. Relative paths are relative to the directory that holds the manifest.","type":"object","required":["manifestVersion","name","version","entry"],"additionalProperties":false,"properties":{"$schema":{"description":"Where editors find this schema, for completion and checking (ignored by Bulkhead).","type":"string"},"manifestVersion":{"description":"The version of this manifest format. Bulkhead refuses a manifest whose version it does not read.","const":1},"name":{"description":"The plugin's unique name: lowercase letters, digits and . _ - / @, starting with a letter, a digit or @ (an npm package name fits).","type":"string","pattern":"^[a-z0-9@][a-z0-9._\\-/@]*$"},"version":{"description":"The plugin's version, semver (major.minor.patch[-prerelease]). When two manifests in one search path have the same name, the higher version is used.","type":"string","minLength":1},"description":{"description":"One line saying what the plugin does.","type":"string"},"author":{"description":"Who wrote the plugin.","type":"string"},"package":{"description":"The npm spec or path the plugin was installed from, so it can be updated or reinstalled.","type":"string"},"category":{"description":"A group to list the plugin under.","type":"string","minLength":1,"default":"general"},"runtime":{"description":"Which worker runs the plugin: node (the default) or python.","enum":["node","python"],"default":"node"},"entry":{"description":"The plugin module. Node: the file whose default export is the definePlugin result. Python: a file, path/to/plugin.py[:Name], or an importable module, package.module[:Name]. Files are relative to the manifest's directory or absolute.","type":"string","minLength":1},"python":{"description":"runtime python: the interpreter to run the plugin with (its venv's bin/python), relative to the manifest's directory or absolute, or a command name looked up on PATH. Default: python3 from PATH.","type":"string","minLength":1},"env":{"description":"The plugin's environment directory (where its node_modules live), relative to the manifest's directory or absolute. The worker runs with it as its working directory. Default: the manifest's directory.","type":"string","minLength":1},"node":{"description":"The Node binary to run the plugin with (a pinned version), relative to the manifest's directory or absolute. Default: the host's own Node.","type":"string","minLength":1},"envVars":{"description":"Environment variables set for the plugin's worker, over what it inherits from the host.","type":"object","propertyNames":{"pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"type":"string"}},"passEnv":{"description":"Host environment variables the worker inherits beyond Bulkhead's minimal set (PATH, HOME, locale, TZ, TMPDIR, Node/Python paths, CUDA_*, BULKHEAD_*): NAME, or PREFIX* for every name starting so. Everything else of the host's environment (its secrets) is not passed.","type":"array","items":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*\\*?$"}},"configSchema":{"description":"A JSON Schema of the plugin's config. Config updates are checked against it before anything changes.","type":"object"},"config":{"description":"Default config values, used under whatever config the user sets.","type":"object"},"resources":{"description":"What one running worker of the plugin needs; the manager reserves it before loading the plugin.","type":"object","additionalProperties":false,"properties":{"memoryMB":{"description":"RAM, in MiB.","type":"number","minimum":0},"gpuMemoryMB":{"description":"GPU memory, in MiB.","type":"number","minimum":0},"gpus":{"description":"Whole GPUs.","type":"integer","minimum":0},"cpus":{"description":"CPU cores (fractions allowed).","type":"number","minimum":0}}},"capabilities":{"description":"What the plugin implements, declared ahead of loading it (the handshake reports the truth once it runs).","type":"object","additionalProperties":false,"properties":{"execute":{"description":"It answers execute (one result per call).","type":"boolean"},"stream":{"description":"It answers stream (many results per call).","type":"boolean"},"cancel":{"description":"It stops work when its call is cancelled.","type":"boolean"},"progress":{"description":"It reports progress.","type":"boolean"},"configure":{"description":"It takes config updates without a restart.","type":"boolean"},"binary":{"description":"Its worker carries binary values as raw attachments, not inside JSON.","type":"boolean"},"handoff":{"description":"Its worker hands very large binary values over by file (protocol 1.1).","type":"boolean"}}},"limits":{"description":"What the host enforces on each worker (resources is what the scheduler reserves; these are kept). See docs/reliability.md.","type":"object","additionalProperties":false,"properties":{"memoryMB":{"description":"The worker's memory limit, in MiB: a Node worker gets it as its heap cap (--max-old-space-size), and the worker and its children are limited to it by a memory cgroup of their own where the machine allows (cgroup v2, else v1), else its process group is killed when its RSS passes it; either way its calls fail with ERR_WORKER_OOM.","type":"number","minimum":1},"recycleAfterCalls":{"description":"Restart the worker, once idle, after this many calls (a plugin that leaks).","type":"integer","minimum":1},"recycleAfterGrowthMB":{"description":"Restart the worker, once idle, when its RSS has grown by more than this many MiB since it loaded.","type":"number","exclusiveMinimum":0},"recycleAfterGpuLeakMB":{"description":"Restart the worker, once idle after calls, when the GPU memory its process group holds (nvidia-smi, per process) has grown by more than this many MiB since it loaded: a GPU job whose memory did not come back.","type":"number","exclusiveMinimum":0}}},"permissions":{"description":"Node workers: run under Node's permission model, allowed only this (plus reading the plugin, its environment directory and the SDK). A seat belt against mistakes, not a sandbox: the network is not restricted (Node 24 has no network permission) and native addons are outside the model. Python workers ignore it.","type":"object","additionalProperties":false,"properties":{"fsRead":{"description":"Files or directories it may read, relative to the manifest's directory or absolute.","type":"array","items":{"type":"string","minLength":1}},"fsWrite":{"description":"Files or directories it may write (and read), relative to the manifest's directory or absolute.","type":"array","items":{"type":"string","minLength":1}},"childProcess":{"description":"It may start child processes. Default false.","type":"boolean"},"workerThreads":{"description":"It may start worker threads. Default false.","type":"boolean"},"addons":{"description":"It may load native addons (which the model cannot restrict). Default false.","type":"boolean"}}},"concurrency":{"description":"How many calls one worker of the plugin may run at once.","type":"integer","minimum":1,"default":1},"inputSchema":{"description":"A JSON Schema of execute's input, for callers and tools (the CLI, the HTTP API).","type":"object"}}};
 const func0 = Object.prototype.hasOwnProperty;
 const func1 = require("ajv/dist/runtime/ucs2length").default;
 const pattern0 = new RegExp("^[a-z0-9@][a-z0-9._\\-/@]*$", "u");
@@ -705,7 +705,7 @@ if(data.limits !== undefined){
 let data32 = data.limits;
 if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
 for(const key5 in data32){
-if(!(((key5 === "memoryMB") || (key5 === "recycleAfterCalls")) || (key5 === "recycleAfterGrowthMB"))){
+if(!((((key5 === "memoryMB") || (key5 === "recycleAfterCalls")) || (key5 === "recycleAfterGrowthMB")) || (key5 === "recycleAfterGpuLeakMB"))){
 const err53 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema0.properties.limits,data:data32};
 if(vErrors === null){
 vErrors = [err53];
@@ -791,9 +791,11 @@ vErrors.push(err59);
 errors++;
 }
 }
-}
-else {
-const err60 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.limits.type,parentSchema:schema0.properties.limits,data:data32};
+if(data32.recycleAfterGpuLeakMB !== undefined){
+let data36 = data32.recycleAfterGpuLeakMB;
+if((typeof data36 == "number") && (isFinite(data36))){
+if(data36 <= 0 || isNaN(data36)){
+const err60 = {instancePath:instancePath+"/limits/recycleAfterGpuLeakMB",schemaPath:"#/properties/limits/properties/recycleAfterGpuLeakMB/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0",schema:0,parentSchema:schema0.properties.limits.properties.recycleAfterGpuLeakMB,data:data36};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -803,12 +805,8 @@ vErrors.push(err60);
 errors++;
 }
 }
-if(data.permissions !== undefined){
-let data36 = data.permissions;
-if(data36 && typeof data36 == "object" && !Array.isArray(data36)){
-for(const key6 in data36){
-if(!(((((key6 === "fsRead") || (key6 === "fsWrite")) || (key6 === "childProcess")) || (key6 === "workerThreads")) || (key6 === "addons"))){
-const err61 = {instancePath:instancePath+"/permissions",schemaPath:"#/properties/permissions/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema0.properties.permissions,data:data36};
+else {
+const err61 = {instancePath:instancePath+"/limits/recycleAfterGpuLeakMB",schemaPath:"#/properties/limits/properties/recycleAfterGpuLeakMB/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema0.properties.limits.properties.recycleAfterGpuLeakMB.type,parentSchema:schema0.properties.limits.properties.recycleAfterGpuLeakMB,data:data36};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -818,15 +816,9 @@ vErrors.push(err61);
 errors++;
 }
 }
-if(data36.fsRead !== undefined){
-let data37 = data36.fsRead;
-if(Array.isArray(data37)){
-const len1 = data37.length;
-for(let i1=0; i1<len1; i1++){
-let data38 = data37[i1];
-if(typeof data38 === "string"){
-if(func1(data38) < 1){
-const err62 = {instancePath:instancePath+"/permissions/fsRead/" + i1,schemaPath:"#/properties/permissions/properties/fsRead/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.permissions.properties.fsRead.items,data:data38};
+}
+else {
+const err62 = {instancePath:instancePath+"/limits",schemaPath:"#/properties/limits/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.limits.type,parentSchema:schema0.properties.limits,data:data32};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -836,8 +828,12 @@ vErrors.push(err62);
 errors++;
 }
 }
-else {
-const err63 = {instancePath:instancePath+"/permissions/fsRead/" + i1,schemaPath:"#/properties/permissions/properties/fsRead/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.permissions.properties.fsRead.items.type,parentSchema:schema0.properties.permissions.properties.fsRead.items,data:data38};
+if(data.permissions !== undefined){
+let data37 = data.permissions;
+if(data37 && typeof data37 == "object" && !Array.isArray(data37)){
+for(const key6 in data37){
+if(!(((((key6 === "fsRead") || (key6 === "fsWrite")) || (key6 === "childProcess")) || (key6 === "workerThreads")) || (key6 === "addons"))){
+const err63 = {instancePath:instancePath+"/permissions",schemaPath:"#/properties/permissions/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema0.properties.permissions,data:data37};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -847,9 +843,15 @@ vErrors.push(err63);
 errors++;
 }
 }
-}
-else {
-const err64 = {instancePath:instancePath+"/permissions/fsRead",schemaPath:"#/properties/permissions/properties/fsRead/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.permissions.properties.fsRead.type,parentSchema:schema0.properties.permissions.properties.fsRead,data:data37};
+if(data37.fsRead !== undefined){
+let data38 = data37.fsRead;
+if(Array.isArray(data38)){
+const len1 = data38.length;
+for(let i1=0; i1<len1; i1++){
+let data39 = data38[i1];
+if(typeof data39 === "string"){
+if(func1(data39) < 1){
+const err64 = {instancePath:instancePath+"/permissions/fsRead/" + i1,schemaPath:"#/properties/permissions/properties/fsRead/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.permissions.properties.fsRead.items,data:data39};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -859,15 +861,8 @@ vErrors.push(err64);
 errors++;
 }
 }
-if(data36.fsWrite !== undefined){
-let data39 = data36.fsWrite;
-if(Array.isArray(data39)){
-const len2 = data39.length;
-for(let i2=0; i2<len2; i2++){
-let data40 = data39[i2];
-if(typeof data40 === "string"){
-if(func1(data40) < 1){
-const err65 = {instancePath:instancePath+"/permissions/fsWrite/" + i2,schemaPath:"#/properties/permissions/properties/fsWrite/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.permissions.properties.fsWrite.items,data:data40};
+else {
+const err65 = {instancePath:instancePath+"/permissions/fsRead/" + i1,schemaPath:"#/properties/permissions/properties/fsRead/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.permissions.properties.fsRead.items.type,parentSchema:schema0.properties.permissions.properties.fsRead.items,data:data39};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -877,8 +872,9 @@ vErrors.push(err65);
 errors++;
 }
 }
+}
 else {
-const err66 = {instancePath:instancePath+"/permissions/fsWrite/" + i2,schemaPath:"#/properties/permissions/properties/fsWrite/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.permissions.properties.fsWrite.items.type,parentSchema:schema0.properties.permissions.properties.fsWrite.items,data:data40};
+const err66 = {instancePath:instancePath+"/permissions/fsRead",schemaPath:"#/properties/permissions/properties/fsRead/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.permissions.properties.fsRead.type,parentSchema:schema0.properties.permissions.properties.fsRead,data:data38};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -888,9 +884,15 @@ vErrors.push(err66);
 errors++;
 }
 }
-}
-else {
-const err67 = {instancePath:instancePath+"/permissions/fsWrite",schemaPath:"#/properties/permissions/properties/fsWrite/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.permissions.properties.fsWrite.type,parentSchema:schema0.properties.permissions.properties.fsWrite,data:data39};
+if(data37.fsWrite !== undefined){
+let data40 = data37.fsWrite;
+if(Array.isArray(data40)){
+const len2 = data40.length;
+for(let i2=0; i2<len2; i2++){
+let data41 = data40[i2];
+if(typeof data41 === "string"){
+if(func1(data41) < 1){
+const err67 = {instancePath:instancePath+"/permissions/fsWrite/" + i2,schemaPath:"#/properties/permissions/properties/fsWrite/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema0.properties.permissions.properties.fsWrite.items,data:data41};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -900,10 +902,8 @@ vErrors.push(err67);
 errors++;
 }
 }
-if(data36.childProcess !== undefined){
-let data41 = data36.childProcess;
-if(typeof data41 !== "boolean"){
-const err68 = {instancePath:instancePath+"/permissions/childProcess",schemaPath:"#/properties/permissions/properties/childProcess/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.permissions.properties.childProcess.type,parentSchema:schema0.properties.permissions.properties.childProcess,data:data41};
+else {
+const err68 = {instancePath:instancePath+"/permissions/fsWrite/" + i2,schemaPath:"#/properties/permissions/properties/fsWrite/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema0.properties.permissions.properties.fsWrite.items.type,parentSchema:schema0.properties.permissions.properties.fsWrite.items,data:data41};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -913,10 +913,9 @@ vErrors.push(err68);
 errors++;
 }
 }
-if(data36.workerThreads !== undefined){
-let data42 = data36.workerThreads;
-if(typeof data42 !== "boolean"){
-const err69 = {instancePath:instancePath+"/permissions/workerThreads",schemaPath:"#/properties/permissions/properties/workerThreads/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.permissions.properties.workerThreads.type,parentSchema:schema0.properties.permissions.properties.workerThreads,data:data42};
+}
+else {
+const err69 = {instancePath:instancePath+"/permissions/fsWrite",schemaPath:"#/properties/permissions/properties/fsWrite/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema0.properties.permissions.properties.fsWrite.type,parentSchema:schema0.properties.permissions.properties.fsWrite,data:data40};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -926,10 +925,10 @@ vErrors.push(err69);
 errors++;
 }
 }
-if(data36.addons !== undefined){
-let data43 = data36.addons;
-if(typeof data43 !== "boolean"){
-const err70 = {instancePath:instancePath+"/permissions/addons",schemaPath:"#/properties/permissions/properties/addons/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.permissions.properties.addons.type,parentSchema:schema0.properties.permissions.properties.addons,data:data43};
+if(data37.childProcess !== undefined){
+let data42 = data37.childProcess;
+if(typeof data42 !== "boolean"){
+const err70 = {instancePath:instancePath+"/permissions/childProcess",schemaPath:"#/properties/permissions/properties/childProcess/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.permissions.properties.childProcess.type,parentSchema:schema0.properties.permissions.properties.childProcess,data:data42};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -939,9 +938,10 @@ vErrors.push(err70);
 errors++;
 }
 }
-}
-else {
-const err71 = {instancePath:instancePath+"/permissions",schemaPath:"#/properties/permissions/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.permissions.type,parentSchema:schema0.properties.permissions,data:data36};
+if(data37.workerThreads !== undefined){
+let data43 = data37.workerThreads;
+if(typeof data43 !== "boolean"){
+const err71 = {instancePath:instancePath+"/permissions/workerThreads",schemaPath:"#/properties/permissions/properties/workerThreads/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.permissions.properties.workerThreads.type,parentSchema:schema0.properties.permissions.properties.workerThreads,data:data43};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -951,9 +951,10 @@ vErrors.push(err71);
 errors++;
 }
 }
-let data44 = data.concurrency;
-if(!(((typeof data44 == "number") && (!(data44 % 1) && !isNaN(data44))) && (isFinite(data44)))){
-const err72 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.concurrency.type,parentSchema:schema0.properties.concurrency,data:data44};
+if(data37.addons !== undefined){
+let data44 = data37.addons;
+if(typeof data44 !== "boolean"){
+const err72 = {instancePath:instancePath+"/permissions/addons",schemaPath:"#/properties/permissions/properties/addons/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema0.properties.permissions.properties.addons.type,parentSchema:schema0.properties.permissions.properties.addons,data:data44};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -962,9 +963,10 @@ vErrors.push(err72);
 }
 errors++;
 }
-if((typeof data44 == "number") && (isFinite(data44))){
-if(data44 < 1 || isNaN(data44)){
-const err73 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema0.properties.concurrency,data:data44};
+}
+}
+else {
+const err73 = {instancePath:instancePath+"/permissions",schemaPath:"#/properties/permissions/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.permissions.type,parentSchema:schema0.properties.permissions,data:data37};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -974,10 +976,9 @@ vErrors.push(err73);
 errors++;
 }
 }
-if(data.inputSchema !== undefined){
-let data45 = data.inputSchema;
-if(!(data45 && typeof data45 == "object" && !Array.isArray(data45))){
-const err74 = {instancePath:instancePath+"/inputSchema",schemaPath:"#/properties/inputSchema/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.inputSchema.type,parentSchema:schema0.properties.inputSchema,data:data45};
+let data45 = data.concurrency;
+if(!(((typeof data45 == "number") && (!(data45 % 1) && !isNaN(data45))) && (isFinite(data45)))){
+const err74 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema0.properties.concurrency.type,parentSchema:schema0.properties.concurrency,data:data45};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -986,15 +987,39 @@ vErrors.push(err74);
 }
 errors++;
 }
-}
-}
-else {
-const err75 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.type,parentSchema:schema0,data};
+if((typeof data45 == "number") && (isFinite(data45))){
+if(data45 < 1 || isNaN(data45)){
+const err75 = {instancePath:instancePath+"/concurrency",schemaPath:"#/properties/concurrency/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema0.properties.concurrency,data:data45};
 if(vErrors === null){
 vErrors = [err75];
 }
 else {
 vErrors.push(err75);
+}
+errors++;
+}
+}
+if(data.inputSchema !== undefined){
+let data46 = data.inputSchema;
+if(!(data46 && typeof data46 == "object" && !Array.isArray(data46))){
+const err76 = {instancePath:instancePath+"/inputSchema",schemaPath:"#/properties/inputSchema/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.properties.inputSchema.type,parentSchema:schema0.properties.inputSchema,data:data46};
+if(vErrors === null){
+vErrors = [err76];
+}
+else {
+vErrors.push(err76);
+}
+errors++;
+}
+}
+}
+else {
+const err77 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema0.type,parentSchema:schema0,data};
+if(vErrors === null){
+vErrors = [err77];
+}
+else {
+vErrors.push(err77);
 }
 errors++;
 }

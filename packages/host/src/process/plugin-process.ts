@@ -31,6 +31,7 @@ import {
   type StatsResult,
 } from '@bulkhead/sdk/protocol';
 import { CallTable } from './call-table.js';
+import { cgroupOomError, type WorkerCgroup } from './cgroup-memory.js';
 import { handshake } from './handshake.js';
 import { killGroup } from './kill-group.js';
 import type { LogEntry } from './log-buffer.js';
@@ -69,6 +70,8 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
   /** Its log, and the current worker's stderr tail and exit notes. */
   readonly #output: WorkerOutput;
   #child: ChildProcess | null = null;
+  /** This launch's memory cgroup (option `memoryCgroup`), removed once it exited. */
+  #cgroup: WorkerCgroup | undefined;
   #handoffDir: string | undefined;
   #channel: Channel | null = null;
   readonly #calls: CallTable;
@@ -262,12 +265,8 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
    * Kills the worker's process group at once (no shutdown, no cleanup): for a worker that stopped
    * answering. Open calls fail with `error`, else ERR_WORKER_EXITED carrying `reason`. Resolves once it is gone.
    */
-  kill(reason = 'killed by its host', error?: BulkheadError): Promise<void> {
+  async kill(reason = 'killed by its host', error?: BulkheadError): Promise<void> {
     // Not queued behind a slow stop: killing is how a stuck stop is cut short.
-    return this.#killNow(reason, error);
-  }
-
-  async #killNow(reason: string, error?: BulkheadError): Promise<void> {
     if (this.#child === null || this.#exit !== null) return;
     this.#stopping = true;
     this.#kill(error ?? killedError(reason, this.#output.stderrTail()));
@@ -298,12 +297,12 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
     const o = this.#options;
     const maxFrame = o.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     const spec = workerSpawnSpec(o);
-
     this.#reset();
     // Offered to the first launch only: a restart spawns its own.
     const offered = this.#offered;
     this.#offered = undefined;
-    const { child, prelaunchedAt, startTicks } = spawnOrAdopt(spec, offered);
+    const { child, prelaunchedAt, startTicks, cgroup } = spawnOrAdopt(spec, offered, o.memoryCgroup);
+    this.#cgroup = cgroup;
     this.#prelaunchedAt = prelaunchedAt;
     this.#child = child;
     this.#startTicks = startTicks;
@@ -354,13 +353,18 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
 
   #finalize(pid: number, exitCode: number | null, signal: string | null, resolve: (exit: WorkerExit) => void): void {
     this.#alive = false;
+    const stderrTail = this.#output.stderrTail();
+    // A kernel OOM kill in its memory cgroup reads as a plain SIGKILL: the cgroup says which.
+    const oom = cgroupOomError(this.#cgroup, { exitCode, signal, stderrTail });
+    this.#cgroup?.remove();
     const { exit, callError, how } = exitOutcome({
       pid,
       exitCode,
       signal,
       stopped: this.#stopping,
-      stderrTail: this.#output.stderrTail(),
+      stderrTail,
       fatal: this.#fatal,
+      oom,
       notes: this.#output.exitNotes,
       execArgv: this.#options.execArgv,
     });

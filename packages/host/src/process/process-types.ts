@@ -3,6 +3,7 @@
  * @module
  */
 import type { BulkheadError } from '@bulkhead/sdk/errors';
+import type { WorkerCgroupOptions } from './cgroup-memory.js';
 import type { LogEntry } from './log-buffer.js';
 import type { WorkerCommandOptions } from './worker-command.js';
 import type { PrelaunchedWorker } from './worker-spawn.js';
@@ -51,6 +52,11 @@ export interface PluginProcessOptions extends WorkerCommandOptions {
    * this start would spawn one, else killed; a restart spawns its own.
    */
   prelaunched?: PrelaunchedWorker;
+  /**
+   * Each launch gets a memory cgroup of its own with this limit (process/cgroup-memory.ts),
+   * joined before the worker runs; a kernel OOM kill fails its calls with ERR_WORKER_OOM.
+   */
+  memoryCgroup?: WorkerCgroupOptions;
 }
 
 export interface CallOptions {

@@ -115,11 +115,15 @@ export function exitOutcome(o: {
   /** The first error that doomed it (a spawn failure, a protocol violation, a kill's reason). */
   fatal: BulkheadError | null;
   notes: ExitNotes;
+  /** Its memory cgroup's OOM kill, when it had one (cgroup-memory.ts): it outranks the notes. */
+  oom?: BulkheadError | null;
   execArgv: readonly string[] | undefined;
 }): { exit: WorkerExit; callError: BulkheadError; how: string } {
   const { exitCode, signal, stderrTail, stopped } = o;
   const how = signal ? `signal ${signal}` : `code ${exitCode}`;
-  const told = stopped ? null : o.notes.error({ exitCode, signal, stderrTail, heapLimitMB: heapLimitOf(o.execArgv) });
+  const told = stopped
+    ? null
+    : (o.oom ?? o.notes.error({ exitCode, signal, stderrTail, heapLimitMB: heapLimitOf(o.execArgv) }));
   const error = o.fatal ?? told;
   const callError =
     error ??

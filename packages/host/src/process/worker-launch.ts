@@ -7,18 +7,26 @@ import type { ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { BulkheadError } from '@bulkhead/sdk/errors';
 import { Channel, type Message } from '@bulkhead/sdk/protocol';
+import { createWorkerCgroup, type WorkerCgroup, type WorkerCgroupOptions } from './cgroup-memory.js';
 import { makeHandoffDir } from './handoff-dir.js';
 import { processStartTicks } from './kill-group.js';
 import { spawnFailed } from './worker-errors.js';
 import { killIfLingering } from './worker-exit.js';
 import { type PrelaunchedWorker, spawnWorker, type WorkerSpawnSpec } from './worker-spawn.js';
 
-/** ERR_SPAWN when the process cannot be created at all. `prelaunched` is used up either way. */
+/**
+ * ERR_SPAWN when the process cannot be created at all. `prelaunched` is used up either way. With
+ * `memoryCgroup`, a fresh worker joins it before it runs (cgroup-memory.ts); a prelaunched one is
+ * moved in.
+ */
 export function spawnOrAdopt(
   spec: WorkerSpawnSpec,
   prelaunched: PrelaunchedWorker | undefined,
+  memoryCgroup: WorkerCgroupOptions | undefined,
 ): {
   child: ChildProcess;
+  /** The memory cgroup it runs in (with `memoryCgroup`): remove it once the worker exited. */
+  cgroup: WorkerCgroup | undefined;
   /** When a prelaunched worker taken over was spawned (performance.now()); undefined for a fresh spawn. */
   prelaunchedAt: number | undefined;
   /** Its start time, so a kill never hits a process that reused its pid. */
@@ -26,14 +34,17 @@ export function spawnOrAdopt(
 } {
   // A worker prelaunched from this very spec (see worker-spawn.ts) is taken over, not respawned.
   const early = prelaunched?.adopt(spec) ?? null;
+  const cgroup = memoryCgroup && createWorkerCgroup(memoryCgroup);
   let child: ChildProcess;
   try {
-    child = early?.child ?? spawnWorker(spec);
+    child = early?.child ?? spawnWorker(cgroup ? cgroup.wrap(spec) : spec);
   } catch (e) {
+    cgroup?.remove();
     throw spawnFailed(e as Error, `worker ${spec.file}`);
   }
+  if (early && cgroup && child.pid !== undefined) cgroup.adopt(child.pid);
   const startTicks = early ? early.startTicks : child.pid === undefined ? undefined : processStartTicks(child.pid);
-  return { child, prelaunchedAt: early?.spawnedAt, startTicks };
+  return { child, cgroup, prelaunchedAt: early?.spawnedAt, startTicks };
 }
 
 /**

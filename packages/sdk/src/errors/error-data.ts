@@ -71,7 +71,7 @@ export interface ErrorDataMap {
     /** An uncaught error's message and stack, read from the worker's stderr. */
     uncaught?: { message: string; stack: string };
   };
-  /** `limitMB`: its heap cap (null: Node's default); `peakMB`: the largest heap seen (null: unknown). */
+  /** `limitMB`: its heap cap (null: Node's default) or limits.memoryMB; `peakMB`: the largest heap, cgroup peak or RSS seen (null: unknown). */
   ERR_WORKER_OOM: {
     limitMB: number | null;
     peakMB: number | null;

@@ -35,7 +35,7 @@ export const WORKER_CODES = {
   ERR_HANDSHAKE_TIMEOUT: retried,
   /** The worker process exited (crashed, was killed, or was stopped) while calls were pending. */
   ERR_WORKER_EXITED: retried,
-  /** The worker ran out of memory (its JavaScript heap limit, a Python MemoryError). */
+  /** The worker ran out of memory (its heap limit, a Python MemoryError, its memory cgroup, or the RSS watchdog). */
   ERR_WORKER_OOM: { ...retried, hint: "raise the plugin's memoryMB, or give it smaller inputs" },
   /** A busy worker stopped answering and using CPU (or was stopped) for the liveness window: killed. */
   ERR_WORKER_UNRESPONSIVE: retried,
