@@ -18,7 +18,7 @@ import type { ManagedPlugin } from './managed-plugin.js';
 import { PluginLog } from './plugin-log.js';
 import type { StateStore } from './state-store.js';
 import type { PluginManagerEvents, PluginManagerOptions } from './types.js';
-import { enforceLimits } from './worker-limits.js';
+import { enforcedLimits, enforceLimits } from './worker-limits.js';
 import { workerOptionsFor } from './worker-options.js';
 import type { WorkerRecords } from './worker-records.js';
 
@@ -137,7 +137,7 @@ export class PluginWorkers {
     m.cpu = { last: null };
     m.setState(m.inFlight > 0 ? 'busy' : 'ready');
     startLiveness(m, proc, this.#o.options.liveness, (reason, hang) => void this.#unresponsive(m, proc, reason, hang));
-    enforceLimits(m, proc, plugin.manifest.limits, this.#o.options.limits, {
+    enforceLimits(m, proc, enforcedLimits(plugin.manifest), this.#o.options.limits, {
       overLimit: (error) => void this.#overLimit(m, proc, error),
       recycle: (why) => void this.#recycle(m, proc, why),
     });
