@@ -17,7 +17,7 @@ const built = (path: string) => new URL(path, import.meta.resolve('bulkhead')).h
 const { runDoctor } = (await import(
   built('./cli/doctor.js')
 )) as typeof import('../../packages/host/src/cli/doctor.js');
-const { memoryLimitMode } = (await import(
+const { memoryLimitMode, enforcedLimits } = (await import(
   built('./manager/worker-limits.js')
 )) as typeof import('../../packages/host/src/manager/worker-limits.js');
 
@@ -79,6 +79,36 @@ describe('limits.memoryMB', () => {
     await m.load('grower');
     assert.equal(m.get('grower')?.state, 'ready');
     assert.notEqual(m.get('grower')?.pid, killed);
+  });
+
+  test('resources.memoryMB is the limit by default: a worker past its reservation is killed, ERR_WORKER_OOM', async () => {
+    await using m = manager({ grower: { entry: fixture('memory-grower'), resources: { memoryMB: 150 } } });
+    await assert.rejects(m.execute('grower', { megabytes: 600 }), (e) => {
+      isOom(150)(e);
+      assert.match((e as Error).message, /over its limit of 150 MB \(limits\.memoryMB, else resources\.memoryMB\)/);
+      return true;
+    });
+  });
+
+  test('limits.memoryMB overrides the reservation, and null opts out (a reservation without a limit)', async () => {
+    assert.deepEqual(enforcedLimits({ resources: { memoryMB: 150 } }), { memoryMB: 150 });
+    assert.deepEqual(enforcedLimits({ resources: { memoryMB: 150 }, limits: { memoryMB: 400 } }), { memoryMB: 400 });
+    assert.equal(enforcedLimits({ resources: { memoryMB: 150 }, limits: { memoryMB: null } }), undefined);
+    assert.deepEqual(enforcedLimits({ resources: { memoryMB: 150 }, limits: { memoryMB: null, recycleAfterCalls: 3 } }), {
+      recycleAfterCalls: 3,
+    });
+    assert.equal(enforcedLimits({ resources: { memoryMB: 0 } }), undefined);
+    assert.equal(enforcedLimits({}), undefined);
+    // A worker of the opted-out plugin holds twice its reservation and keeps answering.
+    await using m = manager({
+      hog: { entry: fixture('memory-hog'), resources: { memoryMB: 150 }, limits: { memoryMB: null } },
+      grower: { entry: fixture('memory-grower'), resources: { memoryMB: 150 }, limits: { memoryMB: 200 } },
+    });
+    assert.equal(await m.execute('hog', { megabytes: 300 }), 300);
+    const pid = m.get('hog')?.pid;
+    assert.equal(await m.execute('hog', { megabytes: 300 }), 300);
+    assert.equal(m.get('hog')?.pid, pid);
+    await assert.rejects(m.execute('grower', { megabytes: 600 }), isOom(200));
   });
 
   test('watchdog: a Python worker past its limit is killed the same way', { skip: pythonSkip }, async () => {
