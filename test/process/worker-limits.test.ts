@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { isBulkheadError, PluginManager, type PluginManagerOptions } from 'bulkhead';
-import { eventually, fixture, sourceFixture, tempDir } from '../helpers.js';
+import { eventually, fixtureAs, sourceFixture, tempDir } from '../helpers.js';
 import { tempHome } from '../manager-helpers.js';
 import { pythonSkip, realPython } from '../python-helpers.js';
 
@@ -64,7 +64,7 @@ describe('limits.memoryMB', () => {
   });
 
   test('watchdog: a Node worker whose RSS (Buffers, outside the heap) passes the limit is killed, ERR_WORKER_OOM; the next call gets a fresh worker', async () => {
-    await using m = manager({ grower: { entry: fixture('memory-grower'), limits: { memoryMB: 150 } } });
+    await using m = manager({ grower: { entry: fixtureAs('grower', 'memory-grower'), limits: { memoryMB: 150 } } });
     await m.load('grower');
     const killed = m.get('grower')?.pid;
     await assert.rejects(m.execute('grower', { megabytes: 600 }), (e) => {
@@ -82,7 +82,7 @@ describe('limits.memoryMB', () => {
   });
 
   test('resources.memoryMB is the limit by default: a worker past its reservation is killed, ERR_WORKER_OOM', async () => {
-    await using m = manager({ grower: { entry: fixture('memory-grower'), resources: { memoryMB: 150 } } });
+    await using m = manager({ grower: { entry: fixtureAs('grower', 'memory-grower'), resources: { memoryMB: 150 } } });
     await assert.rejects(m.execute('grower', { megabytes: 600 }), (e) => {
       isOom(150)(e);
       assert.match((e as Error).message, /over its limit of 150 MB \(limits\.memoryMB, else resources\.memoryMB\)/);
@@ -94,15 +94,18 @@ describe('limits.memoryMB', () => {
     assert.deepEqual(enforcedLimits({ resources: { memoryMB: 150 } }), { memoryMB: 150 });
     assert.deepEqual(enforcedLimits({ resources: { memoryMB: 150 }, limits: { memoryMB: 400 } }), { memoryMB: 400 });
     assert.equal(enforcedLimits({ resources: { memoryMB: 150 }, limits: { memoryMB: null } }), undefined);
-    assert.deepEqual(enforcedLimits({ resources: { memoryMB: 150 }, limits: { memoryMB: null, recycleAfterCalls: 3 } }), {
-      recycleAfterCalls: 3,
-    });
+    assert.deepEqual(
+      enforcedLimits({ resources: { memoryMB: 150 }, limits: { memoryMB: null, recycleAfterCalls: 3 } }),
+      {
+        recycleAfterCalls: 3,
+      },
+    );
     assert.equal(enforcedLimits({ resources: { memoryMB: 0 } }), undefined);
     assert.equal(enforcedLimits({}), undefined);
     // A worker of the opted-out plugin holds twice its reservation and keeps answering.
     await using m = manager({
-      hog: { entry: fixture('memory-hog'), resources: { memoryMB: 150 }, limits: { memoryMB: null } },
-      grower: { entry: fixture('memory-grower'), resources: { memoryMB: 150 }, limits: { memoryMB: 200 } },
+      hog: { entry: fixtureAs('hog', 'memory-hog'), resources: { memoryMB: 150 }, limits: { memoryMB: null } },
+      grower: { entry: fixtureAs('grower', 'memory-grower'), resources: { memoryMB: 150 }, limits: { memoryMB: 200 } },
     });
     assert.equal(await m.execute('hog', { megabytes: 300 }), 300);
     const pid = m.get('hog')?.pid;
@@ -113,20 +116,20 @@ describe('limits.memoryMB', () => {
 
   test('watchdog: a Python worker past its limit is killed the same way', { skip: pythonSkip }, async () => {
     await using m = manager({
-      pygrower: {
+      'memory-grower': {
         runtime: 'python',
         python: realPython,
         entry: sourceFixture('python', 'memory_grower.py'),
         limits: { memoryMB: 120 },
       },
     });
-    await assert.rejects(m.execute('pygrower', { megabytes: 600 }), isOom(120));
-    assert.equal(m.get('pygrower')?.state, 'crashed');
+    await assert.rejects(m.execute('memory-grower', { megabytes: 600 }), isOom(120));
+    assert.equal(m.get('memory-grower')?.state, 'crashed');
   });
 
   test("heap cap: a Node worker gets --max-old-space-size from it (watchdog off): V8's own OOM, ERR_WORKER_OOM with that limit", async () => {
     await using m = manager(
-      { hog: { entry: fixture('dies-badly'), limits: { memoryMB: 64 } } },
+      { hog: { entry: fixtureAs('hog', 'dies-badly'), limits: { memoryMB: 64 } } },
       { limits: { memory: 'off' } },
     );
     await assert.rejects(m.execute('hog', { how: 'oom' }), (e) => {
@@ -140,7 +143,7 @@ describe('limits.memoryMB', () => {
 
 describe('recycling', () => {
   test('limits.recycleAfterCalls: the worker is replaced, once idle, after N calls', async () => {
-    await using m = manager({ echo: { entry: fixture('echo'), limits: { recycleAfterCalls: 2 } } });
+    await using m = manager({ echo: { entry: fixtureAs('echo', 'echo'), limits: { recycleAfterCalls: 2 } } });
     const recycled: string[] = [];
     const loads: number[] = [];
     m.on('restarted', (e) => recycled.push(e.reason));
@@ -154,7 +157,7 @@ describe('recycling', () => {
   });
 
   test('limits.recycleAfterGrowthMB: a worker whose RSS grew past it is replaced once idle', async () => {
-    await using m = manager({ hog: { entry: fixture('memory-hog'), limits: { recycleAfterGrowthMB: 50 } } });
+    await using m = manager({ hog: { entry: fixtureAs('hog', 'memory-hog'), limits: { recycleAfterGrowthMB: 50 } } });
     const restarted: string[] = [];
     m.on('restarted', (e) => restarted.push(e.reason));
     assert.equal(await m.execute('hog', { megabytes: 5 }), 5);
@@ -165,7 +168,9 @@ describe('recycling', () => {
   });
 
   test('a limits field of the wrong kind is refused with the manifest', async () => {
-    const into = plugins({ bad: { entry: fixture('echo'), limits: { recycleAfterCalls: 0, memoryMB: 'lots' } } });
+    const into = plugins({
+      bad: { entry: fixtureAs('bad', 'echo'), limits: { recycleAfterCalls: 0, memoryMB: 'lots' } },
+    });
     await using m = new PluginManager({ pluginPaths: [into], home: tempHome(), liveness: { pingIntervalMs: 0 } });
     await assert.rejects(m.execute('bad', {}), (e) => {
       assert.ok(isBulkheadError(e, 'ERR_UNKNOWN_PLUGIN'), String(e));

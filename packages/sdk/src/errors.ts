@@ -106,6 +106,11 @@ export const ERRORS = {
   ERR_MANIFEST_INVALID: retried,
   /** No plugin of that name was discovered (a name, not a path: see ERR_PLUGIN_MODULE_NOT_FOUND). */
   ERR_UNKNOWN_PLUGIN: { retryable: false, exit: NOT_FOUND, hint: 'see what is installed with `bulkhead list`' },
+  /** The worker's handshake reports a plugin name other than its manifest's `name`. */
+  ERR_PLUGIN_NAME_MISMATCH: {
+    ...final,
+    hint: 'make the manifest\'s "name" and the plugin\'s own name (definePlugin) the same',
+  },
   /** The plugin was disabled by its user; enable it first. */
   ERR_PLUGIN_DISABLED: { ...final, hint: 'turn it on with `bulkhead enable {name}`' },
   /** The plugin crashed too often and its circuit breaker is open (until a cool-down ends, or a reset). */
@@ -307,6 +312,8 @@ export interface ErrorDataMap {
     /** `no-host`: on a Redis queue, no live host has a plugin of that name. */
     reason?: 'no-host';
   };
+  /** `name`: the manifest's; `reported`: what the worker's handshake said; `manifest`: its file. */
+  ERR_PLUGIN_NAME_MISMATCH: { name: string; reported: string; manifest: string };
   ERR_PLUGIN_DISABLED: { name: string };
   /** `retryAt`: when the circuit half-opens and lets one trial through (epoch ms). */
   ERR_PLUGIN_CIRCUIT_OPEN: {

@@ -117,9 +117,7 @@ function segments(pointer: string): Segment[] {
     .split('/')
     .slice(1)
     .map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'))
-    .map((p, i, all) =>
-      i > 0 && LISTS.has(all[i - 1] as string) && /^\d+$/.test(p) ? Number(p) : p,
-    );
+    .map((p, i, all) => (i > 0 && LISTS.has(all[i - 1] as string) && /^\d+$/.test(p) ? Number(p) : p));
 }
 
 const TYPE_WORDS: Record<string, string> = {

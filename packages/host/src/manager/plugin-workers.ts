@@ -117,6 +117,7 @@ export class PluginWorkers {
         // Ajv, tens of ms that the worker's start now hides.
         config: () => this.#o.config(name),
       });
+      if (proc.info.name !== name) await refuseMismatch(proc, plugin.manifestPath, name);
     } catch (e) {
       // A plugin that cannot start counts against its circuit breaker like a crash.
       const message = e instanceof Error ? e.message : String(e);
@@ -320,4 +321,15 @@ export class PluginWorkers {
     this.logFor(m).append(entry);
     if (this.#o.events.listenerCount('log') > 0) this.#o.events.emit('log', { name: m.plugin.manifest.name, ...entry });
   }
+}
+
+/** A worker whose handshake names another plugin than its manifest does: stopped, and refused. */
+async function refuseMismatch(proc: PluginProcess, manifest: string, name: string): Promise<never> {
+  const reported = proc.info.name;
+  await proc.stop();
+  throw new BulkheadError(
+    'ERR_PLUGIN_NAME_MISMATCH',
+    `plugin "${name}": its manifest ${manifest} says "${name}" but the plugin calls itself "${reported}"`,
+    { name, reported, manifest },
+  );
 }
