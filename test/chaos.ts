@@ -53,7 +53,10 @@ export interface DiskReport {
   heldWritten: number;
 }
 
-const DISK_MB = 48;
+/** The home's disk: room for a long run's queue database and the floods' rotated logs (30 MB). */
+const DISK_MB = 256;
+/** Faults between two disk faults, after the first (the middle one). */
+const DISK_EVERY = 20;
 /** The most submits a full disk lasts. */
 const FULL_FOR = 300;
 
@@ -62,7 +65,7 @@ function mountSmallDisk(dir: string, sizeMB: number): string | null {
   if (process.platform !== 'linux') return 'tmpfs is Linux only';
   const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMB}m`, 'tmpfs', dir], { encoding: 'utf8' });
   if (r.status === 0) return null;
-  return `cannot mount a tmpfs here (${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}): it needs root`;
+  return `cannot mount a tmpfs here (${(r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n')[0]}): it needs root`;
 }
 
 /** Writes `file` until the file system has no byte left (ENOSPC), then leaves it in place. */
@@ -135,8 +138,12 @@ export async function runChaos(options: {
     if (mounted) spawnSync('umount', ['-l', home]);
     mounted = false;
   };
-  // A run that throws midway must not leave its tmpfs mounted.
-  process.once('exit', unmount);
+  // A run that throws midway must not leave its host running, nor its tmpfs mounted.
+  const abandon = () => {
+    (host as ChildProcess | null)?.kill('SIGKILL');
+    unmount();
+  };
+  process.once('exit', abandon);
   const filler = join(home, 'filler');
   let fullFor = 0; // submits still to try while the disk is full
   let heldAtFill = 0;
@@ -184,8 +191,10 @@ export async function runChaos(options: {
   const ids = new Map<string, string>(); // tag → job id
   const faults = { 'kill-worker': 0, 'stop-worker': 0, 'kill-host': 0, flood: 0, 'disk-full': 0 };
   const faultEvery = Math.max(1, Math.floor(options.jobs / Math.max(1, options.faults)));
-  // The middle fault is always the disk (where it can run), so a short run has one too.
+  // The middle fault is always the disk (where it can run), so a short run has one too; a long
+  // run fills it again every DISK_EVERY faults after that.
   const diskFault = Math.floor(Math.max(1, options.faults) / 2);
+  const isDiskFault = (n: number) => n >= diskFault && (n - diskFault) % DISK_EVERY === 0;
   let faultIndex = 0;
   let owed = 0;
 
@@ -210,7 +219,9 @@ export async function runChaos(options: {
         refusedHere++;
         // Full long enough once a finished job's outcome was held, or after a few refusals.
         if (held.size > heldAtFill || refusedHere >= 10) freeDisk();
-        else await new Promise((r) => setTimeout(r, 20));
+        // Full without the filler (the run outgrew the disk): say so rather than retry for ever.
+        if (refusedHere >= 500) throw new Error(`the ${DISK_MB} MiB disk of the chaos home filled up by itself`);
+        await new Promise((r) => setTimeout(r, 20));
       }
     }
     // SQLite writes on into the WAL's free space on a full disk, so the fault may take a while to
@@ -228,7 +239,7 @@ export async function runChaos(options: {
       owed--;
     }
     await noteWorkers();
-    if (faultIndex++ === diskFault && diskSkip === null) {
+    if (isDiskFault(faultIndex++) && diskSkip === null) {
       heldAtFill = held.size;
       fillDisk(filler);
       fullFor = FULL_FOR;
@@ -244,13 +255,22 @@ export async function runChaos(options: {
       if (pid === null) await new Promise((r) => setTimeout(r, 20));
     }
     if (pid !== null) workers.add(pid);
-    if (pick < 0.35 && pid !== null) {
-      process.kill(pid, 'SIGKILL');
+    // The pid was read a moment ago: that worker may have died since (an earlier fault's, just
+    // before). Then the fault is a flood instead, so every fault due is one injected.
+    const signalled = (signal: NodeJS.Signals) => {
+      try {
+        process.kill(pid as number, signal);
+        return true;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
+        throw e;
+      }
+    };
+    if (pick < 0.35 && pid !== null && signalled('SIGKILL')) {
       faults['kill-worker']++;
-    } else if (pick < 0.55 && pid !== null) {
-      process.kill(pid, 'SIGSTOP');
+    } else if (pick >= 0.35 && pick < 0.55 && pid !== null && signalled('SIGSTOP')) {
       faults['stop-worker']++;
-    } else if (pick < 0.75) {
+    } else if (pick >= 0.55 && pick < 0.75) {
       killedByUs = true;
       (host as ChildProcess | null)?.kill('SIGKILL');
       await new Promise((r) => (host as ChildProcess).once('exit', r));
@@ -288,7 +308,7 @@ export async function runChaos(options: {
     await new Promise((r) => last.once('exit', r));
   }
   unmount();
-  process.off('exit', unmount);
+  process.off('exit', abandon);
   const tags = new Map([...ids].map(([tag, id]) => [id, tag]));
   disk.held = held.size;
   disk.heldWritten = [...held].filter((id) => {
