@@ -30,7 +30,7 @@ export function pluginTree(n: number, fixtureName = 'noop', concurrency = 1): Pl
         version: '1.0.0',
         category: `cat-${i % 10}`,
         entry: fixture(fixtureName),
-        resources: { memoryMB: 64 },
+        resources: { memoryMB: 128 },
         concurrency,
       }),
     );

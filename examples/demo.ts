@@ -115,7 +115,7 @@ say('\n7. many plugins and durable jobs: the manager and the job queue (SQLite, 
 const home = mkdtempSync(join(tmpdir(), 'bulkhead-demo-'));
 const pluginsDir = join(home, 'plugins');
 for (const [name, resources] of [
-  ['hello', { memoryMB: 64 }],
+  ['hello', { memoryMB: 128 }],
   ['render', { memoryMB: 256 }],
 ] as const) {
   mkdirSync(join(pluginsDir, name), { recursive: true });

@@ -1,13 +1,38 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** Path of a compiled fixture plugin, e.g. fixture('echo'). */
 export function fixture(name: string): string {
   return join(here, 'fixtures', 'plugins', `${name}.js`);
+}
+
+/**
+ * A fixture plugin that reports `name`, for a manifest of that name: the manager refuses a worker
+ * whose handshake names another plugin than its manifest (ERR_PLUGIN_NAME_MISMATCH), and each
+ * fixture calls itself after its file (`slow`), while tests run it under many names (`left`,
+ * `right`). For another name this is a module beside the fixtures that re-exports the fixture
+ * renamed (beside them, so a worker under the permission model may read the fixture it imports).
+ * A fixture that never exports a plugin (no-export, throw-on-load, hang-on-load) is itself.
+ */
+export function fixtureAs(name: string, fixtureName: string): string {
+  const file = fixture(fixtureName);
+  if (name === fixtureName || !readFileSync(file, 'utf8').includes('definePlugin(')) return file;
+  const wrapper = join(here, 'fixtures', 'plugins', `${fixtureName}~as~${name.replaceAll('/', '__')}.js`);
+  const text = [
+    `import { definePlugin } from ${JSON.stringify(import.meta.resolve('@bulkhead/sdk'))};`,
+    `import plugin from ${JSON.stringify(pathToFileURL(file).href)};`,
+    `export default definePlugin({ ...plugin.definition, name: ${JSON.stringify(name)} });`,
+    '',
+  ].join('\n');
+  // Test files run at once and may write the same wrapper: each writes its own, then renames.
+  const tmp = `${wrapper}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, wrapper);
+  return wrapper;
 }
 
 /** The repository's root (tests run from build/test). */

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fixture, tempDir } from './helpers.js';
+import { fixtureAs, tempDir } from './helpers.js';
 
 export interface FakePlugin {
   name: string;
@@ -41,7 +41,7 @@ export function pluginDir(plugins: FakePlugin[], into = tempDir('bulkhead-plugin
       manifestVersion: 1,
       name: p.name,
       version: p.version ?? '1.0.0',
-      entry: fixture(p.fixture),
+      entry: fixtureAs(p.name, p.fixture),
     };
     if (p.category) manifest.category = p.category;
     if (p.resources) manifest.resources = p.resources;

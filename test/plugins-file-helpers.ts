@@ -66,6 +66,8 @@ export const FULL = lines(
   '      gpuMemoryMB: 1024',
   '      gpus: 1',
   '      cpus: 0.5',
+  '    limits: { memoryMB: 300, recycleAfterCalls: 1000, recycleAfterGrowthMB: 100 }',
+  '    permissions: { fsRead: [./models], fsWrite: [./out], childProcess: true }',
   '    concurrency: 2',
   '    category: audio',
   '',

@@ -45,7 +45,7 @@ describe('install', () => {
     const manifest = JSON.parse(readFileSync(join(home, 'plugins', 'countdown', 'bulkhead-plugin.json'), 'utf8'));
     assert.equal(manifest.version, '1.0.0');
     assert.deepEqual(manifest.config, { stepMs: 200 });
-    assert.deepEqual(manifest.resources, { memoryMB: 64 });
+    assert.deepEqual(manifest.resources, { memoryMB: 128 });
     assert.equal(manifest.configSchema.properties.stepMs.type, 'integer');
     assert.equal(manifest.capabilities.execute, true);
   });

@@ -125,7 +125,7 @@ describe('JobQueue', () => {
   test('safety: a job failed at its turn frees its plugin slot; a smaller job of that plugin runs at once', async () => {
     await using env = await setup(
       [
-        { name: 'p', fixture: 'slow', resources: { memoryMB: 10 } },
+        { name: 'p', fixture: 'slow', resources: { memoryMB: 150 } },
         { name: 'q', fixture: 'slow', resources: { memoryMB: 600 } },
       ],
       { monitor: fakeMachine(1000), policy: 'safety' },
@@ -210,7 +210,7 @@ describe('JobQueue', () => {
     await using env = await setup(
       [
         { name: 'light', fixture: 'slow' },
-        { name: 'heavy', fixture: 'slow', resources: { memoryMB: 100 } },
+        { name: 'heavy', fixture: 'slow', resources: { memoryMB: 150 } },
       ],
       { monitor: hanging },
     );

@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { isBulkheadError, PluginManager } from 'bulkhead';
-import { fixture, tempDir } from '../helpers.js';
+import { fixtureAs, tempDir } from '../helpers.js';
 import { tempHome } from '../manager-helpers.js';
 
 type Probe = { allowed: boolean; code?: string };
@@ -22,7 +22,13 @@ describe('permissions: Node workers under the permission model', () => {
     const out = tempDir('bulkhead-perm-out-');
     const write = (name: string, extra: object) => {
       mkdirSync(join(into, name));
-      const manifest = { manifestVersion: 1, name, version: '1.0.0', entry: fixture('permission-probe'), ...extra };
+      const manifest = {
+        manifestVersion: 1,
+        name,
+        version: '1.0.0',
+        entry: fixtureAs(name, 'permission-probe'),
+        ...extra,
+      };
       writeFileSync(join(into, name, 'bulkhead-plugin.json'), JSON.stringify(manifest));
     };
     // fsRead relative to the manifest's directory.
@@ -49,7 +55,7 @@ describe('permissions: Node workers under the permission model', () => {
   test('a permissions field of the wrong kind is refused with the manifest', async () => {
     const into = tempDir('bulkhead-perms-bad-');
     mkdirSync(join(into, 'bad'));
-    const manifest = { manifestVersion: 1, name: 'bad', version: '1.0.0', entry: fixture('echo') };
+    const manifest = { manifestVersion: 1, name: 'bad', version: '1.0.0', entry: fixtureAs('bad', 'echo') };
     writeFileSync(
       join(into, 'bad', 'bulkhead-plugin.json'),
       JSON.stringify({ ...manifest, permissions: { network: true } }),

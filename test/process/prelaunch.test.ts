@@ -148,7 +148,7 @@ describe('prelaunch from `bulkhead run`', () => {
     const home = tempHome();
     const plugins = pluginDir([
       { name: 'early', fixture: 'echo' },
-      { name: 'heavy', fixture: 'echo', resources: { memoryMB: 1 } },
+      { name: 'heavy', fixture: 'echo', resources: { memoryMB: 128 } },
       { name: 'off', fixture: 'echo' },
     ]);
     const recorder = join(home, 'record-spawns.cjs');

@@ -38,7 +38,7 @@ function pythonPlugins(): string {
     };
     writeFileSync(join(into, name, 'bulkhead-plugin.json'), JSON.stringify(manifest, null, 2));
   };
-  write('py-demo', DEMO, { resources: { memoryMB: 1 } });
+  write('py-demo', DEMO, { resources: { memoryMB: 200 } });
   write('never-loaded', sourceFixture('python', 'fails-at-import.py'));
   write('reference-style', join(repoRoot, 'examples', 'python', 'reference_style.py'));
   return into;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { isBulkheadError, PluginManager, PluginProcess } from 'bulkhead';
 import { cleanUp, cli, tempHome as cliHome } from '../cli-helpers.js';
-import { fixture, sourceFixture, tempDir } from '../helpers.js';
+import { fixture, fixtureAs, sourceFixture, tempDir } from '../helpers.js';
 import { tempHome } from '../manager-helpers.js';
 import { pythonSkip, realPython } from '../python-helpers.js';
 
@@ -56,8 +56,8 @@ function plugins(): string {
     const full = { manifestVersion: 1, name, version: '1.0.0', passEnv: PASS, envVars: { BH_EXPLICIT: 'set' } };
     writeFileSync(join(into, name, 'bulkhead-plugin.json'), JSON.stringify({ ...full, ...manifest }));
   };
-  write('env-node', { entry: fixture('env-reader') });
-  write('env-python', { runtime: 'python', python: realPython, entry: sourceFixture('python', 'env_reader.py') });
+  write('env-node', { entry: fixtureAs('env-node', 'env-reader') });
+  write('env-reader', { runtime: 'python', python: realPython, entry: sourceFixture('python', 'env_reader.py') });
   return into;
 }
 
@@ -97,7 +97,7 @@ describe('worker environment: the host secrets stay in the host', () => {
 
   test('the manager: a Python plugin sees what its manifest allows, not the secret', { skip: pythonSkip }, async () => {
     await using m = new PluginManager({ pluginPaths: [plugins()], home: tempHome(), liveness: { pingIntervalMs: 0 } });
-    assert.deepEqual(await m.execute('env-python', { names: NAMES }), expected);
+    assert.deepEqual(await m.execute('env-reader', { names: NAMES }), expected);
   });
 
   test('the CLI: `run` (its prelaunched worker) gets the same scrubbed environment', async () => {
@@ -118,7 +118,7 @@ describe('worker environment: the host secrets stay in the host', () => {
   test('a passEnv entry that is not NAME or PREFIX* is refused, in a manifest and in plugins.yaml', async () => {
     const into = tempDir('bulkhead-envbad-');
     mkdirSync(join(into, 'bad'));
-    const manifest = { manifestVersion: 1, name: 'bad', version: '1.0.0', entry: fixture('env-reader') };
+    const manifest = { manifestVersion: 1, name: 'bad', version: '1.0.0', entry: fixtureAs('bad', 'env-reader') };
     writeFileSync(join(into, 'bad', 'bulkhead-plugin.json'), JSON.stringify({ ...manifest, passEnv: ['*'] }));
     const found = await discover([into]);
     assert.deepEqual(found.plugins, []);

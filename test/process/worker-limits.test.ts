@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileS
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { isBulkheadError, PluginManager, type PluginManagerOptions, PluginProcess } from 'bulkhead';
-import { eventually, fixture, repoRoot, sourceFixture, tempDir } from '../helpers.js';
+import { eventually, fixture, fixtureAs, repoRoot, sourceFixture, tempDir } from '../helpers.js';
 import { tempHome } from '../manager-helpers.js';
 import { pythonSkip, realPython } from '../python-helpers.js';
 
@@ -19,7 +19,7 @@ const built = (path: string) => new URL(path, import.meta.resolve('bulkhead')).h
 const { runDoctor } = (await import(
   built('./cli/doctor.js')
 )) as typeof import('../../packages/host/src/cli/doctor.js');
-const { memoryLimitMode } = (await import(
+const { memoryLimitMode, enforcedLimits } = (await import(
   built('./manager/worker-limits.js')
 )) as typeof import('../../packages/host/src/manager/worker-limits.js');
 const { hostCgroupDir, sweepStaleCgroups } = (await import(
@@ -166,7 +166,7 @@ describe('limits.memoryMB', () => {
     skip: here.v2Memory && 'cgroup v2 is here',
   }, async () => {
     await using m = manager(
-      { grower: { entry: fixture('memory-grower'), limits: { memoryMB: 150 } } },
+      { grower: { entry: fixtureAs('grower', 'memory-grower'), limits: { memoryMB: 150 } } },
       { limits: { memory: 'cgroup-v2' } },
     );
     await assert.rejects(m.load('grower'), (e) => {
@@ -178,7 +178,7 @@ describe('limits.memoryMB', () => {
 
   test('watchdog: a Node worker whose RSS (Buffers, outside the heap) passes the limit is killed, ERR_WORKER_OOM; the next call gets a fresh worker', async () => {
     await using m = manager(
-      { grower: { entry: fixture('memory-grower'), limits: { memoryMB: 150 } } },
+      { grower: { entry: fixtureAs('grower', 'memory-grower'), limits: { memoryMB: 150 } } },
       { limits: { memory: 'watchdog' } },
     );
     await m.load('grower');
@@ -197,10 +197,46 @@ describe('limits.memoryMB', () => {
     assert.notEqual(m.get('grower')?.pid, killed);
   });
 
+  test('resources.memoryMB is the limit by default: a worker past its reservation is killed, ERR_WORKER_OOM', async () => {
+    await using m = manager(
+      { grower: { entry: fixtureAs('grower', 'memory-grower'), resources: { memoryMB: 150 } } },
+      { limits: { memory: 'watchdog' } },
+    );
+    await assert.rejects(m.execute('grower', { megabytes: 600 }), (e) => {
+      isOom(150)(e);
+      assert.match((e as Error).message, /over its limit of 150 MB \(limits\.memoryMB, else resources\.memoryMB\)/);
+      return true;
+    });
+  });
+
+  test('limits.memoryMB overrides the reservation, and null opts out (a reservation without a limit)', async () => {
+    assert.deepEqual(enforcedLimits({ resources: { memoryMB: 150 } }), { memoryMB: 150 });
+    assert.deepEqual(enforcedLimits({ resources: { memoryMB: 150 }, limits: { memoryMB: 400 } }), { memoryMB: 400 });
+    assert.equal(enforcedLimits({ resources: { memoryMB: 150 }, limits: { memoryMB: null } }), undefined);
+    assert.deepEqual(
+      enforcedLimits({ resources: { memoryMB: 150 }, limits: { memoryMB: null, recycleAfterCalls: 3 } }),
+      {
+        recycleAfterCalls: 3,
+      },
+    );
+    assert.equal(enforcedLimits({ resources: { memoryMB: 0 } }), undefined);
+    assert.equal(enforcedLimits({}), undefined);
+    // A worker of the opted-out plugin holds twice its reservation and keeps answering.
+    await using m = manager({
+      hog: { entry: fixtureAs('hog', 'memory-hog'), resources: { memoryMB: 150 }, limits: { memoryMB: null } },
+      grower: { entry: fixtureAs('grower', 'memory-grower'), resources: { memoryMB: 150 }, limits: { memoryMB: 200 } },
+    });
+    assert.equal(await m.execute('hog', { megabytes: 300 }), 300);
+    const pid = m.get('hog')?.pid;
+    assert.equal(await m.execute('hog', { megabytes: 300 }), 300);
+    assert.equal(m.get('hog')?.pid, pid);
+    await assert.rejects(m.execute('grower', { megabytes: 600 }), isOom(200));
+  });
+
   test('watchdog: a Python worker past its limit is killed the same way', { skip: pythonSkip }, async () => {
     await using m = manager(
       {
-        pygrower: {
+        'memory-grower': {
           runtime: 'python',
           python: realPython,
           entry: sourceFixture('python', 'memory_grower.py'),
@@ -209,13 +245,13 @@ describe('limits.memoryMB', () => {
       },
       { limits: { memory: 'watchdog' } },
     );
-    await assert.rejects(m.execute('pygrower', { megabytes: 600 }), isOom(120));
-    assert.equal(m.get('pygrower')?.state, 'crashed');
+    await assert.rejects(m.execute('memory-grower', { megabytes: 600 }), isOom(120));
+    assert.equal(m.get('memory-grower')?.state, 'crashed');
   });
 
   test("heap cap: a Node worker gets --max-old-space-size from it (watchdog off): V8's own OOM, ERR_WORKER_OOM with that limit", async () => {
     await using m = manager(
-      { hog: { entry: fixture('dies-badly'), limits: { memoryMB: 64 } } },
+      { hog: { entry: fixtureAs('hog', 'dies-badly'), limits: { memoryMB: 64 } } },
       { limits: { memory: 'off' } },
     );
     await assert.rejects(m.execute('hog', { how: 'oom' }), (e) => {
@@ -250,7 +286,7 @@ describe('limits.memoryMB in a memory cgroup (v1, the mode of this machine)', { 
 
   test("a Node worker gets a cgroup of its own under the host's, with the limit; past it the kernel kills it: ERR_WORKER_OOM (limit, peak); the cgroup is removed", async () => {
     {
-      await using m = manager({ grower: { entry: fixture('memory-grower'), limits: { memoryMB: 150 } } });
+      await using m = manager({ grower: { entry: fixtureAs('grower', 'memory-grower'), limits: { memoryMB: 150 } } });
       await m.load('grower');
       const pid = m.get('grower')?.pid as number;
       // In its cgroup from its first instruction: the wrapper joined it before exec.
@@ -293,8 +329,8 @@ describe('limits.memoryMB in a memory cgroup (v1, the mode of this machine)', { 
   test('a worker stopped normally leaves no cgroup; one without memoryMB gets none', async () => {
     {
       await using m = manager({
-        limited: { entry: fixture('echo'), limits: { memoryMB: 200 } },
-        free: { entry: fixture('echo') },
+        limited: { entry: fixtureAs('limited', 'echo'), limits: { memoryMB: 200 } },
+        free: { entry: fixtureAs('free', 'echo') },
       });
       await m.load('limited');
       await m.load('free');
@@ -373,7 +409,7 @@ describe('limits.memoryMB in a memory cgroup (v1, the mode of this machine)', { 
 
 describe('recycling', () => {
   test('limits.recycleAfterCalls: the worker is replaced, once idle, after N calls', async () => {
-    await using m = manager({ echo: { entry: fixture('echo'), limits: { recycleAfterCalls: 2 } } });
+    await using m = manager({ echo: { entry: fixtureAs('echo', 'echo'), limits: { recycleAfterCalls: 2 } } });
     const recycled: string[] = [];
     const loads: number[] = [];
     m.on('restarted', (e) => recycled.push(e.reason));
@@ -387,7 +423,7 @@ describe('recycling', () => {
   });
 
   test('limits.recycleAfterGrowthMB: a worker whose RSS grew past it is replaced once idle', async () => {
-    await using m = manager({ hog: { entry: fixture('memory-hog'), limits: { recycleAfterGrowthMB: 50 } } });
+    await using m = manager({ hog: { entry: fixtureAs('hog', 'memory-hog'), limits: { recycleAfterGrowthMB: 50 } } });
     const restarted: string[] = [];
     m.on('restarted', (e) => restarted.push(e.reason));
     assert.equal(await m.execute('hog', { megabytes: 5 }), 5);
@@ -398,7 +434,9 @@ describe('recycling', () => {
   });
 
   test('a limits field of the wrong kind is refused with the manifest', async () => {
-    const into = plugins({ bad: { entry: fixture('echo'), limits: { recycleAfterCalls: 0, memoryMB: 'lots' } } });
+    const into = plugins({
+      bad: { entry: fixtureAs('bad', 'echo'), limits: { recycleAfterCalls: 0, memoryMB: 'lots' } },
+    });
     await using m = new PluginManager({ pluginPaths: [into], home: tempHome(), liveness: { pingIntervalMs: 0 } });
     await assert.rejects(m.execute('bad', {}), (e) => {
       assert.ok(isBulkheadError(e, 'ERR_UNKNOWN_PLUGIN'), String(e));
@@ -442,7 +480,7 @@ describe('limits.recycleAfterGpuLeakMB (GPU memory from real H100 captures)', ()
   test('a worker whose GPU memory did not come back after a call is replaced once idle; one whose memory came back is kept', async () => {
     const fake = gpu();
     await using m = manager(
-      { gpuplugin: { entry: fixture('echo'), limits: { recycleAfterGpuLeakMB: 1000 } } },
+      { gpuplugin: { entry: fixtureAs('gpuplugin', 'echo'), limits: { recycleAfterGpuLeakMB: 1000 } } },
       { runCommand: fake.run },
     );
     const notes: string[] = [];
@@ -479,7 +517,7 @@ describe('limits.recycleAfterGpuLeakMB (GPU memory from real H100 captures)', ()
   test('GPU memory held from the start (a model loaded at initialize) is the baseline, not a leak', async () => {
     const fake = gpu();
     await using m = manager(
-      { model: { entry: fixture('echo'), limits: { recycleAfterGpuLeakMB: 1000 } } },
+      { model: { entry: fixtureAs('model', 'echo'), limits: { recycleAfterGpuLeakMB: 1000 } } },
       { runCommand: fake.run },
     );
     const unloaded: string[] = [];
@@ -498,7 +536,7 @@ describe('limits.recycleAfterGpuLeakMB (GPU memory from real H100 captures)', ()
   });
 
   test('recycleAfterGpuLeakMB must be a positive number', async () => {
-    const into = plugins({ bad: { entry: fixture('echo'), limits: { recycleAfterGpuLeakMB: 0 } } });
+    const into = plugins({ bad: { entry: fixtureAs('bad', 'echo'), limits: { recycleAfterGpuLeakMB: 0 } } });
     await using m = new PluginManager({ pluginPaths: [into], home: tempHome(), liveness: { pingIntervalMs: 0 } });
     await assert.rejects(m.execute('bad', {}), (e) => {
       assert.ok(isBulkheadError(e, 'ERR_UNKNOWN_PLUGIN'), String(e));

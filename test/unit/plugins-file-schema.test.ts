@@ -57,6 +57,8 @@ describe('plugins.yaml: the published schema', () => {
       passEnv: true,
       config: true,
       resources: true,
+      limits: true,
+      permissions: true,
       concurrency: true,
       category: true,
       runtime: true,

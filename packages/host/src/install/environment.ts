@@ -172,11 +172,13 @@ export async function installOne(options: InstallOneOptions): Promise<{ manifest
     }
 
     options.onStep?.('write');
-    const manifest = installedManifest(entry, info, source.written, {
-      runtime: 'node',
-      entry: entryRel,
-      ...(entry.node !== undefined ? { node: NODE_BIN } : {}),
-    });
+    const manifest = installedManifest(
+      entry,
+      info,
+      source.written,
+      { runtime: 'node', entry: entryRel, ...(entry.node !== undefined ? { node: NODE_BIN } : {}) },
+      options.baseDir ?? process.cwd(),
+    );
     const record: InstallRecord = {
       source: source.written,
       spec: source.spec,

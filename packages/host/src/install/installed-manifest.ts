@@ -4,8 +4,9 @@
  * `inputSchema` did) reaches Node and Python manifests alike; only how to start it differs.
  * @module
  */
+import { resolve } from 'node:path';
 import { BulkheadError } from '@bulkhead/sdk/errors';
-import { manifestSchemaPath, type PluginManifest } from '../manifest/index.js';
+import { manifestSchemaPath, type PluginManifest, type PluginPermissions } from '../manifest/index.js';
 import type { PluginProcess } from '../process/plugin-process.js';
 import type { PluginsFileEntry } from './plugins-file.js';
 
@@ -30,6 +31,8 @@ export function installedManifest(
   info: ProbedPlugin,
   packageSpec: string,
   start: StartFields,
+  /** The plugins file's directory: relative permission paths in it are relative to it. */
+  fileDir: string,
 ): PluginManifest {
   return {
     $schema: manifestSchemaPath,
@@ -46,7 +49,22 @@ export function installedManifest(
     ...(info.inputSchema ? { inputSchema: info.inputSchema } : {}),
     ...(entry.config !== undefined ? { config: entry.config } : {}),
     ...(entry.resources !== undefined ? { resources: entry.resources } : {}),
+    ...(entry.limits !== undefined ? { limits: entry.limits } : {}),
+    ...(entry.permissions !== undefined ? { permissions: absolutePermissions(entry.permissions, fileDir) } : {}),
     capabilities: info.capabilities,
     concurrency: entry.concurrency ?? 1,
+  };
+}
+
+/**
+ * plugins.yaml's permission paths, made absolute: in the file they are relative to the file (where
+ * the operator wrote them), and the installed manifest lives elsewhere (the plugins directory).
+ */
+function absolutePermissions(p: PluginPermissions, fileDir: string): PluginPermissions {
+  const abs = (list: string[] | undefined) => list?.map((path) => resolve(fileDir, path));
+  return {
+    ...p,
+    ...(p.fsRead !== undefined ? { fsRead: abs(p.fsRead) } : {}),
+    ...(p.fsWrite !== undefined ? { fsWrite: abs(p.fsWrite) } : {}),
   };
 }

@@ -86,6 +86,8 @@ function describe(e: ErrorObject): Described | undefined {
     }
     case 'minimum':
       return { path, message: `must be at least ${params.limit} (found ${found(e.data)})` };
+    case 'exclusiveMinimum':
+      return { path, message: `must be more than ${params.limit} (found ${found(e.data)})` };
     case 'minLength':
       return { path, message: 'must not be empty' };
     case 'pattern':
@@ -106,15 +108,16 @@ function describe(e: ErrorObject): Described | undefined {
   }
 }
 
+/** The fields that are lists, whose items show as `[1]`. */
+const LISTS = new Set(['plugins', 'passEnv', 'fsRead', 'fsWrite']);
+
 /** `/plugins/2/env/A~1B` → `['plugins', 2, 'env', 'A/B']`; `/plugins/0/passEnv/1` → `[…, 'passEnv', 1]`. */
 function segments(pointer: string): Segment[] {
   return pointer
     .split('/')
     .slice(1)
     .map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'))
-    .map((p, i, all) =>
-      i > 0 && (all[i - 1] === 'plugins' || all[i - 1] === 'passEnv') && /^\d+$/.test(p) ? Number(p) : p,
-    );
+    .map((p, i, all) => (i > 0 && LISTS.has(all[i - 1] as string) && /^\d+$/.test(p) ? Number(p) : p));
 }
 
 const TYPE_WORDS: Record<string, string> = {

@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { BulkheadError } from '@bulkhead/sdk/errors';
+import type { PluginLimits, PluginPermissions } from '../manifest/index.js';
 import { found, schemaProblems } from './plugins-file-schema.js';
 import { issuesOf, offsetOf, type ParsedYaml, type Problem, parseYaml, type Segment } from './plugins-file-yaml.js';
 import { classifyPythonSource } from './python-source.js';
@@ -40,6 +41,10 @@ export interface PluginsFileEntry {
   /** Config defaults, not yet checked against the plugin's schema. */
   config?: Record<string, unknown>;
   resources?: { memoryMB?: number; gpuMemoryMB?: number; gpus?: number; cpus?: number };
+  /** What the host enforces on its workers; written into the installed manifest (null memoryMB: no limit). */
+  limits?: PluginLimits;
+  /** Node: its permission set under Node's permission model; relative paths are relative to the file. */
+  permissions?: PluginPermissions;
   concurrency?: number;
   category?: string;
   /** 1-based line of the entry in the file, for messages */

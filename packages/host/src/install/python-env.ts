@@ -106,11 +106,13 @@ export async function installPython(o: PythonInstallOptions): Promise<PythonInst
   checkReportedName(entry, info);
   o.onStep?.('write');
   const relPython = python.startsWith(`${staging}/`) ? python.slice(staging.length + 1) : python;
-  const manifest = installedManifest(entry, info, source.written, {
-    runtime: 'python',
-    entry: entrySpec,
-    python: relPython,
-  });
+  const manifest = installedManifest(
+    entry,
+    info,
+    source.written,
+    { runtime: 'python', entry: entrySpec, python: relPython },
+    o.baseDir,
+  );
   const record: InstallRecord = {
     source: source.written,
     spec: source.spec,

@@ -18,7 +18,7 @@ import type { ManagedPlugin } from './managed-plugin.js';
 import { PluginLog } from './plugin-log.js';
 import type { StateStore } from './state-store.js';
 import type { PluginManagerEvents, PluginManagerOptions } from './types.js';
-import { enforceLimits, memoryCgroupFor } from './worker-limits.js';
+import { enforcedLimits, enforceLimits, memoryCgroupFor } from './worker-limits.js';
 import { workerOptionsFor } from './worker-options.js';
 import type { WorkerRecords } from './worker-records.js';
 
@@ -112,12 +112,13 @@ export class PluginWorkers {
       this.#prelaunched = undefined;
       proc = await PluginProcess.start({
         ...workerOptionsFor(plugin, this.#o.options.worker),
-        ...memoryCgroupFor(name, plugin.manifest.limits, this.#o.options.limits),
+        ...memoryCgroupFor(name, enforcedLimits(plugin.manifest), this.#o.options.limits),
         ...(prelaunched ? { prelaunched } : {}),
         // Worked out once the worker is spawned: filling in the schema's defaults may load and run
         // Ajv, tens of ms that the worker's start now hides.
         config: () => this.#o.config(name),
       });
+      if (proc.info.name !== name) await refuseMismatch(proc, plugin.manifestPath, name);
     } catch (e) {
       // A plugin that cannot start counts against its circuit breaker like a crash.
       const message = e instanceof Error ? e.message : String(e);
@@ -142,7 +143,7 @@ export class PluginWorkers {
     enforceLimits(
       m,
       proc,
-      plugin.manifest.limits,
+      enforcedLimits(plugin.manifest),
       { ...limits, ...(runCommand ? { runCommand } : {}) },
       {
         overLimit: (error) => void this.#overLimit(m, proc, error),
@@ -328,4 +329,15 @@ export class PluginWorkers {
     this.logFor(m).append(entry);
     if (this.#o.events.listenerCount('log') > 0) this.#o.events.emit('log', { name: m.plugin.manifest.name, ...entry });
   }
+}
+
+/** A worker whose handshake names another plugin than its manifest does: stopped, and refused. */
+async function refuseMismatch(proc: PluginProcess, manifest: string, name: string): Promise<never> {
+  const reported = proc.info.name;
+  await proc.stop();
+  throw new BulkheadError(
+    'ERR_PLUGIN_NAME_MISMATCH',
+    `plugin "${name}": its manifest ${manifest} says "${name}" but the plugin calls itself "${reported}"`,
+    { name, reported, manifest },
+  );
 }

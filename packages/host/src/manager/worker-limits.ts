@@ -13,7 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { BulkheadError } from '@bulkhead/sdk/errors';
-import type { PluginLimits } from '../manifest/index.js';
+import type { PluginLimits, PluginManifest } from '../manifest/index.js';
 import {
   type CgroupPaths,
   type MemoryHierarchy,
@@ -48,8 +48,26 @@ export interface LimitActions {
   recycle(why: string): void;
 }
 
+/** What {@link enforceLimits} and {@link heapCapArgs} take: the manifest's limits, memory resolved. */
+export interface EnforcedLimits extends Omit<PluginLimits, 'memoryMB'> {
+  memoryMB?: number;
+}
+
+/**
+ * The limits a worker of this manifest runs under: `limits.memoryMB ?? resources.memoryMB` as its
+ * memory limit (a reservation is a limit too, so a plugin cannot take more than the scheduler
+ * counted), and none where `limits.memoryMB` is `null` (a reservation without a limit).
+ */
+export function enforcedLimits(manifest: Pick<PluginManifest, 'limits' | 'resources'>): EnforcedLimits | undefined {
+  const { memoryMB: declared, ...rest } = manifest.limits ?? {};
+  const memoryMB = declared === null ? undefined : (declared ?? manifest.resources?.memoryMB);
+  // memoryMB 0 in resources reserves nothing: it is no limit either.
+  const limits: EnforcedLimits = { ...rest, ...(memoryMB !== undefined && memoryMB > 0 ? { memoryMB } : {}) };
+  return Object.keys(limits).length === 0 ? undefined : limits;
+}
+
 /** The `--max-old-space-size` a Node worker of these limits gets (none without a memory limit). */
-export function heapCapArgs(limits: PluginLimits | undefined): string[] {
+export function heapCapArgs(limits: EnforcedLimits | undefined): string[] {
   return limits?.memoryMB === undefined ? [] : [`--max-old-space-size=${Math.max(1, Math.floor(limits.memoryMB))}`];
 }
 
@@ -61,7 +79,7 @@ export function heapCapArgs(limits: PluginLimits | undefined): string[] {
 export function enforceLimits(
   m: ManagedPlugin,
   proc: PluginProcess,
-  limits: PluginLimits | undefined,
+  limits: EnforcedLimits | undefined,
   options: (WorkerLimitsOptions & { runCommand?: CommandRunner }) | undefined,
   act: LimitActions,
 ): void {
@@ -159,7 +177,7 @@ function watchdogError(name: string, limitMB: number, rssMB: number): BulkheadEr
   const peakMB = Math.round(rssMB);
   return new BulkheadError(
     'ERR_WORKER_OOM',
-    `plugin "${name}": worker killed by the memory watchdog: its RSS reached ${peakMB} MB, over its limit of ${limitMB} MB (limits.memoryMB)`,
+    `plugin "${name}": worker killed by the memory watchdog: its RSS reached ${peakMB} MB, over its limit of ${limitMB} MB (limits.memoryMB, else resources.memoryMB)`,
     { limitMB, peakMB, exitCode: null, signal: 'SIGKILL', stderrTail: [] },
   );
 }
@@ -222,7 +240,7 @@ function resolveMode(setting: MemoryLimitSetting, paths: CgroupPaths | undefined
  */
 export function memoryCgroupFor(
   name: string,
-  limits: PluginLimits | undefined,
+  limits: EnforcedLimits | undefined,
   options: WorkerLimitsOptions | undefined,
 ): { memoryCgroup?: WorkerCgroupOptions } {
   if (limits?.memoryMB === undefined) return {};

@@ -10,13 +10,14 @@ import { permissionArgs } from '../process/node-permissions.js';
 import type { PluginProcessOptions } from '../process/plugin-process.js';
 import { resolveWorkerEntry } from '../process/worker-command.js';
 import type { PluginManagerOptions } from './types.js';
-import { heapCapArgs } from './worker-limits.js';
+import { enforcedLimits, heapCapArgs } from './worker-limits.js';
 
 export function workerOptionsFor(
   plugin: DiscoveredPlugin,
   worker: PluginManagerOptions['worker'] = {},
 ): PluginProcessOptions {
-  const { envVars, passEnv, limits } = plugin.manifest;
+  const { envVars, passEnv } = plugin.manifest;
+  const limits = enforcedLimits(plugin.manifest);
   // A Node worker's memory limit is its heap cap too (the RSS watchdog sees the rest).
   const node = plugin.manifest.runtime !== 'python';
   const heapCap = node ? heapCapArgs(limits) : [];

@@ -21,7 +21,7 @@ export const MANIFEST_FILE = 'bulkhead-plugin.json';
 
 /** What one running worker of a plugin needs. */
 export interface PluginResources {
-  /** RAM, in MiB. */
+  /** RAM, in MiB; also the worker's memory limit unless `limits.memoryMB` says otherwise. */
   memoryMB?: number;
   /** GPU memory, in MiB. */
   gpuMemoryMB?: number;
@@ -33,8 +33,11 @@ export interface PluginResources {
 
 /** What the host enforces on each worker of a plugin (manager/worker-limits.ts, process/cgroup-memory.ts, manager/gpu-recycling.ts). */
 export interface PluginLimits {
-  /** Memory limit, MiB: a Node worker's heap cap, and its group's RSS is killed past it (ERR_WORKER_OOM). */
-  memoryMB?: number;
+  /**
+   * Memory limit, MiB: a Node worker's heap cap, and its group's RSS is killed past it (ERR_WORKER_OOM).
+   * Default `resources.memoryMB`; `null`: no limit (the reservation stays a reservation only).
+   */
+  memoryMB?: number | null;
   /** Restart the worker, once idle, after this many calls. */
   recycleAfterCalls?: number;
   /** Restart the worker, once idle, when its RSS grew by more than this many MiB since it loaded. */

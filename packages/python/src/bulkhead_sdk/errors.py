@@ -37,6 +37,7 @@ ERROR_CODES: frozenset[str] = frozenset(
         "ERR_INTERNAL",
         "ERR_MANIFEST_INVALID",
         "ERR_UNKNOWN_PLUGIN",
+        "ERR_PLUGIN_NAME_MISMATCH",
         "ERR_PLUGIN_DISABLED",
         "ERR_PLUGIN_CIRCUIT_OPEN",
         "ERR_INSUFFICIENT_RESOURCES",

@@ -101,6 +101,8 @@ export interface ErrorDataMap {
     /** `no-host`: on a Redis queue, no live host has a plugin of that name. */
     reason?: 'no-host';
   };
+  /** `name`: the manifest's; `reported`: what the worker's handshake said; `manifest`: its file. */
+  ERR_PLUGIN_NAME_MISMATCH: { name: string; reported: string; manifest: string };
   ERR_PLUGIN_DISABLED: { name: string };
   /** `retryAt`: when the circuit half-opens and lets one trial through (epoch ms). */
   ERR_PLUGIN_CIRCUIT_OPEN: {

@@ -13,6 +13,11 @@ export const MANAGER_CODES = {
     exit: CLI_EXIT.NOT_FOUND,
     hint: 'see what is installed with `bulkhead list`',
   },
+  /** The worker's handshake reports a plugin name other than its manifest's `name`. */
+  ERR_PLUGIN_NAME_MISMATCH: {
+    ...final,
+    hint: 'make the manifest\'s "name" and the plugin\'s own name (definePlugin) the same',
+  },
   /** The plugin was disabled by its user; enable it first. */
   ERR_PLUGIN_DISABLED: { ...final, hint: 'turn it on with `bulkhead enable {name}`' },
   /** The plugin crashed too often and its circuit breaker is open (until a cool-down ends, or a reset). */
