@@ -310,18 +310,18 @@ describe('limits.memoryMB in a memory cgroup (v1, the mode of this machine)', { 
   test('a Python worker gets the same cgroup and the same ERR_WORKER_OOM', { skip: pythonSkip }, async () => {
     {
       await using m = manager({
-        pygrower: {
+        'memory-grower': {
           runtime: 'python',
           python: realPython,
           entry: sourceFixture('python', 'memory_grower.py'),
           limits: { memoryMB: 120 },
         },
       });
-      await m.load('pygrower');
-      const dir = memoryCgroupOf(m.get('pygrower')?.pid as number);
-      assert.match(dir, new RegExp(`/bulkhead-${process.pid}/pygrower-\\d+$`));
-      await assert.rejects(m.execute('pygrower', { megabytes: 600 }), isKernelOom(120));
-      assert.equal(m.get('pygrower')?.state, 'crashed');
+      await m.load('memory-grower');
+      const dir = memoryCgroupOf(m.get('memory-grower')?.pid as number);
+      assert.match(dir, new RegExp(`/bulkhead-${process.pid}/memory-grower-\\d+$`));
+      await assert.rejects(m.execute('memory-grower', { megabytes: 600 }), isKernelOom(120));
+      assert.equal(m.get('memory-grower')?.state, 'crashed');
     }
     assert.ok(await eventually(() => !existsSync(hostDir())), `${hostDir()} removed`);
   });
