@@ -79,7 +79,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
       events: this,
       config: (name) => this.getConfig(name),
       closed: () => this.#closed,
-      now: options.now ?? Date.now,
+      now: this.#now,
       open: () => this.#open(),
     });
     const m = options.monitor;
@@ -93,7 +93,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
       {
         candidates: () => this.#workers.candidates(),
         unload: (name, reason) => this.#workers.stop(this.#plugins.get(name) as ManagedPlugin, reason),
-        now: Date.now,
+        now: this.#now,
       },
       options.idleTimeoutMs,
     );
@@ -264,7 +264,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
   async telemetry(name?: string): Promise<PluginTelemetry | PluginTelemetry[]> {
     const targets =
       name === undefined ? [...this.#plugins.values()].filter((m) => m.proc !== null) : [this.#known(name)];
-    const rows = await collectTelemetry(targets, this.#monitor);
+    const rows = await collectTelemetry(targets, this.#monitor, this.#now);
     return name === undefined ? rows : (rows[0] as PluginTelemetry);
   }
 
@@ -384,6 +384,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
       (m, previous) => {
         if (this.listenerCount('state') > 0) this.emit('state', { name: m.name, state: m.state, previous });
       },
+      this.#now,
     );
   }
 
