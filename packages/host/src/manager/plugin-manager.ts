@@ -14,6 +14,7 @@ import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { BulkheadError } from '@bulkhead/sdk/errors';
 import { type DiscoveredPlugin, type DiscoveryResult, discover, searchPaths } from '../manifest/index.js';
+import { checkInput } from '../manifest/input-check.js';
 import type { LogEntry } from '../process/log-buffer.js';
 import type { CallOptions } from '../process/plugin-process.js';
 import { LocalSystemMonitor, type SystemMonitor, type SystemSnapshot } from '../resources/index.js';
@@ -222,9 +223,13 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     return executeOn<O>(this.#workers, entry, proc, input, options);
   }
 
-  /** Runs the plugin's `stream`; iterate with `for await`, leaving the loop cancels it. */
+  /**
+   * Runs the plugin's `stream`; iterate with `for await`, leaving the loop cancels it. Input that
+   * breaks the manifest's `inputSchema` is refused (ERR_INPUT_INVALID) before any worker starts.
+   */
   async *stream<T = unknown>(name: string, input: unknown, options?: Omit<CallOptions, 'timeout'>): AsyncGenerator<T> {
     const m = await this.#managed(name);
+    checkInput(name, this.inputSchemaOf(name), input);
     const proc = await this.#workers.acquire(m);
     yield* streamOn<T>(this.#workers, m, proc, input, options);
   }

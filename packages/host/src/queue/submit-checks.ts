@@ -5,7 +5,7 @@
  * @module
  */
 import { BulkheadError } from '@bulkhead/sdk/errors';
-import { describeIssues, validateAgainstSchema } from '../manifest/index.js';
+import { checkInput } from '../manifest/input-check.js';
 import { hasNeeds, type ResourceNeeds } from '../resources/resource-ledger.js';
 import { insufficient, type Scheduler } from '../resources/scheduler.js';
 import type { PluginRunner } from './plugin-runner.js';
@@ -48,14 +48,7 @@ export async function checkSubmit(
     throw new BulkheadError('ERR_PLUGIN_DISABLED', `plugin "${plugin}" is disabled; enable it first`, {
       name: plugin,
     });
-  const schema = runner.inputSchemaOf(plugin);
-  if (schema) {
-    const issues = validateAgainstSchema(schema, input);
-    if (issues.length > 0) {
-      const list = describeIssues(issues);
-      throw new BulkheadError('ERR_INPUT_INVALID', `input for plugin "${plugin}" is invalid: ${list}`, { issues });
-    }
-  }
+  checkInput(plugin, runner.inputSchemaOf(plugin), input);
   const needs = { ...runner.resourcesOf(plugin), ...options.resources };
   if (hasNeeds(needs)) {
     // Even `permissive` needs a measurement for a job with needs: it still reserves GPUs by it.

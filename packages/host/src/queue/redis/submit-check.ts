@@ -5,7 +5,7 @@
  * @module
  */
 import { BulkheadError } from '@bulkhead/sdk/errors';
-import { describeIssues, validateAgainstSchema } from '../../manifest/index.js';
+import { checkInput } from '../../manifest/input-check.js';
 import { hasNeeds } from '../../resources/resource-ledger.js';
 import { insufficient, type Scheduler } from '../../resources/scheduler.js';
 import { encodeValue } from '../codec.js';
@@ -45,14 +45,7 @@ export async function checkSubmit(
     throw new BulkheadError('ERR_PLUGIN_DISABLED', `plugin "${plugin}" is disabled; enable it first`, {
       name: plugin,
     });
-  const schema = manager.inputSchemaOf(plugin);
-  if (schema) {
-    const issues = validateAgainstSchema(schema, input);
-    if (issues.length > 0) {
-      const list = describeIssues(issues);
-      throw new BulkheadError('ERR_INPUT_INVALID', `input for plugin "${plugin}" is invalid: ${list}`, { issues });
-    }
-  }
+  checkInput(plugin, manager.inputSchemaOf(plugin), input);
   const needs = { ...manager.resourcesOf(plugin), ...options.resources };
   if (hasNeeds(needs) && scheduler.policy !== 'permissive') {
     await scheduler.fresh();
