@@ -392,6 +392,23 @@ describe('run', () => {
     );
   });
 
+  test('--stream checks the input against the manifest inputSchema as run does: ERR_INPUT_INVALID naming the field', async () => {
+    const h = tempHome();
+    const inputSchema = { type: 'object', properties: { count: { type: 'integer' } }, required: ['count'] };
+    const env = { BULKHEAD_PLUGIN_PATH: pluginDir([{ name: 'typed', fixture: 'echo', inputSchema }]) };
+    for (const args of [['--stream'], []]) {
+      const bad = await cli(h, ['run', 'typed', ...args, '--input', '{"count":"three"}', '--json'], { env });
+      assert.equal(bad.code, 1, `${args}: ${bad.stderr}`);
+      const { error } = JSON.parse(bad.stderr) as { error: { code: string; message: string; data: unknown } };
+      assert.equal(error.code, 'ERR_INPUT_INVALID');
+      assert.match(error.message, /count: must be integer/);
+      assert.deepEqual(error.data, { issues: [{ path: 'count', message: 'must be integer' }] });
+    }
+    const good = await cli(h, ['run', 'typed', '--stream', '--input', '{"count":2}', '--json'], { env });
+    assert.equal(good.code, 0, good.stderr);
+    assert.equal(good.stdout.trim().split('\n').length, 2);
+  });
+
   test('jobs --watch prints jobs as they change, one JSON object per line', async () => {
     // Started before the job or not, the watcher prints each job when it first sees it.
     const watcher = start(home, ['jobs', '--watch', '--plugin', 'hello', '--json']);

@@ -84,14 +84,17 @@ describe('faults', () => {
     const controller = new AbortController();
     const pids = new Set(readdirSync('/proc').filter((d) => /^\d+$/.test(d)));
     const starting = PluginProcess.start({ plugin: fixture('hang-on-load'), signal: controller.signal });
-    setTimeout(() => controller.abort(), 300);
-    await assert.rejects(starting, (e) => isBulkheadError(e, 'ERR_CANCELLED'));
-    // No worker of it is left once its kill lands: every process started since is gone, or is not
-    // a worker of this fixture file (another suite on the machine runs its own copy).
+    // Every process started since that is a worker of this fixture file (another suite on the
+    // machine runs its own copy).
     const left = () =>
       readdirSync('/proc')
         .filter((d) => /^\d+$/.test(d) && !pids.has(d))
         .filter((d) => isRunning(Number(d)) && cmdline(d).includes(fixture('hang-on-load')));
+    // Cancelled once its worker runs (it never answers the handshake, so the start is still under way).
+    assert.ok(await eventually(() => left().length > 0), 'the worker was spawned');
+    controller.abort();
+    await assert.rejects(starting, (e) => isBulkheadError(e, 'ERR_CANCELLED'));
+    // No worker of it is left once its kill lands.
     assert.ok(await eventually(() => left().length === 0), `left running: ${left().join(', ')}`);
     await assert.rejects(PluginProcess.start({ plugin: fixture('noop'), signal: AbortSignal.abort() }), {
       code: 'ERR_CANCELLED',

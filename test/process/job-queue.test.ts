@@ -173,9 +173,16 @@ describe('JobQueue', () => {
 
   test('permissive: a GPU job submitted the moment the queue starts still gets a GPU reserved', async () => {
     const machine = fakeMachine(100_000, [8192]);
-    // A measurement takes a while (nvidia-smi does): the job is submitted before the first one ends.
+    // A measurement takes a while (nvidia-smi does): the first one ends only once the job is submitted.
+    let submitted = () => {};
+    const gate = new Promise<void>((r) => {
+      submitted = r;
+    });
     const slow: SystemMonitor = {
-      sample: () => new Promise((r) => setTimeout(() => r(machine.sample()), 100)),
+      async sample() {
+        await gate;
+        return machine.sample();
+      },
       gpuProcesses: () => machine.gpuProcesses(),
     };
     await using env = await setup([{ name: 'g', fixture: 'slow', resources: { gpuMemoryMB: 4000 } }], {
@@ -188,7 +195,9 @@ describe('JobQueue', () => {
     queue.on('started', () => {
       gpus = queue.scheduler.ledger.view().reservations[0]?.gpus;
     });
-    await queue.wait(await queue.submit('g', { steps: 1, stepMs: 1 }), { timeout: 5000 });
+    const submitting = queue.submit('g', { steps: 1, stepMs: 1 }); // while the first measurement is under way
+    submitted();
+    await queue.wait(await submitting);
     assert.deepEqual(gpus, [0]);
   });
 

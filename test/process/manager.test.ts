@@ -38,6 +38,27 @@ describe('PluginManager: lifecycle', () => {
     assert.ok(!isRunning(pid));
   });
 
+  test('stream refuses input that breaks the manifest inputSchema before any worker starts', async () => {
+    const inputSchema = { type: 'object', properties: { count: { type: 'integer' } }, required: ['count'] };
+    const dir = pluginDir([{ name: 'typed', fixture: 'echo', inputSchema }]);
+    await using m = new PluginManager({ pluginPaths: [dir], home: tempHome(), ...quiet });
+    const drain = async (input: unknown) => {
+      const items: unknown[] = [];
+      for await (const item of m.stream('typed', input)) items.push(item);
+      return items;
+    };
+    await assert.rejects(
+      drain({ count: 'three' }),
+      (e) =>
+        isBulkheadError(e, 'ERR_INPUT_INVALID') &&
+        /count: must be integer/.test(e.message) &&
+        e.data.issues.some((i) => i.path === 'count'),
+    );
+    await assert.rejects(drain({}), (e) => isBulkheadError(e, 'ERR_INPUT_INVALID') && /count/.test(e.message));
+    assert.equal(m.get('typed')?.state, 'discovered', 'no worker was started for bad input');
+    assert.equal((await drain({ count: 2 })).length, 2);
+  });
+
   test('busy while a call runs; events for loaded, progress, unloaded', async () => {
     const dir = pluginDir([{ name: 'slow', fixture: 'slow' }]);
     await using m = new PluginManager({ pluginPaths: [dir], home: tempHome(), ...quiet });

@@ -73,8 +73,8 @@ describe('prelaunch: a worker spawned early, taken over only by an identical sta
     const early = prelaunch(specFor());
     const pid = early.pid as number;
     process.kill(pid, 'SIGKILL');
-    assert.ok(await eventually(() => !isRunning(pid)));
-    await new Promise((r) => setTimeout(r, 50)); // its exit event is seen
+    assert.deepEqual(await early.exited, { exitCode: null, signal: 'SIGKILL' });
+    assert.ok(!isRunning(pid));
     await using p = await PluginProcess.start<typeof echo>({ plugin: fixture('echo'), prelaunched: early });
     assert.equal(p.prelaunchedAt, undefined);
     assert.deepEqual((await p.execute({ x: 'ok' })).echo, { x: 'ok' });
@@ -82,7 +82,9 @@ describe('prelaunch: a worker spawned early, taken over only by an identical sta
 
   test('a spawn that fails (missing executable) is reported by the real start, not thrown at prelaunch', async () => {
     const early = prelaunch({ ...specFor(), file: '/nonexistent/node' });
-    await new Promise((r) => setTimeout(r, 50)); // its 'error' event must not crash this process
+    // Its 'error' event has been emitted by now (heard, so this process did not crash).
+    const exit = await early.exited;
+    assert.equal((exit.error as NodeJS.ErrnoException | undefined)?.code, 'ENOENT');
     assert.equal(early.adopt({ ...specFor(), file: '/nonexistent/node' }), null);
   });
 
@@ -102,7 +104,7 @@ describe('prelaunch: a worker spawned early, taken over only by an identical sta
     const script = `
       const { prelaunch } = await import(${JSON.stringify(built('./process/worker-spawn.js'))});
       console.log(prelaunch(${JSON.stringify(sleeper)}).pid);
-      setTimeout(() => process.exit(0), 100);`;
+      process.exit(0);`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const orphan = Number(r.stdout.trim());

@@ -134,8 +134,8 @@ describe('Python worker (written from docs/protocol.md)', { skip }, () => {
   test('cancel with an AbortSignal: the plugin stops and the call ends ERR_CANCELLED, not forced', async () => {
     await using p = await PluginProcess.start({ command });
     const ac = new AbortController();
-    const call = p.execute({ sleep: 30 }, { signal: ac.signal });
-    setTimeout(() => ac.abort('user pressed stop'), 100);
+    // Cancelled once the plugin says it is sleeping (its first progress).
+    const call = p.execute({ sleep: 30 }, { signal: ac.signal, onProgress: () => ac.abort('user pressed stop') });
     await assert.rejects(call, (e) => isBulkheadError(e, 'ERR_CANCELLED') && e.data.forced === false);
     assert.equal(p.alive, true);
     assert.equal(((await p.execute({ text: 'still here' })) as unknown as UpperResult).text, 'STILL HERE!');

@@ -91,7 +91,7 @@ export {
 } from './process/plugin-process.js';
 export { PluginStream, type StreamDriver } from './process/plugin-stream.js';
 export type { WorkerCommandOptions } from './process/worker-command.js';
-export type { Prelaunched, PrelaunchedWorker, WorkerSpawnSpec } from './process/worker-spawn.js';
+export type { Prelaunched, PrelaunchedExit, PrelaunchedWorker, WorkerSpawnSpec } from './process/worker-spawn.js';
 // Jobs and scheduling
 export { JobQueue } from './queue/job-queue.js';
 export type { JobQueueApi } from './queue/job-queue-api.js';

@@ -40,17 +40,21 @@ export class ManagedPlugin {
   /** Called when a call ends and none is in flight (recycling, worker-limits.ts). */
   afterCall: (() => void) | null = null;
   readonly #onState: (m: ManagedPlugin, previous: PluginState) => void;
+  /** The manager's clock (`now` option): `lastUsed` is read on it, for idle eviction. */
+  readonly now: () => number;
 
   constructor(
     plugin: DiscoveredPlugin,
     crashes: CircuitBreaker,
     state: PluginState,
     onState: (m: ManagedPlugin, previous: PluginState) => void,
+    now: () => number = Date.now,
   ) {
     this.plugin = plugin;
     this.crashes = crashes;
     this.#state = state;
     this.#onState = onState;
+    this.now = now;
   }
 
   get name(): string {
@@ -90,7 +94,7 @@ export class ManagedPlugin {
   /** A call ended after `ms`: the last one makes a `busy` plugin `ready` and wakes whoever waits for idle. */
   end(ms: number, failed: boolean): void {
     this.inFlight--;
-    this.lastUsed = Date.now();
+    this.lastUsed = this.now();
     this.lastDurationMs = ms;
     if (failed) this.errors++;
     if (this.inFlight === 0) {

@@ -14,6 +14,7 @@ import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { BulkheadError } from '@bulkhead/sdk/errors';
 import { type DiscoveredPlugin, type DiscoveryResult, discover, searchPaths } from '../manifest/index.js';
+import { checkInput } from '../manifest/input-check.js';
 import type { LogEntry } from '../process/log-buffer.js';
 import type { CallOptions } from '../process/plugin-process.js';
 import { LocalSystemMonitor, type SystemMonitor, type SystemSnapshot } from '../resources/index.js';
@@ -79,7 +80,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
       events: this,
       config: (name) => this.getConfig(name),
       closed: () => this.#closed,
-      now: options.now ?? Date.now,
+      now: this.#now,
       open: () => this.#open(),
     });
     const m = options.monitor;
@@ -93,7 +94,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
       {
         candidates: () => this.#workers.candidates(),
         unload: (name, reason) => this.#workers.stop(this.#plugins.get(name) as ManagedPlugin, reason),
-        now: Date.now,
+        now: this.#now,
       },
       options.idleTimeoutMs,
     );
@@ -222,9 +223,13 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
     return executeOn<O>(this.#workers, entry, proc, input, options);
   }
 
-  /** Runs the plugin's `stream`; iterate with `for await`, leaving the loop cancels it. */
+  /**
+   * Runs the plugin's `stream`; iterate with `for await`, leaving the loop cancels it. Input that
+   * breaks the manifest's `inputSchema` is refused (ERR_INPUT_INVALID) before any worker starts.
+   */
   async *stream<T = unknown>(name: string, input: unknown, options?: Omit<CallOptions, 'timeout'>): AsyncGenerator<T> {
     const m = await this.#managed(name);
+    checkInput(name, this.inputSchemaOf(name), input);
     const proc = await this.#workers.acquire(m);
     yield* streamOn<T>(this.#workers, m, proc, input, options);
   }
@@ -264,7 +269,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
   async telemetry(name?: string): Promise<PluginTelemetry | PluginTelemetry[]> {
     const targets =
       name === undefined ? [...this.#plugins.values()].filter((m) => m.proc !== null) : [this.#known(name)];
-    const rows = await collectTelemetry(targets, this.#monitor);
+    const rows = await collectTelemetry(targets, this.#monitor, this.#now);
     return name === undefined ? rows : (rows[0] as PluginTelemetry);
   }
 
@@ -384,6 +389,7 @@ export class PluginManager extends EventEmitter<PluginManagerEvents> {
       (m, previous) => {
         if (this.listenerCount('state') > 0) this.emit('state', { name: m.name, state: m.state, previous });
       },
+      this.#now,
     );
   }
 

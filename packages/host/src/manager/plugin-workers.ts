@@ -35,7 +35,7 @@ export interface PluginWorkersOptions {
   closed(): boolean;
   /** Each worker and its host, so the next manager can end what a dead host left (worker-records.ts). */
   records: WorkerRecords;
-  /** The clock the crash policy reads (window, backoff). */
+  /** The clock the crash policy (window, backoff) and idle eviction (loadedAt) read. */
   now(): number;
   /** Throws ERR_MANAGER_CLOSED once closed. */
   open(): void;
@@ -135,7 +135,7 @@ export class PluginWorkers {
     this.#wire(m, proc);
     this.#o.records.record(proc.pid);
     m.proc = proc;
-    m.loadedAt = Date.now();
+    m.loadedAt = this.#o.now();
     m.cpu = { last: null };
     m.setState(m.inFlight > 0 ? 'busy' : 'ready');
     startLiveness(m, proc, this.#o.options.liveness, (reason, hang) => void this.#unresponsive(m, proc, reason, hang));

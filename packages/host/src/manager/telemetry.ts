@@ -26,7 +26,12 @@ export interface TelemetryTarget {
   cpu: GroupCpu;
 }
 
-export async function collectTelemetry(targets: TelemetryTarget[], monitor: SystemMonitor): Promise<PluginTelemetry[]> {
+/** `clock`: the manager's (`loadedAt` was read on it). */
+export async function collectTelemetry(
+  targets: TelemetryTarget[],
+  monitor: SystemMonitor,
+  clock: () => number = Date.now,
+): Promise<PluginTelemetry[]> {
   const running = targets.filter((t) => t.proc?.pid !== undefined && t.proc.alive);
   // One /proc scan for every group, one nvidia-smi run for every plugin.
   const [samples, gpuProcs] = await Promise.all([
@@ -34,7 +39,7 @@ export async function collectTelemetry(targets: TelemetryTarget[], monitor: Syst
     running.length > 0 ? monitor.gpuProcesses().catch(() => []) : Promise.resolve([]),
   ]);
   const byTarget = new Map(running.map((t) => [t, samples.get(t.proc?.pid as number)]));
-  const now = Date.now();
+  const now = clock();
   return targets.map((t) => {
     const sample = byTarget.get(t);
     const base: PluginTelemetry = {

@@ -41,7 +41,10 @@ export interface PluginManagerOptions {
    * starts: adopted if that start would spawn exactly it, else killed (as it is by `close()`).
    */
   prelaunched?: PrelaunchedWorker;
-  /** The clock the crash policy reads (its window and backoff). Default `Date.now`; tests drive their own. */
+  /**
+   * The clock the crash policy (its window and backoff) and idle eviction (when a plugin was last
+   * used or loaded) read. Default `Date.now`; tests drive their own.
+   */
   now?: () => number;
   /** The system monitor, or the name of a monitor plugin that reports the same shape. */
   monitor?: SystemMonitor | { plugin: string };

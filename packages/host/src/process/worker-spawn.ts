@@ -74,6 +74,14 @@ export interface Prelaunched {
   spawnedAt: number;
 }
 
+/** How a prelaunched worker ended: its exit, or (no process at all) the spawn's error. */
+export interface PrelaunchedExit {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** The spawn failed (ENOENT, EACCES): there was never a process. */
+  error?: Error;
+}
+
 const keyOf = (spec: WorkerSpawnSpec): string =>
   JSON.stringify([spec.file, spec.args, spec.cwd, Object.entries(spec.env).sort(([a], [b]) => (a < b ? -1 : 1))]);
 
@@ -87,13 +95,23 @@ export class PrelaunchedWorker {
   readonly #key: string;
   #early: Prelaunched | null;
   readonly #onExit = () => this.discard();
+  /**
+   * Settles once the early process is gone (its 'exit' was seen, so adopt() will refuse it), or
+   * its spawn failed; whoever ends it, adopted or not. Never rejects.
+   */
+  readonly exited: Promise<PrelaunchedExit>;
 
   constructor(spec: WorkerSpawnSpec) {
     const child = spawnWorker(spec);
     const startTicks = child.pid === undefined ? undefined : processStartTicks(child.pid);
-    // A spawn failure (no pid, never adopted) is an 'error' event: unheard, it would crash this
-    // process. The adopter's own spawn will meet (and report) the same failure.
-    child.once('error', () => {});
+    this.exited = new Promise((resolve) => {
+      child.once('exit', (exitCode, signal) => resolve({ exitCode, signal }));
+      // A spawn failure (no pid, never adopted) is an 'error' event: unheard, it would crash this
+      // process. The adopter's own spawn will meet (and report) the same failure.
+      child.once('error', (error) => {
+        if (child.pid === undefined) resolve({ exitCode: null, signal: null, error });
+      });
+    });
     this.#key = keyOf(spec);
     this.#early = { child, startTicks, spawnedAt: performance.now() };
     process.once('exit', this.#onExit);

@@ -5,7 +5,7 @@
  * @module
  */
 import { BulkheadError } from '@bulkhead/sdk/errors';
-import { describeIssues, validateAgainstSchema } from '../manifest/index.js';
+import { checkInput } from '../manifest/input-check.js';
 import { hasNeeds, type ResourceNeeds } from '../resources/resource-ledger.js';
 import { insufficient, type Scheduler } from '../resources/scheduler.js';
 import type { PluginRunner } from './plugin-runner.js';
@@ -47,14 +47,7 @@ export function checkPluginInput(
     throw new BulkheadError('ERR_PLUGIN_DISABLED', `plugin "${plugin}" is disabled; enable it first`, {
       name: plugin,
     });
-  const schema = runner.inputSchemaOf(plugin);
-  if (schema) {
-    const issues = validateAgainstSchema(schema, input);
-    if (issues.length > 0) {
-      const list = describeIssues(issues);
-      throw new BulkheadError('ERR_INPUT_INVALID', `input for plugin "${plugin}" is invalid: ${list}`, { issues });
-    }
-  }
+  checkInput(plugin, runner.inputSchemaOf(plugin), input);
 }
 
 /** Every check; resolves with what one run of the job needs (the manifest's, overridden by `options.resources`). */

@@ -7,7 +7,7 @@
  */
 import { BulkheadError, toBulkheadError } from '@bulkhead/sdk/errors';
 import type { Job as BullJob } from 'bullmq';
-import { describeIssues, validateAgainstSchema } from '../../manifest/index.js';
+import { checkInput } from '../../manifest/input-check.js';
 import type { LogEntry } from '../../process/log-buffer.js';
 import { hasNeeds } from '../../resources/resource-ledger.js';
 import type { Scheduler } from '../../resources/scheduler.js';
@@ -265,14 +265,7 @@ export class JobRunner {
     try {
       const input = decodeValue(record.input);
       // Submitted on a host without the plugin: its input meets the schema for the first time here.
-      const schema = this.#manager.inputSchemaOf(run.plugin);
-      const issues = schema ? validateAgainstSchema(schema, input) : [];
-      if (issues.length > 0) {
-        const list = describeIssues(issues);
-        throw new BulkheadError('ERR_INPUT_INVALID', `input for plugin "${run.plugin}" is invalid: ${list}`, {
-          issues,
-        });
-      }
+      checkInput(run.plugin, this.#manager.inputSchemaOf(run.plugin), input);
       const value = await this.#manager.execute(run.plugin, input, {
         signal: run.controller.signal,
         ...(record.timeoutMs !== null ? { timeout: record.timeoutMs } : {}),
