@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { isBulkheadError, JobQueue, type JobQueueApi, type JobQueueOptions, PluginManager } from 'bulkhead';
 import { RedisJobQueue } from 'bulkhead/redis';
-import { tempDir } from '../helpers.js';
+import { tempDir, waitFor } from '../helpers.js';
 import { type FakePlugin, pluginDir, tempHome } from '../manager-helpers.js';
 import { redisMissing, TestRedis } from '../redis-helpers.js';
 
@@ -234,7 +234,11 @@ for (const { name: backend, skip } of backends) {
         [queued],
       );
       assert.equal(snap.policy, 'queue');
-      assert.ok(snap.resources.memory.capacityMB > 0);
+      // It shows the machine's resources too, once measured: the first measurement is not waited
+      // for at start when no job needs resources (these declare none), so wait for it here.
+      await waitFor('the snapshot to show the measured memory', async () => {
+        return (await queue.snapshot()).resources.memory.capacityMB > 0;
+      });
       await queue.wait(queued);
       const later = await queue.snapshot();
       assert.deepEqual(
