@@ -88,12 +88,10 @@ function fillDisk(file: string): void {
   }
 }
 
-/** A refusal because the disk is full, as its code (the queue's store says `disk-full`), else null. */
+/** A refusal because the disk is full, as its code (ERR_DISK_FULL), else null. */
 function diskRefusal(e: unknown): string | null {
-  const { code, data } = (e ?? {}) as { code?: string; data?: { reason?: string } };
-  if (code === 'ERR_DISK_FULL') return code;
-  if (code === 'ERR_STORE_UNAVAILABLE' && data?.reason === 'disk-full') return `${code}/disk-full`;
-  return null;
+  const { code } = (e ?? {}) as { code?: string };
+  return code === 'ERR_DISK_FULL' ? code : null;
 }
 
 /** A small deterministic PRNG (mulberry32), so a run can be repeated with its seed. */
@@ -147,6 +145,8 @@ export async function runChaos(options: {
   const filler = join(home, 'filler');
   let fullFor = 0; // submits still to try while the disk is full
   let heldAtFill = 0;
+  /** The flood faults' jobs (not journal jobs: no tag). */
+  const floods: string[] = [];
   const held = new Set<string>();
   const freeDisk = () => {
     rmSync(filler, { force: true });
@@ -281,7 +281,8 @@ export async function runChaos(options: {
       client = await startHost();
       faults['kill-host']++;
     } else {
-      await client.submit('flood', { megabytes: 2 }).catch(() => {});
+      const id = await client.submit('flood', { megabytes: 2 }).catch(() => null);
+      if (id !== null) floods.push(id);
       faults.flood++;
     }
   }
@@ -293,6 +294,18 @@ export async function runChaos(options: {
       try {
         const job = await client.watch(id, () => {});
         jobs.set(tag, { status: job.status, attempts: job.attempts });
+        break;
+      } catch {
+        client = await startHost();
+      }
+    }
+  }
+  // The flood jobs too: the host may have held one's outcome for the full disk as well.
+  const floodStatus = new Map<string, string>();
+  for (const id of floods) {
+    for (let tries = 0; tries < 3; tries++) {
+      try {
+        floodStatus.set(id, (await client.watch(id, () => {})).status);
         break;
       } catch {
         client = await startHost();
@@ -312,7 +325,7 @@ export async function runChaos(options: {
   const tags = new Map([...ids].map(([tag, id]) => [id, tag]));
   disk.held = held.size;
   disk.heldWritten = [...held].filter((id) => {
-    const status = jobs.get(tags.get(id) ?? '')?.status;
+    const status = jobs.get(tags.get(id) ?? '')?.status ?? floodStatus.get(id);
     return status === 'completed' || status === 'failed';
   }).length;
   const runs = new Map<string, number>();

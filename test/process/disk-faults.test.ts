@@ -103,7 +103,7 @@ run ids "$NODE" "$PROBE" ids
     assert.deepEqual(json(steps.get('ids')).ids, ['a', 'b', 'c']);
   });
 
-  test('full: the submit that does not fit fails with disk-full and what to do; nothing stored is lost', () => {
+  test('full: the submit that does not fit fails ERR_DISK_FULL saying what to do; nothing stored is lost', () => {
     const result = inNamespace('1m', 'run full "$NODE" "$PROBE" full\n');
     const out = json(result.steps.get('full')) as {
       filled: string;
@@ -114,11 +114,11 @@ run ids "$NODE" "$PROBE" ids
     };
     assert.equal(out.filled, 'ENOSPC');
     assert.ok(out.error !== undefined, 'an insert failed once the disk was full');
-    assert.equal(out.error.code, 'ERR_STORE_UNAVAILABLE');
-    assert.equal(out.error.reason, 'disk-full');
+    // The same code as every other full-disk write (install, state, settings): ERR_DISK_FULL.
+    assert.equal(out.error.code, 'ERR_DISK_FULL');
     assert.match(
       out.error.message,
-      /^job database \S+jobs\.db: the disk is full, and this write was not stored; free some space on it, or set BULKHEAD_HOME to a directory on another disk$/,
+      /^the disk is full: this write to the job database \(nothing before it is lost\) could not be written to \S+jobs\.db; free some space on it, or set BULKHEAD_HOME to a directory on another disk$/,
     );
     assert.equal(out.readable, 'before');
     // Every insert that resolved is there, and writing works again once there is room.
@@ -140,7 +140,7 @@ run ids "$NODE" "$PROBE" ids
     assert.equal(jobs.status, 1, jobs.stderr);
     assert.match(
       jobs.stderr,
-      /^error: job database \S+jobs\.db: the disk is full, and this write was not stored; free some space on it, or set BULKHEAD_HOME to a directory on another disk\n(hint: run `bulkhead doctor`\n)?$/,
+      /^error: the disk is full: this write to the job database \(nothing before it is lost\) could not be written to \S+jobs\.db; free some space on it, or set BULKHEAD_HOME to a directory on another disk\n$/,
     );
     assert.deepEqual(json(result.steps.get('ids')).ids, ['a', 'b', 'c']);
   });

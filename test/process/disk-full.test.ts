@@ -163,7 +163,7 @@ test('the disk fills while a job runs: the host stays up, refuses new work, keep
     assert.equal(out.held, true, probe.stderr);
     assert.deepEqual(
       [(out.refused as { code: string }).code, (out.refused as { reason: string }).reason],
-      ['ERR_STORE_UNAVAILABLE', 'disk-full'],
+      ['ERR_DISK_FULL', undefined],
     );
     assert.match((out.refused as { message: string }).message, /the disk is full/);
     assert.deepEqual([out.status, out.result, out.stored], ['completed', 'done', 'completed']);

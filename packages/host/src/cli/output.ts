@@ -69,11 +69,11 @@ export class Output {
     this.#err.write(`${text}\n`);
   }
 
-  /** An error, always on stderr: one line, then an optional hint. */
+  /** An error, always on stderr: one line, then an optional hint (not when the message says it already). */
   error(message: string, hint?: string): void {
     this.clearStatus();
     this.#err.write(`${this.style('red', 'error:')} ${message}\n`);
-    if (hint) this.#err.write(`${this.style('dim', `hint: ${hint}`)}\n`);
+    if (hint && !message.includes(hint)) this.#err.write(`${this.style('dim', `hint: ${hint}`)}\n`);
   }
 
   warn(message: string): void {

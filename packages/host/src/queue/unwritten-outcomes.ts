@@ -5,15 +5,11 @@
  * next one recovers the job as interrupted and runs it again within its attempts.
  * @module
  */
-import { isBulkheadError } from '@bulkhead/sdk/errors';
 import { isDiskFull } from '../disk/disk-full.js';
 
 /** A write that failed because the disk (under the job database or its value files) is full. */
 export function isFullDiskWrite(e: unknown): boolean {
-  if (isDiskFull(e)) return true;
-  return (
-    isBulkheadError(e, 'ERR_STORE_UNAVAILABLE') && (e.data as { reason?: string } | undefined)?.reason === 'disk-full'
-  );
+  return isDiskFull(e);
 }
 
 export class UnwrittenOutcomes {

@@ -11,7 +11,7 @@ export const CLI_CODES = {
   /** Installing a plugin into its environment failed (npm, the pinned Node, or its first start). */
   ERR_INSTALL_FAILED: retried,
   /** The disk is full: what could not be written, and where. Nothing half-written is left. */
-  ERR_DISK_FULL: { ...retried, hint: 'free some space, or set BULKHEAD_HOME to a directory on another disk' },
+  ERR_DISK_FULL: { ...retried, hint: 'free some space on it, or set BULKHEAD_HOME to a directory on another disk' },
   /** A lock (the plugin state's) is held by another live process for longer than the wait allows. */
   ERR_LOCKED: { ...retried, hint: 'another process (pid {pid}) holds it: wait for it, or end it' },
   /** A plugins.yaml cannot be read or breaks its schema (the file `bulkhead install` takes). */

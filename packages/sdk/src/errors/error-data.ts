@@ -16,7 +16,6 @@ export type StoreUnavailableReason =
   | 'in-use'
   | 'closed'
   | 'newer-schema'
-  | 'disk-full'
   | 'read-only'
   | 'io'
   | 'cannot-open'

@@ -4,27 +4,26 @@
  * to do.
  *
  * `data.reason` is a short stable token (`corrupt`, `locked`, `in-use`, `closed`, `newer-schema`,
- * `not-a-job-database`, `io`, `disk-full`, `read-only`, `cannot-open`); the message says what to do.
+ * `not-a-job-database`, `io`, `read-only`, `cannot-open`); the message says what to do. A full disk
+ * is ERR_DISK_FULL, as everywhere else.
  * @module
  */
 import { statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { BulkheadError, type StoreUnavailableReason, toBulkheadError } from '@bulkhead/sdk/errors';
+import { diskFullError as fullDiskError } from '../../disk/disk-full.js';
 
 /** ERR_STORE_UNAVAILABLE for `file`. */
 export function storeUnavailable(file: string, reason: StoreUnavailableReason, message: string, cause?: unknown) {
   return new BulkheadError('ERR_STORE_UNAVAILABLE', message, { file, reason }, { cause });
 }
 
-/** ERR_STORE_UNAVAILABLE `disk-full`: what failed was not written, what was written before stays. */
+/**
+ * ERR_DISK_FULL, as every other full-disk write of Bulkhead says it (disk/disk-full.ts): what failed
+ * was not written, what was written before stays.
+ */
 export function diskFullError(file: string, cause?: unknown) {
-  return storeUnavailable(
-    file,
-    'disk-full',
-    `job database ${file}: the disk is full, and this write was not stored; free some space on it, ` +
-      'or set BULKHEAD_HOME to a directory on another disk',
-    cause,
-  );
+  return fullDiskError(file, 'this write to the job database (nothing before it is lost)', cause);
 }
 
 /** ERR_STORE_UNAVAILABLE `read-only`, for a home on a read-only file system (EROFS). */
