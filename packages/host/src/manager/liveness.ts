@@ -53,8 +53,12 @@ export function startLiveness(
       },
       (e) => {
         pinging = false;
-        if (m.proc === proc && isBulkheadError(e, 'ERR_TIMEOUT'))
-          unresponsive(`no answer to a ping within ${timeout} ms`);
+        if (m.proc !== proc || !isBulkheadError(e, 'ERR_TIMEOUT')) return;
+        // A call began after this ping went out: the busy check judges it from now on (a worker
+        // that computes is not hung; one stopped or silent fails its calls ERR_WORKER_UNRESPONSIVE),
+        // not this idle ping, whose kill would fail the call as a plain ERR_WORKER_EXITED.
+        if (m.inFlight > 0) return;
+        unresponsive(`no answer to a ping within ${timeout} ms`);
       },
     );
   }, every);
