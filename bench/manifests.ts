@@ -1,10 +1,13 @@
 /**
- * Generated plugin directories for the manager benchmarks: `n` manifests pointing at one fixture.
+ * Generated plugin directories for the manager benchmarks: `n` manifests of one fixture, each under
+ * its own name. A manifest must name the plugin as the plugin names itself
+ * (ERR_PLUGIN_NAME_MISMATCH), so each entry is a two-line module re-exporting the fixture renamed.
  * @module
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { fixture } from './paths.js';
 
 export interface PluginTree {
@@ -22,6 +25,8 @@ export function pluginTree(n: number, fixtureName = 'noop', concurrency = 1): Pl
     const name = `bench-${String(i).padStart(4, '0')}`;
     names.push(name);
     mkdirSync(join(dir, name), { recursive: true });
+    const entry = join(dir, name, 'plugin.js');
+    writeFileSync(entry, renamed(fixture(fixtureName), name));
     writeFileSync(
       join(dir, name, 'bulkhead-plugin.json'),
       JSON.stringify({
@@ -29,11 +34,21 @@ export function pluginTree(n: number, fixtureName = 'noop', concurrency = 1): Pl
         name,
         version: '1.0.0',
         category: `cat-${i % 10}`,
-        entry: fixture(fixtureName),
+        entry,
         resources: { memoryMB: 128 },
         concurrency,
       }),
     );
   }
   return { dir, home: join(root, 'home'), names, remove: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/** A module that is the plugin at `file`, calling itself `name`. */
+function renamed(file: string, name: string): string {
+  return [
+    `import { definePlugin } from ${JSON.stringify(import.meta.resolve('@bulkhead/sdk'))};`,
+    `import plugin from ${JSON.stringify(pathToFileURL(file).href)};`,
+    `export default definePlugin({ ...plugin.definition, name: ${JSON.stringify(name)} });`,
+    '',
+  ].join('\n');
 }
