@@ -1,13 +1,13 @@
 /**
  * Generated plugin directories for the manager benchmarks: `n` manifests of one fixture, each under
  * its own name. A manifest must name the plugin as the plugin names itself
- * (ERR_PLUGIN_NAME_MISMATCH), so each entry is a two-line module re-exporting the fixture renamed.
+ * (ERR_PLUGIN_NAME_MISMATCH), so each entry re-exports the fixture renamed (support/renamed-plugin.ts).
  * @module
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { renamedPluginModule } from '../support/renamed-plugin.js';
 import { fixture } from './paths.js';
 
 export interface PluginTree {
@@ -26,7 +26,7 @@ export function pluginTree(n: number, fixtureName = 'noop', concurrency = 1): Pl
     names.push(name);
     mkdirSync(join(dir, name), { recursive: true });
     const entry = join(dir, name, 'plugin.js');
-    writeFileSync(entry, renamed(fixture(fixtureName), name));
+    writeFileSync(entry, renamedPluginModule(fixture(fixtureName), name));
     writeFileSync(
       join(dir, name, 'bulkhead-plugin.json'),
       JSON.stringify({
@@ -41,14 +41,4 @@ export function pluginTree(n: number, fixtureName = 'noop', concurrency = 1): Pl
     );
   }
   return { dir, home: join(root, 'home'), names, remove: () => rmSync(root, { recursive: true, force: true }) };
-}
-
-/** A module that is the plugin at `file`, calling itself `name`. */
-function renamed(file: string, name: string): string {
-  return [
-    `import { definePlugin } from ${JSON.stringify(import.meta.resolve('@bulkhead/sdk'))};`,
-    `import plugin from ${JSON.stringify(pathToFileURL(file).href)};`,
-    `export default definePlugin({ ...plugin.definition, name: ${JSON.stringify(name)} });`,
-    '',
-  ].join('\n');
 }

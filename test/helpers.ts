@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { renamedPluginModule } from '../support/renamed-plugin.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -22,15 +23,9 @@ export function fixtureAs(name: string, fixtureName: string): string {
   const file = fixture(fixtureName);
   if (name === fixtureName || !readFileSync(file, 'utf8').includes('definePlugin(')) return file;
   const wrapper = join(here, 'fixtures', 'plugins', `${fixtureName}~as~${name.replaceAll('/', '__')}.js`);
-  const text = [
-    `import { definePlugin } from ${JSON.stringify(import.meta.resolve('@bulkhead/sdk'))};`,
-    `import plugin from ${JSON.stringify(pathToFileURL(file).href)};`,
-    `export default definePlugin({ ...plugin.definition, name: ${JSON.stringify(name)} });`,
-    '',
-  ].join('\n');
   // Test files run at once and may write the same wrapper: each writes its own, then renames.
   const tmp = `${wrapper}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
+  writeFileSync(tmp, renamedPluginModule(file, name));
   renameSync(tmp, wrapper);
   return wrapper;
 }
