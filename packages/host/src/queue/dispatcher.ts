@@ -8,6 +8,7 @@
 
 import type { EventEmitter } from 'node:events';
 import { BulkheadError, isBulkheadError, toBulkheadError } from '@bulkhead/sdk/errors';
+import { isDiskFull } from '../disk/disk-full.js';
 import type { Availability } from '../manager/circuit-breaker.js';
 import type { LogEntry } from '../process/log-buffer.js';
 import type { Scheduler } from '../resources/scheduler.js';
@@ -29,7 +30,7 @@ import {
   willRetry,
 } from './settlement.js';
 import type { JobQueueEvents } from './types.js';
-import { isFullDiskWrite, UnwrittenOutcomes } from './unwritten-outcomes.js';
+import { UnwrittenOutcomes } from './unwritten-outcomes.js';
 import type { ValueFiles } from './value-files.js';
 import type { Waiters } from './waiters.js';
 
@@ -260,7 +261,7 @@ export class Dispatcher {
       await this.#settle(e, run, outcome, ms);
     } catch (err) {
       // A full disk: the outcome waits in memory and is written once there is room.
-      if (isFullDiskWrite(err) && !this.closed) {
+      if (isDiskFull(err) && !this.closed) {
         const settled = outcome;
         this.unwritten.hold(id, () => this.#settle(e, run, settled, ms));
         process.emitWarning(
@@ -292,7 +293,7 @@ export class Dispatcher {
       try {
         result = await this.#o.files.keep(id, 'result', encodeValue(outcome.value));
       } catch (err) {
-        if (isFullDiskWrite(err)) throw err; // kept and written later, not turned into a failure
+        if (isDiskFull(err)) throw err; // kept and written later, not turned into a failure
         return this.#settle(e, run, { ok: false, error: toBulkheadError(err) }, ms);
       }
       try {

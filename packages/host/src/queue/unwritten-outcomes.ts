@@ -7,11 +7,6 @@
  */
 import { isDiskFull } from '../disk/disk-full.js';
 
-/** A write that failed because the disk (under the job database or its value files) is full. */
-export function isFullDiskWrite(e: unknown): boolean {
-  return isDiskFull(e);
-}
-
 export class UnwrittenOutcomes {
   readonly #retryMs: number;
   readonly #held = new Map<string, () => Promise<void>>();
@@ -56,7 +51,7 @@ export class UnwrittenOutcomes {
           await write();
           this.#held.delete(id);
         } catch (e) {
-          if (isFullDiskWrite(e)) break; // still full: all later ones wait too, in order
+          if (isDiskFull(e)) break; // still full: all later ones wait too, in order
           this.#held.delete(id); // another failure: the store reports it; the job is recovered later
         }
       }
