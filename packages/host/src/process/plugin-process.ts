@@ -355,7 +355,7 @@ export class PluginProcess<P extends AnyPlugin = Plugin> extends EventEmitter<Pl
     this.#alive = false;
     const stderrTail = this.#output.stderrTail();
     // A kernel OOM kill in its memory cgroup reads as a plain SIGKILL: the cgroup says which.
-    const oom = cgroupOomError(this.#cgroup, { exitCode, signal, stderrTail });
+    const oom = this.#stopping ? null : cgroupOomError(this.#cgroup, { exitCode, signal, stderrTail });
     this.#cgroup?.remove();
     const { exit, callError, how } = exitOutcome({
       pid,
