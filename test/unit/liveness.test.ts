@@ -10,16 +10,9 @@ import { test } from 'node:test';
 import { BulkheadError } from '@bulkhead/sdk/errors';
 import type { DiscoveredPlugin, PluginProcess } from 'bulkhead';
 
+import { CircuitBreaker, DEFAULT_RESTART_POLICY, ManagedPlugin } from './manager-internals.js';
+
 const at = (path: string) => new URL(path, import.meta.resolve('bulkhead')).href;
-const { ManagedPlugin } = (await import(
-  at('./manager/managed-plugin.js')
-)) as typeof import('../../packages/host/src/manager/managed-plugin.js');
-const { CircuitBreaker } = (await import(
-  at('./manager/circuit-breaker.js')
-)) as typeof import('../../packages/host/src/manager/circuit-breaker.js');
-const { DEFAULT_RESTART_POLICY } = (await import(
-  at('./manager/crash-policy.js')
-)) as typeof import('../../packages/host/src/manager/crash-policy.js');
 const { startLiveness, stopLiveness } = (await import(
   at('./manager/liveness.js')
 )) as typeof import('../../packages/host/src/manager/liveness.js');
