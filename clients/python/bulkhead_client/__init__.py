@@ -130,7 +130,8 @@ class Client:
         on_progress: Optional[Callable[[Dict[str, Any]], None]] = None,
         timeout: Optional[float] = None,
     ) -> Dict[str, Any]:
-        """Blocks until the job ends and returns it; calls ``on_progress`` with each progress event."""
+        """Blocks until the job ends and returns it; calls ``on_progress`` with its latest progress,
+        then with each progress event."""
         deadline = None if timeout is None else time.monotonic() + timeout
         for event in self._job_events(job_id, deadline):
             if event["type"] == "progress" and on_progress is not None:
@@ -138,7 +139,8 @@ class Client:
         return self.get(job_id)
 
     def progress(self, job_id: str) -> Iterator[Dict[str, Any]]:
-        """Yields the job's progress (``{"fraction", "message"}``) as it is pushed, until the job ends."""
+        """Yields the job's latest progress (``{"fraction", "message"}``), then each as it is pushed,
+        until the job ends."""
         for event in self._job_events(job_id, None):
             if event["type"] == "progress":
                 yield event["data"]
@@ -167,11 +169,15 @@ class Client:
     # ─── plumbing ───
     def _job_events(self, job_id: str, deadline: Optional[float]) -> Iterator[Dict[str, Any]]:
         # The stream is connected (the server listening for us) before the job is read, so its
-        # end cannot slip between the two.
+        # end cannot slip between the two. The progress the job holds comes first: what was pushed
+        # before the stream connected (all of it, for a short job) is in the job, not the stream.
         stream = self.events()
         stream.connect()
         try:
-            if self.get(job_id)["status"] in TERMINAL:
+            job = self.get(job_id)
+            if job.get("progress"):
+                yield {"type": "progress", "data": {"id": job_id, **job["progress"]}}
+            if job["status"] in TERMINAL:
                 return
             for event in stream:
                 if deadline is not None and time.monotonic() > deadline:

@@ -98,8 +98,9 @@ export class BulkheadClient {
   }
 
   /**
-   * Resolves with the job once it has ended, calling `onProgress` for its progress meanwhile.
-   * Listens to the event stream before reading the job, so its end cannot slip between the two.
+   * Resolves with the job once it has ended, calling `onProgress` with its latest progress, then
+   * with each one pushed. Listens to the event stream before reading the job, so its end cannot
+   * slip between the two; what was pushed before the stream connected is in the job.
    */
   async wait(
     id: string,
@@ -111,6 +112,7 @@ export class BulkheadClient {
     try {
       const first = events.next(); // opens the stream
       const job = await this.get(id);
+      if (job.progress) options.onProgress?.(job.progress);
       if (TERMINAL.has(job.status)) return job;
       for (let next = first; ; next = events.next()) {
         const { value, done } = await next;
